@@ -1,0 +1,383 @@
+/**
+ * parseConfig: YAML text + environment → a compiled Config, or errors that each name the exact
+ * path and what was expected (`routes[2].matchers[0]: expected a matcher like severity="critical",
+ * got "sev critical"`). Pure apart from the injected secret-file reader; defaults first, then
+ * types, then cross-field checks.
+ */
+import Value from 'typebox/value'
+import YAML from 'yaml'
+import { type Matcher, parseMatcher } from '../pipeline/matchers.js'
+import { compileMuteWindow } from '../pipeline/mute.js'
+import { type ChatTarget, chatKind, type Policy, type Route, type Routing } from '../pipeline/route.js'
+import { type CompiledTemplates, compileTemplates } from '../pipeline/templates.js'
+import { parseDuration, parseSize } from './duration.js'
+import { ConfigSchema, type RawChatTarget, type RawConfig, type RawRoute } from './schema.js'
+
+/** Pace: minimum spacing between Telegram calls, per chat class and overall. */
+export interface Pace {
+  privateIntervalMs: number
+  groupIntervalMs: number
+  globalIntervalMs: number
+}
+
+/** Config: the compiled configuration every part of alertwire reads. */
+export interface Config {
+  dataDir: string
+  server: { host: string; port: number; bodyLimit: number; shutdownTimeoutMs: number }
+  webhook: {
+    bearerToken?: string
+    basicAuth?: { username: string; password: string }
+    allowUnauthenticated: boolean
+    storeTimeoutMs: number
+  }
+  redis: { url?: string; prefix: string; embeddedCommand: string }
+  telegram: {
+    botToken?: string
+    apiUrl: string
+    defaultChat?: ChatTarget
+    requestTimeoutMs: number
+    pace: Pace
+    admins: ReadonlySet<number>
+    chatAdmins: ReadonlyMap<string, ReadonlySet<number>>
+    chatAdministrators: boolean
+    updates: 'polling' | 'webhook' | 'off'
+    webhook?: { url: string; secret: string; path: string }
+  }
+  silences: { durationsMs: number[]; matchLabels: string[]; ackMaxMs: number; ackCheckIntervalMs: number; comment: string; buttons: boolean }
+  mute: { critical: 'silent' | 'loud' | 'hold' }
+  alertmanager: { url: string; timeoutMs: number; basicAuth?: { username: string; password: string }; bearerToken?: string }
+  routing: Routing
+  messages: {
+    resolved: 'both' | 'edit' | 'reply'
+    resolvedUnannounced: boolean
+    hideLabels: ReadonlySet<string>
+    timeZone: string
+    severities: Record<string, { marker: string; rank: number }>
+    templates: CompiledTemplates
+  }
+  storms: { maxDelayMs: number; digestMaxAlerts: number }
+  flapping: { windowMs: number; threshold: number }
+  delivery: { concurrency: number; retryInitialMs: number; retryMaxMs: number; giveUpAfterMs: number; stateTtlMs: number }
+  log: { level: string }
+}
+
+/** ParseContext: the world parseConfig may look at. */
+export interface ParseContext {
+  env: Record<string, string | undefined>
+  /** reads a *_file secret; throws with a reason when it cannot */
+  readSecret: (path: string) => string
+}
+
+export type ParseResult = { ok: true; config: Config; raw: RawConfig } | { ok: false; errors: string[] }
+
+/** ENV_OVERRIDES: environment variables that override config keys (the running contract). */
+export const ENV_OVERRIDES: readonly (readonly [string, readonly string[]])[] = [
+  ['TELEGRAM_BOT_TOKEN', ['telegram', 'bot_token']],
+  ['TELEGRAM_API_URL', ['telegram', 'api_url']],
+  ['TELEGRAM_CHAT_ID', ['telegram', 'chat_id']],
+  ['REDIS_URL', ['redis', 'url']],
+  ['ALERTMANAGER_URL', ['alertmanager', 'url']],
+  ['ALERTWIRE_WEBHOOK_TOKEN', ['webhook', 'bearer_token']],
+  ['ALERTWIRE_ADMINS', ['telegram', 'admins']],
+  ['HOST', ['server', 'host']],
+  ['PORT', ['server', 'port']],
+]
+
+type Json = Record<string, unknown>
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** pathText writes a JSON pointer ("/routes/2/per") the way operators read it ("routes[2].per"). */
+export function pathText(pointer: string | (string | number)[]): string {
+  const parts = typeof pointer === 'string' ? pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')) : pointer.map(String)
+  return parts.reduce<string>((out, part) => (/^[0-9]+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '')
+}
+
+/**
+ * interpolate replaces ${VAR} and ${VAR:-fallback} in every string of the parsed YAML. A value that
+ * was only a reference to an unset or empty variable disappears, so `chat_id: ${TELEGRAM_CHAT_ID}`
+ * means "not set" rather than "set to the empty string"; so does an empty `key:`.
+ */
+function interpolate(value: unknown, env: ParseContext['env']): unknown {
+  if (typeof value === 'string') {
+    const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value)
+    if (whole) return env[whole[1]!] || undefined
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => env[name] || fallback || '')
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env))
+  if (isObject(value)) {
+    const out: Json = {}
+    for (const [key, v] of Object.entries(value)) {
+      const resolved = interpolate(v, env)
+      // `key:` with nothing after it (null) means "not set", as an unset ${VAR} does
+      if (resolved !== undefined && resolved !== null) out[key] = resolved
+    }
+    return out
+  }
+  return value
+}
+
+function applyEnvOverrides(doc: Json, env: ParseContext['env'], fromEnv: Map<string, string>) {
+  for (const [variable, path] of ENV_OVERRIDES) {
+    const value = env[variable]
+    if (value === undefined || value === '') continue
+    let node = doc
+    for (const key of path.slice(0, -1)) {
+      if (!isObject(node[key])) node[key] = {}
+      node = node[key] as Json
+    }
+    const leaf = path.at(-1)!
+    // a list from the environment is comma-separated
+    node[leaf] = variable === 'ALERTWIRE_ADMINS' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value
+    delete node[`${leaf}_file`] // the environment wins over a secret file
+    fromEnv.set(path.join('.'), variable)
+  }
+}
+
+function schemaAt(pointer: string): Record<string, unknown> | undefined {
+  let node: unknown = ConfigSchema
+  for (const part of pointer.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    if (!isObject(node) && !Array.isArray(node)) return undefined
+    node = (node as Json)[part]
+  }
+  return isObject(node) ? node : undefined
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  const text = JSON.stringify(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+function valueAt(doc: unknown, pointer: string): unknown {
+  return pointer.split('/').slice(1).reduce<unknown>((node, key) => (isObject(node) || Array.isArray(node) ? (node as Json)[key] : undefined), doc)
+}
+
+/** schemaErrors turns TypeBox errors into one line per offending path, preferring the schema's own words. */
+function schemaErrors(doc: unknown, fromEnv: Map<string, string>): string[] {
+  const lines = new Map<string, { text: string; worded: boolean }>()
+  const add = (pointer: string, message: string, worded: boolean) => {
+    const path = pathText(pointer) || '(top level)'
+    const variable = fromEnv.get(path)
+    const existing = lines.get(pointer)
+    if (!existing || (worded && !existing.worded)) lines.set(pointer, { text: `${path}${variable ? ` (from ${variable})` : ''}: ${message}`, worded })
+  }
+  for (const error of Value.Errors(ConfigSchema, doc)) {
+    if (error.keyword === 'boolean') continue
+    const params = error.params as Record<string, unknown>
+    if (error.keyword === 'additionalProperties') {
+      for (const key of (params.additionalProperties as string[]) ?? []) {
+        add(`${error.instancePath}/${key}`, 'unknown key (misspelled? see config/alertwire.example.yaml)', true)
+      }
+    } else if (error.keyword === 'required') {
+      const missing = (params.requiredProperties as string[] | undefined)?.[0] ?? ''
+      add(`${error.instancePath}/${missing}`, 'is required', true)
+    } else {
+      // a union reports each branch first: the union's own "expected" says it better
+      const expected = schemaAt(error.schemaPath)?.expected
+      const value = describe(valueAt(doc, error.instancePath))
+      add(error.instancePath, expected ? `expected ${expected}, got ${value}` : `${error.message}, got ${value}`, !!expected)
+    }
+  }
+  return [...lines.values()].map((line) => line.text)
+}
+
+function readSecrets(doc: RawConfig, ctx: ParseContext, errors: string[]) {
+  const secret = (holder: Record<string, unknown> | undefined, key: string, path: string) => {
+    if (!holder) return
+    const file = holder[`${key}_file`]
+    if (typeof file !== 'string' || file === '') return
+    if (typeof holder[key] === 'string' && holder[key] !== '') {
+      errors.push(`${path}_file: set ${path.split('.').at(-1)} or ${path.split('.').at(-1)}_file, not both`)
+      return
+    }
+    try {
+      const value = ctx.readSecret(file).replace(/\r?\n$/, '')
+      if (!value) errors.push(`${path}_file: ${JSON.stringify(file)} is empty`)
+      holder[key] = value
+    } catch (error) {
+      errors.push(`${path}_file: cannot read ${JSON.stringify(file)}: ${(error as Error).message}`)
+    }
+  }
+  secret(doc.telegram, 'bot_token', 'telegram.bot_token')
+  secret(doc.webhook, 'bearer_token', 'webhook.bearer_token')
+  secret(doc.webhook.basic_auth, 'password', 'webhook.basic_auth.password')
+  secret(doc.telegram, 'webhook_secret', 'telegram.webhook_secret')
+  secret(doc.alertmanager, 'bearer_token', 'alertmanager.bearer_token')
+  secret(doc.alertmanager.basic_auth, 'password', 'alertmanager.basic_auth.password')
+}
+
+function compileChat(raw: RawChatTarget, headroom: number): ChatTarget {
+  const chatId = typeof raw.chat_id === 'string' && /^-?[0-9]+$/.test(raw.chat_id) ? Number(raw.chat_id) : raw.chat_id
+  return {
+    chatId,
+    ...(raw.thread_id ? { threadId: raw.thread_id } : {}),
+    kind: raw.kind ?? chatKind(chatId),
+    ...(raw.pace ? { paceMs: paceInterval(raw.pace, headroom) } : {}),
+  }
+}
+
+type RawPolicy = Pick<RawRoute, 'silent_severities' | 'repeat_interval' | 'throttle' | 'mute_windows'>
+
+/** compilePolicy reads a route's policy, inheriting what it leaves out from the routing defaults. */
+function compilePolicy(raw: RawPolicy, defaults: Policy | undefined, timeZone: string): Policy {
+  const throttle = raw.throttle ? Math.ceil(parseDuration(raw.throttle.per)! / raw.throttle.messages) : defaults?.throttleMs
+  return {
+    silentSeverities: raw.silent_severities ? new Set(raw.silent_severities) : defaults!.silentSeverities,
+    repeatIntervalMs: raw.repeat_interval !== undefined ? (parseDuration(raw.repeat_interval) ?? 0) : defaults!.repeatIntervalMs,
+    ...(throttle ? { throttleMs: throttle } : {}),
+    muteWindows: raw.mute_windows ? raw.mute_windows.map((w) => compileMuteWindow(w, timeZone)) : defaults!.muteWindows,
+  }
+}
+
+function compileMatchers(texts: string[], path: string, errors: string[]): Matcher[] {
+  const matchers: Matcher[] = []
+  texts.forEach((text, i) => {
+    try {
+      matchers.push(parseMatcher(text))
+    } catch (error) {
+      errors.push(`${path}[${i}]: ${(error as Error).message}`)
+    }
+  })
+  return matchers
+}
+
+function paceInterval(rate: string, headroom: number): number {
+  const [messages, per] = rate.split('/') as [string, string]
+  return Math.ceil((parseDuration(per)! / Number(messages)) * (1 + headroom))
+}
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** compile turns the validated YAML into the runtime Config, collecting what only now shows as wrong. */
+function compile(raw: RawConfig, errors: string[]): Config | undefined {
+  const headroom = raw.telegram.pace.headroom
+  const defaultChat = raw.telegram.chat_id !== undefined
+    ? compileChat({ chat_id: raw.telegram.chat_id, thread_id: raw.telegram.thread_id }, headroom)
+    : undefined
+  if (raw.telegram.thread_id && raw.telegram.chat_id === undefined) errors.push('telegram.thread_id: set only together with telegram.chat_id')
+  if (raw.telegram.bot_token && !defaultChat) {
+    errors.push('telegram.chat_id: required when a bot token is set: the default chat receives every alert no route claims (set TELEGRAM_CHAT_ID)')
+  }
+  if (raw.webhook.basic_auth && !raw.webhook.basic_auth.password) errors.push('webhook.basic_auth.password: is required (or password_file)')
+  if (raw.telegram.updates === 'webhook' && (!raw.telegram.webhook_url || !raw.telegram.webhook_secret)) {
+    errors.push('telegram.updates: webhook needs telegram.webhook_url and telegram.webhook_secret (or webhook_secret_file)')
+  }
+  if (raw.telegram.webhook_secret && !/^[A-Za-z0-9_-]{1,256}$/.test(raw.telegram.webhook_secret)) {
+    errors.push('telegram.webhook_secret: expected 1-256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts)')
+  }
+  const zone = (value: string, path: string) => {
+    if (!validTimeZone(value)) errors.push(`${path}: expected an IANA time zone like "Europe/Berlin", got ${describe(value)}`)
+  }
+  zone(raw.messages.time_zone, 'messages.time_zone')
+  raw.routing.mute_windows.forEach((w, j) => w.time_zone && zone(w.time_zone, `routing.mute_windows[${j}].time_zone`))
+  raw.routing.routes.forEach((r, i) => r.mute_windows?.forEach((w, j) => w.time_zone && zone(w.time_zone, `routing.routes[${i}].mute_windows[${j}].time_zone`)))
+  if (errors.length > 0) return undefined
+  const defaults = compilePolicy(raw.routing, undefined, raw.messages.time_zone)
+  const routes: Route[] = raw.routing.routes.map((route, i) => ({
+    name: route.name ?? `routes[${i}]`,
+    matchers: compileMatchers(route.matchers, `routing.routes[${i}].matchers`, errors),
+    ...(route.chats ? { chats: route.chats.map((c) => compileChat(c, headroom)) } : {}),
+    ...compilePolicy(route, defaults, raw.messages.time_zone),
+    continue: route.continue,
+  }))
+  let templates: CompiledTemplates | undefined
+  try {
+    templates = compileTemplates(raw.messages.templates)
+  } catch (error) {
+    errors.push(`messages.templates.${(error as Error).message}`)
+  }
+  const bodyLimit = parseSize(raw.server.body_limit)!
+  if (errors.length > 0 || !templates) return undefined
+  const ms = (text: string) => parseDuration(text)!
+  return {
+    dataDir: raw.data_dir,
+    server: { host: raw.server.host, port: raw.server.port, bodyLimit, shutdownTimeoutMs: ms(raw.server.shutdown_timeout) },
+    webhook: {
+      ...(raw.webhook.bearer_token ? { bearerToken: raw.webhook.bearer_token } : {}),
+      ...(raw.webhook.basic_auth ? { basicAuth: { username: raw.webhook.basic_auth.username, password: raw.webhook.basic_auth.password! } } : {}),
+      allowUnauthenticated: raw.webhook.allow_unauthenticated,
+      storeTimeoutMs: ms(raw.webhook.store_timeout),
+    },
+    redis: { ...(raw.redis.url ? { url: raw.redis.url } : {}), prefix: raw.redis.prefix, embeddedCommand: raw.redis.embedded_command },
+    telegram: {
+      ...(raw.telegram.bot_token ? { botToken: raw.telegram.bot_token } : {}),
+      apiUrl: raw.telegram.api_url.replace(/\/+$/, ''),
+      ...(defaultChat ? { defaultChat } : {}),
+      requestTimeoutMs: ms(raw.telegram.request_timeout),
+      admins: new Set(raw.telegram.admins),
+      chatAdmins: new Map(Object.entries(raw.telegram.chat_admins).map(([chat, ids]) => [chat, new Set(ids)])),
+      chatAdministrators: raw.telegram.chat_administrators,
+      updates: raw.telegram.bot_token ? raw.telegram.updates as Config['telegram']['updates'] : 'off',
+      ...(raw.telegram.updates === 'webhook' ? { webhook: { url: raw.telegram.webhook_url!, secret: raw.telegram.webhook_secret!, path: raw.telegram.webhook_path } } : {}),
+      pace: {
+        privateIntervalMs: paceInterval(raw.telegram.pace.private, headroom),
+        groupIntervalMs: paceInterval(raw.telegram.pace.group, headroom),
+        globalIntervalMs: paceInterval(raw.telegram.pace.global, headroom),
+      },
+    },
+    alertmanager: {
+      url: raw.alertmanager.url.replace(/\/+$/, ''),
+      timeoutMs: ms(raw.alertmanager.timeout),
+      ...(raw.alertmanager.basic_auth?.password ? { basicAuth: { username: raw.alertmanager.basic_auth.username, password: raw.alertmanager.basic_auth.password } } : {}),
+      ...(raw.alertmanager.bearer_token ? { bearerToken: raw.alertmanager.bearer_token } : {}),
+    },
+    routing: { ...(defaultChat ? { defaultChat } : {}), ...defaults, routes },
+    messages: {
+      resolved: raw.messages.resolved as Config['messages']['resolved'],
+      resolvedUnannounced: raw.messages.resolved_unannounced,
+      hideLabels: new Set(raw.messages.hide_labels),
+      timeZone: raw.messages.time_zone,
+      severities: raw.messages.severities,
+      templates,
+    },
+    silences: {
+      durationsMs: raw.silences.durations.map(ms),
+      matchLabels: raw.silences.match_labels,
+      ackMaxMs: ms(raw.silences.ack_max),
+      ackCheckIntervalMs: ms(raw.silences.ack_check_interval),
+      comment: raw.silences.comment,
+      buttons: raw.silences.buttons,
+    },
+    mute: { critical: raw.mute.critical as Config['mute']['critical'] },
+    storms: { maxDelayMs: ms(raw.storms.max_delay), digestMaxAlerts: raw.storms.digest_max_alerts },
+    flapping: { windowMs: ms(raw.flapping.window), threshold: raw.flapping.threshold },
+    delivery: {
+      concurrency: raw.delivery.concurrency,
+      retryInitialMs: ms(raw.delivery.retry_initial),
+      retryMaxMs: ms(raw.delivery.retry_max),
+      giveUpAfterMs: ms(raw.delivery.give_up_after),
+      stateTtlMs: ms(raw.delivery.state_ttl),
+    },
+    log: { level: raw.log.level },
+  }
+}
+
+/** parseConfig parses and validates config text; see the file comment. */
+export function parseConfig(text: string, ctx: ParseContext): ParseResult {
+  const document = YAML.parseDocument(text, { prettyErrors: true })
+  if (document.errors.length > 0) {
+    return { ok: false, errors: document.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`) }
+  }
+  const parsed: unknown = document.toJS() ?? {}
+  if (!isObject(parsed)) return { ok: false, errors: ['(top level): expected a mapping of keys like server:, telegram:, routing:'] }
+  const doc = interpolate(parsed, ctx.env) as Json
+  const fromEnv = new Map<string, string>()
+  applyEnvOverrides(doc, ctx.env, fromEnv)
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, doc))
+  const errors = schemaErrors(withDefaults, fromEnv)
+  if (errors.length > 0) return { ok: false, errors }
+  const raw = withDefaults as RawConfig
+  readSecrets(raw, ctx, errors)
+  const config = compile(raw, errors)
+  return config && errors.length === 0 ? { ok: true, config, raw } : { ok: false, errors }
+}
