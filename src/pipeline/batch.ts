@@ -1,0 +1,371 @@
+/**
+ * Batching: what waits in a chat's outbox becomes one delivery, the Telegram calls that tell the
+ * chat about it. Pure.
+ *
+ * Normally the head of the outbox is taken as it came: firing alerts of one group become one
+ * message (several if the group is too big); a flapping alert updates the message that announced
+ * it; a reminder replies to it; resolves edit it and reply to it (only edit, while it flaps). Only
+ * contiguous items are taken, so messages to a chat keep the order of the events.
+ *
+ * In a storm (more waiting than the chat can take at its pace within storms.max_delay) a whole
+ * round is folded into digests: new alerts named and counted, resolves summed up in a resolved
+ * digest, and the edits that mark earlier messages resolved deferred until the chat is quiet.
+ */
+import type { InlineButton } from '../telegram/client.js'
+import type { OutboxItem } from './dedup.js'
+import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
+import { alertKeyboard } from './keyboard.js'
+import {
+  type AlertSnapshot, type MessageContent, packAlerts, renderMessage, renderRepeatReply, renderResolvedReply,
+  type Rendered, type RenderOptions, type SilenceMark,
+} from './render.js'
+
+/** MessageRecord: a sent message, kept so that any replica can re-render and edit it later. */
+export interface MessageRecord extends MessageContent {
+  messageId: number
+  threadId?: number
+  silent: boolean
+  groupKey: string
+}
+
+/** Call: one Telegram call of a delivery. */
+export interface Call {
+  op: 'send' | 'edit'
+  html: string
+  plain: string
+  threadId?: number
+  silent: boolean
+  /** send: reply to this message; edit: the message to edit */
+  messageId?: number
+  /** the record to save once the call succeeds (an announce gets the id Telegram returns) */
+  record?: MessageRecord
+  /** the call announces the record's alerts: point their refs at the message */
+  announce?: boolean
+  /** Telegram refused the HTML once: send the plain text */
+  plainOnly?: boolean
+  /** the buttons under the message (an edit without them removes them) */
+  keyboard?: InlineButton[][]
+  fingerprints: string[]
+}
+
+/** Ref: where an alert was last announced in a chat. */
+export interface Ref {
+  messageId: number
+  startsAt: string
+}
+
+/** Lookups: what the store knows about earlier messages, for the items that refer to them. */
+export interface Lookups {
+  refs: ReadonlyMap<string, Ref>
+  records: ReadonlyMap<number, MessageRecord>
+}
+
+/** Resolution: an alert of an earlier message that resolved. */
+export interface Resolution {
+  fingerprint: string
+  startsAt: string
+  endsAt?: string
+}
+
+/** EditTask: marking alerts resolved in a message, deferred until the chat has nothing else to say. */
+export interface EditTask {
+  messageId: number
+  resolutions: Resolution[]
+}
+
+/** Delivery: how many outbox items are consumed, the calls to make, what was dropped and why, and the edits deferred. */
+export interface Delivery {
+  take: number
+  calls: Call[]
+  dropped: { fingerprint: string; reason: string }[]
+  deferredEdits: EditTask[]
+}
+
+/** BatchOptions: rendering plus the delivery policy. */
+export interface BatchOptions extends RenderOptions {
+  resolved: 'both' | 'edit' | 'reply'
+  /** send a resolved message for alerts whose firing message is unknown */
+  resolvedUnannounced: boolean
+  /** most items one ordinary delivery takes (bounds work per turn) */
+  maxItems: number
+  /** most alerts a digest round names; the rest are counted */
+  digestMaxAlerts: number
+  /** makes a token for a new message's buttons; unset: no buttons */
+  newToken?: () => string
+  /** silence durations offered as buttons */
+  durationsMs: readonly number[]
+}
+
+type ItemKind = 'firing' | 'flapping' | 'repeat' | 'resolved'
+
+function kindOf(item: OutboxItem): ItemKind {
+  if (item.alert.status === 'resolved') return 'resolved'
+  if (item.repeat) return 'repeat'
+  return item.flaps ? 'flapping' : 'firing'
+}
+
+function sameBatch(a: OutboxItem, b: OutboxItem): boolean {
+  return a.groupKey === b.groupKey && a.threadId === b.threadId && a.silent === b.silent && kindOf(a) === kindOf(b)
+}
+
+function contiguous(items: readonly OutboxItem[], max: number): OutboxItem[] {
+  const head = items[0]!
+  const taken: OutboxItem[] = []
+  for (const item of items) {
+    if (taken.length >= max || !sameBatch(item, head)) break
+    taken.push(item)
+  }
+  return taken
+}
+
+/** rerender renders a stored message as it should look now, whatever kind it is. */
+export function rerender(record: MessageContent, options: RenderOptions): Rendered {
+  return record.digest ? renderDigestPart(record, options) : renderMessage(record, options)
+}
+
+/** editCall is the edit that makes a stored message look as it should now, buttons included. */
+export function editCall(record: MessageRecord, options: BatchOptions, fingerprints: string[], announce = false): Call {
+  const keyboard = alertKeyboard(record, options.durationsMs)
+  return {
+    op: 'edit', ...rerender(record, options), ...(record.threadId ? { threadId: record.threadId } : {}), silent: true,
+    messageId: record.messageId, record, ...(announce ? { announce } : {}), ...(keyboard ? { keyboard } : {}), fingerprints,
+  }
+}
+
+/** resolveRecord marks the given alerts of a record (named or counted) resolved. */
+export function resolveRecord(record: MessageRecord, resolutions: readonly Resolution[]): MessageRecord {
+  const byFingerprint = new Map(resolutions.map((r) => [r.fingerprint, r]))
+  const apply = (a: AlertSnapshot): AlertSnapshot => {
+    const r = byFingerprint.get(a.fingerprint)
+    return r && r.startsAt === a.startsAt ? { ...a, status: 'resolved', ...(r.endsAt ? { endsAt: r.endsAt } : {}) } : a
+  }
+  return {
+    ...record,
+    alerts: record.alerts.map(apply),
+    ...(record.digest ? { digest: { ...record.digest, unnamed: record.digest.unnamed.map(apply) } } : {}),
+  }
+}
+
+function announceCalls(items: readonly OutboxItem[], options: BatchOptions): Call[] {
+  const head = items[0]!
+  const contents = packAlerts(
+    { alerts: items.map((i) => snapshot(i)), externalURL: head.externalURL, truncatedAlerts: Math.max(...items.map((i) => i.truncatedAlerts)) },
+    options,
+  )
+  return contents.map((content) => recordCall(content, head, options))
+}
+
+function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptions): Call {
+  const thread = head.threadId ? { threadId: head.threadId } : {}
+  const content = options.newToken && !plain.digest ? { ...plain, token: options.newToken() } : plain
+  const keyboard = alertKeyboard(content, options.durationsMs)
+  return {
+    op: 'send',
+    ...rerender(content, options),
+    ...thread,
+    silent: head.silent,
+    record: { ...content, messageId: 0, ...thread, silent: head.silent, groupKey: head.groupKey },
+    announce: true,
+    ...(keyboard ? { keyboard } : {}),
+    fingerprints: [...content.alerts, ...(content.digest?.unnamed ?? [])].map((a) => a.fingerprint),
+  }
+}
+
+function snapshot(item: OutboxItem): AlertSnapshot {
+  return item.flaps ? { ...item.alert, flaps: item.flaps } : item.alert
+}
+
+/** byTarget sorts items by the message that announced their alert (matching startsAt unless anyInstance). */
+function byTarget(items: readonly OutboxItem[], lookups: Lookups, anyInstance: boolean) {
+  const found = new Map<number, OutboxItem[]>()
+  const unknown: OutboxItem[] = []
+  for (const item of items) {
+    const ref = lookups.refs.get(item.alert.fingerprint)
+    if (ref && (anyInstance || ref.startsAt === item.alert.startsAt) && lookups.records.has(ref.messageId)) {
+      found.set(ref.messageId, [...(found.get(ref.messageId) ?? []), item])
+    } else unknown.push(item)
+  }
+  return { found, unknown }
+}
+
+function resolveCalls(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions, dropped: Delivery['dropped']): Call[] {
+  const head = items[0]!
+  const { found, unknown } = byTarget(items, lookups, false)
+  const calls: Call[] = []
+  const thread = head.threadId ? { threadId: head.threadId } : {}
+  // a flapping alert resolving is an update of its message, not news worth a reply
+  const reply = options.resolved !== 'edit' && !head.flaps
+  for (const [messageId, resolvedItems] of found) {
+    const record = resolveRecord(lookups.records.get(messageId)!, resolvedItems.map((i) => i.alert))
+    const fingerprints = resolvedItems.map((i) => i.alert.fingerprint)
+    if (options.resolved !== 'reply' || !reply) calls.push(editCall(record, options, fingerprints))
+    if (reply) {
+      calls.push({
+        op: 'send', ...renderResolvedReply(resolvedItems.map((i) => i.alert), options), ...thread, silent: head.silent, messageId,
+        // with replies only, the record still learns the resolution for later edits
+        ...(options.resolved === 'reply' ? { record } : {}),
+        fingerprints,
+      })
+    }
+  }
+  if (unknown.length > 0) {
+    // queued only when resolved_unannounced is on, or the announcement itself never made it
+    if (options.resolvedUnannounced) calls.push(...announceCalls(unknown, options))
+    else for (const item of unknown) dropped.push({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' })
+  }
+  return calls
+}
+
+/** flapCalls folds a flapping alert's new firing into the message that announced it, instead of a new message. */
+function flapCalls(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Call[] {
+  const { found, unknown } = byTarget(items, lookups, true)
+  const calls: Call[] = []
+  for (const [messageId, flapping] of found) {
+    const fresh = new Map(flapping.map((i) => [i.alert.fingerprint, snapshot(i)]))
+    const stored = lookups.records.get(messageId)!
+    const replace = (a: AlertSnapshot) => fresh.get(a.fingerprint) ?? a
+    const record: MessageRecord = {
+      ...stored,
+      alerts: stored.alerts.map(replace),
+      ...(stored.digest ? { digest: { ...stored.digest, unnamed: stored.digest.unnamed.map(replace) } } : {}),
+    }
+    // announce: the refs move to the new startsAt, so this instance's resolve finds the message
+    calls.push(editCall(record, options, [...fresh.keys()], true))
+  }
+  if (unknown.length > 0) calls.push(...announceCalls(unknown, options))
+  return calls
+}
+
+/** repeatCalls reminds the chat that alerts are still firing, as a reply to the message that announced them. */
+function repeatCalls(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Call[] {
+  const head = items[0]!
+  const { found, unknown } = byTarget(items, lookups, false)
+  const thread = head.threadId ? { threadId: head.threadId } : {}
+  const calls: Call[] = [...found].map(([messageId, reminded]) => ({
+    op: 'send' as const, ...renderRepeatReply(reminded.map((i) => i.alert), options), ...thread, silent: head.silent, messageId,
+    fingerprints: reminded.map((i) => i.alert.fingerprint),
+  }))
+  // its first message never made it (or was forgotten): announce it now
+  if (unknown.length > 0) calls.push(...announceCalls(unknown.map(({ repeat: _repeat, ...item }) => item), options))
+  return calls
+}
+
+/** planDelivery turns the head of a chat's outbox into the calls that tell the chat about it. */
+export function planDelivery(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Delivery {
+  if (items.length === 0) return { take: 0, calls: [], dropped: [], deferredEdits: [] }
+  const batch = contiguous(items, options.maxItems)
+  const dropped: Delivery['dropped'] = []
+  const kind = kindOf(batch[0]!)
+  const calls =
+    kind === 'firing' ? announceCalls(batch, options)
+      : kind === 'flapping' ? flapCalls(batch, lookups, options)
+        : kind === 'repeat' ? repeatCalls(batch, lookups, options)
+          : resolveCalls(batch, lookups, options, dropped)
+  return { take: batch.length, calls, dropped, deferredEdits: [] }
+}
+
+/** estimateCalls is how many Telegram calls the items would take one batch at a time (for the storm check). */
+export function estimateCalls(items: readonly OutboxItem[], waiting: number): number {
+  let batches = 0
+  for (let i = 0; i < items.length; i++) if (i === 0 || !sameBatch(items[i]!, items[i - 1]!)) batches++
+  // resolves take an edit and a reply; scale what the window saw to everything waiting
+  const perBatch = items.some((i) => i.alert.status === 'resolved') ? 2 : 1
+  return items.length === 0 ? 0 : Math.ceil(batches * perBatch * (waiting / items.length))
+}
+
+/** isStorm: one batch at a time, at this pace, what waits would take longer than maxDelayMs. */
+export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number): boolean {
+  const calls = estimateCalls(items, waiting)
+  return calls >= 2 && calls * paceMs > maxDelayMs
+}
+
+/** planStorm folds a whole round of waiting items into digests (see the file comment). */
+export function planStorm(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Delivery {
+  if (items.length === 0) return { take: 0, calls: [], dropped: [], deferredEdits: [] }
+  const head = items[0]!
+  const key = (a: AlertSnapshot) => `${a.fingerprint}/${a.startsAt}`
+  const resolves = new Map(items.filter((i) => kindOf(i) === 'resolved').map((i) => [key(i.alert), i.alert]))
+  const announced: AlertSnapshot[] = []
+  let reminders = 0
+  for (const item of items) {
+    const kind = kindOf(item)
+    if (kind === 'repeat') reminders++
+    if (kind !== 'firing' && kind !== 'flapping') continue
+    // fired and resolved within the round: named once, already resolved
+    const resolved = resolves.get(key(item.alert))
+    resolves.delete(key(item.alert))
+    announced.push(resolved ? { ...snapshot(item), status: 'resolved', ...(resolved.endsAt ? { endsAt: resolved.endsAt } : {}) } : snapshot(item))
+  }
+  const calls: Call[] = []
+  const dropped: Delivery['dropped'] = []
+  if (announced.length > 0) {
+    const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, externalURL: head.externalURL }
+    calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => recordCall(content, head, options)))
+  } else if (reminders > 0) {
+    for (const item of items.filter((i) => kindOf(i) === 'repeat')) dropped.push({ fingerprint: item.alert.fingerprint, reason: 'reminder folded into a storm' })
+  }
+  const resolvedItems = items.filter((i) => kindOf(i) === 'resolved' && resolves.has(key(i.alert)))
+  const { found, unknown } = byTarget(resolvedItems, lookups, false)
+  const deferredEdits: EditTask[] = [...found].map(([messageId, list]) => ({
+    messageId,
+    resolutions: list.map((i) => ({ fingerprint: i.alert.fingerprint, startsAt: i.alert.startsAt, ...(i.alert.endsAt ? { endsAt: i.alert.endsAt } : {}) })),
+  }))
+  const told = [...[...found.values()].flat(), ...(options.resolvedUnannounced ? unknown : [])]
+  if (!options.resolvedUnannounced) for (const item of unknown) dropped.push({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' })
+  if (told.length > 0) {
+    const round: DigestRound = { alerts: told.map((i) => i.alert), reminders: 0, resolvedRound: true, externalURL: head.externalURL }
+    // a resolved digest is a summary: nothing refers to it later, so it keeps no record
+    calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => ({ ...recordCall(content, head, options), record: undefined, announce: undefined })))
+  }
+  return { take: items.length, calls, dropped, deferredEdits }
+}
+
+/** Notice: something the bot has to say in a chat, ahead of the alerts waiting there (still paced). */
+export type Notice =
+  | { kind: 'send'; html: string; plain: string; replyTo?: number; threadId?: number; keyboard?: InlineButton[][] }
+  /** new text for one of the bot's own messages (a page of a list) */
+  | { kind: 'edit'; messageId: number; html: string; plain: string; keyboard?: InlineButton[][] }
+  /** a message's alerts were silenced (or unsilenced) from Telegram; an acknowledgement that ended also resolves them */
+  | { kind: 'mark'; messageId: number; silence: SilenceMark | null; resolutions?: Resolution[] }
+
+/**
+ * spliceNotices puts the bot's notices before the rest of an in-flight delivery. A silence mark
+ * becomes an edit of the stored message; later calls of the delivery that would save that message
+ * learn the mark too, so they do not undo it.
+ */
+export function spliceNotices(inflightCalls: readonly Call[], next: number, notices: readonly Notice[], records: ReadonlyMap<number, MessageRecord>, options: BatchOptions): Call[] {
+  const marks = new Map<number, (record: MessageRecord) => MessageRecord>()
+  const first: Call[] = []
+  for (const notice of notices) {
+    if (notice.kind === 'send') {
+      first.push({
+        op: 'send', html: notice.html, plain: notice.plain, silent: true, fingerprints: [],
+        ...(notice.replyTo ? { messageId: notice.replyTo } : {}), ...(notice.threadId ? { threadId: notice.threadId } : {}), ...(notice.keyboard ? { keyboard: notice.keyboard } : {}),
+      })
+    } else if (notice.kind === 'edit') {
+      first.push({ op: 'edit', html: notice.html, plain: notice.plain, silent: true, messageId: notice.messageId, fingerprints: [], ...(notice.keyboard ? { keyboard: notice.keyboard } : {}) })
+    } else {
+      const record = records.get(notice.messageId)
+      if (!record) continue
+      const change = (r: MessageRecord) => marked(resolveRecord(r, notice.resolutions ?? []), notice.silence)
+      marks.set(notice.messageId, change)
+      first.push(editCall(change(record), options, []))
+    }
+  }
+  const rest = inflightCalls.slice(next).map((call) =>
+    call.record && marks.has(call.record.messageId) && call.op === 'edit'
+      ? editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce)
+      : call,
+  )
+  return [...first, ...rest]
+}
+
+function marked(record: MessageRecord, silence: SilenceMark | null): MessageRecord {
+  const { silence: _old, ...rest } = record
+  return silence ? { ...rest, silence } : rest
+}
+
+/** planDeferredEdit turns a deferred edit into the call that marks the alerts resolved in their message. */
+export function planDeferredEdit(task: EditTask, record: MessageRecord | undefined, options: BatchOptions): Call | undefined {
+  return record ? editCall(resolveRecord(record, task.resolutions), options, task.resolutions.map((r) => r.fingerprint)) : undefined
+}

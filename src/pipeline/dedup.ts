@@ -1,0 +1,125 @@
+/**
+ * Dedup planning: a notification becomes candidate events, one per alert and target chat, each
+ * with its identity (fingerprint + status + startsAt, per chat) and the conditions under which it
+ * is worth a message. The store applies them atomically (check-and-set in Redis), so HA pairs,
+ * webhook retries and repeat notifications collapse even across replicas. Pure.
+ */
+import type { Webhook } from '../receiver/schema.js'
+import { muteDecision } from './mute.js'
+import type { AlertSnapshot } from './render.js'
+import { routeAlert, type Routing, type Target } from './route.js'
+
+/** OutboxItem: one alert event waiting in a chat's outbox. */
+export interface OutboxItem {
+  id: string
+  alert: AlertSnapshot
+  groupKey: string
+  externalURL: string
+  truncatedAlerts: number
+  threadId?: number
+  silent: boolean
+  route: string
+  /** minimum ms between this chat's messages after this one (the chat's pace, or the route's throttle) */
+  paceMs: number
+  receivedAt: number
+  /** set by the store: a reminder that this alert is still firing (repeat_interval) */
+  repeat?: boolean
+  /** set by the store: how many times this alert started firing within the flapping window */
+  flaps?: number
+}
+
+/** Candidate: an event the store queues only if its conditions hold. */
+export interface Candidate {
+  chat: string
+  thread: string
+  fingerprint: string
+  status: 'firing' | 'resolved'
+  startsAt: string
+  /** a resolve is only worth a message if the firing event was seen in this chat */
+  requireFiringSeen: boolean
+  /** re-announce while still firing, no more often than this (0: never) */
+  repeatIntervalMs: number
+  /** a mute window holds this event until then (ms since epoch) */
+  holdUntil?: number
+  item: OutboxItem
+}
+
+/** Plan: what a notification asks for. */
+export interface Plan {
+  candidates: Candidate[]
+  /** alerts no route and no default chat takes */
+  unrouted: number
+}
+
+const ZERO_TIME = /^0001-01-01T/
+
+/** snapshotOf keeps what a message needs of a webhook alert. */
+export function snapshotOf(alert: Webhook['alerts'][number]): AlertSnapshot {
+  return {
+    fingerprint: alert.fingerprint,
+    status: alert.status,
+    labels: alert.labels,
+    annotations: alert.annotations ?? {},
+    startsAt: alert.startsAt,
+    ...(alert.endsAt && !ZERO_TIME.test(alert.endsAt) ? { endsAt: alert.endsAt } : {}),
+    ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
+  }
+}
+
+/** eventId is the identity of an alert event in one chat (and topic). */
+export function eventId(chat: string, thread: string, fingerprint: string, status: string, startsAt: string): string {
+  return `${chat}/${thread}/${fingerprint}/${status}/${startsAt}`
+}
+
+/** PlanOptions: the policy a notification is planned under. */
+export interface PlanOptions {
+  /** queue resolves even for alerts never announced in a chat */
+  resolvedUnannounced: boolean
+  /** link target when a notification carries no externalURL */
+  alertmanagerUrl: string
+  /** Telegram's pace per chat class, in ms between messages */
+  pace: { privateIntervalMs: number; groupIntervalMs: number }
+}
+
+function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target: Target, receivedAt: number, options: PlanOptions): Candidate {
+  const chat = String(target.chat.chatId)
+  const thread = target.chat.threadId ? String(target.chat.threadId) : ''
+  const { policy } = target
+  const severity = alert.labels.severity ?? ''
+  const mute = muteDecision(policy.muteWindows, severity, receivedAt)
+  const chatPace = target.chat.paceMs ?? (target.chat.kind === 'private' ? options.pace.privateIntervalMs : options.pace.groupIntervalMs)
+  return {
+    chat,
+    thread,
+    fingerprint: alert.fingerprint,
+    status: alert.status,
+    startsAt: alert.startsAt,
+    requireFiringSeen: alert.status === 'resolved' && !options.resolvedUnannounced,
+    repeatIntervalMs: policy.repeatIntervalMs,
+    ...(mute.action === 'hold' ? { holdUntil: mute.until } : {}),
+    item: {
+      id: eventId(chat, thread, alert.fingerprint, alert.status, alert.startsAt),
+      alert: snapshotOf(alert),
+      groupKey: webhook.groupKey,
+      externalURL: webhook.externalURL || options.alertmanagerUrl,
+      truncatedAlerts: webhook.truncatedAlerts ?? 0,
+      ...(target.chat.threadId ? { threadId: target.chat.threadId } : {}),
+      silent: policy.silentSeverities.has(severity) || mute.action !== 'none',
+      route: target.route,
+      paceMs: Math.max(chatPace, policy.throttleMs ?? 0),
+      receivedAt,
+    },
+  }
+}
+
+/** planNotification routes every alert of a notification and returns the candidate events. */
+export function planNotification(routing: Routing, webhook: Webhook, receivedAt: number, options: PlanOptions): Plan {
+  const candidates: Candidate[] = []
+  let unrouted = 0
+  for (const alert of webhook.alerts) {
+    const targets = routeAlert(routing, alert.labels)
+    if (targets.length === 0) unrouted++
+    for (const target of targets) candidates.push(candidateFor(webhook, alert, target, receivedAt, options))
+  }
+  return { candidates, unrouted }
+}

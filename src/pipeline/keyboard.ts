@@ -1,0 +1,36 @@
+/**
+ * The buttons under an alert message: silence for each configured duration and "ack until
+ * resolved" while its alerts fire; "unsilence" once someone silenced them. Each button carries the
+ * action and the message's opaque token (Telegram allows 64 bytes of callback data). Pure.
+ */
+import { formatDuration } from '../config/duration.js'
+import type { InlineButton } from '../telegram/client.js'
+import type { MessageContent } from './render.js'
+
+/** ButtonAction: what a button asks for. s<i>: silence for durations[i]; ack: until resolved; uns: unsilence; pg<n>: show page n of a list; it<n>: act on item n of a list. */
+export type ButtonAction = string
+
+const DATA = /^(s[0-9]|ack|uns|pg[0-9]{1,3}|it[0-9]{1,3})\.([A-Za-z0-9_-]{16,32})$/
+
+/** buttonData packs an action and a token into callback data (at most 36 bytes). */
+export function buttonData(action: ButtonAction, token: string): string {
+  return `${action}.${token}`
+}
+
+/** parseButtonData reads callback data back, or undefined for anything alertwire did not make. */
+export function parseButtonData(data: string | undefined): { action: ButtonAction; token: string } | undefined {
+  const match = data ? DATA.exec(data) : null
+  return match ? { action: match[1]!, token: match[2]! } : undefined
+}
+
+/** alertKeyboard is the keyboard an alert message should have now (undefined: none). */
+export function alertKeyboard(content: MessageContent, durationsMs: readonly number[]): InlineButton[][] | undefined {
+  if (!content.token || content.digest) return undefined
+  const firing = content.alerts.some((a) => a.status === 'firing')
+  if (content.silence) return [[{ text: '🔔 Unsilence', callback_data: buttonData('uns', content.token) }]]
+  if (!firing) return undefined
+  return [
+    durationsMs.map((ms, i) => ({ text: `🔕 ${formatDuration(ms)}`, callback_data: buttonData(`s${i}`, content.token!) })),
+    [{ text: '✋ Ack until resolved', callback_data: buttonData('ack', content.token) }],
+  ]
+}

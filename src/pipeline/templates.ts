@@ -1,0 +1,143 @@
+/**
+ * Message wording as Handlebars templates, overridable from YAML (messages.templates). Every value
+ * in a template's context is HTML-escaped before rendering, with exactly the entities Telegram
+ * knows (so links stay intact and `{{{x}}}` cannot smuggle raw HTML in); helpers work on the
+ * unescaped text. Every template is checked at config load by rendering it with hostile sample
+ * values and parsing the result as Telegram would, so a bad template is a config error, not a
+ * message Telegram refuses at 3 a.m.
+ */
+import Handlebars from 'handlebars'
+import { cutText, escapeHtml, htmlToPlain, parseHtml } from '../telegram/html.js'
+
+/** TemplateName: the pieces messages are built from. */
+export type TemplateName =
+  | 'header' | 'alert' | 'footer' | 'resolved_reply' | 'repeat_reply' | 'digest_header' | 'digest_alert' | 'digest_footer' | 'silence_note'
+
+export type CompiledTemplates = Record<TemplateName, (context: object) => string>
+
+/** DEFAULT_TEMPLATES: the wording alertwire ships with (each documented in the example config). */
+export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
+  header: [
+    '{{#if resolved}}✅ <b>RESOLVED</b>{{else}}{{marker}} <b>{{upper severity}}</b>{{/if}}',
+    ' · <b>{{trunc alertname 200}}</b>',
+    '{{#if many}} · {{count}} alerts{{#if resolved_count}}{{#unless resolved}}, {{resolved_count}} resolved{{/unless}}{{/if}}{{/if}}',
+    '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
+    '{{#each common_labels}}{{#if @first}}\n{{else}} · {{/if}}{{name}}: <code>{{trunc value 200}}</code>{{/each}}',
+  ].join(''),
+  alert: [
+    '{{#if many}}{{#if resolved}}✅{{else}}{{marker}}{{/if}} {{/if}}',
+    '{{#if summary}}<b>{{trunc summary 500}}</b>{{else}}{{#if many}}{{else}}<b>{{trunc alertname 200}}</b>{{/if}}{{/if}}',
+    '{{#if description}}\n{{trunc description 1500}}{{/if}}',
+    '{{#each identifying}}{{#if @first}}\n{{else}} · {{/if}}{{name}}: <code>{{trunc value 200}}</code>{{/each}}',
+    '\n{{#if resolved}}✅ resolved after {{duration}} (started {{starts_at}}){{else}}🕒 since {{starts_at}} ({{duration}}){{/if}}',
+    '{{#if flaps}}\n🔁 flapping: {{flaps}} times in {{flap_window}}{{/if}}',
+    '{{#each links}}{{#if @first}}\n🔗 {{else}} · {{/if}}{{#if linkable}}<a href="{{url}}">{{title}}</a>{{else}}{{title}}: {{trunc url 200}}{{/if}}{{/each}}',
+  ].join(''),
+  footer: [
+    '{{#if truncated_alerts}}⚠️ {{truncated_alerts}} more alerts in this group were not sent by Alertmanager (max_alerts){{/if}}',
+    '{{#if alertmanager_url}}{{#if truncated_alerts}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{alertmanager_url}}{{/if}}{{/if}}',
+  ].join(''),
+  resolved_reply: [
+    '✅ <b>Resolved</b>: <b>{{trunc alertname 200}}</b>',
+    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{name}}: {{trunc value 100}}{{/each}} · after {{duration}}{{/each}}',
+    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{name}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} after {{duration}}{{/each}}{{/if}}',
+    '{{#if more}}\n… and {{more}} more{{/if}}',
+  ].join(''),
+  repeat_reply: [
+    '🔁 <b>Still firing</b>: <b>{{trunc alertname 200}}</b>',
+    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{name}}: {{trunc value 100}}{{/each}} · for {{duration}}{{/each}}',
+    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{name}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} for {{duration}}{{/each}}{{/if}}',
+    '{{#if more}}\n… and {{more}} more{{/if}}',
+  ].join(''),
+  digest_header: [
+    '{{#if resolved_round}}✅ <b>{{count}} alerts resolved</b>{{else}}{{#if all_resolved}}✅ <b>Storm resolved</b>{{else}}🌩 <b>Alert storm</b>{{/if}} · {{count}} alerts{{/if}}',
+    '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
+    '{{#unless resolved_round}}{{#unless all_resolved}}{{#if resolved_count}} · {{resolved_count}} here resolved{{/if}}{{/unless}}{{/unless}}',
+    '{{#if first}}{{#each by_severity}}{{#if @first}}\n{{else}} · {{/if}}{{marker}} {{severity}} {{count}}{{/each}}',
+    '{{#each by_alertname}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 60}} {{count}}{{/each}}{{#if more_alertnames}} · +{{more_alertnames}} more{{/if}}',
+    '{{#if reminders}}\n🔁 {{reminders}} reminders of alerts still firing{{/if}}{{/if}}',
+  ].join(''),
+  digest_alert: '{{#if resolved}}✅ <s>{{/if}}{{marker}} {{trunc alertname 80}}{{#each identifying}} · {{name}}: {{trunc value 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
+  silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
+  digest_footer: [
+    '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',
+    '{{#if alertmanager_url}}{{#if unnamed}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{alertmanager_url}}{{/if}}{{/if}}',
+  ].join(''),
+}
+
+/** escapeDeep escapes every string in a template context (keys stay as they are). */
+function escapeDeep(value: unknown): unknown {
+  if (typeof value === 'string') return escapeHtml(value)
+  if (Array.isArray(value)) return value.map(escapeDeep)
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDeep(v)]))
+  }
+  return value
+}
+
+/** onText applies a text function to an escaped value: unescape, apply, escape again. */
+const onText = (fn: (text: string, ...args: unknown[]) => string) => (value: unknown, ...args: unknown[]) =>
+  typeof value === 'string' ? escapeHtml(fn(htmlToPlain(value), ...args.slice(0, -1))) : value
+
+const handlebars = Handlebars.create()
+handlebars.registerHelper('trunc', onText((text, max) => (typeof max === 'number' ? cutText(text, max) : text)))
+handlebars.registerHelper('upper', onText((text) => text.toUpperCase()))
+handlebars.registerHelper('lower', onText((text) => text.toLowerCase()))
+handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b)
+
+/** HOSTILE_SAMPLE: values full of HTML metacharacters used to prove a template escapes them. */
+const HOSTILE = '<b>&amp; "quoted" \'x\' `y` =z < > & </b>'
+const HOSTILE_LABELS = [{ name: 'instance', value: HOSTILE }]
+const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
+  header: {
+    resolved: false, marker: '🔴', severity: 'critical', alertname: HOSTILE, many: true, count: 2,
+    resolved_count: 1, part: 1, parts: 2, common_labels: HOSTILE_LABELS,
+  },
+  alert: {
+    many: true, resolved: false, marker: '🔴', severity: 'critical', alertname: HOSTILE, summary: HOSTILE,
+    description: HOSTILE, identifying: HOSTILE_LABELS, labels: { instance: HOSTILE }, annotations: { summary: HOSTILE },
+    starts_at: '2026-01-01 00:00 UTC', duration: '5m', flaps: 4, flap_window: '10m',
+    links: [{ title: 'Source', url: 'http://example.com/?a=1&b=<2>', linkable: true }, { title: HOSTILE, url: 'http://prometheus:9090/?a=<b>', linkable: false }],
+  },
+  footer: { truncated_alerts: 3, alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}', alertmanager_linkable: true },
+  resolved_reply: {
+    alertname: HOSTILE, many: true, count: 2, more: 1,
+    alerts: [{ identifying: HOSTILE_LABELS, duration: '5m' }, { identifying: HOSTILE_LABELS, duration: '1h' }],
+  },
+  repeat_reply: {
+    alertname: HOSTILE, many: true, count: 2, more: 1,
+    alerts: [{ identifying: HOSTILE_LABELS, duration: '5m' }, { identifying: HOSTILE_LABELS, duration: '1h' }],
+  },
+  digest_header: {
+    resolved_round: false, all_resolved: false, count: 3, part: 1, parts: 2, resolved_count: 1, first: true,
+    by_severity: [{ marker: '🔴', severity: HOSTILE, count: 2 }], by_alertname: [{ name: HOSTILE, count: 2 }], more_alertnames: 1, reminders: 1,
+  },
+  digest_alert: { resolved: true, marker: '🔴', severity: HOSTILE, alertname: HOSTILE, identifying: HOSTILE_LABELS, labels: { instance: HOSTILE } },
+  silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: true },
+  digest_footer: { unnamed: 5, unnamed_resolved: 1, alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}', alertmanager_linkable: true },
+}
+
+/**
+ * compileTemplates compiles the default templates with the operator's overrides, or throws an
+ * Error whose message starts with the template name when one does not compile or renders HTML
+ * Telegram would refuse.
+ */
+export function compileTemplates(overrides: Partial<Record<TemplateName, string>>): CompiledTemplates {
+  const compiled = {} as CompiledTemplates
+  for (const name of Object.keys(DEFAULT_TEMPLATES) as TemplateName[]) {
+    const source = overrides[name] ?? DEFAULT_TEMPLATES[name]
+    let template: (context: object) => string
+    let sample: string
+    try {
+      const render = handlebars.compile(source, { noEscape: true, strict: false, preventIndent: true })
+      template = (context) => render(escapeDeep(context))
+      sample = template(SAMPLE_CONTEXTS[name])
+    } catch (error) {
+      throw new Error(`${name}: ${(error as Error).message.split('\n')[0]}`)
+    }
+    const parsed = parseHtml(sample)
+    if (!parsed.ok) throw new Error(`${name}: renders HTML Telegram would refuse: ${parsed.error}`)
+    compiled[name] = template
+  }
+  return compiled
+}

@@ -1,0 +1,72 @@
+import t from 'tap'
+import { type Lookups, type MessageRecord, planDelivery } from '../../src/pipeline/batch.js'
+import type { OutboxItem } from '../../src/pipeline/dedup.js'
+import { batchOptions } from '../../src/telegram/sender.js'
+import { testConfig } from '../helpers/config.js'
+
+const NOW = Date.parse('2026-11-24T23:20:00Z')
+const options = batchOptions(testConfig(), NOW)
+const none: Lookups = { refs: new Map(), records: new Map() }
+
+function item(fp: string, status: 'firing' | 'resolved', over: Partial<OutboxItem> = {}): OutboxItem {
+  return {
+    id: fp, groupKey: 'g1', externalURL: 'http://am:9093', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0,
+    alert: {
+      fingerprint: fp, status, labels: { alertname: 'DiskFull', severity: 'warning', instance: fp }, annotations: {}, startsAt: '2026-11-24T23:00:00Z',
+      ...(status === 'resolved' ? { endsAt: '2026-11-24T23:10:00Z' } : {}),
+    },
+    ...over,
+  }
+}
+
+t.test('firing alerts of one group become one message; the next group waits its turn', async (t) => {
+  const items = [item('a', 'firing'), item('b', 'firing'), item('c', 'firing', { groupKey: 'g2' }), item('d', 'firing')]
+  const delivery = planDelivery(items, none, options)
+  t.equal(delivery.take, 2, 'only contiguous items of the same group, so messages keep the order of events')
+  t.equal(delivery.calls.length, 1)
+  const call = delivery.calls[0]!
+  t.equal(call.op, 'send')
+  t.equal(call.announce, true)
+  t.same(call.fingerprints, ['a', 'b'])
+  t.match(call.plain, /DiskFull · 2 alerts/)
+  t.same(call.record?.alerts.map((a) => a.fingerprint), ['a', 'b'], 'the record keeps what is needed to edit it later')
+})
+
+t.test('silent items and items for another topic are not mixed into one message', async (t) => {
+  t.equal(planDelivery([item('a', 'firing'), item('b', 'firing', { silent: true })], none, options).take, 1)
+  t.equal(planDelivery([item('a', 'firing'), item('b', 'firing', { threadId: 4 })], none, options).take, 1)
+  const call = planDelivery([item('a', 'firing', { threadId: 4, silent: true })], none, options).calls[0]!
+  t.same([call.threadId, call.silent], [4, true])
+})
+
+t.test('a resolve edits the message that announced the alert and replies to it', async (t) => {
+  const record: MessageRecord = {
+    messageId: 77, silent: false, groupKey: 'g1', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1,
+    alerts: [item('a', 'firing').alert, item('b', 'firing').alert],
+  }
+  const lookups: Lookups = { refs: new Map([['a', { messageId: 77, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[77, record]]) }
+  const delivery = planDelivery([item('a', 'resolved')], lookups, options)
+  t.same(delivery.calls.map((c) => [c.op, c.messageId]), [['edit', 77], ['send', 77]])
+  const [edit, reply] = delivery.calls
+  t.same(edit!.record?.alerts.map((a) => a.status), ['resolved', 'firing'], 'only the resolved alert changes')
+  t.match(edit!.plain, /1 resolved/)
+  t.match(reply!.plain, /^✅ Resolved: DiskFull \(instance: a\) after 10m$/)
+  t.equal(edit!.announce, undefined, 'an edit does not move refs')
+
+  const editOnly = planDelivery([item('a', 'resolved')], lookups, { ...options, resolved: 'edit' })
+  t.same(editOnly.calls.map((c) => c.op), ['edit'])
+  const replyOnly = planDelivery([item('a', 'resolved')], lookups, { ...options, resolved: 'reply' })
+  t.same(replyOnly.calls.map((c) => c.op), ['send'])
+  t.same(replyOnly.calls[0]!.record?.alerts[0]!.status, 'resolved', 'with replies only, the record still learns the resolution')
+})
+
+t.test('a resolve for a message alertwire does not know sends nothing, unless configured to', async (t) => {
+  const stale: Lookups = { refs: new Map([['a', { messageId: 5, startsAt: '2026-11-01T00:00:00Z' }]]), records: new Map() }
+  const quiet = planDelivery([item('a', 'resolved'), item('b', 'resolved')], stale, options)
+  t.same(quiet.calls, [])
+  t.equal(quiet.take, 2)
+  t.same(quiet.dropped.map((d) => d.fingerprint), ['a', 'b'], 'dropped, with a reason')
+  const loud = planDelivery([item('a', 'resolved')], none, { ...options, resolvedUnannounced: true })
+  t.equal(loud.calls.length, 1)
+  t.match(loud.calls[0]!.plain, /^✅ RESOLVED · DiskFull/)
+})

@@ -1,0 +1,128 @@
+import t from 'tap'
+import { estimateCalls, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/pipeline/batch.js'
+import type { OutboxItem } from '../../src/pipeline/dedup.js'
+import { packDigest } from '../../src/pipeline/digest.js'
+import type { AlertSnapshot } from '../../src/pipeline/render.js'
+import { parseHtml, plainLength } from '../../src/telegram/html.js'
+import { batchOptions } from '../../src/telegram/sender.js'
+import { testConfig } from '../helpers/config.js'
+
+const options = batchOptions(testConfig(), Date.parse('2026-11-24T23:30:00Z'))
+const none: Lookups = { refs: new Map(), records: new Map() }
+const HOSTILE = '<b>&amp;</b> "x" & <'
+
+function alert(i: number, severity = i % 3 === 0 ? 'critical' : 'warning', status: 'firing' | 'resolved' = 'firing'): AlertSnapshot {
+  return {
+    fingerprint: `fp${i}`, status, startsAt: '2026-11-24T23:00:00Z', annotations: {},
+    labels: { alertname: ['HighLatency', 'DiskFull', 'NodeDown'][i % 3]!, severity, instance: `host-${i}.example.com:9100` },
+    ...(status === 'resolved' ? { endsAt: '2026-11-24T23:20:00Z' } : {}),
+  }
+}
+
+function item(a: AlertSnapshot, over: Partial<OutboxItem> = {}): OutboxItem {
+  return { id: a.fingerprint, alert: a, groupKey: `g-${a.fingerprint}`, externalURL: 'https://am.example.com', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0, ...over }
+}
+
+t.test('a digest counts by severity and alertname, names every alert critical first, and fits Telegram', async (t) => {
+  const alerts = Array.from({ length: 500 }, (_, i) => alert(i))
+  const parts = packDigest({ alerts, reminders: 2, resolvedRound: false, externalURL: 'https://am.example.com' }, 1000, options)
+  t.ok(parts.length > 1, `${parts.length} messages`)
+  const rendered = parts.map((p) => rerender(p, options))
+  for (const [i, r] of rendered.entries()) {
+    t.ok(parseHtml(r.html).ok && plainLength(r.html) <= 4096, `part ${i + 1}: ${plainLength(r.html)} characters`)
+    t.match(r.html, /<blockquote expandable>/, 'the list is an expandable quote')
+  }
+  const first = rendered[0]!.plain
+  t.match(first.split('\n')[0], /^🌩 Alert storm · 500 alerts · part 1\/\d+$/)
+  t.match(first, /🔴 critical 167 · 🟠 warning 333/)
+  t.match(first, /HighLatency 167 · DiskFull 167 · NodeDown 166/)
+  t.match(first, /🔁 2 reminders of alerts still firing/)
+  const named = rendered.flatMap((r) => [...r.plain.matchAll(/instance: (host-\d+)/g)].map((m) => m[1]))
+  t.equal(new Set(named).size, 500, 'every alert is named')
+  const severities = rendered.flatMap((r) => [...r.plain.matchAll(/^(🔴|🟠) \w+ · instance/gm)].map((m) => m[1]))
+  t.equal(severities.lastIndexOf('🔴'), 166, 'critical first')
+  t.equal(severities.indexOf('🟠'), 167)
+})
+
+t.test('past digest_max_alerts, alerts are counted and said to be counted, not dropped', async (t) => {
+  const alerts = Array.from({ length: 60 }, (_, i) => alert(i))
+  const parts = packDigest({ alerts, reminders: 0, resolvedRound: false, externalURL: '' }, 50, options)
+  const last = rerender(parts.at(-1)!, options).plain
+  t.match(last, /… and 10 more alerts not named here/)
+  t.equal(parts.at(-1)!.digest!.unnamed.length, 10, 'the last message keeps them, for their resolves')
+  t.equal(parts.flatMap((p) => p.alerts).length, 50)
+})
+
+t.test('a digest resolving shows it, line by line and then as a whole', async (t) => {
+  const [part] = packDigest({ alerts: [alert(0), alert(1)], reminders: 0, resolvedRound: false, externalURL: '' }, 1000, options)
+  const half = rerender({ ...part!, alerts: [{ ...part!.alerts[0]!, status: 'resolved' }, part!.alerts[1]!] }, options)
+  t.match(half.plain, /1 here resolved/)
+  t.match(half.html, /✅ <s>/)
+  const all = rerender({ ...part!, alerts: part!.alerts.map((a) => ({ ...a, status: 'resolved' as const })) }, options)
+  t.match(all.plain, /^✅ Storm resolved · 2 alerts/)
+})
+
+t.test('hostile values stay valid in digests', async (t) => {
+  const hostile = { ...alert(1), labels: { alertname: HOSTILE, severity: HOSTILE, [HOSTILE.replace(/\W/g, '') || 'x']: HOSTILE, instance: HOSTILE } }
+  const [part] = packDigest({ alerts: [hostile, alert(2)], reminders: 0, resolvedRound: false, externalURL: '' }, 1000, options)
+  const r = rerender(part!, options)
+  t.ok(parseHtml(r.html).ok)
+  t.ok(r.plain.includes(HOSTILE))
+})
+
+t.test('a storm round folds firing and resolved together and defers edits of earlier messages', async (t) => {
+  const earlier: MessageRecord = { messageId: 9, silent: false, groupKey: 'old', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [alert(90)] }
+  const lookups: Lookups = { refs: new Map([['fp90', { messageId: 9, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[9, earlier]]) }
+  const items = [
+    item(alert(1)), item(alert(2)), item(alert(1, 'warning', 'resolved')),
+    item(alert(90, 'critical', 'resolved')), item(alert(77, 'critical', 'resolved')),
+    item(alert(5), { repeat: true }),
+  ]
+  const delivery = planStorm(items, lookups, options)
+  t.equal(delivery.take, 6)
+  t.same(delivery.deferredEdits, [{ messageId: 9, resolutions: [{ fingerprint: 'fp90', startsAt: '2026-11-24T23:00:00Z', endsAt: '2026-11-24T23:20:00Z' }] }])
+  t.same(delivery.dropped, [{ fingerprint: 'fp77', reason: 'resolve of an alert whose message is unknown' }])
+  const [digest, resolvedDigest] = delivery.calls
+  t.match(digest!.plain, /2 alerts/)
+  t.match(digest!.plain, /✅ 🟠 DiskFull · instance: host-1/, 'fired and resolved within the round: named once, resolved')
+  t.match(digest!.html, /✅ <s>🟠 DiskFull/)
+  t.match(digest!.plain, /1 reminders/)
+  t.equal(digest!.announce, true, 'its alerts point at the digest')
+  t.match(resolvedDigest!.plain, /^✅ 1 alerts resolved/)
+  t.equal(resolvedDigest!.record, undefined)
+})
+
+t.test('a storm is when what waits would take longer than max_delay at the chat\'s pace', async (t) => {
+  const distinct = Array.from({ length: 16 }, (_, i) => item(alert(i)))
+  const oneGroup = distinct.map((i) => ({ ...i, groupKey: 'same' }))
+  t.equal(estimateCalls(distinct, 16), 16)
+  t.equal(estimateCalls(oneGroup, 16), 1, 'one group is one message, however many alerts')
+  t.equal(estimateCalls(distinct, 160), 160, 'what the window saw, scaled to all that waits')
+  t.equal(isStorm(distinct, 16, 3150, 30_000), true)
+  t.equal(isStorm(distinct.slice(0, 5), 5, 3150, 30_000), false)
+  t.equal(isStorm(oneGroup, 16, 3150, 30_000), false, 'one big group is one message')
+  t.equal(isStorm(oneGroup, 500, 3150, 30_000), true, 'but past the window, what waits may be many groups')
+  t.equal(isStorm(distinct.slice(0, 2), 2, 600_000, 30_000), true, 'a throttled route folds what waited for its slot')
+})
+
+t.test('a reminder replies to the message that announced the alert; without one, it announces it', async (t) => {
+  const record: MessageRecord = { messageId: 4, silent: false, groupKey: 'g', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [alert(3)] }
+  const lookups: Lookups = { refs: new Map([['fp3', { messageId: 4, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[4, record]]) }
+  const reminder = planDelivery([item(alert(3), { repeat: true })], lookups, options)
+  t.same(reminder.calls.map((c) => [c.op, c.messageId]), [['send', 4]])
+  t.match(reminder.calls[0]!.plain, /^🔁 Still firing: HighLatency \(instance: host-3\.example\.com:9100\) for 30m$/)
+  const orphan = planDelivery([item(alert(3), { repeat: true })], none, options)
+  t.equal(orphan.calls[0]!.announce, true)
+})
+
+t.test('a flapping alert updates its message instead of sending a new one', async (t) => {
+  const record: MessageRecord = { messageId: 4, silent: false, groupKey: 'g', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [{ ...alert(3), status: 'resolved', endsAt: '2026-11-24T23:05:00Z' }] }
+  const lookups: Lookups = { refs: new Map([['fp3', { messageId: 4, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[4, record]]) }
+  const again = { ...alert(3), startsAt: '2026-11-24T23:10:00Z' }
+  const flap = planDelivery([item(again, { flaps: 4 })], lookups, options)
+  t.same(flap.calls.map((c) => [c.op, c.messageId, c.announce]), [['edit', 4, true]])
+  t.match(flap.calls[0]!.plain, /^🔴 CRITICAL · HighLatency/, 'firing again')
+  t.match(flap.calls[0]!.plain, /🔁 flapping: 4 times in 10m/)
+  const settled = planDelivery([item({ ...again, status: 'resolved', endsAt: '2026-11-24T23:12:00Z' }, { flaps: 4 })], { ...lookups, refs: new Map([['fp3', { messageId: 4, startsAt: again.startsAt }]]), records: new Map([[4, flap.calls[0]!.record!]]) }, options)
+  t.same(settled.calls.map((c) => c.op), ['edit'], 'its resolve edits, with no reply')
+})
