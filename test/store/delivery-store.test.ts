@@ -1,0 +1,154 @@
+import { Redis } from 'ioredis'
+import t, { type Test } from 'tap'
+import type { Candidate } from '../../src/pipeline/dedup.js'
+import { DeliveryStore } from '../../src/store/delivery-store.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+
+async function setup(t: Test, name: string) {
+  const url = await testRedisUrl()
+  const prefix = uniquePrefix(name)
+  const redis = new Redis(url)
+  t.teardown(async () => {
+    await cleanupPrefix(url, prefix)
+    redis.disconnect()
+  })
+  return { redis, store: new DeliveryStore(redis, prefix, 60_000) }
+}
+
+function candidate(fp: string, status: 'firing' | 'resolved', over: Partial<Candidate> = {}): Candidate {
+  return {
+    chat: '-100', thread: '', fingerprint: fp, status, startsAt: '2026-11-24T23:00:00Z', requireFiringSeen: status === 'resolved', repeatIntervalMs: 0,
+    item: {
+      id: `${fp}/${status}`, groupKey: 'g', externalURL: '', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 1000, receivedAt: Date.now(),
+      alert: { fingerprint: fp, status, labels: {}, annotations: {}, startsAt: '2026-11-24T23:00:00Z' },
+    },
+    ...over,
+  }
+}
+
+t.test('the same event is queued once per chat, whoever sends it and however often', async (t) => {
+  const { store } = await setup(t, 'dedup')
+  t.same(await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing')]), ['queued', 'queued'])
+  t.same(await store.commitEvents([candidate('a', 'firing')]), ['duplicate'], 'a webhook retry or the HA twin')
+  t.same(await store.commitEvents([candidate('a', 'firing', { chat: '-200' })]), ['queued'], 'the same alert in another chat is its own event')
+  t.same(await store.commitEvents([candidate('a', 'firing', { startsAt: '2026-11-24T23:30:00Z' })]), ['queued'], 'a new startsAt is a new event')
+  // two replicas committing the same notification at the same moment: exactly one wins
+  const racing = await Promise.all(Array.from({ length: 10 }, () => store.commitEvents([candidate('c', 'firing')])))
+  t.equal(racing.flat().filter((r) => r === 'queued').length, 1)
+  t.equal((await store.loadChat('-100', 100)).items.length, 4, 'a, b, a again (new startsAt), c')
+})
+
+t.test('a resolve needs the firing it resolves, whatever order they are planned in', async (t) => {
+  const { store } = await setup(t, 'order')
+  await store.commitEvents([candidate('y', 'firing')])
+  t.same(await store.commitEvents([candidate('y', 'resolved')]), ['queued'], 'the usual order')
+  t.same(await store.commitEvents([candidate('y', 'resolved')]), ['duplicate'])
+  t.same(await store.commitEvents([candidate('x', 'resolved')]), ['unannounced'], 'no firing seen (yet): nothing to say')
+  t.same(await store.commitEvents([candidate('x', 'firing')]), ['queued'], 'the firing planned late brings its resolve along')
+  const { items } = await store.loadChat('-100', 10)
+  t.same(items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`), ['y/firing', 'y/resolved', 'x/firing', 'x/resolved'], 'firing first, then its resolve')
+  t.same(await store.commitEvents([candidate('x', 'firing')]), ['duplicate'])
+  t.same(await store.commitEvents([candidate('z', 'resolved', { requireFiringSeen: false })]), ['queued'], 'resolved_unannounced queues it anyway')
+  t.same(await store.commitEvents([candidate('z', 'firing')]), ['stale'], 'and a firing after a resolve already sent is not announced')
+})
+
+t.test('a still-firing alert is queued again as a reminder once its repeat interval has passed', async (t) => {
+  const { store } = await setup(t, 'repeat')
+  const every = candidate('r', 'firing', { repeatIntervalMs: 1000 })
+  t.same(await store.commitEvents([every]), ['queued'])
+  t.same(await store.commitEvents([every]), ['duplicate'], 'Alertmanager re-sending the group is not news')
+  await new Promise((r) => setTimeout(r, 1000))
+  t.same(await store.commitEvents([every]), ['repeated'], 'after the interval: a reminder')
+  t.same(await store.commitEvents([every]), ['duplicate'], 'and not again before the next interval')
+  const { items } = await store.loadChat('-100', 10)
+  t.same(items.map((i) => i.repeat ?? false), [false, true])
+  await store.commitEvents([candidate('r', 'resolved')])
+  await new Promise((r) => setTimeout(r, 1000))
+  t.same(await store.commitEvents([every]), ['duplicate'], 'no reminders once it resolved')
+})
+
+t.test('an alert that keeps firing and resolving says how often it flapped', async (t) => {
+  const { store } = await setup(t, 'flap')
+  const flapping = { windowMs: 60_000, threshold: 3 }
+  for (let i = 0; i < 4; i++) {
+    const startsAt = `2026-11-24T23:0${i}:00Z`
+    await store.commitEvents([candidate('f', 'firing', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
+    await store.commitEvents([candidate('f', 'resolved', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
+  }
+  const { items } = await store.loadChat('-100', 20)
+  t.same(items.map((i) => `${i.alert.status}:${i.flaps ?? 0}`), ['firing:0', 'resolved:0', 'firing:0', 'resolved:0', 'firing:3', 'resolved:3', 'firing:4', 'resolved:4'])
+})
+
+t.test('a held event waits outside the outbox until its mute window ends', async (t) => {
+  const { store } = await setup(t, 'hold')
+  const until = Date.now() + 600
+  t.same(await store.commitEvents([candidate('h', 'firing', { holdUntil: until }), candidate('n', 'firing')]), ['held', 'queued'])
+  t.same((await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint), ['n'], 'only the unheld one is waiting to be sent')
+  const { chat } = await store.claim('t1', 5000, 0)
+  await store.complete(chat!, 't1', { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
+  await new Promise((r) => setTimeout(r, 700))
+  await store.claim('t2', 5000, 0)
+  t.same((await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint), ['n', 'h'], 'released when the window ended')
+})
+
+t.test('a chat is leased to one worker at a time and paced by Redis time', async (t) => {
+  const { store } = await setup(t, 'lease')
+  await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing', { chat: '7' })])
+  const first = await store.claim('t1', 5000, 0)
+  const second = await store.claim('t2', 5000, 0)
+  const third = await store.claim('t3', 5000, 0)
+  t.ok(first.chat && second.chat && first.chat !== second.chat, 'two chats, two workers')
+  t.equal(third.chat, undefined, 'both chats are leased')
+  t.ok(third.waitMs > 4000, 'the next turn is when a lease expires')
+  t.equal(await store.complete(first.chat!, 'wrong-token', { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 }), false, 'a worker that lost its lease cannot write')
+  // the chat had one item still in its outbox: after the call it is due again only after its pace
+  t.equal(await store.complete(first.chat!, 't1', { paceMs: 3000, inflight: undefined, writes: [], retryInMs: 0 }), true)
+  const paced = await store.claim('t4', 5000, 0)
+  t.equal(paced.chat, undefined)
+  t.ok(paced.waitMs > 2500 && paced.waitMs <= 3000, `waits for the chat's pace (${paced.waitMs} ms)`)
+})
+
+t.test('the global pace spaces claims across all chats', async (t) => {
+  const { store } = await setup(t, 'global')
+  await store.commitEvents(['1', '2', '3'].map((chat) => candidate('a', 'firing', { chat })))
+  t.ok((await store.claim('a', 5000, 500)).chat)
+  const blocked = await store.claim('b', 5000, 500)
+  t.equal(blocked.chat, undefined)
+  t.ok(blocked.waitMs > 400, 'the next chat waits for the global slot')
+})
+
+t.test('a delivery survives a lost worker: the lease expires and the work is still there', async (t) => {
+  const { store } = await setup(t, 'takeover')
+  await store.commitEvents([candidate('a', 'firing')])
+  const { chat } = await store.claim('dead-worker', 200, 0)
+  const { items } = await store.loadChat(chat!, 10)
+  t.ok(await store.startDelivery(chat!, 'dead-worker', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
+  await new Promise((r) => setTimeout(r, 300))
+  const again = await store.claim('new-worker', 5000, 0)
+  t.equal(again.chat, chat, 'another worker takes the chat over')
+  const state = await store.loadChat(chat!, 10)
+  t.ok(state.inflight, 'with the delivery that was in flight')
+  t.equal(items.length, 1)
+})
+
+t.test('a migrated group moves its pending work and future events to the supergroup', async (t) => {
+  const { store } = await setup(t, 'migrate')
+  await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing')])
+  const { chat } = await store.claim('tok', 5000, 0)
+  t.ok(await store.startDelivery(chat!, 'tok', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
+  t.ok(await store.migrate('-100', '-100999', 'tok'))
+  const moved = await store.loadChat('-100999', 10)
+  t.ok(moved.inflight, 'the delivery in flight moved')
+  t.equal(moved.items.length, 1, 'the pending event moved')
+  t.same(await store.commitEvents([candidate('c', 'firing')]), ['queued'])
+  t.equal((await store.loadChat('-100999', 10)).items.length, 2, 'new events for the old id land in the new chat')
+  t.equal((await store.loadChat('-100', 10)).items.length, 0)
+})
+
+t.test('backlog reports depth and age across chats', async (t) => {
+  const { store } = await setup(t, 'backlog')
+  await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing', { chat: '5' })])
+  const backlog = await store.backlog()
+  t.same([backlog.items, backlog.chats, backlog.inflight, backlog.deadLetters], [2, 2, 0, 0])
+  t.ok(backlog.oldestReceivedAt && backlog.oldestReceivedAt <= Date.now())
+})
