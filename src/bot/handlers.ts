@@ -1,0 +1,360 @@
+/**
+ * The bot: commands and button presses from the chat, turned into silences in Alertmanager and
+ * updates of alert messages. Only admins change anything; everyone else gets a polite refusal and
+ * nothing changes. Every action is logged with who, what and how it ended, and counted. Nothing
+ * is left half-done: a silence created but not recorded is expired again.
+ */
+import type { Logger } from 'pino'
+import { AlertmanagerError, type AlertmanagerClient } from '../alertmanager/client.js'
+import { formatSilenceMatcher, isMatchAll, parseSilenceMatchers } from '../alertmanager/matchers.js'
+import { formatDuration, parseDuration } from '../config/duration.js'
+import type { Config } from '../config/parse.js'
+import type { Metrics } from '../metrics.js'
+import { parseButtonData } from '../pipeline/keyboard.js'
+import { formatTime, type SilenceMark } from '../pipeline/render.js'
+import { type AlertRef, BotStore, type ButtonTarget } from '../store/bot-store.js'
+import type { DeliveryStore } from '../store/delivery-store.js'
+import type { InlineButton, TelegramBotApi } from '../telegram/client.js'
+import type { Rendered } from '../pipeline/render.js'
+import { batchOptions } from '../telegram/sender.js'
+import { type Command, parseCommand, parseSilenceArgs } from './commands.js'
+import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
+import { silenceMatchers } from './silences.js'
+import { type BotMessage, type BotUpdate, type BotUser, who } from './update-schema.js'
+
+/** LIST_TTL_MS: how long the buttons of a /alerts or /silences page keep working. */
+const LIST_TTL_MS = 3_600_000
+const ADMIN_STATUSES = new Set(['creator', 'administrator'])
+const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help'])
+
+/** BotDeps: what the bot works with; config is read per update so a reload takes effect. */
+export interface BotDeps {
+  config: () => Config
+  api: TelegramBotApi
+  delivery: DeliveryStore
+  buttons: BotStore
+  alertmanager: () => AlertmanagerClient
+  metrics: Metrics
+  log: Logger
+  status: () => Promise<StatusReport>
+}
+
+type Outcome = 'ok' | 'refused' | 'failed' | 'invalid' | 'expired'
+type Reply = (rendered: Rendered, keyboard?: InlineButton[][]) => Promise<void>
+
+/** knownChats: the chats alertwire sends to; commands are answered there (and privately to admins). */
+export function knownChats(config: Config): Set<string> {
+  const chats = new Set<string>([...config.telegram.chatAdmins.keys()])
+  if (config.routing.defaultChat) chats.add(String(config.routing.defaultChat.chatId))
+  for (const route of config.routing.routes) for (const chat of route.chats ?? []) chats.add(String(chat.chatId))
+  return chats
+}
+
+/** BotHandlers: see the file comment. */
+export class BotHandlers {
+  /** the bot's @username, to tell its commands from other bots' (/alerts@alertwire_bot) */
+  username: string | undefined
+
+  constructor(private readonly deps: BotDeps) {}
+
+  /** handle acts on one update; failures are logged, never thrown (the next update must still come). */
+  async handle(update: BotUpdate, via: 'polling' | 'webhook'): Promise<void> {
+    try {
+      if (update.callback_query) {
+        this.deps.metrics.botUpdates.inc({ kind: 'button', via })
+        await this.onButton(update.callback_query)
+      } else if (update.message) {
+        const command = parseCommand(update.message.text, this.username)
+        this.deps.metrics.botUpdates.inc({ kind: command ? 'command' : 'other', via })
+        if (command && update.message.from) await this.onCommand(command, update.message, update.message.from)
+      } else this.deps.metrics.botUpdates.inc({ kind: 'other', via })
+    } catch (error) {
+      this.deps.log.error({ update: update.update_id, error: (error as Error).message }, 'handling a Telegram update failed')
+    }
+  }
+
+  /** isAdmin: configured admins everywhere, chat admins in their chat, and optionally the chat's own administrators. */
+  async isAdmin(user: number, chat: string): Promise<boolean> {
+    const { telegram } = this.deps.config()
+    if (telegram.admins.has(user) || telegram.chatAdmins.get(chat)?.has(user)) return true
+    if (!telegram.chatAdministrators || Number(chat) > 0) return false
+    try {
+      return ADMIN_STATUSES.has(await this.deps.buttons.memberStatus(chat, user, () => this.deps.api.getChatMember(chat, user)))
+    } catch (error) {
+      this.deps.log.warn({ chat, user, error: (error as Error).message }, 'could not ask Telegram who administers the chat')
+      return false
+    }
+  }
+
+  private isAnyAdmin(user: number): boolean {
+    const { telegram } = this.deps.config()
+    return telegram.admins.has(user) || [...telegram.chatAdmins.values()].some((ids) => ids.has(user))
+  }
+
+  private record(action: string, outcome: Outcome, user: BotUser, chat: string, details: object = {}) {
+    this.deps.metrics.adminActions.inc({ action, outcome })
+    const level = outcome === 'ok' ? 'info' : outcome === 'failed' ? 'error' : 'warn'
+    this.deps.log[level]({ action, outcome, user: who(user), chat, ...details }, `admin action ${action}: ${outcome}`)
+  }
+
+  // ---- commands ----
+
+  private async onCommand(command: Command, message: BotMessage, user: BotUser): Promise<void> {
+    const chat = String(message.chat.id)
+    const known = knownChats(this.deps.config()).has(chat)
+    if (!known && !(message.chat.type === 'private' && this.isAnyAdmin(user.id))) {
+      this.deps.log.info({ chat, user: who(user), command: command.name }, 'command ignored: not a chat alertwire serves')
+      return
+    }
+    const reply: Reply = (rendered, keyboard) =>
+      this.deps.delivery.pushNotice(chat, {
+        kind: 'send', html: rendered.html, plain: rendered.plain, replyTo: message.message_id,
+        ...(message.is_topic_message && message.message_thread_id ? { threadId: message.message_thread_id } : {}),
+        ...(keyboard && keyboard.length > 0 ? { keyboard } : {}),
+      })
+    if (!READ_ONLY.has(command.name) && !(await this.isAdmin(user.id, chat))) {
+      this.record(command.name, 'refused', user, chat)
+      await reply(plainReply(`Sorry, only alertwire admins can use /${command.name} here.`))
+      return
+    }
+    switch (command.name) {
+      case 'help':
+        return reply(helpReply())
+      case 'status':
+        return reply(statusReply(await this.deps.status(), this.renderOptions()))
+      case 'alerts':
+        return this.listAlerts(chat, reply)
+      case 'silences':
+        return this.listSilences(chat, reply)
+      case 'silence':
+        return reply(plainReply(await this.silenceCommand(command.args, user, chat)))
+      case 'unsilence':
+        return reply(plainReply(await this.unsilenceCommand(command.args, user, chat)))
+      case 'ack':
+        return reply(plainReply(await this.ackCommand(message, user, chat)))
+      case 'mute':
+        return reply(plainReply(await this.muteCommand(command.args, user, chat)))
+      case 'unmute':
+        return reply(plainReply(await this.unmuteCommand(user, chat)))
+    }
+  }
+
+  private renderOptions() {
+    return batchOptions(this.deps.config(), Date.now())
+  }
+
+  private async listAlerts(chat: string, reply: Reply) {
+    let alerts
+    try {
+      alerts = await this.deps.alertmanager().listAlerts({ active: true, silenced: false, inhibited: false })
+    } catch (error) {
+      return reply(plainReply(`Could not list alerts: ${(error as Error).message}`))
+    }
+    const options = this.renderOptions()
+    const rows = sortAlerts(alerts.map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt })), options)
+    const token = await this.saveList({ kind: 'alerts', chat, alerts: rows.map((r) => ({ fingerprint: r.fingerprint, startsAt: r.startsAt, labels: r.labels })), page: 0 })
+    const page = alertsPage(rows, 0, token, this.deps.config().silences.durationsMs[0]!, options)
+    return reply(page, page.keyboard)
+  }
+
+  private async listSilences(chat: string, reply: Reply) {
+    let silences
+    try {
+      silences = (await this.deps.alertmanager().listSilences()).filter((s) => s.status.state === 'active')
+    } catch (error) {
+      return reply(plainReply(`Could not list silences: ${(error as Error).message}`))
+    }
+    silences.sort((a, b) => a.endsAt.localeCompare(b.endsAt))
+    const rows = silences.map((s) => ({ id: s.id, matchers: s.matchers.map(formatSilenceMatcher).join(', '), endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment }))
+    const token = await this.saveList({ kind: 'silences', chat, silences: rows.map((r) => ({ id: r.id, text: r.matchers })), page: 0 })
+    const page = silencesPage(rows, 0, token, this.renderOptions())
+    return reply(page, page.keyboard)
+  }
+
+  private async saveList(target: ButtonTarget): Promise<string> {
+    const token = BotStore.newToken()
+    await this.deps.buttons.saveTarget(token, target, LIST_TTL_MS)
+    return token
+  }
+
+  private async silenceCommand(args: string, user: BotUser, chat: string): Promise<string> {
+    let request
+    let matchers
+    try {
+      request = parseSilenceArgs(args)
+      matchers = parseSilenceMatchers(request.matchers)
+      if (isMatchAll(matchers)) throw new Error('these matchers would silence everything; name at least one label value')
+    } catch (error) {
+      this.record('silence', 'invalid', user, chat, { args })
+      return `Not silenced: ${(error as Error).message}`
+    }
+    try {
+      const id = await this.deps.alertmanager().createSilence({
+        matchers, endsAt: new Date(Date.now() + request.durationMs), createdBy: `telegram:${who(user)}`, comment: request.comment ?? this.deps.config().silences.comment,
+      })
+      this.record('silence', 'ok', user, chat, { silence: id, matchers: request.matchers, duration: formatDuration(request.durationMs) })
+      return `🔕 Silenced ${matchers.map(formatSilenceMatcher).join(', ')} for ${formatDuration(request.durationMs)} (id ${id}).`
+    } catch (error) {
+      this.record('silence', 'failed', user, chat, { error: (error as Error).message })
+      return `Not silenced: ${(error as Error).message}`
+    }
+  }
+
+  private async unsilenceCommand(args: string, user: BotUser, chat: string): Promise<string> {
+    const id = args.trim()
+    if (!/^[A-Za-z0-9-]{8,64}$/.test(id)) {
+      this.record('unsilence', 'invalid', user, chat, { args })
+      return 'usage: /unsilence <silence id> (the ids are in /silences)'
+    }
+    try {
+      await this.deps.alertmanager().expireSilence(id)
+      this.record('unsilence', 'ok', user, chat, { silence: id })
+      return `🔔 Silence ${id} expired.`
+    } catch (error) {
+      this.record('unsilence', 'failed', user, chat, { silence: id, error: (error as Error).message })
+      return `Silence ${id} not expired: ${(error as Error).message}`
+    }
+  }
+
+  private async ackCommand(message: BotMessage, user: BotUser, chat: string): Promise<string> {
+    const replied = message.reply_to_message?.message_id
+    const record = replied ? (await this.deps.delivery.records(chat, [replied])).get(replied) : undefined
+    const target = record?.token ? await this.deps.buttons.target(record.token) : undefined
+    if (!record?.token || target?.kind !== 'message') {
+      this.record('ack', 'invalid', user, chat)
+      return 'Reply to an alert message with /ack to silence it until it resolves.'
+    }
+    return (await this.silenceMessage(target, record.token, user, this.deps.config().silences.ackMaxMs, true)).text
+  }
+
+  private async muteCommand(args: string, user: BotUser, chat: string): Promise<string> {
+    const ms = parseDuration(args.trim())
+    if (!ms) {
+      this.record('mute', 'invalid', user, chat, { args })
+      return 'usage: /mute 30m (a duration: how long to pause this chat\'s notifications)'
+    }
+    const until = Date.now() + ms
+    await this.deps.delivery.muteChat(chat, until)
+    this.record('mute', 'ok', user, chat, { until: new Date(until).toISOString() })
+    const critical = { silent: 'critical alerts still come, silently', loud: 'critical alerts still come', hold: 'critical alerts wait too' }[this.deps.config().mute.critical]
+    return `🔇 Notifications paused here until ${formatTime(new Date(until).toISOString(), this.deps.config().messages.timeZone)} (${critical}). /unmute resumes them.`
+  }
+
+  private async unmuteCommand(user: BotUser, chat: string): Promise<string> {
+    const released = await this.deps.delivery.unmuteChat(chat)
+    this.record('unmute', 'ok', user, chat, { released })
+    return `🔔 Notifications resumed${released > 0 ? `; ${released} held alert events follow` : ''}.`
+  }
+
+  // ---- buttons ----
+
+  private async onButton(query: NonNullable<BotUpdate['callback_query']>): Promise<void> {
+    const answer = (text: string, alert = false) => this.deps.api.answerCallbackQuery(query.id, text.slice(0, 200), alert)
+    const chat = query.message ? String(query.message.chat.id) : ''
+    const parsed = parseButtonData(query.data)
+    if (!parsed || !query.message) {
+      this.record('button', 'invalid', query.from, chat, { data: query.data?.slice(0, 64) })
+      return answer('This button is not valid.')
+    }
+    const target = await this.deps.buttons.target(parsed.token)
+    if (!target || target.chat !== chat) {
+      this.record('button', 'expired', query.from, chat)
+      return answer('This button has expired.')
+    }
+    if (parsed.action.startsWith('pg')) return this.turnPage(target, Number(parsed.action.slice(2)), parsed.token, query.message.message_id, answer)
+    if (!(await this.isAdmin(query.from.id, chat))) {
+      this.record(parsed.action, 'refused', query.from, chat)
+      return answer('Sorry, only alertwire admins can do this here.', true)
+    }
+    const { silences } = this.deps.config()
+    if (target.kind === 'message') {
+      if (parsed.action === 'uns') return answer((await this.unsilenceMessage(target, parsed.token, query.from)).text, true)
+      const ack = parsed.action === 'ack'
+      const ms = ack ? silences.ackMaxMs : silences.durationsMs[Number(parsed.action.slice(1))]
+      if (!ms) return answer('This button is not valid.')
+      const outcome = await this.silenceMessage(target, parsed.token, query.from, ms, ack)
+      return answer(outcome.text, !outcome.ok)
+    }
+    const index = Number(parsed.action.slice(2))
+    if (!parsed.action.startsWith('it')) return answer('This button is not valid.')
+    if (target.kind === 'alerts' && target.alerts[index]) {
+      return answer((await this.silenceAlerts([target.alerts[index]!], query.from, chat, silences.durationsMs[0]!)).text, true)
+    }
+    if (target.kind === 'silences' && target.silences[index]) {
+      return answer(await this.unsilenceCommand(target.silences[index]!.id, query.from, chat), true)
+    }
+    return answer('This button is not valid.')
+  }
+
+  private async turnPage(target: ButtonTarget, page: number, token: string, messageId: number, answer: (text: string) => Promise<void>) {
+    const options = this.renderOptions()
+    if (target.kind === 'alerts') {
+      const rendered = alertsPage(target.alerts.map((a) => ({ ...a, annotations: {} })), page, token, this.deps.config().silences.durationsMs[0]!, options)
+      await this.deps.delivery.pushNotice(target.chat, { kind: 'edit', messageId, html: rendered.html, plain: rendered.plain, keyboard: rendered.keyboard })
+    } else if (target.kind === 'silences') {
+      const rendered = silencesPage(target.silences.map((s) => ({ id: s.id, matchers: s.text, endsAt: new Date().toISOString(), createdBy: '', comment: '' })), page, token, options)
+      await this.deps.delivery.pushNotice(target.chat, { kind: 'edit', messageId, html: rendered.html, plain: rendered.plain, keyboard: rendered.keyboard })
+    }
+    return answer(`Page ${page + 1}`)
+  }
+
+  /** silenceAlerts creates one silence for these alerts in Alertmanager. */
+  private async silenceAlerts(alerts: readonly AlertRef[], user: BotUser, chat: string, ms: number, ack = false): Promise<{ ok: boolean; id?: string; text: string }> {
+    const action = ack ? 'ack' : 'silence'
+    try {
+      const matchers = silenceMatchers(alerts, this.deps.config().silences.matchLabels)
+      const id = await this.deps.alertmanager().createSilence({
+        matchers, endsAt: new Date(Date.now() + ms), createdBy: `telegram:${who(user)}`,
+        comment: ack ? `${this.deps.config().silences.comment} (acknowledged until resolved)` : this.deps.config().silences.comment,
+      })
+      this.record(action, 'ok', user, chat, { silence: id, fingerprints: alerts.map((a) => a.fingerprint), duration: formatDuration(ms) })
+      return { ok: true, id, text: ack ? 'Acknowledged: silenced until it resolves.' : `Silenced for ${formatDuration(ms)}.` }
+    } catch (error) {
+      this.record(action, 'failed', user, chat, { error: (error as Error).message })
+      const reason = error instanceof AlertmanagerError ? error.message : `not silenced: ${(error as Error).message}`
+      return { ok: false, text: reason.startsWith('not silenced') ? reason : `Not silenced: ${reason}` }
+    }
+  }
+
+  /** silenceMessage silences an alert message's alerts and shows it on the message, or changes nothing. */
+  private async silenceMessage(target: Extract<ButtonTarget, { kind: 'message' }>, token: string, user: BotUser, ms: number, ack: boolean): Promise<{ ok: boolean; text: string }> {
+    const created = await this.silenceAlerts(target.alerts, user, target.chat, ms, ack)
+    if (!created.ok || !created.id) return created
+    const mark: SilenceMark = { ids: [created.id], by: who(user), until: new Date(Date.now() + ms).toISOString(), ack }
+    try {
+      await this.deps.buttons.saveTarget(token, { ...target, silence: mark })
+      if (ack) await this.deps.buttons.addAck({ silenceId: created.id, chat: target.chat, messageId: target.messageId, token, fingerprints: target.alerts.map((a) => a.fingerprint) })
+      await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: mark })
+    } catch (error) {
+      // recorded nowhere: take the silence back rather than leave one nobody can see from the chat
+      await this.deps.alertmanager().expireSilence(created.id).catch(() => undefined)
+      this.record(ack ? 'ack' : 'silence', 'failed', user, target.chat, { error: (error as Error).message })
+      return { ok: false, text: 'Not silenced: alertwire could not record it (Redis); nothing was changed.' }
+    }
+    // the silence this one replaces, if any
+    for (const old of target.silence?.ids ?? []) await this.deps.alertmanager().expireSilence(old).catch(() => undefined)
+    if (target.silence?.ack) await this.deps.buttons.removeAcks(target.silence.ids).catch(() => undefined)
+    return created
+  }
+
+  /** unsilenceMessage expires a message's silence and takes the note off the message. */
+  private async unsilenceMessage(target: Extract<ButtonTarget, { kind: 'message' }>, token: string, user: BotUser): Promise<{ ok: boolean; text: string }> {
+    const ids = target.silence?.ids ?? []
+    try {
+      for (const id of ids) {
+        await this.deps.alertmanager().expireSilence(id).catch((error: unknown) => {
+          if (!(error instanceof AlertmanagerError && error.kind === 'not_found')) throw error
+        })
+      }
+    } catch (error) {
+      this.record('unsilence', 'failed', user, target.chat, { error: (error as Error).message })
+      return { ok: false, text: `Still silenced: ${(error as Error).message}` }
+    }
+    const { silence: _gone, ...rest } = target
+    await this.deps.buttons.saveTarget(token, rest)
+    await this.deps.buttons.removeAcks(ids)
+    await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: null })
+    this.record('unsilence', 'ok', user, target.chat, { silences: ids })
+    return { ok: true, text: 'Unsilenced.' }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What the bot says: pages of alerts and silences, status, help, outcomes of actions. Telegram
+ * HTML, every value escaped and cut before escaping, never over Telegram's limit. Pure.
+ */
+import { formatDuration } from '../config/duration.js'
+import { identifyingLabels, severityOf, type RenderOptions, type Rendered, finish, formatTime } from '../pipeline/render.js'
+import { cutText, escapeHtml as e } from '../telegram/html.js'
+import type { InlineButton } from '../telegram/client.js'
+import { buttonData } from '../pipeline/keyboard.js'
+import { COMMANDS } from './commands.js'
+
+/** PAGE_SIZE: items per page of a list (each has its own button). */
+export const PAGE_SIZE = 10
+
+/** AlertRow: an alert as /alerts lists it. */
+export interface AlertRow {
+  fingerprint: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  startsAt: string
+}
+
+/** SilenceRow: a silence as /silences lists it. */
+export interface SilenceRow {
+  id: string
+  matchers: string
+  endsAt: string
+  createdBy: string
+  comment: string
+}
+
+const line = (text: string, max = 300) => e(cutText(text, max))
+
+function pageOf<T>(items: readonly T[], page: number) {
+  const pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE))
+  const current = Math.min(Math.max(0, page), pages - 1)
+  return { items: items.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE), current, pages, offset: current * PAGE_SIZE }
+}
+
+function navigation(token: string, current: number, pages: number): InlineButton[] {
+  const nav: InlineButton[] = []
+  if (current > 0) nav.push({ text: '‹ Previous', callback_data: buttonData(`pg${current - 1}`, token) })
+  if (current < pages - 1) nav.push({ text: 'Next ›', callback_data: buttonData(`pg${current + 1}`, token) })
+  return nav
+}
+
+/** sortAlerts orders alerts most severe first, then longest firing. */
+export function sortAlerts(alerts: readonly AlertRow[], options: RenderOptions): AlertRow[] {
+  return [...alerts].sort((a, b) => severityOf(a.labels, options).rank - severityOf(b.labels, options).rank || a.startsAt.localeCompare(b.startsAt))
+}
+
+/** alertsPage renders one page of /alerts with a silence button per alert. */
+export function alertsPage(alerts: readonly AlertRow[], page: number, token: string, durationMs: number, options: RenderOptions): Rendered & { keyboard: InlineButton[][] } {
+  if (alerts.length === 0) return { ...finish('✅ <b>Nothing is firing</b> (Alertmanager: no active, unsilenced alerts).'), keyboard: [] }
+  const { items, current, pages, offset } = pageOf(alerts, page)
+  const lines = items.map((a, i) => {
+    const severity = severityOf(a.labels, options)
+    const labels = identifyingLabels(a.labels, options.hideLabels).map((l) => `${l.name}: ${l.value}`).join(' · ')
+    const since = formatDuration(options.now - Date.parse(a.startsAt))
+    const summary = a.annotations.summary ? `\n   ${line(a.annotations.summary, 200)}` : ''
+    return `${offset + i + 1}. ${severity.marker} <b>${line(a.labels.alertname ?? 'alert', 100)}</b>${labels ? ` · ${line(labels, 200)}` : ''} · ${since}${summary}`
+  })
+  const header = `🔥 <b>${alerts.length} firing</b>${pages > 1 ? ` · page ${current + 1}/${pages}` : ''}`
+  const keyboard = items.map((a, i) => [{ text: `🔕 ${formatDuration(durationMs)} · #${offset + i + 1} ${cutText(a.labels.alertname ?? '', 30)}`, callback_data: buttonData(`it${offset + i}`, token) }])
+  const nav = navigation(token, current, pages)
+  return { ...finish([header, ...lines].join('\n')), keyboard: nav.length > 0 ? [...keyboard, nav] : keyboard }
+}
+
+/** silencesPage renders one page of /silences with an Expire button per silence. */
+export function silencesPage(silences: readonly SilenceRow[], page: number, token: string, options: RenderOptions): Rendered & { keyboard: InlineButton[][] } {
+  if (silences.length === 0) return { ...finish('🔔 <b>No active silences.</b>'), keyboard: [] }
+  const { items, current, pages, offset } = pageOf(silences, page)
+  const lines = items.map((s, i) =>
+    `${offset + i + 1}. 🔕 <code>${line(s.matchers, 300)}</code>\n   until ${e(formatTime(s.endsAt, options.timeZone))} · by ${line(s.createdBy, 80)}${s.comment ? ` · ${line(s.comment, 120)}` : ''}\n   id <code>${e(s.id)}</code>`)
+  const header = `🔕 <b>${silences.length} active silence${silences.length === 1 ? '' : 's'}</b>${pages > 1 ? ` · page ${current + 1}/${pages}` : ''}`
+  const keyboard = items.map((_, i) => [{ text: `🔔 Expire #${offset + i + 1}`, callback_data: buttonData(`it${offset + i}`, token) }])
+  const nav = navigation(token, current, pages)
+  return { ...finish([header, ...lines].join('\n')), keyboard: nav.length > 0 ? [...keyboard, nav] : keyboard }
+}
+
+/** StatusReport: what /status shows. */
+export interface StatusReport {
+  redis: boolean
+  dryRun: boolean
+  webhooksWaiting: number
+  deadLetters: number
+  alertmanager: { healthy: boolean; version?: string; uptime?: string; error?: string }
+  chats: { chat: string; paceMs: number; waiting: number; mutedUntil?: number; lastError?: string }[]
+}
+
+/** statusReply renders /status. */
+export function statusReply(report: StatusReport, options: RenderOptions): Rendered {
+  const ok = (good: boolean) => (good ? '✅' : '❌')
+  const am = report.alertmanager
+  const lines = [
+    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${report.webhooksWaiting} webhooks waiting · ${report.deadLetters} dead letters`,
+    `<b>Alertmanager</b>: ${ok(am.healthy)} ${am.healthy ? `version ${line(am.version ?? '?', 40)}${am.uptime ? ` · up since ${e(formatTime(am.uptime, options.timeZone))}` : ''}` : line(am.error ?? 'not healthy', 300)}`,
+    ...report.chats.map((c) =>
+      `<b>chat ${e(c.chat)}</b>: one message per ${formatDuration(c.paceMs)} · ${c.waiting} waiting${c.mutedUntil ? ` · muted until ${e(formatTime(new Date(c.mutedUntil).toISOString(), options.timeZone))}` : ''}${c.lastError ? ` · last error: ${line(c.lastError, 200)}` : ''}`),
+  ]
+  return finish(lines.join('\n'))
+}
+
+/** helpReply renders /help. */
+export function helpReply(): Rendered {
+  const lines = COMMANDS.map((c) => `/${c.command} — ${e(c.description)}`)
+  return finish(['<b>alertwire</b> relays Alertmanager alerts here. Buttons under an alert silence it in Alertmanager.', ...lines].join('\n'))
+}
+
+/** plainReply renders a one-line answer (an outcome or a refusal). */
+export function plainReply(text: string): Rendered {
+  return finish(line(text, 4000))
+}

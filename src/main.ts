@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * alertwire's entry point: parse the command line, load the config, build the app, start it and
+ * shut it down gracefully. Also the operator commands (check-config, route-test).
+ */
+import { readFileSync, realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { buildApp } from './app.js'
+import { DEFAULT_CONFIG_PATH, ensureWebhookToken, loadConfigFile } from './config/load.js'
+import { watchConfigFile } from './config/reload.js'
+import type { Config } from './config/parse.js'
+import { createLogger } from './log.js'
+import { formatMatcher } from './pipeline/matchers.js'
+import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './pipeline/route.js'
+import { formatDuration } from './config/duration.js'
+import { RedisStartupError, resolveRedis } from './store/embedded-redis.js'
+
+const HELP = `alertwire: Prometheus Alertmanager → Telegram, durable, deduplicated and paced.
+
+Usage:
+  alertwire [run] [--config PATH]                 start the service
+  alertwire check-config [PATH]                   validate a config file (exit 1 with the errors)
+  alertwire route-test [--config PATH] label=value ...
+                                                  show the routes and chats an alert would get
+  alertwire --help | --version
+
+Config file: --config PATH, else $ALERTWIRE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
+Environment overrides: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_CHAT_ID, REDIS_URL,
+ALERTMANAGER_URL, ALERTWIRE_WEBHOOK_TOKEN, ALERTWIRE_ADMINS (comma-separated user ids), HOST, PORT.
+Without TELEGRAM_BOT_TOKEN alertwire runs in dry-run mode: every message is logged, not sent.
+Without REDIS_URL it uses Redis on 127.0.0.1:6379 if one answers, else starts redis-server itself.
+`
+
+interface Args {
+  command: 'run' | 'check-config' | 'route-test' | 'help' | 'version'
+  configPath: string
+  rest: string[]
+}
+
+/** parseArgs reads the command line; unknown flags are errors, not ignored. */
+export function parseArgs(argv: readonly string[], env: Record<string, string | undefined>): Args {
+  let configPath = env.ALERTWIRE_CONFIG || DEFAULT_CONFIG_PATH
+  let command: Args['command'] | undefined
+  const rest: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--help' || arg === '-h') return { command: 'help', configPath, rest }
+    if (arg === '--version') return { command: 'version', configPath, rest }
+    if (arg === '--config' || arg === '-c') {
+      const value = argv[++i]
+      if (!value) throw new Error('--config needs a path')
+      configPath = value
+    } else if (arg.startsWith('--config=')) configPath = arg.slice('--config='.length)
+    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg} (see --help)`)
+    else if (!command && ['run', 'check-config', 'route-test'].includes(arg)) command = arg as Args['command']
+    else rest.push(arg)
+  }
+  command ??= 'run'
+  if (command === 'check-config' && rest[0]) configPath = rest.shift()!
+  if (command === 'run' && rest.length > 0) throw new Error(`unexpected argument ${rest[0]} (see --help)`)
+  return { command, configPath, rest }
+}
+
+function loadOrExit(path: string): Config {
+  const result = loadConfigFile(path, process.env)
+  if (!result.ok) {
+    process.stderr.write(`alertwire: invalid config ${path}:\n${result.errors.map((e) => `  ${e}`).join('\n')}\n`)
+    process.exit(1)
+  }
+  return result.config
+}
+
+function checkConfig(path: string): void {
+  const config = loadOrExit(path)
+  const routes = config.routing.routes.length
+  process.stdout.write(`${path}: OK (${routes} route${routes === 1 ? '' : 's'}, ${config.telegram.botToken ? 'bot token set' : 'dry run: no bot token'})\n`)
+}
+
+function routeTest(path: string, pairs: string[]): void {
+  const config = loadOrExit(path)
+  const labels: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) {
+      process.stderr.write(`alertwire: expected label=value, got ${JSON.stringify(pair)}\n`)
+      process.exit(2)
+    }
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  const targets = routeAlert(config.routing, labels)
+  if (targets.length === 0) {
+    process.stdout.write('no route and no default chat: this alert would not be delivered\n')
+    process.exit(1)
+  }
+  for (const target of targets) {
+    const route = config.routing.routes.find((r) => r.name === target.route)
+    const matchers = route ? ` [${route.matchers.map(formatMatcher).join(', ')}]` : target.route === DEFAULT_ROUTE_NAME ? ' [no route matched]' : ''
+    const thread = target.chat.threadId ? ` topic ${target.chat.threadId}` : ''
+    process.stdout.write(`${target.route}${matchers} → chat ${target.chat.chatId}${thread} (${describePolicy(target, labels.severity ?? '', config)})\n`)
+  }
+}
+
+/** describePolicy says how a target treats an alert of this severity: pace, silence, repeats, throttle, mute windows. */
+function describePolicy(target: Target, severity: string, config: Config): string {
+  const { policy, chat } = target
+  const pace = chat.paceMs ?? (chat.kind === 'private' ? config.telegram.pace.privateIntervalMs : config.telegram.pace.groupIntervalMs)
+  const parts = [chat.kind, `one message per ${formatDuration(pace)}`]
+  if (policy.silentSeverities.has(severity)) parts.push('silent')
+  parts.push(policy.repeatIntervalMs > 0 ? `repeat every ${formatDuration(policy.repeatIntervalMs)}` : 'no repeats')
+  if (policy.throttleMs) parts.push(`throttled to one message per ${formatDuration(policy.throttleMs)}`)
+  for (const window of policy.muteWindows.filter((w) => w.severities.has(severity))) parts.push(`mute window: ${window.text}`)
+  return parts.join(', ')
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+async function run(path: string): Promise<void> {
+  const loaded = loadOrExit(path)
+  const { config, generatedFile } = ensureWebhookToken(loaded)
+  const secrets = [config.telegram.botToken, config.webhook.bearerToken, config.webhook.basicAuth?.password, config.telegram.webhook?.secret].filter((s): s is string => !!s)
+  const log = createLogger({ level: config.log.level, secrets: () => secrets })
+  let redis
+  try {
+    redis = await resolveRedis({ ...(config.redis.url ? { url: config.redis.url } : {}), dataDir: config.dataDir, command: config.redis.embeddedCommand, log })
+  } catch (error) {
+    if (error instanceof RedisStartupError) {
+      process.stderr.write(`alertwire: ${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const runConfig = withDryRunChat(config)
+  const app = await buildApp(runConfig, { log, redisUrl: redis.url })
+  // watch before starting: a config saved while alertwire starts is not missed
+  const stopWatching = watchConfigFile(path, () => {
+    const result = loadConfigFile(path, process.env)
+    app.applyConfig(result.ok ? { ...result, config: withDryRunChat(result.config) } : result)
+  })
+  const address = await app.start()
+  log.info({ address, config: path, redis: redis.source, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length }, `alertwire ${version()} listening on ${address}`)
+  if (!config.telegram.botToken) log.warn('DRY RUN: no TELEGRAM_BOT_TOKEN; every message is written to this log instead of Telegram')
+  if (!config.telegram.botToken && !config.routing.defaultChat) log.warn('no default chat (TELEGRAM_CHAT_ID): dry-run messages are logged for chat 0')
+  if (config.webhook.allowUnauthenticated) log.warn('the webhook accepts unauthenticated requests (webhook.allow_unauthenticated: true)')
+  if (generatedFile) log.info({ file: generatedFile }, 'the webhook requires a bearer token: none was configured, so one was generated into this file (use it as credentials_file in Alertmanager\'s http_config)')
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    stopping = true
+    stopWatching()
+    log.info({ signal }, 'shutting down: finishing in-flight work')
+    const deadline = setTimeout(() => {
+      log.error('shutdown took longer than server.shutdown_timeout; exiting')
+      process.exit(1)
+    }, config.server.shutdownTimeoutMs)
+    await app.close()
+    await redis.stop?.()
+    clearTimeout(deadline)
+    log.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('unhandledRejection', (error) => log.error({ error: String(error) }, 'unhandled rejection'))
+}
+
+/** withDryRunChat gives dry runs without a chat a placeholder, so they still show what would be sent. */
+function withDryRunChat(config: Config): Config {
+  if (config.telegram.botToken || config.routing.defaultChat) return config
+  return { ...config, routing: { ...config.routing, defaultChat: { chatId: 0, kind: 'private' } } }
+}
+
+async function main(): Promise<void> {
+  let args: Args
+  try {
+    args = parseArgs(process.argv.slice(2), process.env)
+  } catch (error) {
+    process.stderr.write(`alertwire: ${(error as Error).message}\n`)
+    process.exit(2)
+  }
+  if (args.command === 'help') process.stdout.write(HELP)
+  else if (args.command === 'version') process.stdout.write(`${version()}\n`)
+  else if (args.command === 'check-config') checkConfig(args.configPath)
+  else if (args.command === 'route-test') routeTest(args.configPath, args.rest)
+  else await run(args.configPath)
+}
+
+// run only as the entry point (also through the npm bin symlink), not when imported by tests
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main()

@@ -1,0 +1,150 @@
+/**
+ * The Telegram edge: the one interface the sender and the bot use, a real client over
+ * node-telegram-bot-api (its own retries off: the outbox owns retries and pacing), and a dry-run
+ * client that writes every message to the log in full. The token is only ever inside the library's
+ * request URL, which is never logged.
+ */
+import { Api } from 'node-telegram-bot-api'
+import type { Logger } from 'pino'
+import type { Metrics } from '../metrics.js'
+import { classifyTelegramError } from './errors.js'
+
+/** InlineButton: a button under a message: a callback token or a link. */
+export type InlineButton = { text: string; callback_data: string } | { text: string; url: string }
+
+/** OutgoingMessage: a message to send. */
+export interface OutgoingMessage {
+  chatId: string
+  text: string
+  html: boolean
+  threadId?: number
+  silent: boolean
+  replyTo?: number
+  keyboard?: InlineButton[][]
+}
+
+/** MessageEdit: new text for a message alertwire sent. */
+export interface MessageEdit {
+  chatId: string
+  messageId: number
+  text: string
+  html: boolean
+  keyboard?: InlineButton[][]
+}
+
+/** TelegramPort: what alertwire needs from Telegram. Errors are the client library's; classify them with classifyTelegramError. */
+export interface TelegramPort {
+  readonly dryRun: boolean
+  sendMessage(message: OutgoingMessage): Promise<{ messageId: number }>
+  editMessageText(edit: MessageEdit): Promise<void>
+}
+
+/** wireChatId: numeric ids go as numbers, "@channel" names as strings. */
+function wireChatId(chatId: string): number | string {
+  return /^-?[0-9]+$/.test(chatId) ? Number(chatId) : chatId
+}
+
+/** createTelegramClient talks to the real Bot API (or any server at apiUrl, such as the test fake). */
+export function createTelegramClient(options: { token: string; apiUrl: string; timeoutMs: number }): TelegramPort {
+  const api = new Api(options.token, { apiRoot: options.apiUrl, timeoutMs: options.timeoutMs, maxRetries: 0 })
+  return {
+    dryRun: false,
+    async sendMessage(message) {
+      const sent = await api.sendMessage({
+        chat_id: wireChatId(message.chatId),
+        text: message.text,
+        ...(message.html ? { parse_mode: 'HTML' as const } : {}),
+        ...(message.threadId ? { message_thread_id: message.threadId } : {}),
+        disable_notification: message.silent,
+        link_preview_options: { is_disabled: true },
+        ...(message.replyTo ? { reply_parameters: { message_id: message.replyTo, allow_sending_without_reply: true } } : {}),
+        ...(message.keyboard ? { reply_markup: { inline_keyboard: message.keyboard } } : {}),
+      })
+      return { messageId: sent.message_id }
+    },
+    async editMessageText(edit) {
+      await api.editMessageText({
+        chat_id: wireChatId(edit.chatId),
+        message_id: edit.messageId,
+        text: edit.text,
+        ...(edit.html ? { parse_mode: 'HTML' as const } : {}),
+        link_preview_options: { is_disabled: true },
+        ...(edit.keyboard ? { reply_markup: { inline_keyboard: edit.keyboard } } : {}),
+      })
+    },
+  }
+}
+
+/** createDryRunTelegram logs every message in full instead of sending it; ids come from nextId so edits line up across replicas. */
+export function createDryRunTelegram(log: Logger, nextId: () => Promise<number>): TelegramPort {
+  return {
+    dryRun: true,
+    async sendMessage(message) {
+      const messageId = await nextId()
+      log.info({ dryRun: true, chat: message.chatId, thread: message.threadId, silent: message.silent, replyTo: message.replyTo, messageId, keyboard: message.keyboard, text: message.text }, 'dry run: would send message')
+      return { messageId }
+    },
+    async editMessageText(edit) {
+      log.info({ dryRun: true, chat: edit.chatId, messageId: edit.messageId, keyboard: edit.keyboard, text: edit.text }, 'dry run: would edit message')
+    },
+  }
+}
+
+/** withMetrics times every call and counts its outcome. */
+export function withMetrics(port: TelegramPort, metrics: Metrics): TelegramPort {
+  const timed = async <T>(method: string, call: () => Promise<T>): Promise<T> => {
+    const stop = metrics.telegramDuration.startTimer({ method })
+    try {
+      const result = await call()
+      stop({ outcome: 'ok' })
+      return result
+    } catch (error) {
+      stop({ outcome: classifyTelegramError(error).kind })
+      throw error
+    }
+  }
+  return {
+    dryRun: port.dryRun,
+    sendMessage: (message) => timed('sendMessage', () => port.sendMessage(message)),
+    editMessageText: (edit) => timed('editMessageText', () => port.editMessageText(edit)),
+  }
+}
+
+/** TelegramBotApi: what the bot needs beyond sending: updates, button answers, setup, membership. */
+export interface TelegramBotApi {
+  getMe(): Promise<{ id: number; username?: string }>
+  /** long-polls for updates after offset; the raw updates are validated by the caller */
+  getUpdates(offset: number | undefined, timeoutSeconds: number, signal?: AbortSignal): Promise<unknown[]>
+  answerCallbackQuery(id: string, text?: string, showAlert?: boolean): Promise<void>
+  setWebhook(url: string, secret: string, allowedUpdates: string[]): Promise<void>
+  deleteWebhook(): Promise<void>
+  setMyCommands(commands: readonly { command: string; description: string }[]): Promise<void>
+  /** a member's status in a chat: creator, administrator, member, restricted, left, kicked */
+  getChatMember(chatId: string, userId: number): Promise<string>
+}
+
+/** createTelegramBotApi talks to the Bot API for the bot (its own retries off: callers decide). */
+export function createTelegramBotApi(options: { token: string; apiUrl: string; timeoutMs: number }): TelegramBotApi {
+  const api = new Api(options.token, { apiRoot: options.apiUrl, timeoutMs: options.timeoutMs, maxRetries: 0 })
+  return {
+    getMe: async () => {
+      const me = await api.getMe()
+      return { id: me.id, ...(me.username ? { username: me.username } : {}) }
+    },
+    getUpdates: async (offset, timeout, signal) =>
+      (await api.getUpdates({ ...(offset !== undefined ? { offset } : {}), timeout, allowed_updates: ['message', 'callback_query'] }, signal)) as unknown[],
+    answerCallbackQuery: async (id, text, showAlert) => {
+      await api.answerCallbackQuery({ callback_query_id: id, ...(text ? { text } : {}), ...(showAlert ? { show_alert: true } : {}) })
+    },
+    setWebhook: async (url, secret, allowedUpdates) => {
+      await api.setWebhook({ url, secret_token: secret, allowed_updates: allowedUpdates })
+    },
+    deleteWebhook: async () => {
+      await api.deleteWebhook({})
+    },
+    setMyCommands: async (commands) => {
+      await api.setMyCommands({ commands: [...commands] })
+    },
+    getChatMember: async (chatId, userId) => (await api.getChatMember({ chat_id: wireChatId(chatId), user_id: userId })).status,
+  }
+}

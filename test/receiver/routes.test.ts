@@ -1,0 +1,130 @@
+import t from 'tap'
+import { postWebhook, startTestApp, webhook, WEBHOOK_TOKEN } from '../helpers/app.js'
+import { startPrivateRedis } from '../helpers/redis.js'
+
+async function stored(app: Awaited<ReturnType<typeof startTestApp>>['app']): Promise<number> {
+  const counts = await app.queue.getJobCounts('waiting', 'active', 'completed', 'delayed', 'prioritized')
+  return Object.values(counts).reduce((a, b) => a + b, 0)
+}
+
+t.test('the webhook requires credentials and stores nothing without them', async (t) => {
+  // not started: no planner takes the notification away, so the queue shows exactly what was stored
+  const fresh = await startTestApp(t, { start: false })
+  const inject = (headers: Record<string, string>) => fresh.app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', ...headers }, payload: webhook() })
+  for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${WEBHOOK_TOKEN}x` }, { authorization: WEBHOOK_TOKEN }, { authorization: `Basic ${Buffer.from(`x:${WEBHOOK_TOKEN}`).toString('base64')}` }]) {
+    const response = await inject(headers)
+    t.equal(response.statusCode, 401, JSON.stringify(headers))
+    t.match(response.json(), { error: 'unauthorized', message: /credentials/ })
+  }
+  t.equal(await stored(fresh.app), 0, 'nothing stored from a refused request')
+  const ok = await inject({ authorization: `Bearer ${WEBHOOK_TOKEN}` })
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json(), { status: 'accepted', alerts: 1 })
+  t.equal(await stored(fresh.app), 1, '2xx only once the notification is in Redis')
+})
+
+t.test('basic auth works, and so does explicitly turning auth off', async (t) => {
+  const basic = await startTestApp(t, { start: false, yaml: 'webhook: {basic_auth: {username: am, password: "s3cret pass"}}', env: { ALERTWIRE_WEBHOOK_TOKEN: undefined } })
+  const send = (app: typeof basic.app, authorization?: string) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, payload: webhook() })
+  t.equal((await send(basic.app, `Basic ${Buffer.from('am:s3cret pass').toString('base64')}`)).statusCode, 200)
+  t.equal((await send(basic.app, `Basic ${Buffer.from('am:wrong').toString('base64')}`)).statusCode, 401)
+  t.equal((await send(basic.app, `Basic ${Buffer.from('eve:s3cret pass').toString('base64')}`)).statusCode, 401)
+  t.equal((await send(basic.app, 'Basic !!!notbase64')).statusCode, 401)
+  const open = await startTestApp(t, { start: false, yaml: 'webhook: {allow_unauthenticated: true}', env: { ALERTWIRE_WEBHOOK_TOKEN: undefined } })
+  t.equal((await send(open.app)).statusCode, 200)
+})
+
+t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
+  const { app } = await startTestApp(t, { start: false })
+  const send = (payload: string | object) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
+  const good = webhook()
+  const alert = good.alerts[0] as Record<string, unknown>
+  const cases: [string | object, RegExp][] = [
+    ['{"receiver": ', /JSON/i],
+    [{ ...good, alerts: [{ ...alert, status: 'burning' }] }, /^alerts\[0\]\.status: .*\(firing, resolved\)/],
+    [{ ...good, alerts: [{ ...alert, fingerprint: undefined }] }, /^alerts\[0\]\.fingerprint: /],
+    [{ ...good, alerts: [{ ...alert, fingerprint: 'a:b' }] }, /^alerts\[0\]\.fingerprint: /],
+    [{ ...good, alerts: [{ ...alert, labels: { a: 1 } }] }, /^alerts\[0\]\.labels\.a: must be string/],
+    [{ ...good, alerts: [{ ...alert, startsAt: 'yesterday' }] }, /^alerts\[0\]\.startsAt: /],
+    [{ ...good, alerts: [] }, /^alerts: /],
+    [{ ...good, groupKey: undefined }, /^groupKey: /],
+    [[1, 2], /^body: /],
+  ]
+  for (const [payload, message] of cases) {
+    const response = await send(payload)
+    t.equal(response.statusCode, 400, JSON.stringify(payload).slice(0, 80))
+    t.match(response.json().message, message)
+  }
+  t.equal(await stored(app), 0)
+  const extra = await send({ ...good, somethingNew: { nested: true }, alerts: [{ ...alert, newField: 1 }] })
+  t.equal(extra.statusCode, 200, 'fields added by newer Alertmanagers are accepted')
+  const wrongType = await app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'text/plain', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload: 'x' })
+  t.equal(wrongType.statusCode, 400, 'a text body is not a notification')
+  t.match(wrongType.json().message, /^body: must be object/)
+})
+
+t.test('a body over the limit gets 413', async (t) => {
+  const { app } = await startTestApp(t, { start: false, yaml: 'server: {body_limit: 2KiB}' })
+  const big = webhook({ alerts: [{ ...webhook().alerts[0], annotations: { description: 'x'.repeat(4096) } }] })
+  const response = await app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload: big })
+  t.equal(response.statusCode, 413)
+  t.match(response.json(), { error: 'too large' })
+  t.equal(await stored(app), 0)
+})
+
+t.test('Redis down: 503 within 2 s, never a hang or a crash; back to 200 when it returns', async (t) => {
+  const redis = await startPrivateRedis()
+  t.teardown(() => redis.close())
+  const { url } = await startTestApp(t, { redisUrl: redis.url })
+  t.equal((await postWebhook(url, webhook())).status, 200)
+  await redis.stop()
+  for (let i = 0; i < 3; i++) {
+    const started = Date.now()
+    const response = await postWebhook(url, webhook({ groupKey: `down-${i}` }))
+    const took = Date.now() - started
+    t.equal(response.status, 503)
+    t.match(response.body, { error: 'unavailable' })
+    t.ok(took < 2000, `answered in ${took} ms`)
+  }
+  const ready = await fetch(`${url}/readyz`)
+  t.equal(ready.status, 503, '/readyz says Redis is unreachable')
+  t.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz: the process itself is alive')
+  await redis.restart()
+  const deadline = Date.now() + 10_000
+  let status = 0
+  while (Date.now() < deadline && status !== 200) {
+    status = (await postWebhook(url, webhook({ groupKey: 'back' }))).status
+    if (status !== 200) await new Promise((r) => setTimeout(r, 200))
+  }
+  t.equal(status, 200, 'accepted again once Redis is back')
+  const metrics = await (await fetch(`${url}/metrics`)).text()
+  t.match(metrics, /alertwire_webhooks_received_total\{result="unavailable"\} 3/)
+})
+
+t.test('/metrics exposes the service metrics and never a secret', async (t) => {
+  const { url, logs } = await startTestApp(t, { env: { TELEGRAM_BOT_TOKEN: '123456:SECRET-bot-token', TELEGRAM_CHAT_ID: '-1001' }, yaml: 'telegram: {api_url: "http://127.0.0.1:9"}' })
+  await postWebhook(url, webhook(), { authorization: 'Bearer nope' })
+  await postWebhook(url, webhook())
+  const text = await (await fetch(`${url}/metrics`)).text()
+  for (const name of ['alertwire_webhooks_received_total', 'alertwire_queue_depth', 'alertwire_queue_oldest_age_seconds', 'alertwire_dead_letters', 'alertwire_process_resident_memory_bytes', 'alertwire_telegram_request_duration_seconds']) {
+    t.match(text, name)
+  }
+  t.match(text, /alertwire_webhooks_received_total\{result="unauthorized"\} 1/)
+  t.notMatch(text, /SECRET-bot-token|test-webhook-token/)
+  await new Promise((r) => setTimeout(r, 300))
+  t.notMatch(logs.join('\n'), /SECRET-bot-token|test-webhook-token/, 'nor in the logs')
+})
+
+t.test('what is stored is cleaned: unknown fields dropped (however deep), strings made well-formed', async (t) => {
+  const { app } = await startTestApp(t, { start: false })
+  const body = JSON.stringify(webhook()).slice(0, -1) + ',"fromTheFuture":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
+  const lone = { ...webhook({ groupKey: 'lone' }), alerts: [{ ...webhook().alerts[0], labels: { alertname: 'Disk\ud800Full', ['bad\udfffname']: 'x\ud800' } }] }
+  const send = (payload: string | object) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
+  const [deep, surrogate] = await Promise.all([send(body), send(lone)])
+  t.same([deep.statusCode, surrogate.statusCode], [200, 200], 'both accepted, neither spoils the other')
+  const jobs = await app.queue.getJobs(['waiting'])
+  t.equal(jobs.length, 2)
+  t.notOk(jobs.some((job) => 'fromTheFuture' in (job.data.notification as object)), 'the unknown field is not stored')
+  const labels = jobs.find((job) => job.data.notification.groupKey === 'lone')!.data.notification.alerts[0]!.labels
+  t.same(labels, { alertname: 'Disk\ufffdFull', 'bad\ufffdname': 'x\ufffd' })
+})
