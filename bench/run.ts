@@ -1,0 +1,245 @@
+/**
+ * npm run bench: alertwire's figures, each measured in this one run beside its baseline so that a
+ * noisy machine shows in both. Prints a table; the goals of the core issue are checked at the end.
+ *
+ *   ingest      webhooks/s and latency of POST /alerts with real Redis, beside the same Fastify
+ *               routes answering without storing (the ceiling), at full speed and at 1,000/s
+ *   e2e         webhook → Telegram latency for alerts no pace holds back (strict fake, limits off)
+ *   memory      alertwire's resident memory (peak), at 1,000 webhooks/s and at full speed
+ *   storm       500 alerts in 500 groups through a real Alertmanager to one group chat (20/min):
+ *               alertwire beside Alertmanager's own telegram_configs receiver
+ *   sustained   1,000 webhooks/s for 60 s: errors, and resident memory sampled every second
+ * `npm run bench -- e2e ingest sustained storm` runs only the named parts.
+ * alertwire runs compiled (npm run build first), as the image runs it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFakeTelegram } from '../test/fakes/telegram.js'
+import { freePort, waitForHttp } from '../test/helpers/net.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
+import { formatStorm, stormViaAlertmanager, stormViaAlertwire } from './storm.js'
+
+const TOKEN = 'bench-token'
+const CHAT = 424242
+const GROUP = -1001000000001
+const root = new URL('..', import.meta.url).pathname
+const rows: [string, string][] = []
+const verdicts: [string, boolean, string][] = []
+
+function row(name: string, value: string) {
+  rows.push([name, value])
+  process.stderr.write(`  ${name}: ${value}\n`)
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+}
+
+function start(name: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (d) => (output += d))
+  child.stderr!.on('data', (d) => (output += d))
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0) process.stderr.write(`${name} exited ${code ?? signal}:\n${output.slice(-2000)}\n`)
+  })
+  return child
+}
+
+type Load = { requestsPerSecond: number; total: number; p50: number; p99: number; max: number; non2xx: number; errors: number }
+
+function load(url: string, connections: number, seconds: number, tag: string, rate?: number): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load.ts'), JSON.stringify({ url, token: TOKEN, connections, seconds, rate, tag })], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Load) : reject(new Error(`load generator exited ${code}`))))
+  })
+}
+
+/** peakRss reads a process's peak resident memory (VmHWM) in MB. */
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024
+}
+
+async function queueDepth(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return Number(/alertwire_queue_depth\{queue="webhooks"\} (\d+)/.exec(text)?.[1] ?? 0)
+}
+
+interface Service {
+  url: string
+  process: ChildProcess
+}
+
+/** START_ARGS: node's arguments in `npm start` (the V8 flags it runs with), so the bench measures what operators run. */
+const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1)
+
+/** startAlertwire runs the compiled service as `npm start` does, with a config of its own. */
+async function startAlertwire(dir: string, name: string, yaml: string, env: Record<string, string>): Promise<Service> {
+  const port = await freePort()
+  const config = join(dir, `${name}.yaml`)
+  writeFileSync(config, yaml)
+  const child = spawn(process.execPath, [...START_ARGS, '--config', config], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`, { timeoutMs: 30_000 })
+  return { url, process: child }
+}
+
+async function e2eLatency(service: Service, fake: Awaited<ReturnType<typeof startFakeTelegram>>) {
+  process.stderr.write('webhook → Telegram latency (unthrottled, 300 alerts at 30/s)\n')
+  const sentAt = new Map<string, number>()
+  for (let i = 0; i < 300; i++) {
+    const instance = `e2e-${i}.example.com`
+    sentAt.set(instance, Date.now())
+    const body = JSON.stringify({
+      receiver: 'telegram', status: 'firing', version: '4', groupKey: `e2e-${i}`, truncatedAlerts: 0, externalURL: '',
+      alerts: [{ status: 'firing', labels: { alertname: 'Latency', severity: 'critical', instance }, annotations: {}, startsAt: new Date().toISOString(), fingerprint: `e2e${i}` }],
+    })
+    await fetch(`${service.url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body })
+    await new Promise((r) => setTimeout(r, 33))
+  }
+  await fake.waitFor(() => fake.calls.filter((c) => c.method === 'sendMessage' && c.status === 200).length >= 300, 20_000, 'all e2e messages')
+  const latencies = fake.calls.filter((c) => c.method === 'sendMessage').map((c) => c.at - sentAt.get(/(e2e-\d+\.example\.com)/.exec(String(c.params.text))![1]!)!)
+  const p50 = percentile(latencies, 50)
+  const p99 = percentile(latencies, 99)
+  row('e2e webhook→Telegram p50 / p99', `${p50} ms / ${p99} ms`)
+  verdicts.push(['webhook→Telegram p99 < 100 ms', p99 < 100, `${p99} ms`])
+}
+
+async function ingest(service: Service, bareUrl: string) {
+  process.stderr.write('warming up both servers (JIT) at 1,000/s\n')
+  await load(bareUrl, 32, 5, 'warmbare', 1000)
+  await load(service.url, 32, 5, 'warmaw', 1000)
+
+  process.stderr.write('ingest at 1,000 webhooks/s, 15 s each, alternating\n')
+  const steady = await load(service.url, 32, 15, 'steady', 1000)
+  const rssSteady = peakRss(service.process.pid!)
+  const bareSteady = await load(bareUrl, 32, 15, 'baresteady', 1000)
+  row('ingest at 1,000/s: alertwire p50 / p99', `${steady.p50} ms / ${steady.p99} ms (${Math.round(steady.requestsPerSecond)}/s, non-2xx ${steady.non2xx}, errors ${steady.errors})`)
+  row('ingest at 1,000/s: bare Fastify p50 / p99', `${bareSteady.p50} ms / ${bareSteady.p99} ms`)
+  row('alertwire peak resident memory up to here', `${rssSteady.toFixed(0)} MB`)
+  verdicts.push(['p99 < 25 ms at 1,000 webhooks/s', steady.p99 < 25, `${steady.p99} ms`])
+  verdicts.push(['resident memory < 150 MB (1,000 webhooks/s)', rssSteady < 150, `${rssSteady.toFixed(0)} MB`])
+
+  process.stderr.write('ingest at full speed (32 connections, 8 s per run, alertwire and the ceiling alternating 3 times)\n')
+  const bareRuns: Load[] = []
+  const fullRuns: Load[] = []
+  for (let round = 0; round < 3; round++) {
+    bareRuns.push(await load(bareUrl, 32, 8, `bare${round}`))
+    fullRuns.push(await load(service.url, 32, 8, `full${round}`))
+  }
+  const median = (runs: Load[]) => [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[1]!
+  const ceiling = median(bareRuns)
+  const full = median(fullRuns)
+  const ratio = full.requestsPerSecond / ceiling.requestsPerSecond
+  const rates = (runs: Load[]) => runs.map((r) => Math.round(r.requestsPerSecond)).join(' / ')
+  row('ingest ceiling (bare Fastify: same routes, no store)', `${Math.round(ceiling.requestsPerSecond)} req/s median (${rates(bareRuns)}), p99 ${ceiling.p99} ms`)
+  row('ingest alertwire (stored in Redis, 1 alert each)', `${Math.round(full.requestsPerSecond)} alerts/s median (${rates(fullRuns)}), p50 ${full.p50} ms, p99 ${full.p99} ms`)
+  row('ingest ratio alertwire / ceiling (medians)', `${(ratio * 100).toFixed(1)}%`)
+  row('alertwire peak resident memory at full speed', `${peakRss(service.process.pid!).toFixed(0)} MB`)
+  const refused = [...fullRuns, steady].reduce((n, r) => n + r.non2xx + r.errors, 0)
+  verdicts.push(['ingest ≥ 50% of the bare Fastify ceiling', ratio >= 0.5, `${(ratio * 100).toFixed(1)}%`])
+  verdicts.push(['no webhook refused under load', refused === 0, `${refused} non-2xx or errors`])
+
+  const drainStart = Date.now()
+  const waiting = await queueDepth(service.url)
+  while ((await queueDepth(service.url)) > 0 && Date.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 250))
+  row('planner backlog when the load stopped', `${waiting} webhooks, planned ${((Date.now() - drainStart) / 1000).toFixed(1)} s later`)
+}
+
+/** rssMb reads a process's resident memory now (VmRSS) in MB. */
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
+}
+
+/** sustained holds 1,000 webhooks/s for 60 s and samples memory every second: it must stay flat. */
+async function sustained(service: Service) {
+  process.stderr.write('sustained: 1,000 webhooks/s for 60 s (after a 10 s warm-up)\n')
+  await load(service.url, 32, 10, 'sustainwarm', 1000)
+  const samples: number[] = []
+  const sampler = setInterval(() => samples.push(rssMb(service.process.pid!)), 1000)
+  const result = await load(service.url, 32, 60, 'sustained', 1000)
+  clearInterval(sampler)
+  const third = Math.max(1, Math.floor(samples.length / 3))
+  const average = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  const [first, last] = [average(samples.slice(0, third)), average(samples.slice(-third))]
+  row('sustained 1,000/s for 60 s', `${result.total} webhooks, ${Math.round(result.requestsPerSecond)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`)
+  row('sustained: resident memory', `first third ${first.toFixed(0)} MB, last third ${last.toFixed(0)} MB, max ${Math.max(...samples).toFixed(0)} MB (sampled every second)`)
+  verdicts.push(['sustained 1,000/s for 60 s without an error', result.non2xx + result.errors === 0 && result.total >= 59_000, `${result.non2xx + result.errors} errors, ${result.total} webhooks`])
+  verdicts.push(['sustained: memory flat (last third ≤ first third + 10%)', last <= first * 1.1, `${first.toFixed(0)} → ${last.toFixed(0)} MB`])
+}
+
+async function main() {
+  const only = new Set(process.argv.slice(2))
+  const wanted = (part: string) => only.size === 0 || only.has(part)
+  const redisUrl = await testRedisUrl()
+  const prefixes = [uniquePrefix('bench-e2e'), uniquePrefix('bench-ingest'), uniquePrefix('bench-storm'), uniquePrefix('bench-sustained')]
+  const dir = mkdtempSync(join(tmpdir(), 'aw-bench-'))
+  const fake = await startFakeTelegram({ chats: [{ id: CHAT, type: 'private' }, { id: GROUP, type: 'supergroup' }], limits: { group: null, private: null, global: null } })
+  const env = { REDIS_URL: redisUrl, HOST: '127.0.0.1', ALERTWIRE_WEBHOOK_TOKEN: TOKEN, TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url }
+  const services: Service[] = []
+  const barePort = await freePort()
+  const bare = wanted('ingest') ? start('bare fastify', ['bench/bare-server.ts', String(barePort), TOKEN], {}) : undefined
+  try {
+    process.stderr.write(`machine: ${cpus().length} cores, node ${process.version}, Redis ${redisUrl}\n`)
+    if (wanted('e2e')) {
+      // an unthrottled pace, so only alertwire's own work is measured
+      const e2e = await startAlertwire(dir, 'e2e', `redis: {prefix: "${prefixes[0]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${CHAT}, pace: {private: "1000/1s", global: "1000/1s", headroom: 0}}\nlog: {level: warn}\n`, env)
+      services.push(e2e)
+      await e2eLatency(e2e, fake)
+      e2e.process.kill('SIGTERM')
+    }
+    if (wanted('ingest')) {
+      // Telegram's own limits: a real group chat behind a storm of distinct alerts
+      const busy = await startAlertwire(dir, 'ingest', `redis: {prefix: "${prefixes[1]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, env)
+      services.push(busy)
+      await waitForHttp(`http://127.0.0.1:${barePort}/healthz`, { timeoutMs: 30_000 })
+      await ingest(busy, `http://127.0.0.1:${barePort}`)
+      busy.process.kill('SIGTERM')
+    }
+    if (wanted('sustained')) {
+      const steady = await startAlertwire(dir, 'sustained', `redis: {prefix: "${prefixes[3]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, env)
+      services.push(steady)
+      await sustained(steady)
+      steady.process.kill('SIGTERM')
+    }
+    if (wanted('storm')) {
+      process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
+      const stormFake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }] })
+      try {
+        const storm = await startAlertwire(dir, 'storm', `redis: {prefix: "${prefixes[2]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, { ...env, TELEGRAM_BOT_TOKEN: stormFake.token, TELEGRAM_API_URL: stormFake.url })
+        services.push(storm)
+        const ours = await stormViaAlertwire(storm.url, TOKEN, stormFake, storm.process.pid!)
+        row('storm via alertwire', formatStorm(ours))
+        const theirs = await stormViaAlertmanager()
+        row('storm via Alertmanager telegram_configs', formatStorm(theirs))
+        verdicts.push(['storm: every alert named within 60 s', ours.named === 500, `${ours.named}/500`])
+        verdicts.push(['storm: zero 429s', ours.tooManyRequests === 0, `${ours.tooManyRequests}`])
+        verdicts.push(['storm: first message within 2 s', (ours.firstNamedMs ?? Infinity) <= 2000, `${ours.firstNamedMs} ms (including group_wait 1 s)`])
+      } finally {
+        await stormFake.close()
+      }
+    }
+  } finally {
+    for (const service of services) service.process.kill('SIGTERM')
+    bare?.kill('SIGTERM')
+    await fake.close()
+    await new Promise((r) => setTimeout(r, 1000))
+    for (const prefix of prefixes) await cleanupPrefix(redisUrl, prefix)
+    rmSync(dir, { recursive: true, force: true })
+  }
+
+  const width = Math.max(...rows.map(([name]) => name.length))
+  process.stdout.write(`\n${'benchmark'.padEnd(width + 2)}result\n`)
+  for (const [name, value] of rows) process.stdout.write(`${name.padEnd(width + 2)}${value}\n`)
+  process.stdout.write('\ngoals\n')
+  for (const [goal, met, value] of verdicts) process.stdout.write(`${met ? '✓' : '✗'} ${goal.padEnd(46)} ${value}\n`)
+  process.exit(0)
+}
+
+await main()
