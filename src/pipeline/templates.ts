@@ -18,20 +18,20 @@ export type CompiledTemplates = Record<TemplateName, (context: object) => string
 /** DEFAULT_TEMPLATES: the wording alertwire ships with (each documented in the example config). */
 export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   header: [
-    '{{#if resolved}}✅ <b>RESOLVED</b>{{else}}{{marker}} <b>{{upper severity}}</b>{{/if}}',
+    '{{#if resolved}}✅ <b>RESOLVED</b>{{else}}{{marker}} <b>{{upper (trunc severity 40)}}</b>{{/if}}',
     ' · <b>{{trunc alertname 200}}</b>',
     '{{#if many}} · {{count}} alerts{{#if resolved_count}}{{#unless resolved}}, {{resolved_count}} resolved{{/unless}}{{/if}}{{/if}}',
     '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
-    '{{#each common_labels}}{{#if @first}}\n{{else}} · {{/if}}{{name}}: <code>{{trunc value 200}}</code>{{/each}}',
+    '{{#each common_labels}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}',
   ].join(''),
   alert: [
     '{{#if many}}{{#if resolved}}✅{{else}}{{marker}}{{/if}} {{/if}}',
     '{{#if summary}}<b>{{trunc summary 500}}</b>{{else}}{{#if many}}{{else}}<b>{{trunc alertname 200}}</b>{{/if}}{{/if}}',
     '{{#if description}}\n{{trunc description 1500}}{{/if}}',
-    '{{#each identifying}}{{#if @first}}\n{{else}} · {{/if}}{{name}}: <code>{{trunc value 200}}</code>{{/each}}',
+    '{{#each identifying}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}',
     '\n{{#if resolved}}✅ resolved after {{duration}} (started {{starts_at}}){{else}}🕒 since {{starts_at}} ({{duration}}){{/if}}',
     '{{#if flaps}}\n🔁 flapping: {{flaps}} times in {{flap_window}}{{/if}}',
-    '{{#each links}}{{#if @first}}\n🔗 {{else}} · {{/if}}{{#if linkable}}<a href="{{url}}">{{title}}</a>{{else}}{{title}}: {{trunc url 200}}{{/if}}{{/each}}',
+    '{{#each links}}{{#if @first}}\n🔗 {{else}} · {{/if}}{{#if linkable}}<a href="{{url}}">{{trunc title 100}}</a>{{else}}{{trunc title 100}}: {{trunc url 200}}{{/if}}{{/each}}',
   ].join(''),
   footer: [
     '{{#if truncated_alerts}}⚠️ {{truncated_alerts}} more alerts in this group were not sent by Alertmanager (max_alerts){{/if}}',
@@ -39,25 +39,25 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   ].join(''),
   resolved_reply: [
     '✅ <b>Resolved</b>: <b>{{trunc alertname 200}}</b>',
-    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{name}}: {{trunc value 100}}{{/each}} · after {{duration}}{{/each}}',
-    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{name}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} after {{duration}}{{/each}}{{/if}}',
+    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: {{trunc value 100}}{{/each}} · after {{duration}}{{/each}}',
+    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} after {{duration}}{{/each}}{{/if}}',
     '{{#if more}}\n… and {{more}} more{{/if}}',
   ].join(''),
   repeat_reply: [
     '🔁 <b>Still firing</b>: <b>{{trunc alertname 200}}</b>',
-    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{name}}: {{trunc value 100}}{{/each}} · for {{duration}}{{/each}}',
-    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{name}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} for {{duration}}{{/each}}{{/if}}',
+    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: {{trunc value 100}}{{/each}} · for {{duration}}{{/each}}',
+    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} for {{duration}}{{/each}}{{/if}}',
     '{{#if more}}\n… and {{more}} more{{/if}}',
   ].join(''),
   digest_header: [
     '{{#if resolved_round}}✅ <b>{{count}} alerts resolved</b>{{else}}{{#if all_resolved}}✅ <b>Storm resolved</b>{{else}}🌩 <b>Alert storm</b>{{/if}} · {{count}} alerts{{/if}}',
     '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
     '{{#unless resolved_round}}{{#unless all_resolved}}{{#if resolved_count}} · {{resolved_count}} here resolved{{/if}}{{/unless}}{{/unless}}',
-    '{{#if first}}{{#each by_severity}}{{#if @first}}\n{{else}} · {{/if}}{{marker}} {{severity}} {{count}}{{/each}}',
+    '{{#if first}}{{#each by_severity}}{{#if @first}}\n{{else}} · {{/if}}{{marker}} {{trunc severity 40}} {{count}}{{/each}}',
     '{{#each by_alertname}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 60}} {{count}}{{/each}}{{#if more_alertnames}} · +{{more_alertnames}} more{{/if}}',
     '{{#if reminders}}\n🔁 {{reminders}} reminders of alerts still firing{{/if}}{{/if}}',
   ].join(''),
-  digest_alert: '{{#if resolved}}✅ <s>{{/if}}{{marker}} {{trunc alertname 80}}{{#each identifying}} · {{name}}: {{trunc value 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
+  digest_alert: '{{#if resolved}}✅ <s>{{/if}}{{marker}} {{trunc alertname 80}}{{#each identifying}} · {{trunc name 80}}: {{trunc value 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
   silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
   digest_footer: [
     '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',

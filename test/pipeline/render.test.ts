@@ -81,6 +81,20 @@ t.test('a huge alert is cut in plain text and still fits, firing and resolved', 
   }
 })
 
+t.test('a 100 KB severity or label name cannot push the status lines out of the message', async (t) => {
+  const big = '🔥'.repeat(50_000)
+  for (const [what, labels] of [['severity', { severity: big }], ['label name', { [big]: 'v' }]] as const) {
+    const huge = alert({ flaps: 3 }, labels)
+    const [content] = single(huge)
+    const firing = renderMessage(content!, options)
+    const resolved = renderMessage({ ...content!, alerts: [{ ...huge, status: 'resolved', endsAt: '2026-11-24T23:05:00Z' }] }, options)
+    t.ok(plainLength(firing.html) <= TELEGRAM_TEXT_LIMIT, `${what}: fits`)
+    t.match(firing.plain, /HighLatency[^]*since 2026-11-24 23:01:00 UTC[^]*flapping: 3 times/, `${what}: name, start and flapping shown`)
+    t.match(resolved.plain, /^✅ RESOLVED · HighLatency/, `${what}: the resolved look differs from the firing one`)
+    t.not(resolved.plain, firing.plain, `${what}: a resolve edit changes what the chat shows`)
+  }
+})
+
 t.test('a big group is split over several messages and no alert is left out', async (t) => {
   const alerts = Array.from({ length: 120 }, (_, i) =>
     alert({ fingerprint: `fp${i}`, annotations: { summary: `disk ${i} is full `.repeat(8), description: 'x'.repeat(200) } }, { instance: `web-${i}:9100` }))
