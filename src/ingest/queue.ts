@@ -1,9 +1,10 @@
 /**
  * The durable hand-off between the receiver and the planner: a BullMQ queue of notifications.
  * The receiver answers Alertmanager only once its notification is in Redis (one round trip per
- * webhook at most: webhooks arriving together share one); the planner routes, dedups and queues the events per chat. Planning needs no order
- * (the dedup script gives the same result whatever order notifications are planned in), so every
- * replica plans several notifications at once.
+ * webhook at most: webhooks arriving together share one); the planner routes, dedups and queues
+ * the events per chat. Planning needs no order (the dedup script gives the same result whatever
+ * order notifications are planned in, and each chat's outbox is kept in the order notifications
+ * were stored, by their job number), so every replica plans several notifications at once.
  */
 import { type Job, Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
@@ -118,10 +119,10 @@ export interface PlannerDeps {
   onQueued: () => void
 }
 
-/** planJob plans one stored notification and commits its events; exported for tests. */
-export async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, data: IngestJob): Promise<void> {
+/** planJob plans one stored notification (seq: its job number) and commits its events. */
+async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, data: IngestJob, seq: number): Promise<void> {
   const config = deps.config()
-  const plan = planNotification(config.routing, data.notification, data.receivedAt, {
+  const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, {
     resolvedUnannounced: config.messages.resolvedUnannounced,
     alertmanagerUrl: config.alertmanager.url,
     pace: config.telegram.pace,
@@ -141,7 +142,7 @@ const PLANNER_CONCURRENCY = 8
 
 /** startPlanner runs the planner worker; close() it to stop after the jobs in progress. */
 export function startPlanner(deps: PlannerDeps): Worker<IngestJob> {
-  const worker = new Worker<IngestJob>(QUEUE_NAME, async (job: Job<IngestJob>) => planJob(deps, job.data), {
+  const worker = new Worker<IngestJob>(QUEUE_NAME, async (job: Job<IngestJob>) => planJob(deps, job.data, Number(job.id)), {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: PLANNER_CONCURRENCY,

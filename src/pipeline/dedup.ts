@@ -22,6 +22,8 @@ export interface OutboxItem {
   /** minimum ms between this chat's messages after this one (the chat's pace, or the route's throttle) */
   paceMs: number
   receivedAt: number
+  /** arrival order: the number of the stored notification (the store keeps each outbox in this order) */
+  seq: number
   /** set by the store: a reminder that this alert is still firing (repeat_interval) */
   repeat?: boolean
   /** set by the store: how many times this alert started firing within the flapping window */
@@ -81,7 +83,13 @@ export interface PlanOptions {
   pace: { privateIntervalMs: number; groupIntervalMs: number }
 }
 
-function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target: Target, receivedAt: number, options: PlanOptions): Candidate {
+/** Arrival: when a notification was received, and its number in the order notifications were stored. */
+export interface Arrival {
+  receivedAt: number
+  seq: number
+}
+
+function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target: Target, { receivedAt, seq }: Arrival, options: PlanOptions): Candidate {
   const chat = String(target.chat.chatId)
   const thread = target.chat.threadId ? String(target.chat.threadId) : ''
   const { policy } = target
@@ -108,18 +116,19 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
       route: target.route,
       paceMs: Math.max(chatPace, policy.throttleMs ?? 0),
       receivedAt,
+      seq,
     },
   }
 }
 
 /** planNotification routes every alert of a notification and returns the candidate events. */
-export function planNotification(routing: Routing, webhook: Webhook, receivedAt: number, options: PlanOptions): Plan {
+export function planNotification(routing: Routing, webhook: Webhook, arrival: Arrival, options: PlanOptions): Plan {
   const candidates: Candidate[] = []
   let unrouted = 0
   for (const alert of webhook.alerts) {
     const targets = routeAlert(routing, alert.labels)
     if (targets.length === 0) unrouted++
-    for (const target of targets) candidates.push(candidateFor(webhook, alert, target, receivedAt, options))
+    for (const target of targets) candidates.push(candidateFor(webhook, alert, target, arrival, options))
   }
   return { candidates, unrouted }
 }

@@ -21,17 +21,35 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * seen again after its repeat interval is queued once more as a reminder. Each new firing is
  * counted in the alert's flapping window; past the threshold the item says how often it flapped.
  * A chat muted with /mute holds its events until the mute ends (critical ones as configured).
+ * Each outbox stays in the order notifications were stored (item.seq), whatever order they are
+ * planned in.
  */
 export const COMMIT_EVENTS = `${NOW}
+local MAX_REORDER = 64
 local prefix, ttl, earlyTtl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local flapWindow, flapThreshold, criticalWhenMuted = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+-- seqOf reads an item's arrival number (a top-level number; nested values are all strings)
+local function seqOf(item)
+  return tonumber(string.match(item, '"seq":(%d+)') or '0')
+end
+-- append keeps the outbox in arrival order: notifications planned out of order (several at a
+-- time, on several replicas) go back past the few later ones already queued
+local function append(outbox, item, seq)
+  local pivot
+  for i = 1, MAX_REORDER do
+    local later = redis.call('LINDEX', outbox, -i)
+    if not later or seqOf(later) <= seq then break end
+    pivot = later
+  end
+  if pivot then redis.call('LINSERT', outbox, 'BEFORE', pivot, item) else redis.call('RPUSH', outbox, item) end
+end
 local function enqueue(chat, item, hold)
   if hold and hold > now then
     redis.call('ZADD', prefix .. ':held:' .. chat, hold, item)
     redis.call('ZADD', KEYS[4], 'LT', hold, chat)
     return 'held'
   end
-  redis.call('RPUSH', prefix .. ':outbox:' .. chat, item)
+  append(prefix .. ':outbox:' .. chat, item, seqOf(item))
   local paced = tonumber(redis.call('HGET', KEYS[2], chat) or '0')
   redis.call('ZADD', KEYS[1], 'NX', math.max(now, paced), chat)
   return 'queued'
@@ -77,6 +95,8 @@ for i, c in ipairs(cjson.decode(ARGV[7])) do
     local waiting = redis.call('GET', early)
     if waiting then
       enqueue(chat, c.item, c.hold)
+      -- the resolve may have been stored first: it still goes after its firing
+      if seqOf(waiting) < seqOf(c.item) then waiting = with(waiting, 'seq', seqOf(c.item)) end
       result = enqueue(chat, waiting, c.hold)
       redis.call('DEL', early)
     else

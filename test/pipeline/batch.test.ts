@@ -10,7 +10,7 @@ const none: Lookups = { refs: new Map(), records: new Map() }
 
 function item(fp: string, status: 'firing' | 'resolved', over: Partial<OutboxItem> = {}): OutboxItem {
   return {
-    id: fp, groupKey: 'g1', externalURL: 'http://am:9093', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0,
+    id: fp, groupKey: 'g1', externalURL: 'http://am:9093', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0, seq: 0,
     alert: {
       fingerprint: fp, status, labels: { alertname: 'DiskFull', severity: 'warning', instance: fp }, annotations: {}, startsAt: '2026-11-24T23:00:00Z',
       ...(status === 'resolved' ? { endsAt: '2026-11-24T23:10:00Z' } : {}),

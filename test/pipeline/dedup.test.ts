@@ -24,7 +24,7 @@ function webhook(alerts: Partial<Webhook['alerts'][number]>[]): Webhook {
 }
 
 t.test('every alert becomes one candidate per target chat, keyed by fingerprint, status and startsAt', async (t) => {
-  const plan = planNotification(config.routing, webhook([{ labels: { alertname: 'X', team: 'db' } }, {}]), 1000, { ...options, alertmanagerUrl: 'http://am:9093' })
+  const plan = planNotification(config.routing, webhook([{ labels: { alertname: 'X', team: 'db' } }, {}]), { receivedAt: 1000, seq: 7 }, { ...options, alertmanagerUrl: 'http://am:9093' })
   t.same(plan.candidates.map((c) => c.item.id), [
     '-200/5/fp0/firing/2026-11-24T23:01:00Z',
     '-100//fp1/firing/2026-11-24T23:01:00Z',
@@ -39,12 +39,12 @@ t.test('every alert becomes one candidate per target chat, keyed by fingerprint,
 
 t.test('a resolve is only worth a message where the firing was seen, unless configured otherwise', async (t) => {
   const resolved = webhook([{ status: 'resolved', endsAt: '2026-11-24T23:05:00Z' }])
-  t.equal(planNotification(config.routing, resolved, 0, options).candidates[0]!.requireFiringSeen, true)
-  t.equal(planNotification(config.routing, resolved, 0, { ...options, resolvedUnannounced: true }).candidates[0]!.requireFiringSeen, false)
-  t.equal(planNotification(config.routing, resolved, 0, options).candidates[0]!.item.alert.endsAt, '2026-11-24T23:05:00Z')
+  t.equal(planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, options).candidates[0]!.requireFiringSeen, true)
+  t.equal(planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, { ...options, resolvedUnannounced: true }).candidates[0]!.requireFiringSeen, false)
+  t.equal(planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, options).candidates[0]!.item.alert.endsAt, '2026-11-24T23:05:00Z')
 })
 
 t.test('alerts nobody takes are counted', async (t) => {
-  const plan = planNotification(testConfig('').routing, webhook([{}, {}]), 0, options)
+  const plan = planNotification(testConfig('').routing, webhook([{}, {}]), { receivedAt: 0, seq: 1 }, options)
   t.same([plan.candidates.length, plan.unrouted], [0, 2])
 })

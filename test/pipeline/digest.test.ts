@@ -20,7 +20,7 @@ function alert(i: number, severity = i % 3 === 0 ? 'critical' : 'warning', statu
 }
 
 function item(a: AlertSnapshot, over: Partial<OutboxItem> = {}): OutboxItem {
-  return { id: a.fingerprint, alert: a, groupKey: `g-${a.fingerprint}`, externalURL: 'https://am.example.com', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0, ...over }
+  return { id: a.fingerprint, alert: a, groupKey: `g-${a.fingerprint}`, externalURL: 'https://am.example.com', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0, seq: 0, ...over }
 }
 
 t.test('a digest counts by severity and alertname, names every alert critical first, and fits Telegram', async (t) => {

@@ -19,7 +19,7 @@ function candidate(fp: string, status: 'firing' | 'resolved', over: Partial<Cand
   return {
     chat: '-100', thread: '', fingerprint: fp, status, startsAt: '2026-11-24T23:00:00Z', requireFiringSeen: status === 'resolved', repeatIntervalMs: 0,
     item: {
-      id: `${fp}/${status}`, groupKey: 'g', externalURL: '', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 1000, receivedAt: Date.now(),
+      id: `${fp}/${status}`, groupKey: 'g', externalURL: '', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 1000, receivedAt: Date.now(), seq: 0,
       alert: { fingerprint: fp, status, labels: {}, annotations: {}, startsAt: '2026-11-24T23:00:00Z' },
     },
     ...over,
@@ -50,6 +50,22 @@ t.test('a resolve needs the firing it resolves, whatever order they are planned 
   t.same(await store.commitEvents([candidate('x', 'firing')]), ['duplicate'])
   t.same(await store.commitEvents([candidate('z', 'resolved', { requireFiringSeen: false })]), ['queued'], 'resolved_unannounced queues it anyway')
   t.same(await store.commitEvents([candidate('z', 'firing')]), ['stale'], 'and a firing after a resolve already sent is not announced')
+})
+
+t.test('each outbox keeps the order notifications were stored in, whatever order they are planned in', async (t) => {
+  const { store } = await setup(t, 'arrival')
+  const stored = (fp: string, status: 'firing' | 'resolved', seq: number) => {
+    const c = candidate(fp, status)
+    return { ...c, item: { ...c.item, seq } }
+  }
+  // planners working on several notifications at once finish them in any order
+  for (const [fp, seq] of [['a', 1], ['c', 3], ['b', 2], ['e', 5], ['d', 4]] as const) await store.commitEvents([stored(fp, 'firing', seq)])
+  // a resolve stored (6) before its firing (7) and planned first waits; the firing is planned after a later alert (8)
+  t.same(await store.commitEvents([stored('f', 'resolved', 6)]), ['unannounced'])
+  await store.commitEvents([stored('g', 'firing', 8)])
+  await store.commitEvents([stored('f', 'firing', 7)])
+  const { items } = await store.loadChat('-100', 20)
+  t.same(items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`), ['a/firing', 'b/firing', 'c/firing', 'd/firing', 'e/firing', 'f/firing', 'f/resolved', 'g/firing'])
 })
 
 t.test('a still-firing alert is queued again as a reminder once its repeat interval has passed', async (t) => {
