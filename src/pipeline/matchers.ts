@@ -15,7 +15,8 @@ export interface Matcher {
 
 export type Labels = Record<string, string>
 
-const MATCHER_RE = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/
+// dotAll: a quoted value may hold line separators (U+2028 is a legal character in a label value)
+const MATCHER_RE = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/s
 
 function unquote(raw: string): string {
   if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) {

@@ -20,6 +20,14 @@ t.test('matchers follow Alertmanager semantics', async (t) => {
   t.equal(matchesAll([], labels), true, 'no matchers match everything')
 })
 
+t.test('a quoted value may hold line and paragraph separators', async (t) => {
+  for (const separator of ['\u2028', '\u2029']) {
+    const matcher = parseMatcher(`note="a${separator}b"`)
+    t.equal(matcher.value, `a${separator}b`)
+    t.ok(matchesAll([matcher], { note: `a${separator}b` }), `U+${separator.charCodeAt(0).toString(16)} matches`)
+  }
+})
+
 t.test('malformed matchers are refused with the reason', async (t) => {
   t.throws(() => parseMatcher('severity critical'), /expected a matcher like severity="critical"/)
   t.throws(() => parseMatcher('a=~"("'), /invalid regex/)
