@@ -119,7 +119,7 @@ export class DeliveryStore {
     const { flapping } = policy
     const payload = candidates.map((c) => ({
       chat: c.chat, thread: c.thread, fp: c.fingerprint, status: c.status, startsAt: c.startsAt, critical: c.item.alert.labels.severity === 'critical',
-      require: c.requireFiringSeen, every: repeatMarkerMs(c.repeatIntervalMs), hold: c.holdUntil ?? 0, item: JSON.stringify(c.item),
+      require: c.requireFiringSeen, every: repeatMarkerMs(c.repeatIntervalMs), hold: c.holdUntil ?? 0, seq: c.item.seq, item: JSON.stringify(c.item),
     }))
     const { due, pace, chatmap, heldChats, chatMute, prefix } = this.keys
     return (await this.redis.awCommitEvents(

@@ -12,7 +12,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /**
  * COMMIT_EVENTS queues candidate events that are new for their chat. KEYS: due, pace, chatmap, held chats.
  * ARGV: prefix, ttl ms, early-resolve ttl ms, flapping window ms, flapping threshold,
- * JSON [{chat, thread, fp, status, startsAt, require, every, hold, item}].
+ * JSON [{chat, thread, fp, status, startsAt, require, every, hold, seq, item}].
  * Returns one result per candidate: queued | held | repeated | duplicate | unannounced | stale.
  *
  * The outcome does not depend on the order notifications are planned in: a resolve that comes
@@ -43,13 +43,13 @@ local function append(outbox, item, seq)
   end
   if pivot then redis.call('LINSERT', outbox, 'BEFORE', pivot, item) else redis.call('RPUSH', outbox, item) end
 end
-local function enqueue(chat, item, hold)
+local function enqueue(chat, item, hold, seq)
   if hold and hold > now then
     redis.call('ZADD', prefix .. ':held:' .. chat, hold, item)
     redis.call('ZADD', KEYS[4], 'LT', hold, chat)
     return 'held'
   end
-  append(prefix .. ':outbox:' .. chat, item, seqOf(item))
+  append(prefix .. ':outbox:' .. chat, item, seq)
   local paced = tonumber(redis.call('HGET', KEYS[2], chat) or '0')
   redis.call('ZADD', KEYS[1], 'NX', math.max(now, paced), chat)
   return 'queued'
@@ -89,15 +89,15 @@ for i, c in ipairs(cjson.decode(ARGV[7])) do
     result = 'duplicate'
     if c.status == 'firing' and c.every > 0 and redis.call('EXISTS', seen .. 'resolved/' .. c.startsAt) == 0
       and redis.call('SET', repeatKey, now, 'NX', 'PX', c.every) then
-      if enqueue(chat, with(c.item, 'repeat', true), c.hold) ~= 'held' then result = 'repeated' else result = 'held' end
+      if enqueue(chat, with(c.item, 'repeat', true), c.hold, c.seq) ~= 'held' then result = 'repeated' else result = 'held' end
     end
   elseif c.status == 'firing' and redis.call('EXISTS', seen .. 'resolved/' .. c.startsAt) == 1 then
     local waiting = redis.call('GET', early)
     if waiting then
-      enqueue(chat, c.item, c.hold)
+      enqueue(chat, c.item, c.hold, c.seq)
       -- the resolve may have been stored first: it still goes after its firing
-      if seqOf(waiting) < seqOf(c.item) then waiting = with(waiting, 'seq', seqOf(c.item)) end
-      result = enqueue(chat, waiting, c.hold)
+      if seqOf(waiting) < c.seq then waiting = with(waiting, 'seq', c.seq) end
+      result = enqueue(chat, waiting, c.hold, c.seq)
       redis.call('DEL', early)
     else
       result = 'stale'
@@ -110,7 +110,7 @@ for i, c in ipairs(cjson.decode(ARGV[7])) do
     local count = flaps(flapKey, c.status == 'firing', c.startsAt)
     if flapThreshold > 0 and count >= flapThreshold then item = with(item, 'flaps', count) end
     if c.status == 'firing' and c.every > 0 then redis.call('SET', repeatKey, now, 'PX', c.every) end
-    result = enqueue(chat, item, c.hold)
+    result = enqueue(chat, item, c.hold, c.seq)
   end
   results[i] = result
 end
