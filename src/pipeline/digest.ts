@@ -6,7 +6,7 @@
  */
 import { plainLength, truncateHtml } from '../telegram/html.js'
 import {
-  type AlertSnapshot, alertmanagerLink, type DigestSummary, finish, identifyingLabels, type MessageContent,
+  type AlertSnapshot, alertmanagerLink, type DigestSummary, finish, frame, identifyingLabels, type MessageContent,
   type Rendered, type RenderOptions, severityOf, silenceNote, TELEGRAM_TEXT_LIMIT,
 } from './render.js'
 
@@ -68,7 +68,7 @@ function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: Render
 function headerHtml(content: MessageContent, options: RenderOptions): string {
   const summary = content.digest!
   const all = [...content.alerts, ...(content.part === content.parts ? summary.unnamed : [])]
-  return options.templates.digest_header({
+  return frame(options.templates.digest_header({
     resolved_round: summary.resolvedRound,
     all_resolved: !summary.resolvedRound && all.length > 0 && all.every((a) => a.status === 'resolved'),
     count: summary.total,
@@ -80,7 +80,7 @@ function headerHtml(content: MessageContent, options: RenderOptions): string {
     by_alertname: summary.byAlertname.slice(0, ALERTNAMES_SHOWN),
     more_alertnames: Math.max(0, summary.byAlertname.length - ALERTNAMES_SHOWN),
     reminders: summary.reminders,
-  })
+  }))
 }
 
 function lineHtml(alert: AlertSnapshot, options: RenderOptions): string {
@@ -102,12 +102,12 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
   if (content.part !== content.parts) return ''
   const unnamed = content.digest!.unnamed
   const alertmanager = alertmanagerLink(content)
-  return options.templates.digest_footer({
+  return frame(options.templates.digest_footer({
     unnamed: unnamed.length,
     unnamed_resolved: content.digest!.resolvedRound ? 0 : unnamed.filter((a) => a.status === 'resolved').length,
     alertmanager_url: alertmanager?.url ?? '',
     alertmanager_linkable: alertmanager?.linkable ?? false,
-  })
+  }))
 }
 
 /** renderDigestPart renders one message of a digest as it should look now. */

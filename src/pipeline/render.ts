@@ -275,15 +275,34 @@ export function finish(html: string): Rendered {
   return { html: bounded, plain: htmlToPlain(bounded) }
 }
 
+/** FRAME_LIMIT: most characters a header or footer may take, so alerts always keep most of a message. */
+const FRAME_LIMIT = 1000
+
+/**
+ * frame bounds a header or footer: whatever a template makes of a 100 KB value, the message keeps
+ * room for its alerts and their status lines (and is not split into one message per alert).
+ */
+export function frame(html: string): string {
+  return plainLength(html) > FRAME_LIMIT ? truncateHtml(html, FRAME_LIMIT) : html
+}
+
+function headerHtml(content: MessageContent, options: RenderOptions, countOverride?: number): string {
+  return frame(options.templates.header(headerContext(content, options, countOverride)))
+}
+
+function footerHtml(content: MessageContent, options: RenderOptions): string {
+  return frame(options.templates.footer(footerContext(content)))
+}
+
 /** blockBudget is the room for alert blocks in one message once header and footer are reserved. */
 function blockBudget(content: MessageContent, options: RenderOptions, totalAlerts: number): number {
   const worst = { ...content, part: 99, parts: 99 }
   const asResolved = { ...worst, alerts: worst.alerts.map((a) => ({ ...a, status: 'resolved' as const })) }
   const header = Math.max(
-    plainLength(options.templates.header(headerContext(worst, options, totalAlerts))),
-    plainLength(options.templates.header(headerContext(asResolved, options, totalAlerts))),
+    plainLength(headerHtml(worst, options, totalAlerts)),
+    plainLength(headerHtml(asResolved, options, totalAlerts)),
   )
-  const footer = plainLength(options.templates.footer(footerContext(content)))
+  const footer = plainLength(footerHtml(content, options))
   return Math.max(200, TELEGRAM_TEXT_LIMIT - header - footer - 2 * SEPARATOR.length - GROWTH_SLACK)
 }
 
@@ -302,9 +321,9 @@ export function silenceNote(content: MessageContent, options: RenderOptions): st
 export function renderMessage(content: MessageContent, options: RenderOptions): Rendered {
   const many = content.alerts.length > 1
   const budget = blockBudget(content, options, content.alerts.length)
-  const header = options.templates.header(headerContext(content, options))
+  const header = headerHtml(content, options)
   const blocks = content.alerts.map((a) => renderBlock(a, content, many, options, budget))
-  const footer = content.part === content.parts ? options.templates.footer(footerContext(content)) : ''
+  const footer = content.part === content.parts ? footerHtml(content, options) : ''
   return finish(join([header, ...blocks, footer, silenceNote(content, options)]))
 }
 

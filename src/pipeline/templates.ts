@@ -35,7 +35,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   ].join(''),
   footer: [
     '{{#if truncated_alerts}}⚠️ {{truncated_alerts}} more alerts in this group were not sent by Alertmanager (max_alerts){{/if}}',
-    '{{#if alertmanager_url}}{{#if truncated_alerts}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{alertmanager_url}}{{/if}}{{/if}}',
+    '{{#if alertmanager_url}}{{#if truncated_alerts}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
   ].join(''),
   resolved_reply: [
     '✅ <b>Resolved</b>: <b>{{trunc alertname 200}}</b>',
@@ -61,7 +61,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
   digest_footer: [
     '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',
-    '{{#if alertmanager_url}}{{#if unnamed}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{alertmanager_url}}{{/if}}{{/if}}',
+    '{{#if alertmanager_url}}{{#if unnamed}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
   ].join(''),
 }
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { estimateCalls, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/pipeline/batch.js'
 import type { OutboxItem } from '../../src/pipeline/dedup.js'
-import { packDigest } from '../../src/pipeline/digest.js'
+import { packDigest, renderDigestPart } from '../../src/pipeline/digest.js'
 import type { AlertSnapshot } from '../../src/pipeline/render.js'
 import { parseHtml, plainLength } from '../../src/telegram/html.js'
 import { batchOptions } from '../../src/telegram/sender.js'
@@ -51,6 +51,15 @@ t.test('past digest_max_alerts, alerts are counted and said to be counted, not d
   t.match(last, /… and 10 more alerts not named here/)
   t.equal(parts.at(-1)!.digest!.unnamed.length, 10, 'the last message keeps them, for their resolves')
   t.equal(parts.flatMap((p) => p.alerts).length, 50)
+})
+
+t.test('a 40 KB Alertmanager URL takes no more digest messages than a short one', async (t) => {
+  const alerts = Array.from({ length: 400 }, (_, i) => alert(i))
+  const pack = (externalURL: string) => packDigest({ alerts, reminders: 0, resolvedRound: false, externalURL }, 1000, options)
+  const usual = pack('http://alertmanager:9093')
+  const huge = pack(`http://alertmanager:9093/${'x'.repeat(40_000)}`)
+  t.equal(huge.length, usual.length, `${huge.length} digest messages for 400 alerts, as with a short URL`)
+  t.ok(huge.every((content) => plainLength(renderDigestPart(content, options).html) <= 4096))
 })
 
 t.test('a digest resolving shows it, line by line and then as a whole', async (t) => {

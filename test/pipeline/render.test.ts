@@ -95,6 +95,18 @@ t.test('a 100 KB severity or label name cannot push the status lines out of the 
   }
 })
 
+t.test('a 40 KB Alertmanager URL does not split a group into one message per alert', async (t) => {
+  const alerts = Array.from({ length: 100 }, (_, i) => alert({ fingerprint: `fp${i}` }, { instance: `web-${i}:9100` }))
+  const pack = (externalURL: string) => packAlerts({ alerts, externalURL, truncatedAlerts: 0 }, options)
+  const usual = pack('http://alertmanager:9093')
+  const huge = pack(`http://alertmanager:9093/${'x'.repeat(40_000)}`)
+  // its footer shows 200 characters of it: room for a few alerts less than a short URL leaves
+  t.ok(huge.length <= usual.length + 1, `${huge.length} messages for 100 alerts (${usual.length} with a short URL)`)
+  const last = renderMessage(huge.at(-1)!, options)
+  t.ok(plainLength(last.html) <= TELEGRAM_TEXT_LIMIT)
+  t.match(last.plain, /Alertmanager: http:\/\/alertmanager:9093\/x+…/, 'the URL is shown, cut')
+})
+
 t.test('a big group is split over several messages and no alert is left out', async (t) => {
   const alerts = Array.from({ length: 120 }, (_, i) =>
     alert({ fingerprint: `fp${i}`, annotations: { summary: `disk ${i} is full `.repeat(8), description: 'x'.repeat(200) } }, { instance: `web-${i}:9100` }))
