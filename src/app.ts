@@ -15,7 +15,7 @@ import { createIngestQueue, createNotificationStore, type IngestJob, startPlanne
 import { createMetrics, type Metrics, zeroKnownSeries } from './metrics.js'
 import { type AppServer, registerRoutes } from './receiver/routes.js'
 import { DeliveryStore } from './store/delivery-store.js'
-import { closeRedis, fastFailRedis, pingRedis, workerRedis } from './store/redis.js'
+import { closeRedis, fastFailRedis, pingRedis, whenReady, workerRedis } from './store/redis.js'
 import { createDryRunTelegram, createTelegramBotApi, createTelegramClient, type TelegramPort, withMetrics } from './telegram/client.js'
 import { Sender } from './telegram/sender.js'
 import { AlertmanagerClient } from './alertmanager/client.js'
@@ -27,7 +27,7 @@ import { type PollerOptions, UpdatePoller } from './bot/updates.js'
 import { ALLOWED_UPDATES } from './bot/update-schema.js'
 import { safeEqual } from './receiver/auth.js'
 import { BotStore } from './store/bot-store.js'
-import { chatKind } from './pipeline/route.js'
+import { paceOfChat } from './core/pace.js'
 
 /** AppDeps: what the environment provides. */
 export interface AppDeps {
@@ -55,18 +55,6 @@ export interface App {
   start(): Promise<string>
   /** stop accepting, finish in-flight work, close Redis */
   close(): Promise<void>
-}
-
-/** whenConnected waits until every connection is ready, or the time is up; says which. */
-async function whenConnected(connections: Redis[], timeoutMs: number): Promise<boolean> {
-  const ready = (redis: Redis) => redis.status === 'ready' || new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs)
-    redis.once('ready', () => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
-  return (await Promise.all(connections.map(ready))).every(Boolean)
 }
 
 /** buildApp assembles alertwire from a config; nothing runs until start(). */
@@ -181,7 +169,7 @@ export async function buildApp(initialConfig: Config, deps: AppDeps): Promise<Ap
       alertmanager: am,
       chats: chats.map((chat, i) => ({
         chat,
-        paceMs: chatKind(chat) === 'private' ? pace.privateIntervalMs : pace.groupIntervalMs,
+        paceMs: paceOfChat(current().routing, pace, chat),
         waiting: Number(waiting[i] ?? 0),
         ...(mutes[i] ? { mutedUntil: mutes[i] } : {}),
         ...(errors[chat] ? { lastError: (JSON.parse(errors[chat]!) as { error: string }).error } : {}),
@@ -240,7 +228,7 @@ export async function buildApp(initialConfig: Config, deps: AppDeps): Promise<Ap
     },
     async start() {
       // workers started before Redis answers would only log errors; wait a little, never forever
-      if (!(await whenConnected([commands, producer, workerConnection], 5000))) log.warn('Redis does not answer yet; alertwire starts anyway and answers 503 until it does')
+      if (!(await Promise.all([commands, producer, workerConnection].map((redis) => whenReady(redis, 5000)))).every(Boolean)) log.warn('Redis does not answer yet; alertwire starts anyway and answers 503 until it does')
       const address = await server.listen({ host: config.server.host, port: config.server.port })
       planner = startPlanner({ connection: workerConnection, prefix, store, config: current, metrics, log, onQueued: () => sender.wake() })
       sender.start()

@@ -10,9 +10,10 @@ import { DEFAULT_CONFIG_PATH, ensureWebhookToken, loadConfigFile } from './confi
 import { watchConfigFile } from './config/reload.js'
 import type { Config } from './config/parse.js'
 import { createLogger } from './log.js'
-import { formatMatcher } from './pipeline/matchers.js'
-import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './pipeline/route.js'
-import { formatDuration } from './config/duration.js'
+import { formatMatcher } from './core/matchers.js'
+import { chatPaceMs } from './core/pace.js'
+import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './core/route.js'
+import { formatDuration } from './core/duration.js'
 import { RedisStartupError, resolveRedis } from './store/embedded-redis.js'
 
 const HELP = `alertwire: Prometheus Alertmanager → Telegram, durable, deduplicated and paced.
@@ -103,7 +104,7 @@ function routeTest(path: string, pairs: string[]): void {
 /** describePolicy says how a target treats an alert of this severity: pace, silence, repeats, throttle, mute windows. */
 function describePolicy(target: Target, severity: string, config: Config): string {
   const { policy, chat } = target
-  const pace = chat.paceMs ?? (chat.kind === 'private' ? config.telegram.pace.privateIntervalMs : config.telegram.pace.groupIntervalMs)
+  const pace = chatPaceMs(chat, config.telegram.pace)
   const parts = [chat.kind, `one message per ${formatDuration(pace)}`]
   if (policy.silentSeverities.has(severity)) parts.push('silent')
   parts.push(policy.repeatIntervalMs > 0 ? `repeat every ${formatDuration(policy.repeatIntervalMs)}` : 'no repeats')

@@ -7,19 +7,11 @@
  */
 import Type from 'typebox'
 import Value from 'typebox/value'
-import { formatSilenceMatcher } from './matchers.js'
+import { formatSilenceMatcher, SilenceMatcherSchema, type SilenceMatcher } from './matchers.js'
+
 
 const Labels = Type.Record(Type.String(), Type.String())
 const Time = Type.String({ format: 'date-time' })
-
-/** SilenceMatcherSchema: one matcher of a silence, as Alertmanager takes and returns it. */
-export const SilenceMatcherSchema = Type.Object({
-  name: Type.String(),
-  value: Type.String(),
-  isRegex: Type.Boolean(),
-  // Alertmanager before 0.22 omits isEqual; true is what it meant.
-  isEqual: Type.Boolean({ default: true }),
-})
 
 /** SilenceSchema: a silence as GET /api/v2/silence/{id} and /api/v2/silences return it. */
 export const SilenceSchema = Type.Object({
@@ -59,8 +51,6 @@ const StatusSchema = Type.Object({
   cluster: Type.Optional(Type.Object({ status: Type.String() })),
 })
 
-/** SilenceMatcher: `{name, value, isRegex, isEqual}`, as Alertmanager takes it. */
-export type SilenceMatcher = Type.Static<typeof SilenceMatcherSchema>
 /** Silence: a silence as Alertmanager returns it; `status.state` is active, pending or expired. */
 export type Silence = Type.Static<typeof SilenceSchema>
 /** GettableAlert: an alert as Alertmanager returns it. */

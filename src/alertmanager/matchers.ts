@@ -4,8 +4,20 @@
  * parser's (pipeline/matchers.ts); this file splits a line into matchers, tells what Alertmanager
  * would refuse, and writes matchers back in the form its `filter` parameter and amtool read.
  */
-import { parseMatcher, type MatchOp } from '../pipeline/matchers.js'
-import type { SilenceMatcher } from './client.js'
+import { parseMatcher, type MatchOp } from '../core/matchers.js'
+import Type from 'typebox'
+
+/** SilenceMatcherSchema: one matcher of a silence, as Alertmanager takes and returns it. */
+export const SilenceMatcherSchema = Type.Object({
+  name: Type.String(),
+  value: Type.String(),
+  isRegex: Type.Boolean(),
+  // Alertmanager before 0.22 omits isEqual; true is what it meant.
+  isEqual: Type.Boolean({ default: true }),
+})
+
+/** SilenceMatcher: `{name, value, isRegex, isEqual}`, as Alertmanager takes it. */
+export type SilenceMatcher = Type.Static<typeof SilenceMatcherSchema>
 
 const EXAMPLE = 'alertname="X"'
 const HEAD = /^([^=!~]*)(=~|!~|!=|=)/

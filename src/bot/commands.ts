@@ -2,7 +2,7 @@
  * Reading admin commands as people type them in a chat: `/silence alertname=X instance=~"web-.*" 2h
  * deploy in progress`, `/mute 30m`, `/unsilence <id>`. Pure; errors say what to type instead.
  */
-import { parseDuration } from '../config/duration.js'
+import { parseDuration } from '../core/duration.js'
 
 /** COMMANDS: what the bot understands, as registered with setMyCommands. */
 export const COMMANDS = [

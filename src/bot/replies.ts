@@ -2,11 +2,11 @@
  * What the bot says: pages of alerts and silences, status, help, outcomes of actions. Telegram
  * HTML, every value escaped and cut before escaping, never over Telegram's limit. Pure.
  */
-import { formatDuration } from '../config/duration.js'
-import { identifyingLabels, severityOf, type RenderOptions, type Rendered, finish, formatTime } from '../pipeline/render.js'
-import { cutText, escapeHtml as e } from '../telegram/html.js'
-import type { InlineButton } from '../telegram/client.js'
-import { buttonData } from '../pipeline/keyboard.js'
+import { formatDuration } from '../core/duration.js'
+import { identifyingLabels, severityOf, type RenderOptions, type Rendered, finish, formatTime } from '../core/render.js'
+import { cutText, escapeHtml as e } from '../core/html.js'
+import type { InlineButton } from '../core/keyboard.js'
+import { buttonData } from '../core/keyboard.js'
 import { COMMANDS } from './commands.js'
 
 /** PAGE_SIZE: items per page of a list (each has its own button). */

@@ -3,7 +3,7 @@
  * (a label all of them share is matched with =, a label that differs with =~ of the values), on
  * the configured label set or, by default, every label they carry. Pure.
  */
-import type { SilenceMatcher } from '../alertmanager/client.js'
+import type { SilenceMatcher } from '../alertmanager/matchers.js'
 import { isMatchAll } from '../alertmanager/matchers.js'
 import type { AlertRef } from '../store/bot-store.js'
 

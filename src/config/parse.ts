@@ -6,19 +6,13 @@
  */
 import Value from 'typebox/value'
 import YAML from 'yaml'
-import { type Matcher, parseMatcher } from '../pipeline/matchers.js'
-import { compileMuteWindow } from '../pipeline/mute.js'
-import { type ChatTarget, chatKind, type Policy, type Route, type Routing } from '../pipeline/route.js'
-import { type CompiledTemplates, compileTemplates } from '../pipeline/templates.js'
-import { parseDuration, parseSize } from './duration.js'
+import { type Matcher, parseMatcher } from '../core/matchers.js'
+import { compileMuteWindow } from '../core/mute.js'
+import { chatKind, type Pace } from '../core/pace.js'
+import type { ChatTarget, Policy, Route, Routing } from '../core/route.js'
+import { type CompiledTemplates, compileTemplates } from '../core/templates.js'
+import { parseDuration, parseSize } from '../core/duration.js'
 import { ConfigSchema, type RawChatTarget, type RawConfig, type RawRoute } from './schema.js'
-
-/** Pace: minimum spacing between Telegram calls, per chat class and overall. */
-export interface Pace {
-  privateIntervalMs: number
-  groupIntervalMs: number
-  globalIntervalMs: number
-}
 
 /** Config: the compiled configuration every part of alertwire reads. */
 export interface Config {

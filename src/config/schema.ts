@@ -4,7 +4,7 @@
  * config/alertwire.example.yaml documents every key below.
  */
 import Type from 'typebox'
-import { DURATION_PATTERN, SIZE_PATTERN } from './duration.js'
+import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
 
 const Duration = (fallback: string) =>
   Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })

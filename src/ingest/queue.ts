@@ -11,9 +11,10 @@ import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Config } from '../config/parse.js'
 import type { Metrics } from '../metrics.js'
-import { planNotification } from '../pipeline/dedup.js'
-import type { Webhook } from '../receiver/schema.js'
+import { planNotification } from '../core/dedup.js'
+import type { Webhook } from '../core/webhook.js'
 import type { DeliveryStore } from '../store/delivery-store.js'
+import { whenReady } from '../store/redis.js'
 
 /** IngestJob: one stored notification. */
 export interface IngestJob {
@@ -38,23 +39,6 @@ export class StoreUnavailable extends Error {}
 /** createIngestQueue opens the producer side of the queue. */
 export function createIngestQueue(connection: Redis, prefix: string): Queue<IngestJob> {
   return new Queue<IngestJob>(QUEUE_NAME, { connection, prefix })
-}
-
-/** whenReady waits for the connection to be usable, at most until the deadline. */
-function whenReady(connection: Redis, deadline: number): Promise<void> {
-  if (connection.status === 'ready') return Promise.resolve()
-  if (connection.status === 'end') return Promise.reject(new StoreUnavailable('the Redis connection is closed'))
-  return new Promise((resolve, reject) => {
-    const onReady = () => {
-      clearTimeout(timer)
-      resolve()
-    }
-    const timer = setTimeout(() => {
-      connection.off('ready', onReady)
-      reject(new StoreUnavailable(`Redis is ${connection.status}`))
-    }, Math.max(0, deadline - Date.now()))
-    connection.once('ready', onReady)
-  })
 }
 
 /** MAX_BATCH: most notifications stored in one round trip. */
@@ -89,7 +73,7 @@ export function createNotificationStore(queue: Queue<IngestJob>, connection: Red
   return async (job, timeoutMs) => {
     const deadline = Date.now() + timeoutMs
     // the connection fails fast while down (no offline queue): wait for it, but only until the deadline
-    await whenReady(connection, deadline)
+    if (!(await whenReady(connection, timeoutMs))) throw new StoreUnavailable(connection.status === 'end' ? 'the Redis connection is closed' : `Redis is ${connection.status}`)
     const stored = new Promise<void>((resolve, reject) => {
       pending.push({ job, resolve, reject })
       if (pending.length === 1) setImmediate(flush)

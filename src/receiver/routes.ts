@@ -8,7 +8,8 @@ import { pathText } from '../config/parse.js'
 import { type IngestJob, StoreUnavailable } from '../ingest/queue.js'
 import type { Metrics } from '../metrics.js'
 import { isAuthorized, type WebhookAuth } from './auth.js'
-import { AcceptedSchema, cleanWebhook, ErrorSchema, HealthSchema, WebhookSchema } from './schema.js'
+import { cleanWebhook, WebhookSchema } from '../core/webhook.js'
+import { AcceptedSchema, ErrorSchema, HealthSchema } from './schema.js'
 
 /** ReceiverDeps: what the routes need from the app. */
 export interface ReceiverDeps {

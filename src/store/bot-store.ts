@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import type { SilenceMark } from '../pipeline/render.js'
+import type { SilenceMark } from '../core/render.js'
 import type { MessageTarget } from './delivery-store.js'
 import { keysFor, type Keys } from './keys.js'
 

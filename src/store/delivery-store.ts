@@ -4,8 +4,8 @@
  * scripts.ts); this class only shapes arguments and results.
  */
 import type { Redis } from 'ioredis'
-import type { Call, EditTask, Lookups, MessageRecord, Notice, Ref } from '../pipeline/batch.js'
-import type { Candidate, OutboxItem } from '../pipeline/dedup.js'
+import type { Call, EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/batch.js'
+import type { Candidate, OutboxItem } from '../core/dedup.js'
 import { keysFor, type Keys, refField } from './keys.js'
 import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
 

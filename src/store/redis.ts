@@ -23,6 +23,23 @@ export function workerRedis(url: string, name: string): Redis {
   return new Redis(url, { connectionName: name, maxRetriesPerRequest: null, retryStrategy: reconnect } satisfies RedisOptions)
 }
 
+/** whenReady resolves true once the connection is ready, false when timeoutMs passes first or it is closed. */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true)
+  if (redis.status === 'end') return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const onReady = () => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady)
+      resolve(false)
+    }, Math.max(0, timeoutMs))
+    redis.once('ready', onReady)
+  })
+}
+
 /** pingRedis answers whether Redis replies within timeoutMs, without throwing. */
 export async function pingRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status !== 'ready') return false

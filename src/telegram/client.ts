@@ -7,10 +7,8 @@
 import { Api } from 'node-telegram-bot-api'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
+import type { InlineButton } from '../core/keyboard.js'
 import { classifyTelegramError } from './errors.js'
-
-/** InlineButton: a button under a message: a callback token or a link. */
-export type InlineButton = { text: string; callback_data: string } | { text: string; url: string }
 
 /** OutgoingMessage: a message to send. */
 export interface OutgoingMessage {

@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config/parse.js'
 import type { Metrics } from '../metrics.js'
-import { type BatchOptions, type Call, type Delivery, isStorm, planDeferredEdit, planDelivery, planStorm, spliceNotices } from '../pipeline/batch.js'
-import { chatKind } from '../pipeline/route.js'
+import { type BatchOptions, type Call, type Delivery, isStorm, planDeferredEdit, planDelivery, planStorm, spliceNotices } from '../core/batch.js'
+import { backoffMs } from '../core/backoff.js'
+import { paceOfChat } from '../core/pace.js'
 import { BotStore } from '../store/bot-store.js'
-import type { OutboxItem } from '../pipeline/dedup.js'
+import type { OutboxItem } from '../core/dedup.js'
 import type { ChatState, DeliveryStore, InFlight, Write } from '../store/delivery-store.js'
 import type { TelegramPort } from './client.js'
 import { classifyTelegramError, type Failure } from './errors.js'
@@ -71,12 +72,6 @@ export function batchOptions(config: Config, now: number): BatchOptions {
     // buttons only where someone can press them: the bot must be receiving updates
     ...(config.silences.buttons && config.telegram.updates !== 'off' ? { newToken: BotStore.newToken } : {}),
   }
-}
-
-/** backoffMs: exponential from the initial delay, capped, with jitter so replicas do not retry in step. */
-export function backoffMs(attempts: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempts - 1))
-  return Math.round(base * (0.8 + 0.4 * random()))
 }
 
 /** Sender: see the file comment. */
@@ -178,7 +173,7 @@ export class Sender {
   }
 
   private chatPace(chat: string, config: Config): number {
-    return chatKind(chat) === 'private' ? config.telegram.pace.privateIntervalMs : config.telegram.pace.groupIntervalMs
+    return paceOfChat(config.routing, config.telegram.pace, chat)
   }
 
   /**

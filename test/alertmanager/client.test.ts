@@ -10,8 +10,8 @@ import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { startAlertmanager } from '../helpers/alertmanager.js'
 import { freePort } from '../helpers/net.js'
-import { AlertmanagerClient, AlertmanagerError, type SilenceMatcher } from '../../src/alertmanager/client.js'
-import { formatSilenceMatcher, isMatchAll, parseSilenceMatchers } from '../../src/alertmanager/matchers.js'
+import { AlertmanagerClient, AlertmanagerError } from '../../src/alertmanager/client.js'
+import { formatSilenceMatcher, isMatchAll, parseSilenceMatchers, type SilenceMatcher } from '../../src/alertmanager/matchers.js'
 
 const HOUR = 3_600_000
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'

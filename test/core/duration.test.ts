@@ -1,5 +1,5 @@
 import t from 'tap'
-import { formatDuration, parseDuration, parseSize } from '../../src/config/duration.js'
+import { formatDuration, parseDuration, parseSize } from '../../src/core/duration.js'
 
 t.test('parseDuration reads Prometheus-style durations', async (t) => {
   const cases: [string, number | undefined][] = [

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { cutText, escapeHtml, htmlToPlain, parseHtml, plainLength, truncateHtml } from '../../src/telegram/html.js'
+import { cutText, escapeHtml, htmlToPlain, parseHtml, plainLength, truncateHtml } from '../../src/core/html.js'
 
 t.test('escapeHtml leaves text Telegram shows exactly as written', async (t) => {
   const hostile = `<script>alert("x")</script> & &amp; 'q' \`b\` *_[]()~>#+-=|{}.!`

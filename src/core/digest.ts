@@ -4,7 +4,7 @@
  * first, in an expandable quote; past storms.digest_max_alerts they are counted, not named.
  * Split at Telegram's limit like any message. Pure.
  */
-import { plainLength, truncateHtml } from '../telegram/html.js'
+import { plainLength, truncateHtml } from './html.js'
 import {
   type AlertSnapshot, alertmanagerLink, type DigestSummary, finish, frame, identifyingLabels, type MessageContent,
   type Rendered, type RenderOptions, severityOf, silenceNote, TELEGRAM_TEXT_LIMIT,

@@ -4,8 +4,9 @@
  * is worth a message. The store applies them atomically (check-and-set in Redis), so HA pairs,
  * webhook retries and repeat notifications collapse even across replicas. Pure.
  */
-import type { Webhook } from '../receiver/schema.js'
+import type { Webhook } from './webhook.js'
 import { muteDecision } from './mute.js'
+import { chatPaceMs, type Pace } from './pace.js'
 import type { AlertSnapshot } from './render.js'
 import { routeAlert, type Routing, type Target } from './route.js'
 
@@ -80,7 +81,7 @@ export interface PlanOptions {
   /** link target when a notification carries no externalURL */
   alertmanagerUrl: string
   /** Telegram's pace per chat class, in ms between messages */
-  pace: { privateIntervalMs: number; groupIntervalMs: number }
+  pace: Pick<Pace, 'privateIntervalMs' | 'groupIntervalMs'>
 }
 
 /** Arrival: when a notification was received, and its number in the order notifications were stored. */
@@ -95,7 +96,7 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
   const { policy } = target
   const severity = alert.labels.severity ?? ''
   const mute = muteDecision(policy.muteWindows, severity, receivedAt)
-  const chatPace = target.chat.paceMs ?? (target.chat.kind === 'private' ? options.pace.privateIntervalMs : options.pace.groupIntervalMs)
+  const chatPace = chatPaceMs(target.chat, options.pace)
   return {
     chat,
     thread,

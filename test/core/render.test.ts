@@ -1,6 +1,6 @@
 import t from 'tap'
-import { parseHtml, plainLength } from '../../src/telegram/html.js'
-import { type AlertSnapshot, formatTime, packAlerts, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/pipeline/render.js'
+import { parseHtml, plainLength } from '../../src/core/html.js'
+import { type AlertSnapshot, formatTime, packAlerts, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
 import { batchOptions } from '../../src/telegram/sender.js'
 import { testConfig } from '../helpers/config.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { formatMatcher, matchesAll, parseMatcher } from '../../src/pipeline/matchers.js'
+import { formatMatcher, matchesAll, parseMatcher } from '../../src/core/matchers.js'
 
 t.test('matchers follow Alertmanager semantics', async (t) => {
   const labels = { alertname: 'HighLatency', instance: 'web-12:9100', severity: 'critical' }

@@ -11,7 +11,7 @@
  * round is folded into digests: new alerts named and counted, resolves summed up in a resolved
  * digest, and the edits that mark earlier messages resolved deferred until the chat is quiet.
  */
-import type { InlineButton } from '../telegram/client.js'
+import type { InlineButton } from './keyboard.js'
 import type { OutboxItem } from './dedup.js'
 import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'

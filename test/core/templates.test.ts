@@ -1,7 +1,7 @@
 import t from 'tap'
-import { compileTemplates } from '../../src/pipeline/templates.js'
-import { packAlerts, renderMessage } from '../../src/pipeline/render.js'
-import { parseHtml } from '../../src/telegram/html.js'
+import { compileTemplates } from '../../src/core/templates.js'
+import { packAlerts, renderMessage } from '../../src/core/render.js'
+import { parseHtml } from '../../src/core/html.js'
 import { batchOptions } from '../../src/telegram/sender.js'
 import { testConfig } from '../helpers/config.js'
 

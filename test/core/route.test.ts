@@ -1,5 +1,5 @@
 import t from 'tap'
-import { routeAlert } from '../../src/pipeline/route.js'
+import { routeAlert } from '../../src/core/route.js'
 import { testConfig } from '../helpers/config.js'
 
 const config = testConfig(`

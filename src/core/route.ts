@@ -72,8 +72,3 @@ export function routeAlert(routing: Routing, labels: Labels): Target[] {
   if (!matched) add(defaultChats, DEFAULT_ROUTE_NAME, routing)
   return targets
 }
-
-/** chatKind infers Telegram's pace class from a chat id: positive ids are people, the rest are groups and channels. */
-export function chatKind(chatId: number | string): 'private' | 'group' {
-  return typeof chatId === 'number' && chatId > 0 ? 'private' : 'group'
-}

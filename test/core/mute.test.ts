@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compileMuteWindow, muteDecision } from '../../src/pipeline/mute.js'
+import { compileMuteWindow, muteDecision } from '../../src/core/mute.js'
 
 const night = compileMuteWindow({ severities: ['warning'], times: '22:00-07:00', action: 'silent' }, 'UTC')
 const holdNight = compileMuteWindow({ severities: ['warning', 'info'], times: '22:00-07:00', action: 'hold' }, 'UTC')

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { planNotification } from '../../src/pipeline/dedup.js'
-import type { Webhook } from '../../src/receiver/schema.js'
+import { planNotification } from '../../src/core/dedup.js'
+import type { Webhook } from '../../src/core/webhook.js'
 import { testConfig } from '../helpers/config.js'
 
 const config = testConfig(`

@@ -3,9 +3,11 @@
  * resolved" while its alerts fire; "unsilence" once someone silenced them. Each button carries the
  * action and the message's opaque token (Telegram allows 64 bytes of callback data). Pure.
  */
-import { formatDuration } from '../config/duration.js'
-import type { InlineButton } from '../telegram/client.js'
+import { formatDuration } from './duration.js'
 import type { MessageContent } from './render.js'
+
+/** InlineButton: a button under a message: a callback token or a link. */
+export type InlineButton = { text: string; callback_data: string } | { text: string; url: string }
 
 /** ButtonAction: what a button asks for. s<i>: silence for durations[i]; ack: until resolved; uns: unsilence; pg<n>: show page n of a list; it<n>: act on item n of a list. */
 export type ButtonAction = string

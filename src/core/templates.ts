@@ -7,7 +7,7 @@
  * message Telegram refuses at 3 a.m.
  */
 import Handlebars from 'handlebars'
-import { cutText, escapeHtml, htmlToPlain, parseHtml } from '../telegram/html.js'
+import { cutText, escapeHtml, htmlToPlain, parseHtml } from './html.js'
 
 /** TemplateName: the pieces messages are built from. */
 export type TemplateName =

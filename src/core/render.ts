@@ -4,8 +4,8 @@
  * its firing and its resolved look so that the later edit on resolve fits too. Pure: the clock
  * comes in as `now`.
  */
-import { formatDuration } from '../config/duration.js'
-import { htmlToPlain, plainLength, truncateHtml } from '../telegram/html.js'
+import { formatDuration } from './duration.js'
+import { htmlToPlain, plainLength, truncateHtml } from './html.js'
 import type { Labels } from './matchers.js'
 import type { CompiledTemplates } from './templates.js'
 

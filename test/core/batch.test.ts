@@ -1,6 +1,6 @@
 import t from 'tap'
-import { type Lookups, type MessageRecord, planDelivery } from '../../src/pipeline/batch.js'
-import type { OutboxItem } from '../../src/pipeline/dedup.js'
+import { type Lookups, type MessageRecord, planDelivery } from '../../src/core/batch.js'
+import type { OutboxItem } from '../../src/core/dedup.js'
 import { batchOptions } from '../../src/telegram/sender.js'
 import { testConfig } from '../helpers/config.js'
 

@@ -1,0 +1,35 @@
+/**
+ * Pace: how far apart alertwire's Telegram calls to one chat must be. One rule, used by the
+ * planner, the sender, /status and route-test: a chat's own configured pace wins, else its class's
+ * (private chats ~1/s, groups 20/min). Pure.
+ */
+import type { ChatTarget, Routing } from './route.js'
+
+/** Pace: minimum spacing between Telegram calls, per chat class and overall. */
+export interface Pace {
+  privateIntervalMs: number
+  groupIntervalMs: number
+  globalIntervalMs: number
+}
+
+/** chatKind infers Telegram's pace class from a chat id: positive ids are people, the rest are groups and channels. */
+export function chatKind(chatId: number | string): 'private' | 'group' {
+  const id = typeof chatId === 'string' && /^-?[0-9]+$/.test(chatId) ? Number(chatId) : chatId
+  return typeof id === 'number' && id > 0 ? 'private' : 'group'
+}
+
+/** chatPaceMs is the minimum ms between messages to a configured chat: its own pace, else its class's. */
+export function chatPaceMs(chat: Pick<ChatTarget, 'kind' | 'paceMs'>, pace: Pick<Pace, 'privateIntervalMs' | 'groupIntervalMs'>): number {
+  return chat.paceMs ?? (chat.kind === 'private' ? pace.privateIntervalMs : pace.groupIntervalMs)
+}
+
+/** configuredChat finds the chat target the routing names for a chat id (the first, if several routes name it). */
+export function configuredChat(routing: Routing, chatId: string): ChatTarget | undefined {
+  const chats = [...(routing.defaultChat ? [routing.defaultChat] : []), ...routing.routes.flatMap((r) => r.chats ?? [])]
+  return chats.find((chat) => String(chat.chatId) === chatId)
+}
+
+/** paceOfChat is the pace of a chat known only by its id: as the routing configures it, else by its class. */
+export function paceOfChat(routing: Routing, pace: Pick<Pace, 'privateIntervalMs' | 'groupIntervalMs'>, chatId: string): number {
+  return chatPaceMs(configuredChat(routing, chatId) ?? { kind: chatKind(chatId) }, pace)
+}
