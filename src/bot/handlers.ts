@@ -17,7 +17,7 @@ import type { DeliveryStore } from '../store/delivery-store.js'
 import type { InlineButton } from '../core/keyboard.js'
 import type { TelegramBotApi } from '../telegram/client.js'
 import type { Rendered } from '../core/render.js'
-import { batchOptions } from '../telegram/sender.js'
+import { batchOptions } from '../config/slices.js'
 import { type Command, parseCommand, parseSilenceArgs } from './commands.js'
 import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
 import { silenceMatchers } from './silences.js'
@@ -141,7 +141,7 @@ export class BotHandlers {
   }
 
   private renderOptions() {
-    return batchOptions(this.deps.config(), Date.now())
+    return batchOptions(this.deps.config(), Date.now(), BotStore.newToken)
   }
 
   private async listAlerts(chat: string, reply: Reply) {

@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
 import { pathText } from '../config/parse.js'
-import { type IngestJob, StoreUnavailable } from '../ingest/queue.js'
+import { type IngestJob, StoreUnavailable } from '../store/notification-queue.js'
 import type { Metrics } from '../metrics.js'
 import { isAuthorized, type WebhookAuth } from './auth.js'
 import { cleanWebhook, WebhookSchema } from '../core/webhook.js'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { type Lookups, type MessageRecord, planDelivery } from '../../src/core/batch.js'
 import type { OutboxItem } from '../../src/core/dedup.js'
-import { batchOptions } from '../../src/telegram/sender.js'
+import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 
 const NOW = Date.parse('2026-11-24T23:20:00Z')

@@ -4,7 +4,7 @@ import type { OutboxItem } from '../../src/core/dedup.js'
 import { packDigest, renderDigestPart } from '../../src/core/digest.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
-import { batchOptions } from '../../src/telegram/sender.js'
+import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 
 const options = batchOptions(testConfig(), Date.parse('2026-11-24T23:30:00Z'))

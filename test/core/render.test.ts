@@ -1,7 +1,7 @@
 import t from 'tap'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import { type AlertSnapshot, formatTime, packAlerts, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
-import { batchOptions } from '../../src/telegram/sender.js'
+import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 
 const NOW = Date.parse('2026-11-24T23:06:00Z')

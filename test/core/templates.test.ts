@@ -2,7 +2,7 @@ import t from 'tap'
 import { compileTemplates } from '../../src/core/templates.js'
 import { packAlerts, renderMessage } from '../../src/core/render.js'
 import { parseHtml } from '../../src/core/html.js'
-import { batchOptions } from '../../src/telegram/sender.js'
+import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 
 t.test('operators reword messages from YAML, and values stay escaped even in {{{triple}}} braces', async (t) => {

@@ -4,8 +4,8 @@
  * whatever goes wrong.
  */
 import t from 'tap'
-import { GROUP, postWebhook, startWithFake, webhook } from './helpers/app.js'
-import { freePort } from './helpers/net.js'
+import { GROUP, postWebhook, startWithFake, webhook } from '../helpers/app.js'
+import { freePort } from '../helpers/net.js'
 
 const SECRETS = {
   webhookToken: 'wh-SECRET-0a1b2c3d4e5f',

@@ -8,17 +8,16 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config/parse.js'
 import type { Metrics } from '../metrics.js'
-import { type BatchOptions, type Call, type Delivery, isStorm, planDeferredEdit, planDelivery, planStorm, spliceNotices } from '../core/batch.js'
+import { type Call, type Delivery, isStorm, planDeferredEdit, planDelivery, planStorm, spliceNotices } from '../core/batch.js'
 import { backoffMs } from '../core/backoff.js'
 import { paceOfChat } from '../core/pace.js'
+import { MAX_ITEMS_PER_DELIVERY, batchOptions } from '../config/slices.js'
 import { BotStore } from '../store/bot-store.js'
 import type { OutboxItem } from '../core/dedup.js'
 import type { ChatState, DeliveryStore, InFlight, Write } from '../store/delivery-store.js'
-import type { TelegramPort } from './client.js'
-import { classifyTelegramError, type Failure } from './errors.js'
+import type { TelegramPort } from '../telegram/client.js'
+import { classifyTelegramError, type Failure } from '../telegram/errors.js'
 
-/** most outbox items one delivery takes */
-const MAX_ITEMS_PER_DELIVERY = 500
 /** outbox items read first; more only when one group runs past them (keeps a long outbox cheap per turn) */
 const HEAD_WINDOW = 16
 /** most outbox items one storm round folds (the digest names storms.digest_max_alerts of them, counts the rest) */
@@ -52,25 +51,6 @@ function safeJson(raw: string): unknown {
     return JSON.parse(raw)
   } catch {
     return raw
-  }
-}
-
-/** batchOptions is the rendering and resolve policy for one turn. */
-export function batchOptions(config: Config, now: number): BatchOptions {
-  return {
-    templates: config.messages.templates,
-    severities: config.messages.severities,
-    hideLabels: config.messages.hideLabels,
-    timeZone: config.messages.timeZone,
-    flapWindowMs: config.flapping.windowMs,
-    now,
-    resolved: config.messages.resolved,
-    resolvedUnannounced: config.messages.resolvedUnannounced,
-    maxItems: MAX_ITEMS_PER_DELIVERY,
-    digestMaxAlerts: config.storms.digestMaxAlerts,
-    durationsMs: config.silences.durationsMs,
-    // buttons only where someone can press them: the bot must be receiving updates
-    ...(config.silences.buttons && config.telegram.updates !== 'off' ? { newToken: BotStore.newToken } : {}),
   }
 }
 
@@ -162,7 +142,7 @@ export class Sender {
     const marked = state.notices.flatMap((n) => (n.kind === 'mark' ? [n.messageId] : []))
     const records = await store.records(chat, marked)
     const current = state.inflight ?? { calls: [], next: 0, attempts: 0, paceMs: this.chatPace(chat, config), receivedAt: Date.now() }
-    const calls = spliceNotices(current.calls, current.next, state.notices, records, batchOptions(config, Date.now()))
+    const calls = spliceNotices(current.calls, current.next, state.notices, records, batchOptions(config, Date.now(), BotStore.newToken))
     const inflight: InFlight = { ...current, calls, next: 0, attempts: 0 }
     if (!(await store.takeNotices(chat, token, state.notices.length, inflight))) return undefined
     if (calls.length === 0) {
@@ -182,7 +162,7 @@ export class Sender {
    */
   private async startWork(chat: string, token: string, state: ChatState, config: Config): Promise<InFlight | undefined> {
     const { store, log, metrics } = this.deps
-    const options = batchOptions(config, Date.now())
+    const options = batchOptions(config, Date.now(), BotStore.newToken)
     const release = () => store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
     let items = state.items
     let delivery: Delivery | Error

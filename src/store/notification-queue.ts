@@ -1,0 +1,85 @@
+/**
+ * The durable hand-off between the receiver and the planner: a BullMQ queue of notifications.
+ * The receiver answers Alertmanager only once its notification is in Redis (one round trip per
+ * webhook at most: webhooks arriving together share one); the planner (workers/planner.ts) takes
+ * them from here.
+ */
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Webhook } from '../core/webhook.js'
+import { whenReady } from './redis.js'
+
+/** IngestJob: one stored notification. */
+export interface IngestJob {
+  notification: Webhook
+  receivedAt: number
+}
+
+/** QUEUE_NAME: the BullMQ queue under the configured prefix. */
+export const QUEUE_NAME = 'webhooks'
+
+const JOB_OPTIONS = {
+  attempts: 100,
+  backoff: { type: 'custom' },
+  removeOnComplete: true,
+  // failed notifications stay for inspection (they are the planner's dead letters)
+  removeOnFail: 10_000,
+} as const
+
+/** StoreUnavailable: the notification could not be stored; the receiver answers 503. */
+export class StoreUnavailable extends Error {}
+
+/** createIngestQueue opens the producer side of the queue. */
+export function createIngestQueue(connection: Redis, prefix: string): Queue<IngestJob> {
+  return new Queue<IngestJob>(QUEUE_NAME, { connection, prefix })
+}
+
+/** MAX_BATCH: most notifications stored in one round trip. */
+const MAX_BATCH = 256
+
+interface Pending {
+  job: IngestJob
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+/** NotificationStore stores one notification, or throws StoreUnavailable within timeoutMs. */
+export type NotificationStore = (job: IngestJob, timeoutMs: number) => Promise<void>
+
+/**
+ * createNotificationStore stores notifications with a group commit: the ones that arrive in the
+ * same turn of the event loop go to Redis together in one atomic round trip (addBulk), and each
+ * request is answered when its notification is stored, or with StoreUnavailable at its deadline.
+ */
+export function createNotificationStore(queue: Queue<IngestJob>, connection: Redis): NotificationStore {
+  let pending: Pending[] = []
+  const flush = async () => {
+    const batch = pending
+    pending = []
+    try {
+      await queue.addBulk(batch.map(({ job }) => ({ name: 'notification', data: job, opts: JOB_OPTIONS })))
+      for (const p of batch) p.resolve()
+    } catch (error) {
+      for (const p of batch) p.reject(new StoreUnavailable((error as Error).message))
+    }
+  }
+  return async (job, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs
+    // the connection fails fast while down (no offline queue): wait for it, but only until the deadline
+    if (!(await whenReady(connection, timeoutMs))) throw new StoreUnavailable(connection.status === 'end' ? 'the Redis connection is closed' : `Redis is ${connection.status}`)
+    const stored = new Promise<void>((resolve, reject) => {
+      pending.push({ job, resolve, reject })
+      if (pending.length === 1) setImmediate(flush)
+      else if (pending.length >= MAX_BATCH) void flush()
+    })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailable(`Redis did not confirm within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()))
+    })
+    try {
+      await Promise.race([stored, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
