@@ -252,14 +252,11 @@ function validTimeZone(zone: string): boolean {
   }
 }
 
-/** compile turns the validated YAML into the runtime Config, collecting what only now shows as wrong. */
-function compile(raw: RawConfig, errors: string[]): Config | undefined {
-  const headroom = raw.telegram.pace.headroom
-  const defaultChat = raw.telegram.chat_id !== undefined
-    ? compileChat({ chat_id: raw.telegram.chat_id, thread_id: raw.telegram.thread_id }, headroom)
-    : undefined
+/** crossFieldErrors lists what the schema alone cannot see: keys that only make sense together, secrets Telegram refuses, time zones. */
+function crossFieldErrors(raw: RawConfig): string[] {
+  const errors: string[] = []
   if (raw.telegram.thread_id && raw.telegram.chat_id === undefined) errors.push('telegram.thread_id: set only together with telegram.chat_id')
-  if (raw.telegram.bot_token && !defaultChat) {
+  if (raw.telegram.bot_token && raw.telegram.chat_id === undefined) {
     errors.push('telegram.chat_id: required when a bot token is set: the default chat receives every alert no route claims (set TELEGRAM_CHAT_ID)')
   }
   if (raw.webhook.basic_auth && !raw.webhook.basic_auth.password) errors.push('webhook.basic_auth.password: is required (or password_file)')
@@ -275,7 +272,15 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
   zone(raw.messages.time_zone, 'messages.time_zone')
   raw.routing.mute_windows.forEach((w, j) => w.time_zone && zone(w.time_zone, `routing.mute_windows[${j}].time_zone`))
   raw.routing.routes.forEach((r, i) => r.mute_windows?.forEach((w, j) => w.time_zone && zone(w.time_zone, `routing.routes[${i}].mute_windows[${j}].time_zone`)))
-  if (errors.length > 0) return undefined
+  return errors
+}
+
+/** compileRouting compiles the default chat, the routing defaults and every route (matcher errors are collected). */
+function compileRouting(raw: RawConfig, errors: string[]): Routing {
+  const headroom = raw.telegram.pace.headroom
+  const defaultChat = raw.telegram.chat_id !== undefined
+    ? compileChat({ chat_id: raw.telegram.chat_id, thread_id: raw.telegram.thread_id }, headroom)
+    : undefined
   const defaults = compilePolicy(raw.routing, undefined, raw.messages.time_zone)
   const routes: Route[] = raw.routing.routes.map((route, i) => ({
     name: route.name ?? `routes[${i}]`,
@@ -284,14 +289,29 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
     ...compilePolicy(route, defaults, raw.messages.time_zone),
     continue: route.continue,
   }))
+  return { ...(defaultChat ? { defaultChat } : {}), ...defaults, routes }
+}
+
+/** compile turns the validated YAML into the runtime Config, collecting what only now shows as wrong. */
+function compile(raw: RawConfig, errors: string[]): Config | undefined {
+  errors.push(...crossFieldErrors(raw))
+  if (errors.length > 0) return undefined
+  const routing = compileRouting(raw, errors)
   let templates: CompiledTemplates | undefined
   try {
     templates = compileTemplates(raw.messages.templates)
   } catch (error) {
     errors.push(`messages.templates.${(error as Error).message}`)
   }
-  const bodyLimit = parseSize(raw.server.body_limit)!
   if (errors.length > 0 || !templates) return undefined
+  return assemble(raw, routing, templates)
+}
+
+/** assemble is the runtime Config, key by key, from a YAML already checked and compiled (a declarative table). */
+function assemble(raw: RawConfig, routing: Routing, templates: CompiledTemplates): Config {
+  const headroom = raw.telegram.pace.headroom
+  const { defaultChat } = routing
+  const bodyLimit = parseSize(raw.server.body_limit)!
   const ms = (text: string) => parseDuration(text)!
   return {
     dataDir: raw.data_dir,
@@ -325,7 +345,7 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
       ...(raw.alertmanager.basic_auth?.password ? { basicAuth: { username: raw.alertmanager.basic_auth.username, password: raw.alertmanager.basic_auth.password } } : {}),
       ...(raw.alertmanager.bearer_token ? { bearerToken: raw.alertmanager.bearer_token } : {}),
     },
-    routing: { ...(defaultChat ? { defaultChat } : {}), ...defaults, routes },
+    routing,
     messages: {
       resolved: raw.messages.resolved as Config['messages']['resolved'],
       resolvedUnannounced: raw.messages.resolved_unannounced,
