@@ -24,6 +24,7 @@ export function keysFor(prefix: string) {
     chatMute: `${prefix}:chat-mutes`,
     acks: `${prefix}:acks`,
     poller: `${prefix}:poller`,
+    ackWatcher: `${prefix}:ack-watcher`,
     updateOffset: `${prefix}:updates:offset`,
   }
 }
