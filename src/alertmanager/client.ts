@@ -7,8 +7,8 @@
  */
 import Type from 'typebox'
 import Value from 'typebox/value'
+import { issueFields } from '../core/schema-errors.js'
 import { formatSilenceMatcher, SilenceMatcherSchema, type SilenceMatcher } from './matchers.js'
-
 
 const Labels = Type.Record(Type.String(), Type.String())
 const Time = Type.String({ format: 'date-time' })
@@ -61,7 +61,8 @@ export type AlertmanagerErrorKind =
   | 'unreachable' // connection refused, DNS, TLS, reset: Alertmanager is down or the URL is wrong
   | 'timeout' // no complete answer within timeoutMs
   | 'bad_request' // Alertmanager refused the request (400, 422, other 4xx); `reason` says why
-  | 'not_found' // no such silence (or no such path: the URL prefix is wrong)
+  | 'not_found' // no such silence (Alertmanager 0.25 says so with a 500, newer ones with a 404)
+  | 'wrong_url' // no such path: the URL (or its path prefix) does not lead to Alertmanager's API
   | 'unauthorized' // 401/403: credentials missing or wrong
   | 'server' // 5xx
   | 'bad_response' // an answer that is not JSON or not the expected shape
@@ -82,6 +83,11 @@ export class AlertmanagerError extends Error {
     if (details.status !== undefined) this.status = details.status
     if (details.reason !== undefined) this.reason = details.reason
   }
+}
+
+/** isNotFound tells whether a call failed because Alertmanager has no such silence, whatever its version answered. */
+export function isNotFound(error: unknown): error is AlertmanagerError {
+  return error instanceof AlertmanagerError && error.kind === 'not_found'
 }
 
 /** AlertmanagerClientOptions: where Alertmanager is and how to reach it. */
@@ -285,10 +291,8 @@ export class AlertmanagerClient {
     if (status === 404) {
       // Alertmanager names an unknown route "path … was not found"; a proxy may answer an HTML page.
       const wrongPath = !call.notFound || /path .* was not found/i.test(reason) || looksLikeHtml(text)
-      const message = wrongPath
-        ? `Alertmanager at ${this.#base} has no ${call.path} (HTTP 404): check the URL, including any path prefix such as /alertmanager`
-        : call.notFound!
-      return new AlertmanagerError('not_found', message, details)
+      if (wrongPath) return new AlertmanagerError('wrong_url', `Alertmanager at ${this.#base} has no ${call.path} (HTTP 404): check the URL, including any path prefix such as /alertmanager`, details)
+      return new AlertmanagerError('not_found', call.notFound!, details)
     }
     if (status >= 500) {
       return new AlertmanagerError('server', `Alertmanager at ${this.#base} failed to ${call.action} (HTTP ${status}${said})`, details)
@@ -414,24 +418,8 @@ function describeNetworkError(error: unknown): string {
 function describeMismatch(schema: Type.TSchema, value: unknown): string {
   const [first] = Value.Errors(schema, value)
   if (!first) return 'it does not match the expected shape'
-  const field = fieldName(first.instancePath)
-  const missing = (first.params as { requiredProperties?: unknown }).requiredProperties
-  if (first.keyword === 'required' && Array.isArray(missing)) {
-    const names = missing.map((p) => joinField(field, String(p)))
-    return `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} missing`
-  }
+  const fields = issueFields(first)
+  if (first.keyword === 'required') return `${fields.join(', ')} ${fields.length > 1 ? 'are' : 'is'} missing`
   const got = Value.Pointer.Get(value as object, first.instancePath)
-  return `${field || 'the body'} ${first.message} (got ${clip(JSON.stringify(got) ?? String(got), 60)})`
-}
-
-function fieldName(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((field, part) => (/^[0-9]+$/.test(part) ? `${field}[${part}]` : joinField(field, part)), '')
-}
-
-function joinField(field: string, part: string): string {
-  return field ? `${field}.${part}` : part
+  return `${fields[0] || 'the body'} ${first.message} (got ${clip(JSON.stringify(got) ?? String(got), 60)})`
 }

@@ -12,6 +12,7 @@ import { chatKind, type Pace } from '../core/pace.js'
 import type { ChatTarget, Policy, Route, Routing } from '../core/route.js'
 import { type CompiledTemplates, compileTemplates } from '../core/templates.js'
 import { parseDuration, parseSize } from '../core/duration.js'
+import { pathText } from '../core/schema-errors.js'
 import { ConfigSchema, type RawChatTarget, type RawConfig, type RawRoute } from './schema.js'
 
 /** Config: the compiled configuration every part of alertwire reads. */
@@ -81,12 +82,6 @@ type Json = Record<string, unknown>
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** pathText writes a JSON pointer ("/routes/2/per") the way operators read it ("routes[2].per"). */
-export function pathText(pointer: string | (string | number)[]): string {
-  const parts = typeof pointer === 'string' ? pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')) : pointer.map(String)
-  return parts.reduce<string>((out, part) => (/^[0-9]+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '')
 }
 
 /**

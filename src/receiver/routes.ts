@@ -4,11 +4,11 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
-import { pathText } from '../config/parse.js'
 import { type IngestJob, StoreUnavailable } from '../store/notification-queue.js'
 import type { Metrics } from '../metrics.js'
 import { isAuthorized, type WebhookAuth } from './auth.js'
 import { cleanWebhook, WebhookSchema } from '../core/webhook.js'
+import { issueFields, type SchemaIssue } from '../core/schema-errors.js'
 import { AcceptedSchema, ErrorSchema, HealthSchema } from './schema.js'
 
 /** ReceiverDeps: what the routes need from the app. */
@@ -26,16 +26,13 @@ export interface ReceiverDeps {
 /** AppServer: the Fastify instance alertwire builds, typed by its TypeBox schemas. */
 export type AppServer = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
-type ValidationIssue = { instancePath: string; message?: string; params: Record<string, unknown> }
-
 /** describeValidation names the first offending field: "alerts[0].status: must be one of firing, resolved". */
-export function describeValidation(issues: readonly ValidationIssue[]): string {
+export function describeValidation(issues: readonly SchemaIssue[]): string {
   const issue = issues[0]
   if (!issue) return 'invalid body'
-  let path = pathText(issue.instancePath)
-  const { params } = issue
-  if (typeof params.missingProperty === 'string') path = path ? `${path}.${params.missingProperty}` : params.missingProperty
-  const allowed = Array.isArray(params.allowedValues) ? ` (${params.allowedValues.join(', ')})` : ''
+  const [path] = issueFields(issue)
+  const { allowedValues } = issue.params as { allowedValues?: unknown }
+  const allowed = Array.isArray(allowedValues) ? ` (${allowedValues.join(', ')})` : ''
   return `${path || 'body'}: ${issue.message ?? 'is invalid'}${allowed}`
 }
 
@@ -47,7 +44,7 @@ export async function registerRoutes(server: AppServer, deps: ReceiverDeps): Pro
     const webhook = request.routeOptions.url === '/alerts'
     if (error.validation) {
       if (webhook) metrics.webhooksReceived.inc({ result: 'invalid' })
-      return reply.code(400).send({ error: 'invalid webhook', message: describeValidation(error.validation as ValidationIssue[]) })
+      return reply.code(400).send({ error: 'invalid webhook', message: describeValidation(error.validation) })
     }
     const status = error.statusCode ?? 500
     if (status === 413) {

@@ -316,7 +316,7 @@ t.test('other HTTP failures are sorted by what to do next', async (t) => {
   t.match(await failure(client.status()), { kind: 'bad_response', status: 302, message: `Alertmanager at ${fake.url} answered GET /api/v2/status with HTTP 302, not a success` })
 
   const wrongPrefix = await failure(new AlertmanagerClient({ url: `${fake.url}/alertmanager` }).status())
-  t.match(wrongPrefix, { kind: 'not_found', status: 404 })
+  t.match(wrongPrefix, { kind: 'wrong_url', status: 404 })
   t.equal(wrongPrefix.message, `Alertmanager at ${fake.url}/alertmanager has no /api/v2/status (HTTP 404): check the URL, including any path prefix such as /alertmanager`)
 })
 
