@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import type { Webhook } from '../../src/core/webhook.js'
 import { createIngestQueue, createNotificationStore, type IngestJob, StoreUnavailable } from '../../src/store/notification-queue.js'
