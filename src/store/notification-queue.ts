@@ -55,6 +55,8 @@ export function createNotificationStore(queue: Queue<IngestJob>, connection: Red
   let pending: Pending[] = []
   const flush = async () => {
     const batch = pending
+    // a full batch was already written at once: the timer its first notification set finds nothing
+    if (batch.length === 0) return
     pending = []
     try {
       await queue.addBulk(batch.map(({ job }) => ({ name: 'notification', data: job, opts: JOB_OPTIONS })))
