@@ -250,6 +250,11 @@ function repeatCalls(items: readonly OutboxItem[], lookups: Lookups, options: Ba
   return calls
 }
 
+/** headBatchLength is how many items at the head of the outbox (at most max) one ordinary delivery takes. */
+export function headBatchLength(items: readonly OutboxItem[], max: number): number {
+  return items.length === 0 ? 0 : contiguous(items, max).length
+}
+
 /** planDelivery turns the head of a chat's outbox into the calls that tell the chat about it. */
 export function planDelivery(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Delivery {
   if (items.length === 0) return { take: 0, calls: [], dropped: [], deferredEdits: [] }
