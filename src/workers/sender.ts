@@ -1,29 +1,30 @@
 /**
- * Sender: the per-chat delivery worker. Each lane repeatedly leases the chat that is due first
- * (shared across replicas through Redis), makes exactly one Telegram call for it, records the
- * result and schedules the chat's next turn by its pace. One call per turn is what keeps every
- * chat inside Telegram's limits and every chat's messages in order, whatever the number of replicas.
+ * Sender: the per-chat delivery worker, a thin executor. Each lane leases the chat that is due
+ * first (shared across replicas through Redis), asks the core what the chat's turn does
+ * (core/turn.ts), reads what that needs, makes exactly one Telegram call, asks the core what the
+ * answer means (core/answers.ts) and carries that out: store writes, metrics, logs. The policy is
+ * in the core; what is here is I/O and its order.
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config/parse.js'
 import type { Metrics } from '../metrics.js'
-import { type Call, type Delivery, isStorm, planDeferredEdit, planDelivery, planStorm, spliceNotices } from '../core/batch.js'
-import { backoffMs } from '../core/backoff.js'
+import type { Call } from '../core/batch.js'
+import { type Answer, type AnswerPlan, answerPlan } from '../core/answers.js'
 import { paceOfChat } from '../core/pace.js'
+import {
+  type CallLetter, type ChatView, type GiveUp, HEAD_WINDOW, type InFlight, noticesInFlight, planCall, planTurn, planWork, type SetAside, type StartPlan,
+} from '../core/turn.js'
 import { MAX_ITEMS_PER_DELIVERY, batchOptions } from '../config/slices.js'
+import { Periodic } from '../runtime/periodic.js'
 import { BotStore } from '../store/bot-store.js'
-import type { OutboxItem } from '../core/dedup.js'
-import type { ChatState, DeliveryStore, InFlight, Write } from '../store/delivery-store.js'
+import type { DeliveryStore, Write } from '../store/delivery-store.js'
 import type { TelegramPort } from '../telegram/client.js'
-import { classifyTelegramError, type Failure } from '../telegram/errors.js'
+import { classifyTelegramError } from '../telegram/errors.js'
 
-/** outbox items read first; more only when one group runs past them (keeps a long outbox cheap per turn) */
-const HEAD_WINDOW = 16
-/** most outbox items one storm round folds (the digest names storms.digest_max_alerts of them, counts the rest) */
-const MAX_ITEMS_PER_STORM_ROUND = 5000
 /** how often an idle lane looks for work another replica queued */
 const IDLE_POLL_MS = 200
+/** how long a lane pauses when Redis fails (the lease expires and the chat is picked up again, by us or another replica) */
 const REDIS_ERROR_PAUSE_MS = 1000
 
 /** SenderDeps: what the sender works with; config is read per turn so a reload takes effect. */
@@ -35,335 +36,176 @@ export interface SenderDeps {
   config: () => Config
 }
 
-type CallResult = { ok: true; messageId?: number; plain: boolean } | { ok: false; failure: Failure }
-
-/** attempt runs pure planning and returns what it threw instead of throwing (planning does no I/O, so a throw is a rendering failure). */
-function attempt<T>(plan: () => T): T | Error {
-  try {
-    return plan()
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error))
-  }
-}
-
-function safeJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw)
-  } catch {
-    return raw
-  }
-}
-
 /** Sender: see the file comment. */
 export class Sender {
-  private running = false
-  private lanes: Promise<void>[] = []
-  private sleepers = new Set<() => void>()
-  private lastErrors = new Map<string, string>()
+  private lanes: Periodic[] = []
 
   constructor(private readonly deps: SenderDeps) {}
 
   /** start runs the configured number of lanes. */
   start(): void {
-    if (this.running) return
-    this.running = true
-    const lanes = this.deps.config().delivery.concurrency
-    this.lanes = Array.from({ length: lanes }, () => this.lane())
+    if (this.lanes.length > 0) return
+    const { log, config } = this.deps
+    this.lanes = Array.from({ length: config().delivery.concurrency }, () => new Periodic(() => this.lane(), {
+      name: 'sender lane', log, intervalMs: () => IDLE_POLL_MS, immediate: true,
+      retry: { initialMs: REDIS_ERROR_PAUSE_MS, maxMs: REDIS_ERROR_PAUSE_MS },
+    }))
+    for (const lane of this.lanes) lane.start()
   }
 
   /** wake makes idle lanes look for work now (called when this process queued something). */
   wake(): void {
-    for (const wake of this.sleepers) wake()
+    for (const lane of this.lanes) lane.wake()
   }
 
   /** stop ends the lanes once their current call is done. */
   async stop(): Promise<void> {
-    this.running = false
-    this.wake()
-    await Promise.all(this.lanes)
+    const lanes = this.lanes
+    this.lanes = []
+    await Promise.all(lanes.map((lane) => lane.stop()))
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.sleepers.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.sleepers.add(done)
-    })
-  }
-
-  private async lane(): Promise<void> {
-    const { store, log } = this.deps
-    while (this.running) {
-      let waitMs = IDLE_POLL_MS
-      try {
-        const config = this.deps.config()
-        const token = randomUUID()
-        const claim = await store.claim(token, config.telegram.requestTimeoutMs * 2 + 5000, config.telegram.pace.globalIntervalMs)
-        if (claim.chat) {
-          await this.turn(claim.chat, token)
-          continue
-        }
-        if (claim.waitMs >= 0) waitMs = Math.min(claim.waitMs, IDLE_POLL_MS)
-      } catch (error) {
-        // Redis trouble, mostly: the lease expires and the chat is picked up again, by us or another replica
-        this.logChange('turn', 'error', 'a sender turn failed; retrying', (error as Error).message)
-        waitMs = REDIS_ERROR_PAUSE_MS
-      }
-      if (this.running) await this.sleep(Math.max(1, waitMs))
-    }
-    log.debug('sender lane stopped')
+  /** lane runs one turn of the chat due first; returns how long to wait before looking again (0: at once). */
+  private async lane(): Promise<number> {
+    const { telegram } = this.deps.config()
+    const token = randomUUID()
+    const claim = await this.deps.store.claim(token, telegram.requestTimeoutMs * 2 + 5000, telegram.pace.globalIntervalMs)
+    if (!claim.chat) return Math.max(1, claim.waitMs >= 0 ? Math.min(claim.waitMs, IDLE_POLL_MS) : IDLE_POLL_MS)
+    await this.turn(claim.chat, token)
+    return 0
   }
 
   /** turn makes at most one Telegram call for a leased chat. */
   private async turn(chat: string, token: string): Promise<void> {
-    const { store } = this.deps
     const config = this.deps.config()
-    const state = await store.loadChat(chat, HEAD_WINDOW)
-    const inflight = state.notices.length > 0
-      ? await this.takeNotices(chat, token, state, config)
-      : state.inflight ?? (await this.startWork(chat, token, state, config))
-    if (!inflight) return
-    if (Date.now() - inflight.receivedAt > config.delivery.giveUpAfterMs) {
-      await this.giveUp(chat, token, inflight, 'expired', `undelivered for longer than give_up_after (last error: ${inflight.lastError ?? 'none'})`)
-      return
-    }
-    const call = inflight.calls[inflight.next]!
-    const result = await this.execute(chat, call)
-    await this.record(chat, token, inflight, call, result)
+    const state = await this.deps.store.loadChat(chat, HEAD_WINDOW)
+    const plan = planTurn(state, { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY })
+    const inflight =
+      plan.kind === 'continue' ? plan.inflight
+        : plan.kind === 'notices' ? await this.takeNotices(chat, token, state, plan.records, config)
+          : plan.kind === 'set_aside' ? await this.setAside(chat, token, plan)
+            : plan.kind === 'release' ? await this.release(chat, token)
+              : await this.startWork(chat, token, state, plan, config)
+    if (inflight) await this.call(chat, token, inflight, config)
   }
 
-  /** takeNotices puts what the bot has to say before the rest of the chat's delivery. */
-  private async takeNotices(chat: string, token: string, state: ChatState, config: Config): Promise<InFlight | undefined> {
+  /** takeNotices moves the bot's notices into the chat's delivery, ahead of the rest. */
+  private async takeNotices(chat: string, token: string, state: ChatView, marked: number[], config: Config): Promise<InFlight | undefined> {
     const { store } = this.deps
-    const marked = state.notices.flatMap((n) => (n.kind === 'mark' ? [n.messageId] : []))
+    const now = Date.now()
     const records = await store.records(chat, marked)
-    const current = state.inflight ?? { calls: [], next: 0, attempts: 0, paceMs: this.chatPace(chat, config), receivedAt: Date.now() }
-    const calls = spliceNotices(current.calls, current.next, state.notices, records, batchOptions(config, Date.now(), BotStore.newToken))
-    const inflight: InFlight = { ...current, calls, next: 0, attempts: 0 }
+    const inflight = noticesInFlight(state, records, batchOptions(config, now, BotStore.newToken), this.chatPace(chat, config), now)
     if (!(await store.takeNotices(chat, token, state.notices.length, inflight))) return undefined
-    if (calls.length === 0) {
-      await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
-      return undefined
-    }
-    return inflight
+    return inflight.calls.length > 0 ? inflight : this.release(chat, token)
   }
 
-  private chatPace(chat: string, config: Config): number {
-    return paceOfChat(config.routing, config.telegram.pace, chat)
-  }
-
-  /**
-   * startWork plans the chat's next delivery: a storm round when more waits than the chat can take
-   * at its pace, else the head of the outbox, else a deferred edit; and moves it in flight.
-   */
-  private async startWork(chat: string, token: string, state: ChatState, config: Config): Promise<InFlight | undefined> {
-    const { store, log, metrics } = this.deps
-    const options = batchOptions(config, Date.now(), BotStore.newToken)
-    const release = () => store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
-    let items = state.items
-    let delivery: Delivery | Error
-    let popEdit = false
-    if (state.poison) {
-      await this.quarantine(chat, token, state.poison, false, new Error('not an outbox item alertwire can read'))
-      return undefined
-    }
-    if (items.length > 0 && isStorm(items, state.waiting, items[0]!.paceMs, config.storms.maxDelayMs)) {
-      items = state.waiting > items.length ? (await store.loadChat(chat, MAX_ITEMS_PER_STORM_ROUND)).items : items
-      const lookups = await store.lookups(chat, items)
-      delivery = attempt(() => planStorm(items, lookups, options))
-      // a round that cannot be rendered must not hold the chat: go on one batch at a time
-      if (delivery instanceof Error) delivery = attempt(() => planDelivery(items, lookups, options))
-      else {
-        metrics.storms.inc({ chat })
-        log.info({ chat, alerts: delivery.take, messages: delivery.calls.length, waiting: state.waiting }, 'storm: folding what waits into digests')
-      }
-    } else if (items.length > 0) {
-      const head = await store.lookups(chat, items)
-      delivery = attempt(() => planDelivery(items, head, options))
-      if (!(delivery instanceof Error) && delivery.take === HEAD_WINDOW) {
-        // the head group may go on past the window: read the rest of it
-        items = (await store.loadChat(chat, MAX_ITEMS_PER_DELIVERY)).items
-        const lookups = await store.lookups(chat, items)
-        delivery = attempt(() => planDelivery(items, lookups, options))
-      }
-    } else if (state.nextEdit) {
-      const task = state.nextEdit
-      const record = (await store.records(chat, [task.messageId])).get(task.messageId)
-      const call = attempt(() => planDeferredEdit(task, record, options))
-      delivery = call instanceof Error ? call : { take: 0, calls: call ? [call] : [], dropped: [], deferredEdits: [] }
-      popEdit = true
-    } else {
-      await release()
-      return undefined
-    }
-    if (delivery instanceof Error) {
-      await this.quarantine(chat, token, items[0], popEdit, delivery)
-      return undefined
+  /** startWork reads what the plan needs, asks batch.ts for the calls and moves them in flight. */
+  private async startWork(chat: string, token: string, state: ChatView, plan: StartPlan, config: Config): Promise<InFlight | undefined> {
+    const { store, metrics, log } = this.deps
+    const now = Date.now()
+    const items = plan.kind === 'edit' ? [] : plan.readUpTo > 0 ? (await store.loadChat(chat, plan.readUpTo)).items : state.items
+    const lookups = await store.lookups(chat, items)
+    const records = plan.kind === 'edit' ? await store.records(chat, [plan.edit.messageId]) : new Map()
+    const work = planWork(plan, { items, lookups, records }, batchOptions(config, now, BotStore.newToken), this.chatPace(chat, config), now)
+    if (work.kind === 'set_aside') return this.setAside(chat, token, work)
+    const { delivery } = work
+    if (work.storm) {
+      metrics.storms.inc({ chat })
+      log.info({ chat, alerts: delivery.take, messages: delivery.calls.length, waiting: state.waiting }, 'storm: folding what waits into digests')
     }
     for (const drop of delivery.dropped) {
       metrics.messages.inc({ chat, outcome: 'dropped' })
       log.info({ chat, fingerprint: drop.fingerprint }, `not sent: ${drop.reason}`)
     }
-    const taken = items.slice(0, delivery.take)
-    const inflight: InFlight = {
-      calls: delivery.calls,
-      next: 0,
-      attempts: 0,
-      paceMs: taken[0]?.paceMs ?? this.chatPace(chat, config),
-      receivedAt: taken.length > 0 ? Math.min(...taken.map((i) => i.receivedAt)) : Date.now(),
-    }
-    if (!(await store.startDelivery(chat, token, { take: delivery.take, popEdit, deferredEdits: delivery.deferredEdits }, inflight))) return undefined
-    if (delivery.calls.length === 0) {
-      await release()
-      return undefined
-    }
-    return inflight
+    const started = { take: delivery.take, popEdit: work.popEdit, deferredEdits: delivery.deferredEdits }
+    if (!(await store.startDelivery(chat, token, started, work.inflight))) return undefined
+    return delivery.calls.length > 0 ? work.inflight : this.release(chat, token)
   }
 
-  /**
-   * quarantine sets aside what alertwire could not render (a bug, or input no test foresaw) as a
-   * dead letter, so the chat's other alerts go on instead of waiting behind it forever.
-   */
-  private async quarantine(chat: string, token: string, item: OutboxItem | string | undefined, popEdit: boolean, error: Error): Promise<void> {
+  /** setAside keeps what alertwire could not render (a bug, or input no test foresaw) as a dead letter, so the chat's other alerts go on. */
+  private async setAside(chat: string, token: string, what: SetAside): Promise<undefined> {
     const { store, metrics, log } = this.deps
+    const { error } = what
     metrics.deadLetters.inc({ reason: 'render_failed' })
-    const fingerprint = typeof item === 'object' ? item.alert.fingerprint : undefined
-    log.error({ chat, fingerprint, error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }, 'could not render a message; set aside as a dead letter')
+    log.error({ chat, fingerprint: what.fingerprint, error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }, 'could not render a message; set aside as a dead letter')
     const empty: InFlight = { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: Date.now() }
-    if (!(await store.startDelivery(chat, token, { take: item && !popEdit ? 1 : 0, popEdit }, empty))) return
-    const letter = store.deadLetterWrite({ chat, reason: 'render_failed', error: error.message, item: typeof item === 'string' ? safeJson(item) : item ?? null, at: new Date().toISOString() })
+    if (!(await store.startDelivery(chat, token, { take: what.take, popEdit: what.popEdit }, empty))) return undefined
+    const letter = store.deadLetterWrite({ chat, reason: 'render_failed', error: error.message, item: what.item, at: new Date().toISOString() })
     await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [letter], retryInMs: 0 })
+    return undefined
   }
 
-  private async execute(chat: string, call: Call): Promise<CallResult> {
+  /** release ends a turn that made no call. */
+  private async release(chat: string, token: string): Promise<undefined> {
+    await this.deps.store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
+    return undefined
+  }
+
+  /** call makes the delivery's next call (or gives the delivery up) and carries out what the answer means. */
+  private async call(chat: string, token: string, inflight: InFlight, config: Config): Promise<void> {
+    const plan = planCall(inflight, config.delivery.giveUpAfterMs, Date.now())
+    if (plan.kind === 'give_up') return this.giveUp(chat, token, plan)
+    const answer = await this.execute(chat, plan.call)
+    await this.apply(chat, token, answerPlan(answer, inflight, config.delivery, Math.random))
+  }
+
+  private async execute(chat: string, call: Call): Promise<Answer> {
     const { telegram } = this.deps
     const html = !call.plainOnly
     const text = html ? call.html : call.plain
+    const keyboard = call.keyboard ? { keyboard: call.keyboard } : {}
     try {
-      const keyboard = call.keyboard ? { keyboard: call.keyboard } : {}
       if (call.op === 'edit') {
         await telegram.editMessageText({ chatId: chat, messageId: call.messageId!, text, html, ...keyboard })
-        return { ok: true, plain: !html }
+        return { ok: true }
       }
       const sent = await telegram.sendMessage({
         chatId: chat, text, html, silent: call.silent, ...keyboard,
         ...(call.threadId ? { threadId: call.threadId } : {}),
         ...(call.messageId ? { replyTo: call.messageId } : {}),
       })
-      return { ok: true, messageId: sent.messageId, plain: !html }
+      return { ok: true, messageId: sent.messageId }
     } catch (error) {
       return { ok: false, failure: classifyTelegramError(error) }
     }
   }
 
-  /** record ends the turn: what the call changed, what the chat does next. */
-  private async record(chat: string, token: string, inflight: InFlight, call: Call, result: CallResult): Promise<void> {
-    const { store, metrics, log, config } = this.deps
-    const retryConfig = config().delivery
-    const advance = (writes: Write[]) => {
-      const next = inflight.next + 1
-      const rest = next < inflight.calls.length ? { ...inflight, next, attempts: 0, lastError: undefined } : undefined
-      return store.complete(chat, token, { paceMs: inflight.paceMs, inflight: rest, writes, retryInMs: 0 })
-    }
-    const retry = (changed: Partial<InFlight>, paceMs: number, retryInMs: number) =>
-      store.complete(chat, token, { paceMs, inflight: { ...inflight, ...changed }, writes: [], retryInMs })
-
-    if (result.ok || result.failure.kind === 'not_modified') {
-      const writes: Write[] = []
-      if (call.record) {
-        const messageId = call.announce && result.ok && result.messageId ? result.messageId : call.record.messageId
-        writes.push(...store.recordWrites(chat, { ...call.record, messageId }, call.announce === true))
-      }
-      const outcome = call.op === 'edit' ? 'edited' : result.ok && result.plain ? 'sent_plain' : 'sent'
-      metrics.messages.inc({ chat, outcome })
-      this.lastErrors.delete(chat)
-      log.debug({ chat, fingerprints: call.fingerprints, op: call.op }, 'telegram call done')
-      await advance(writes)
+  /** apply carries out what an answer means: counts, logs, and ends the turn (or moves the chat). */
+  private async apply(chat: string, token: string, plan: AnswerPlan): Promise<void> {
+    const { store, metrics, log } = this.deps
+    const { count } = plan
+    if (count.message) metrics.messages.inc({ chat, outcome: count.message })
+    if (count.rateLimited) metrics.telegramRateLimited.inc({ chat })
+    if (count.retry) metrics.telegramRetries.inc({ reason: count.retry })
+    if (count.deadLetter) metrics.deadLetters.inc({ reason: count.deadLetter })
+    log[plan.log.level]({ chat, ...plan.log.fields }, plan.log.message)
+    if (plan.action === 'migrate') {
+      await store.migrate(chat, plan.migrateTo, token)
       return
     }
-    const failure = result.failure
-    const fields = { chat, fingerprints: call.fingerprints, op: call.op, error: failure.description }
-    switch (failure.kind) {
-      case 'rate_limited':
-        metrics.telegramRateLimited.inc({ chat })
-        metrics.telegramRetries.inc({ reason: 'rate_limited' })
-        log.warn({ ...fields, retryAfterMs: failure.retryAfterMs }, 'Telegram asked to slow down; waiting exactly retry_after')
-        await retry({}, failure.retryAfterMs, 0)
-        return
-      case 'transient':
-      case 'misconfigured': {
-        const attempts = inflight.attempts + 1
-        const wait = backoffMs(attempts, retryConfig.retryInitialMs, retryConfig.retryMaxMs)
-        metrics.telegramRetries.inc({ reason: failure.kind })
-        this.logChange(chat, failure.kind === 'misconfigured' ? 'error' : 'warn', failure.kind === 'misconfigured'
-          ? 'Telegram refuses the bot token or API URL; messages wait until it is fixed'
-          : 'Telegram call failed; retrying with backoff', failure.description, { ...fields, attempts, retryInMs: wait })
-        await retry({ attempts, lastError: failure.description }, inflight.paceMs, wait)
-        return
-      }
-      case 'bad_format':
-        metrics.telegramRetries.inc({ reason: 'bad_format' })
-        log.warn(fields, 'Telegram refused the HTML; resending as plain text')
-        await retry({ calls: replaceCall(inflight, { ...call, plainOnly: true }) }, inflight.paceMs, 0)
-        return
-      case 'edit_target_missing':
-        metrics.telegramRetries.inc({ reason: 'edit_target_missing' })
-        log.info(fields, 'the message to edit is gone; sending a new one')
-        await retry({ calls: replaceCall(inflight, { ...call, op: 'send', messageId: undefined, announce: true }) }, inflight.paceMs, 0)
-        return
-      case 'thread_missing':
-        metrics.telegramRetries.inc({ reason: 'thread_missing' })
-        log.warn(fields, 'the forum topic is gone; sending to the chat itself')
-        await retry({ calls: inflight.calls.map(({ threadId: _gone, ...rest }) => rest) }, inflight.paceMs, 0)
-        return
-      case 'migrated':
-        metrics.telegramRetries.inc({ reason: 'migrated' })
-        log.warn({ ...fields, newChat: failure.migrateTo }, 'the group became a supergroup; moving its alerts there (update the chat id in the config)')
-        await store.migrate(chat, String(failure.migrateTo), token)
-        return
-      case 'chat_unreachable':
-      case 'rejected':
-        await this.deadLetter(chat, inflight, call, failure.kind, failure.description, advance)
-        return
-    }
+    const saved = plan.save ? store.recordWrites(chat, plan.save.record, plan.save.announce) : []
+    const writes = [...saved, ...(plan.letter ? this.letterWrites(chat, [plan.letter]) : [])]
+    await store.complete(chat, token, { ...plan.end, writes })
   }
 
-  private async deadLetter(chat: string, inflight: InFlight, call: Call, reason: string, description: string, advance: (writes: Write[]) => Promise<boolean>) {
+  /** giveUp makes every call left of an expired delivery a dead letter. */
+  private async giveUp(chat: string, token: string, { reason, error, letters }: GiveUp): Promise<void> {
     const { store, metrics, log } = this.deps
-    metrics.deadLetters.inc({ reason })
-    metrics.messages.inc({ chat, outcome: 'dead_letter' })
-    log.error({ chat, fingerprints: call.fingerprints, op: call.op, error: description, reason }, 'message given up on (dead letter)')
-    await advance([
-      store.deadLetterWrite({ chat, reason, error: description, op: call.op, fingerprints: call.fingerprints, text: call.plain, receivedAt: inflight.receivedAt, at: new Date().toISOString() }),
-      store.chatErrorWrite(chat, description),
-    ])
+    metrics.deadLetters.inc({ reason }, letters.length)
+    metrics.messages.inc({ chat, outcome: 'dead_letter' }, letters.length)
+    log.error({ chat, calls: letters.length, error }, 'messages given up on (dead letters)')
+    await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: this.letterWrites(chat, letters), retryInMs: 0 })
   }
 
-  private async giveUp(chat: string, token: string, inflight: InFlight, reason: string, description: string) {
-    const { store, metrics, log } = this.deps
-    const rest = inflight.calls.slice(inflight.next)
-    metrics.deadLetters.inc({ reason }, rest.length)
-    metrics.messages.inc({ chat, outcome: 'dead_letter' }, rest.length)
-    log.error({ chat, calls: rest.length, error: description }, 'messages given up on (dead letters)')
-    const writes = rest.map((call) => store.deadLetterWrite({ chat, reason, error: description, op: call.op, fingerprints: call.fingerprints, text: call.plain, receivedAt: inflight.receivedAt, at: new Date().toISOString() }))
-    await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [...writes, store.chatErrorWrite(chat, description)], retryInMs: 0 })
+  /** letterWrites keep the calls given up on for inspection, and the chat's last error for /status. */
+  private letterWrites(chat: string, letters: CallLetter[]): Write[] {
+    const { store } = this.deps
+    const at = new Date().toISOString()
+    const kept = letters.map((letter) => store.deadLetterWrite({ chat, ...letter, at }))
+    return letters.length > 0 ? [...kept, store.chatErrorWrite(chat, letters[0]!.error)] : kept
   }
 
-  /** logChange logs a repeating error only when it changes, so a long outage is one line, not thousands. */
-  private logChange(key: string, level: 'warn' | 'error', message: string, error: string, fields: object = {}) {
-    if (this.lastErrors.get(key) === error) {
-      this.deps.log.debug({ ...fields, error }, message)
-      return
-    }
-    this.lastErrors.set(key, error)
-    this.deps.log[level]({ ...fields, error }, message)
+  private chatPace(chat: string, config: Config): number {
+    return paceOfChat(config.routing, config.telegram.pace, chat)
   }
-}
-
-function replaceCall(inflight: InFlight, call: Call): Call[] {
-  return inflight.calls.map((c, i) => (i === inflight.next ? call : c))
 }

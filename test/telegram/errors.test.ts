@@ -22,6 +22,8 @@ t.test('Telegram failures are sorted by what to do next', async (t) => {
     [api(400, 'Bad Request: chat not found'), 'chat_unreachable'],
     [api(401, 'Unauthorized'), 'misconfigured'],
     [api(404, 'Not Found'), 'misconfigured'],
+    [api(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'), 'conflict'],
+    [api(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"), 'conflict'],
     [api(400, 'Bad Request: BUTTON_DATA_INVALID'), 'rejected'],
   ]
   for (const [error, kind] of cases) t.equal(classifyTelegramError(error).kind, kind, (error as Error).message)
@@ -33,4 +35,19 @@ t.test('a 429 carries exactly the wait Telegram asked for, and a migration the n
   })
   const migrated = classifyTelegramError(new TelegramApiError(400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: -100777 }))
   t.equal(migrated.kind === 'migrated' && migrated.migrateTo, -100777)
+})
+
+t.test('a 409 says whether a webhook is in the way of polling, or another poller', async (t) => {
+  const webhookSet = (description: string) => {
+    const failure = classifyTelegramError(new TelegramApiError(409, description))
+    return failure.kind === 'conflict' && failure.webhookSet
+  }
+  t.equal(webhookSet("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"), true)
+  t.equal(webhookSet('Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'), false)
+})
+
+t.test('a failure to reach Telegram is told apart from a refusal, and keeps its message', async (t) => {
+  t.same(classifyTelegramError(new NetworkError('Network request failed: sendMessage')), { kind: 'transient', description: 'Network request failed: sendMessage' })
+  t.same(classifyTelegramError(new TelegramApiError(502, 'Bad Gateway')), { kind: 'transient', description: '502: Bad Gateway' })
+  t.same(classifyTelegramError('something odd'), { kind: 'transient', description: 'something odd' })
 })
