@@ -1,34 +1,33 @@
 /**
  * buildApp(config, deps): the only way to assemble alertwire. main.ts uses it to run the service;
  * tests use it to run one or several replicas against real Redis and a local Telegram fake.
+ * It registers one Fastify plugin per part (plugins/); each declares what it depends on and
+ * closes what it opened, so the order of registration is also the order of shutdown, reversed.
  */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Queue } from 'bullmq'
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
-import Value from 'typebox/value'
-import { type BotUpdate, BotUpdateSchema } from './bot/update-schema.js'
-import type { Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import type { BotHandlers } from './bot/handlers.js'
 import type { Config, ParseResult } from './config/parse.js'
-import { restartOnlyChanges } from './config/reload.js'
-import { createIngestQueue, createNotificationStore, type IngestJob } from './store/notification-queue.js'
-import { startPlanner } from './workers/planner.js'
-import { createMetrics, type Metrics, zeroKnownSeries } from './metrics.js'
-import { type AppServer, registerRoutes } from './receiver/routes.js'
-import { DeliveryStore } from './store/delivery-store.js'
-import { closeRedis, fastFailRedis, pingRedis, whenReady, workerRedis } from './store/redis.js'
-import { createDryRunTelegram, createTelegramBotApi, createTelegramClient, type TelegramPort, withMetrics } from './telegram/client.js'
-import { Sender } from './workers/sender.js'
-import { AlertmanagerClient } from './alertmanager/client.js'
-import { AckWatcher } from './bot/ack-watcher.js'
-import { COMMANDS } from './bot/commands.js'
-import { BotHandlers, knownChats } from './bot/handlers.js'
-import type { StatusReport } from './bot/replies.js'
-import { type PollerOptions, UpdatePoller } from './bot/updates.js'
-import { ALLOWED_UPDATES } from './bot/update-schema.js'
-import { safeEqual } from './receiver/auth.js'
-import { BotStore } from './store/bot-store.js'
-import { paceOfChat } from './core/pace.js'
+import type { Metrics } from './metrics.js'
+import { ackWatcherPlugin } from './plugins/ack-watcher.js'
+import { alertmanagerPlugin } from './plugins/alertmanager.js'
+import { botPlugin, type LeaseTiming } from './plugins/bot.js'
+import { configPlugin } from './plugins/config.js'
+import { lifecyclePlugin } from './plugins/lifecycle.js'
+import { metricsPlugin } from './plugins/metrics.js'
+import { plannerPlugin } from './plugins/planner.js'
+import { receiverPlugin } from './plugins/receiver.js'
+import { redisPlugin } from './plugins/redis.js'
+import { senderPlugin } from './plugins/sender.js'
+import { telegramPlugin } from './plugins/telegram.js'
+import { webhookQueuePlugin } from './plugins/webhook-queue.js'
+import type { AppServer } from './receiver/routes.js'
+import type { DeliveryStore } from './store/delivery-store.js'
+import type { IngestJob } from './store/notification-queue.js'
+import type { TelegramPort } from './telegram/client.js'
+import type { Sender } from './workers/sender.js'
 
 /** AppDeps: what the environment provides. */
 export interface AppDeps {
@@ -36,8 +35,8 @@ export interface AppDeps {
   redisUrl: string
   /** replaces the Telegram client built from the config (tests) */
   telegram?: TelegramPort
-  /** how fast replicas take the polling lease over (tests shorten it) */
-  poller?: PollerOptions
+  /** how fast replicas take the polling and ack-watching leases over (tests shorten it) */
+  leases?: LeaseTiming
 }
 
 /** App: a running (or ready to run) alertwire. */
@@ -59,37 +58,8 @@ export interface App {
 }
 
 /** buildApp assembles alertwire from a config; nothing runs until start(). */
-export async function buildApp(initialConfig: Config, deps: AppDeps): Promise<App> {
+export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const { log } = deps
-  let config = initialConfig
-  const current = () => config
-  const prefix = config.redis.prefix
-  const metrics = createMetrics()
-  zeroKnownSeries(metrics)
-
-  const commands: Redis = fastFailRedis(deps.redisUrl, 'alertwire-commands')
-  const producer: Redis = fastFailRedis(deps.redisUrl, 'alertwire-webhooks')
-  const workerConnection: Redis = workerRedis(deps.redisUrl, 'alertwire-planner')
-  for (const [name, redis] of [['commands', commands], ['webhooks', producer], ['planner', workerConnection]] as const) {
-    redis.on('error', (error: Error) => log.debug({ connection: name, error: error.message }, 'redis connection error'))
-  }
-
-  const store = new DeliveryStore(commands, prefix, config.delivery.stateTtlMs)
-  const queue = createIngestQueue(producer, prefix)
-  queue.on('error', (error) => log.debug({ error: error.message }, 'webhook queue error'))
-  const storeNotification = createNotificationStore(queue, producer)
-  const dryRun = !config.telegram.botToken && !deps.telegram
-  const telegram = withMetrics(
-    deps.telegram ??
-      (config.telegram.botToken
-        ? createTelegramClient({ token: config.telegram.botToken, apiUrl: config.telegram.apiUrl, timeoutMs: config.telegram.requestTimeoutMs })
-        : createDryRunTelegram(log, () => commands.incr(store.keys.dryRunIds))),
-    metrics,
-  )
-  metrics.dryRun.set(dryRun ? 1 : 0)
-  metrics.configReloadSuccessful.set(1)
-  const sender = new Sender({ store, telegram, metrics, log, config: current })
-
   const server = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // one line per webhook at 1,000/s is noise: refusals are logged by the routes instead
@@ -98,156 +68,39 @@ export async function buildApp(initialConfig: Config, deps: AppDeps): Promise<Ap
     // an exact schema: no type coercion, nothing silently removed
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
-  await registerRoutes(server, {
-    auth: () => current().webhook,
-    store: (job) => storeNotification(job, current().webhook.storeTimeoutMs),
-    metrics,
-    dryRun,
-    readiness: async () => ({
-      redis: (await pingRedis(commands, 1000)) ? 'ok' : 'Redis does not answer',
-      config: 'ok',
-    }),
-    refreshMetrics: async () => {
-      const [backlog, counts, oldest] = await Promise.all([
-        store.backlog(),
-        queue.getJobCounts('waiting', 'failed', 'prioritized', 'delayed'),
-        queue.getJobs(['waiting'], -1, -1, true),
-      ])
-      const now = Date.now()
-      metrics.setBacklog({
-        webhooksWaiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
-        webhooksOldestAgeSeconds: oldest[0] ? (now - oldest[0].timestamp) / 1000 : 0,
-        webhooksFailed: counts.failed ?? 0,
-        outboxItems: backlog.items,
-        outboxInflight: backlog.inflight,
-        deferredEdits: backlog.edits,
-        outboxOldestAgeSeconds: backlog.oldestReceivedAt ? (now - backlog.oldestReceivedAt) / 1000 : 0,
-        chatsWithWork: backlog.chats,
-        deadLetters: backlog.deadLetters,
-      })
-    },
-  })
+  // each awaited register loads that plugin at once, so what it decorates is there for the next
+  await server.register(lifecyclePlugin)
+  await server.register(metricsPlugin)
+  await server.register(configPlugin, { config, log })
+  await server.register(redisPlugin, { url: deps.redisUrl, log })
+  await server.register(webhookQueuePlugin, { log })
+  await server.register(telegramPlugin, { log, ...(deps.telegram ? { telegram: deps.telegram } : {}) })
+  await server.register(receiverPlugin)
+  await server.register(alertmanagerPlugin)
+  await server.register(senderPlugin, { log })
+  await server.register(plannerPlugin, { log })
+  await server.register(botPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
+  await server.register(ackWatcherPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
 
-  const bot = config.telegram.updates !== 'off' && config.telegram.botToken ? buildBot() : undefined
-
-  /** buildBot assembles commands and buttons: handlers, the Alertmanager client, the poller or webhook, the ack watcher. */
-  function buildBot() {
-    const token = config.telegram.botToken!
-    const api = createTelegramBotApi({ token, apiUrl: config.telegram.apiUrl, timeoutMs: config.telegram.requestTimeoutMs })
-    const buttons = new BotStore(commands, prefix, config.delivery.stateTtlMs)
-    let client: { for: Config['alertmanager']; client: AlertmanagerClient } | undefined
-    const alertmanager = () => {
-      const settings = current().alertmanager
-      if (client?.for !== settings) client = { for: settings, client: new AlertmanagerClient({ url: settings.url, timeoutMs: settings.timeoutMs, ...(settings.basicAuth ? { basicAuth: settings.basicAuth } : {}), ...(settings.bearerToken ? { bearerToken: settings.bearerToken } : {}) }) }
-      return client.client
-    }
-    const handlers = new BotHandlers({ config: current, api, delivery: store, buttons, alertmanager, metrics, log, status: () => statusReport(alertmanager()) })
-    const acks = new AckWatcher({ buttons, delivery: store, alertmanager, intervalMs: () => current().silences.ackCheckIntervalMs, metrics, log })
-    const poller = new UpdatePoller({ api, buttons, handlers, acks, metrics, log, poll: config.telegram.updates === 'polling' }, deps.poller)
-    return { api, handlers, poller }
-  }
-
-  /** statusReport gathers what /status shows. */
-  async function statusReport(alertmanager: AlertmanagerClient): Promise<StatusReport> {
-    const [redisOk, backlog, counts, am] = await Promise.all([
-      pingRedis(commands, 1000),
-      store.backlog().catch(() => undefined),
-      queue.getJobCounts('waiting', 'prioritized', 'delayed').catch(() => ({} as Record<string, number>)),
-      alertmanager.status().then((s) => ({ healthy: true, version: s.version, uptime: s.uptime }), (error: Error) => ({ healthy: false, error: error.message })),
-    ])
-    const chats = [...knownChats(current())]
-    const [waiting, errors, mutes] = await Promise.all([
-      Promise.all(chats.map((chat) => commands.llen(store.keys.outbox(chat)).catch(() => 0))),
-      commands.hgetall(store.keys.chatErrors).catch(() => ({} as Record<string, string>)),
-      Promise.all(chats.map((chat) => store.chatMutedUntil(chat).catch(() => undefined))),
-    ])
-    const pace = current().telegram.pace
-    return {
-      redis: redisOk,
-      dryRun,
-      webhooksWaiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
-      deadLetters: backlog?.deadLetters ?? 0,
-      alertmanager: am,
-      chats: chats.map((chat, i) => ({
-        chat,
-        paceMs: paceOfChat(current().routing, pace, chat),
-        waiting: Number(waiting[i] ?? 0),
-        ...(mutes[i] ? { mutedUntil: mutes[i] } : {}),
-        ...(errors[chat] ? { lastError: (JSON.parse(errors[chat]!) as { error: string }).error } : {}),
-      })),
-    }
-  }
-
-  const webhook = config.telegram.webhook
-  if (bot && webhook) {
-    server.post(webhook.path, async (request, reply) => {
-      const secret = request.headers['x-telegram-bot-api-secret-token']
-      if (typeof secret !== 'string' || !safeEqual(secret, current().telegram.webhook?.secret ?? '')) {
-        log.warn({ remote: request.ip }, 'Telegram webhook refused: missing or wrong secret token')
-        return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong X-Telegram-Bot-Api-Secret-Token' })
-      }
-      if (!Value.Check(BotUpdateSchema, request.body)) return reply.code(400).send({ error: 'invalid update', message: 'not a Telegram update' })
-      await bot.handlers.handle(request.body as BotUpdate, 'webhook')
-      return { ok: true }
-    })
-  }
-
-  /** prepareBot learns the bot's name, registers its commands and sets the webhook; none of it stops alerts from flowing if it fails. */
-  async function prepareBot(built: NonNullable<typeof bot>) {
-    try {
-      built.handlers.username = (await built.api.getMe()).username
-      await built.api.setMyCommands(COMMANDS)
-      if (webhook) await built.api.setWebhook(webhook.url, webhook.secret, ALLOWED_UPDATES)
-    } catch (error) {
-      log.warn({ error: (error as Error).message }, 'could not set up the bot (name, commands, webhook); alerts still flow')
-    }
-  }
-
-  let planner: Worker<IngestJob> | undefined
   let closing: Promise<void> | undefined
   return {
     server,
-    store,
-    queue,
-    metrics,
-    sender,
-    ...(bot ? { bot: bot.handlers } : {}),
-    config: current,
-    applyConfig(result) {
-      if (!result.ok) {
-        metrics.configReloadSuccessful.set(0)
-        log.error({ errors: result.errors }, 'config reload refused: the running config stays')
-        return false
-      }
-      const later = restartOnlyChanges(config, result.config)
-      // the webhook credentials in effect (possibly generated) stay unless the new config sets its own
-      const webhook = result.config.webhook.bearerToken || result.config.webhook.basicAuth || result.config.webhook.allowUnauthenticated ? result.config.webhook : { ...result.config.webhook, bearerToken: config.webhook.bearerToken }
-      config = { ...result.config, webhook, redis: config.redis }
-      metrics.configReloadSuccessful.set(1)
-      log.info({ routes: config.routing.routes.length, ...(later.length > 0 ? { needsRestart: later } : {}) }, later.length > 0 ? 'config reloaded; some changes take effect after a restart' : 'config reloaded')
-      return true
-    },
+    store: server.store,
+    queue: server.webhooks.queue,
+    metrics: server.metrics,
+    sender: server.sender,
+    ...(server.bot ? { bot: server.bot } : {}),
+    config: server.settings.current,
+    applyConfig: server.settings.apply,
     async start() {
-      // workers started before Redis answers would only log errors; wait a little, never forever
-      if (!(await Promise.all([commands, producer, workerConnection].map((redis) => whenReady(redis, 5000)))).every(Boolean)) log.warn('Redis does not answer yet; alertwire starts anyway and answers 503 until it does')
-      const address = await server.listen({ host: config.server.host, port: config.server.port })
-      planner = startPlanner({ connection: workerConnection, prefix, store, config: current, metrics, log, onQueued: () => sender.wake() })
-      sender.start()
-      if (bot) {
-        await prepareBot(bot)
-        bot.poller.start()
-      }
+      const { host, port } = server.settings.current().server
+      const address = await server.listen({ host, port })
+      await server.lifecycle.start()
       return address
     },
     close() {
-      closing ??= (async () => {
-        await server.close() // no new webhooks; requests in progress finish
-        await bot?.poller.stop() // the update being handled finishes; the lease goes to another replica
-        await planner?.close() // the notification being planned finishes
-        await sender.stop() // the Telegram calls in progress finish; the rest waits in Redis
-        await queue.close().catch(() => undefined)
-        await Promise.all([commands, producer, workerConnection].map(closeRedis))
-      })()
+      // the server stops taking requests first; then the plugins close in reverse order of registration
+      closing ??= server.close()
       return closing
     },
   }

@@ -5,10 +5,9 @@
  * is left half-done: a silence created but not recorded is expired again.
  */
 import type { Logger } from 'pino'
-import { AlertmanagerError, type AlertmanagerClient } from '../alertmanager/client.js'
+import { AlertmanagerError, type AlertmanagerClient, isNotFound } from '../alertmanager/client.js'
 import { formatSilenceMatcher, isMatchAll, parseSilenceMatchers } from '../alertmanager/matchers.js'
 import { formatDuration, parseDuration } from '../core/duration.js'
-import type { Config } from '../config/parse.js'
 import type { Metrics } from '../metrics.js'
 import { parseButtonData } from '../core/keyboard.js'
 import { formatTime, type SilenceMark } from '../core/render.js'
@@ -17,7 +16,7 @@ import type { DeliveryStore } from '../store/delivery-store.js'
 import type { InlineButton } from '../core/keyboard.js'
 import type { TelegramBotApi } from '../telegram/client.js'
 import type { Rendered } from '../core/render.js'
-import { batchOptions } from '../config/slices.js'
+import type { BotConfig } from '../config/slices.js'
 import { type Command, parseCommand, parseSilenceArgs } from './commands.js'
 import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
 import { silenceMatchers } from './silences.js'
@@ -28,9 +27,9 @@ const LIST_TTL_MS = 3_600_000
 const ADMIN_STATUSES = new Set(['creator', 'administrator'])
 const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help'])
 
-/** BotDeps: what the bot works with; config is read per update so a reload takes effect. */
+/** BotDeps: what the bot works with; its config slice is read per update so a reload takes effect. */
 export interface BotDeps {
-  config: () => Config
+  config: () => BotConfig
   api: TelegramBotApi
   delivery: DeliveryStore
   buttons: BotStore
@@ -42,14 +41,6 @@ export interface BotDeps {
 
 type Outcome = 'ok' | 'refused' | 'failed' | 'invalid' | 'expired'
 type Reply = (rendered: Rendered, keyboard?: InlineButton[][]) => Promise<void>
-
-/** knownChats: the chats alertwire sends to; commands are answered there (and privately to admins). */
-export function knownChats(config: Config): Set<string> {
-  const chats = new Set<string>([...config.telegram.chatAdmins.keys()])
-  if (config.routing.defaultChat) chats.add(String(config.routing.defaultChat.chatId))
-  for (const route of config.routing.routes) for (const chat of route.chats ?? []) chats.add(String(chat.chatId))
-  return chats
-}
 
 /** BotHandlers: see the file comment. */
 export class BotHandlers {
@@ -76,9 +67,9 @@ export class BotHandlers {
 
   /** isAdmin: configured admins everywhere, chat admins in their chat, and optionally the chat's own administrators. */
   async isAdmin(user: number, chat: string): Promise<boolean> {
-    const { telegram } = this.deps.config()
-    if (telegram.admins.has(user) || telegram.chatAdmins.get(chat)?.has(user)) return true
-    if (!telegram.chatAdministrators || Number(chat) > 0) return false
+    const { access } = this.deps.config()
+    if (access.admins.has(user) || access.chatAdmins.get(chat)?.has(user)) return true
+    if (!access.chatAdministrators || Number(chat) > 0) return false
     try {
       return ADMIN_STATUSES.has(await this.deps.buttons.memberStatus(chat, user, () => this.deps.api.getChatMember(chat, user)))
     } catch (error) {
@@ -88,8 +79,8 @@ export class BotHandlers {
   }
 
   private isAnyAdmin(user: number): boolean {
-    const { telegram } = this.deps.config()
-    return telegram.admins.has(user) || [...telegram.chatAdmins.values()].some((ids) => ids.has(user))
+    const { access } = this.deps.config()
+    return access.admins.has(user) || [...access.chatAdmins.values()].some((ids) => ids.has(user))
   }
 
   private record(action: string, outcome: Outcome, user: BotUser, chat: string, details: object = {}) {
@@ -102,7 +93,7 @@ export class BotHandlers {
 
   private async onCommand(command: Command, message: BotMessage, user: BotUser): Promise<void> {
     const chat = String(message.chat.id)
-    const known = knownChats(this.deps.config()).has(chat)
+    const known = this.deps.config().chats.has(chat)
     if (!known && !(message.chat.type === 'private' && this.isAnyAdmin(user.id))) {
       this.deps.log.info({ chat, user: who(user), command: command.name }, 'command ignored: not a chat alertwire serves')
       return
@@ -141,7 +132,7 @@ export class BotHandlers {
   }
 
   private renderOptions() {
-    return batchOptions(this.deps.config(), Date.now(), BotStore.newToken)
+    return this.deps.config().display(Date.now())
   }
 
   private async listAlerts(chat: string, reply: Reply) {
@@ -237,8 +228,8 @@ export class BotHandlers {
     const until = Date.now() + ms
     await this.deps.delivery.muteChat(chat, until)
     this.record('mute', 'ok', user, chat, { until: new Date(until).toISOString() })
-    const critical = { silent: 'critical alerts still come, silently', loud: 'critical alerts still come', hold: 'critical alerts wait too' }[this.deps.config().mute.critical]
-    return `🔇 Notifications paused here until ${formatTime(new Date(until).toISOString(), this.deps.config().messages.timeZone)} (${critical}). /unmute resumes them.`
+    const critical = { silent: 'critical alerts still come, silently', loud: 'critical alerts still come', hold: 'critical alerts wait too' }[this.deps.config().criticalWhenMuted]
+    return `🔇 Notifications paused here until ${formatTime(new Date(until).toISOString(), this.renderOptions().timeZone)} (${critical}). /unmute resumes them.`
   }
 
   private async unmuteCommand(user: BotUser, chat: string): Promise<string> {
@@ -344,7 +335,7 @@ export class BotHandlers {
     try {
       for (const id of ids) {
         await this.deps.alertmanager().expireSilence(id).catch((error: unknown) => {
-          if (!(error instanceof AlertmanagerError && error.kind === 'not_found')) throw error
+          if (!isNotFound(error)) throw error
         })
       }
     } catch (error) {

@@ -3,13 +3,15 @@
  * never receives the whole config for the sake of a few keys.
  */
 import type { BatchOptions } from '../core/batch.js'
+import { paceOfChat } from '../core/pace.js'
+import type { RenderOptions } from '../core/render.js'
 import type { Config } from './parse.js'
 
 /** MAX_ITEMS_PER_DELIVERY: most outbox items one delivery takes. */
 export const MAX_ITEMS_PER_DELIVERY = 500
 
-/** batchOptions is the rendering and resolve policy for one turn; newToken makes button tokens (none: no buttons). */
-export function batchOptions(config: Config, now: number, newToken?: () => string): BatchOptions {
+/** displayOptions: the operator's wording and display choices, at a moment (templates, severities, hidden labels, time zone). */
+export function displayOptions(config: Config, now: number): RenderOptions {
   return {
     templates: config.messages.templates,
     severities: config.messages.severities,
@@ -17,6 +19,13 @@ export function batchOptions(config: Config, now: number, newToken?: () => strin
     timeZone: config.messages.timeZone,
     flapWindowMs: config.flapping.windowMs,
     now,
+  }
+}
+
+/** batchOptions is the rendering and resolve policy for one turn; newToken makes button tokens (none: no buttons). */
+export function batchOptions(config: Config, now: number, newToken?: () => string): BatchOptions {
+  return {
+    ...displayOptions(config, now),
     resolved: config.messages.resolved,
     resolvedUnannounced: config.messages.resolvedUnannounced,
     maxItems: MAX_ITEMS_PER_DELIVERY,
@@ -25,4 +34,42 @@ export function batchOptions(config: Config, now: number, newToken?: () => strin
     // buttons only where someone can press them: the bot must be receiving updates
     ...(newToken && config.silences.buttons && config.telegram.updates !== 'off' ? { newToken } : {}),
   }
+}
+
+/** knownChats: the chats alertwire sends to (routes, the default chat, chats with their own admins). */
+export function knownChats(config: Config): Set<string> {
+  const chats = new Set<string>([...config.telegram.chatAdmins.keys()])
+  if (config.routing.defaultChat) chats.add(String(config.routing.defaultChat.chatId))
+  for (const route of config.routing.routes) for (const chat of route.chats ?? []) chats.add(String(chat.chatId))
+  return chats
+}
+
+/** BotConfig: what the bot reads of the config. */
+export interface BotConfig {
+  /** who may act: configured admins everywhere, chat admins in their chat, optionally the chat's own administrators */
+  access: Pick<Config['telegram'], 'admins' | 'chatAdmins' | 'chatAdministrators'>
+  /** where commands are answered (and privately to admins) */
+  chats: ReadonlySet<string>
+  silences: Config['silences']
+  /** what /mute does to critical alerts, to say so */
+  criticalWhenMuted: Config['mute']['critical']
+  /** how lists, /status and outcomes are written, at a moment */
+  display: (now: number) => RenderOptions
+}
+
+/** botConfig cuts the bot's slice. */
+export function botConfig(config: Config): BotConfig {
+  const { admins, chatAdmins, chatAdministrators } = config.telegram
+  return {
+    access: { admins, chatAdmins, chatAdministrators },
+    chats: knownChats(config),
+    silences: config.silences,
+    criticalWhenMuted: config.mute.critical,
+    display: (now) => displayOptions(config, now),
+  }
+}
+
+/** chatPaces: each chat alertwire serves with the pace it is sent at (its own, else its class's), as /status shows them. */
+export function chatPaces(config: Config): { chat: string; paceMs: number }[] {
+  return [...knownChats(config)].map((chat) => ({ chat, paceMs: paceOfChat(config.routing, config.telegram.pace, chat) }))
 }

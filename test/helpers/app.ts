@@ -6,8 +6,8 @@ import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { type App, buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config/parse.js'
-import type { PollerOptions } from '../../src/bot/updates.js'
 import { createLogger } from '../../src/log.js'
+import type { LeaseTiming } from '../../src/plugins/bot.js'
 import type { TelegramPort } from '../../src/telegram/client.js'
 import { type FakeTelegramOptions, startFakeTelegram } from '../fakes/telegram.js'
 import { mergeYaml, testConfig } from './config.js'
@@ -35,8 +35,8 @@ export interface TestAppOptions {
   /** share state with another app (a second replica) */
   prefix?: string
   start?: boolean
-  /** how fast replicas take the polling lease over */
-  poller?: PollerOptions
+  /** how fast replicas take the polling (and ack-watching) lease over */
+  poller?: LeaseTiming
 }
 
 /** startTestApp builds and (by default) starts an app; teardown closes it and deletes its keys. */
@@ -59,7 +59,7 @@ export async function startTestApp(t: Test, options: TestAppOptions = {}): Promi
     },
   })
   const log = createLogger({ level: 'debug', secrets: () => secrets, destination })
-  const app = await buildApp(config, { log, redisUrl, ...(options.telegram ? { telegram: options.telegram } : {}), ...(options.poller ? { poller: options.poller } : {}) })
+  const app = await buildApp(config, { log, redisUrl, ...(options.telegram ? { telegram: options.telegram } : {}), ...(options.poller ? { leases: options.poller } : {}) })
   const url = options.start === false ? '' : await app.start()
   t.teardown(async () => {
     await app.close()

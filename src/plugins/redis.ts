@@ -1,0 +1,55 @@
+/**
+ * Redis: one connection per job (the webhook path fails fast, the planner rides out outages, the
+ * rest fails fast too), and the delivery store on them. Registered early, so closed last.
+ */
+import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { AppServer } from '../receiver/routes.js'
+import { DeliveryStore } from '../store/delivery-store.js'
+import { closeRedis, fastFailRedis, whenReady, workerRedis } from '../store/redis.js'
+
+/** Connections: alertwire's Redis connections by job. */
+export interface Connections {
+  /** delivery state, the bot, /status */
+  commands: Redis
+  /** storing webhooks */
+  webhooks: Redis
+  /** the planner's blocking BullMQ worker */
+  planner: Redis
+}
+
+/** READY_WAIT_MS: how long starting waits for Redis to answer before it goes on without (answering 503 until it does). */
+const READY_WAIT_MS = 5000
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: Connections
+    store: DeliveryStore
+  }
+}
+
+/** redisPlugin opens the connections and the delivery store; closing closes the connections. */
+export const redisPlugin = fp(async (server: AppServer, options: { url: string; log: Logger }) => {
+  const { log, url } = options
+  const config = server.settings.current()
+  const redis: Connections = {
+    commands: fastFailRedis(url, 'alertwire-commands'),
+    webhooks: fastFailRedis(url, 'alertwire-webhooks'),
+    planner: workerRedis(url, 'alertwire-planner'),
+  }
+  for (const [name, connection] of Object.entries(redis)) {
+    connection.on('error', (error: Error) => log.debug({ connection: name, error: error.message }, 'redis connection error'))
+  }
+  server.decorate('redis', redis)
+  server.decorate('store', new DeliveryStore(redis.commands, config.redis.prefix, config.delivery.stateTtlMs))
+  // workers started before Redis answers would only log errors; wait a little, never forever
+  server.addHook('onReady', async () => {
+    if (!(await Promise.all(Object.values(redis).map((connection) => whenReady(connection, READY_WAIT_MS)))).every(Boolean)) {
+      log.warn('Redis does not answer yet; alertwire starts anyway and answers 503 until it does')
+    }
+  })
+  server.addHook('onClose', async () => {
+    await Promise.all(Object.values(redis).map(closeRedis))
+  })
+}, { name: 'redis', dependencies: ['config'] })
