@@ -5,6 +5,8 @@
  */
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import closeWithGrace from 'close-with-grace'
+import type { Logger } from 'pino'
 import { buildApp } from './app.js'
 import { DEFAULT_CONFIG_PATH, ensureWebhookToken, loadConfigFile } from './config/load.js'
 import { watchConfigFile } from './config/reload.js'
@@ -140,34 +142,38 @@ async function run(path: string): Promise<void> {
     const result = loadConfigFile(path, process.env)
     app.applyConfig(result.ok ? { ...result, config: withDryRunChat(result.config) } : result)
   })
+  closeOnSignals(log, config.server.shutdownTimeoutMs, async () => {
+    stopWatching()
+    await app.close()
+    await redis.stop?.()
+  })
   const address = await app.start()
   log.info({ address, config: path, redis: redis.source, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length }, `alertwire ${version()} listening on ${address}`)
   if (!config.telegram.botToken) log.warn('DRY RUN: no TELEGRAM_BOT_TOKEN; every message is written to this log instead of Telegram')
   if (!config.telegram.botToken && !config.routing.defaultChat) log.warn('no default chat (TELEGRAM_CHAT_ID): dry-run messages are logged for chat 0')
   if (config.webhook.allowUnauthenticated) log.warn('the webhook accepts unauthenticated requests (webhook.allow_unauthenticated: true)')
   if (generatedFile) log.info({ file: generatedFile }, 'the webhook requires a bearer token: none was configured, so one was generated into this file (use it as credentials_file in Alertmanager\'s http_config)')
+}
 
-  let stopping = false
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now')
-      process.exit(1)
-    }
-    stopping = true
-    stopWatching()
+/**
+ * closeOnSignals shuts alertwire down gracefully on the first signal (or an uncaught exception):
+ * in-flight work finishes within server.shutdown_timeout, else it exits anyway; a second signal
+ * exits at once. SIGHUP is not one of them: it reloads the config.
+ */
+function closeOnSignals(log: Logger, delayMs: number, close: () => Promise<void>): void {
+  closeWithGrace({
+    delay: delayMs,
+    skip: ['SIGHUP', 'unhandledRejection'],
+    logger: { error: (error: unknown) => log.error({ error: String(error) }, 'shutting down failed') },
+    onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting now'),
+    onSecondError: (error) => log.error({ error: String(error) }, 'another error while shutting down: exiting now'),
+    onTimeout: () => log.error('shutdown took longer than server.shutdown_timeout; exiting'),
+  }, async ({ signal, err }) => {
+    if (err) log.error({ error: err.message, stack: err.stack }, 'uncaught exception: shutting down')
     log.info({ signal }, 'shutting down: finishing in-flight work')
-    const deadline = setTimeout(() => {
-      log.error('shutdown took longer than server.shutdown_timeout; exiting')
-      process.exit(1)
-    }, config.server.shutdownTimeoutMs)
-    await app.close()
-    await redis.stop?.()
-    clearTimeout(deadline)
+    await close()
     log.info('stopped')
-    process.exit(0)
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  process.on('SIGINT', () => void shutdown('SIGINT'))
+  })
   process.on('unhandledRejection', (error) => log.error({ error: String(error) }, 'unhandled rejection'))
 }
 
