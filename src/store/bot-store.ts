@@ -1,7 +1,7 @@
 /**
  * The bot's state in Redis: what each button acts on (behind an unguessable token, with a TTL),
  * acknowledgements waiting for their alerts to resolve, Telegram membership answers (cached),
- * the lease that makes exactly one replica poll for updates, and how far polling got.
+ * and how far polling got. (The polling lease: store/lease.ts.)
  */
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
@@ -33,8 +33,6 @@ export interface Ack {
   fingerprints: string[]
 }
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 const MEMBER_CACHE_MS = 300_000
 
 /** BotStore: see the file comment. */
@@ -84,21 +82,6 @@ export class BotStore {
     const status = await ask()
     await this.redis.set(key, status, 'PX', MEMBER_CACHE_MS)
     return status
-  }
-
-  /** acquirePoller takes the polling lease if nobody holds it. */
-  async acquirePoller(token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.keys.poller, token, 'PX', ttlMs, 'NX')) === 'OK'
-  }
-
-  /** renewPoller extends the lease; false when another replica holds it now. */
-  async renewPoller(token: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.redis.eval(RENEW, 1, this.keys.poller, token, ttlMs)) === 1
-  }
-
-  /** releasePoller gives the lease up so another replica takes over at once. */
-  async releasePoller(token: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.keys.poller, token)
   }
 
   /** updateOffset is where polling goes on from (the last handled update_id + 1). */

@@ -93,22 +93,6 @@ t.test('membership answers are cached per chat and user, so every press does not
   t.equal(await a!.memberStatus('-300', 1, ask('-300/1', 'creator')), 'creator', 'and is not cached: the next press asks again')
 })
 
-t.test('exactly one replica holds the polling lease; another takes over when it ends or lapses', async (t) => {
-  const { stores: [a, b] } = await replicas(t, 'poller', 2)
-  const [tokenA, tokenB] = ['replica-a', 'replica-b']
-  t.ok(await a!.acquirePoller(tokenA, 10_000), 'the first replica takes it')
-  t.notOk(await b!.acquirePoller(tokenB, 10_000), 'the second does not (Telegram would answer 409 to a second poller)')
-  t.notOk(await b!.renewPoller(tokenB, 10_000), 'nor can it renew a lease it does not hold')
-  await b!.releasePoller(tokenB)
-  t.ok(await a!.renewPoller(tokenA, 10_000), 'releasing someone else\'s lease does nothing: the holder still renews')
-  await a!.releasePoller(tokenA)
-  t.ok(await b!.acquirePoller(tokenB, 100), 'a released lease is taken over at once')
-
-  await sleep(200)
-  t.ok(await a!.acquirePoller(tokenA, 10_000), 'a lease its holder stopped renewing lapses and is taken over')
-  t.notOk(await b!.renewPoller(tokenB, 100), 'the old holder learns it lost the lease when it tries to renew')
-})
-
 t.test('polling goes on from the last handled update, on whichever replica polls', async (t) => {
   const { stores: [a, b] } = await replicas(t, 'offset', 2)
   t.equal(await a!.updateOffset(), undefined, 'nothing handled yet: Telegram decides where to start')
