@@ -23,44 +23,35 @@ export function workerRedis(url: string, name: string): Redis {
   return new Redis(url, { connectionName: name, maxRetriesPerRequest: null, retryStrategy: reconnect } satisfies RedisOptions)
 }
 
+/** within resolves to what the promise gives, or to fallback once timeoutMs passes first. */
+function within<T>(promise: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), Math.max(0, timeoutMs))))
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 /** whenReady resolves true once the connection is ready, false when timeoutMs passes first or it is closed. */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true)
-  if (redis.status === 'end') return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const onReady = () => {
-      clearTimeout(timer)
-      resolve(true)
-    }
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady)
-      resolve(false)
-    }, Math.max(0, timeoutMs))
+export async function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return true
+  if (redis.status === 'end') return false
+  let onReady = () => {}
+  const ready = new Promise<boolean>((resolve) => {
+    onReady = () => resolve(true)
     redis.once('ready', onReady)
   })
+  return within(ready, timeoutMs, false).finally(() => redis.off('ready', onReady))
 }
 
 /** pingRedis answers whether Redis replies within timeoutMs, without throwing. */
 export async function pingRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status !== 'ready') return false
-  let timer: NodeJS.Timeout | undefined
-  try {
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
-    return await Promise.race([redis.ping().then((reply) => reply === 'PONG'), timeout])
-  } catch {
-    return false
-  } finally {
-    clearTimeout(timer)
-  }
+  return within(redis.ping().then((reply) => reply === 'PONG', () => false), timeoutMs, false)
 }
 
-/** closeRedis disconnects gracefully, or at once if Redis does not answer. */
+/** closeRedis disconnects gracefully, or at once if Redis does not answer within a second. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return
-  try {
-    if (redis.status === 'ready') await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000))])
-  } catch {
-    // already going away
-  }
+  // already going away when quit fails
+  if (redis.status === 'ready') await within(redis.quit().then(() => undefined, () => undefined), 1000, undefined)
   redis.disconnect()
 }
