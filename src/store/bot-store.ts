@@ -76,7 +76,7 @@ export class BotStore {
 
   /** memberStatus returns Telegram's answer for (chat, user), asking at most every 5 minutes. */
   async memberStatus(chat: string, user: number, ask: () => Promise<string>): Promise<string> {
-    const key = `${this.keys.prefix}:member:${chat}:${user}`
+    const key = this.keys.member(chat, user)
     const cached = await this.redis.get(key)
     if (cached) return cached
     const status = await ask()

@@ -1,26 +1,55 @@
-/** Redis key layout. Every key starts with the configured prefix, so replicas share state and tests never collide. */
+/**
+ * Redis key layout, written once: every key alertwire uses is named here, under the configured
+ * prefix (replicas share state, tests never collide). Scripts get their keys from here too: as
+ * KEYS, or, where a script iterates over chats, as a template with CHAT where the chat id goes.
+ *
+ * Two ids name a chat. Its Telegram address (where messages go) keys what the sender works
+ * through: outbox, held events, in-flight delivery, lease, pace, notices, deferred edits and the
+ * records of messages sent there (Telegram numbers messages per chat). Its origin, the first id
+ * it had, keys what alertwire remembers about its alerts (seen events, reminders, flapping,
+ * early resolves, /mute), so that memory stays put when a group becomes a supergroup.
+ */
+
+/** CHAT marks where a chat id goes in a key template. */
+export const CHAT = '{chat}'
 
 /** keysFor names every key alertwire uses under one prefix. */
 export function keysFor(prefix: string) {
+  const outbox = (chat: string) => `${prefix}:outbox:${chat}`
+  const held = (chat: string) => `${prefix}:held:${chat}`
+  const lease = (chat: string) => `${prefix}:lease:${chat}`
+  const notices = (chat: string) => `${prefix}:notices:${chat}`
+  /** an alert (fingerprint) in one chat (origin) and topic: where its markers live */
+  const event = (chat: string, thread: string, fingerprint: string) => `${chat}/${thread}/${fingerprint}/`
   return {
     prefix,
     due: `${prefix}:due`,
     pace: `${prefix}:pace`,
     globalPace: `${prefix}:pace:global`,
+    /** an earlier Telegram address of a chat → its current one (a group upgraded to a supergroup) */
     chatmap: `${prefix}:chatmap`,
+    /** a later Telegram id of a chat → its origin */
+    chatOrigin: `${prefix}:chat-origin`,
     heldChats: `${prefix}:held-chats`,
     dead: `${prefix}:dead`,
     chatErrors: `${prefix}:chat-errors`,
     dryRunIds: `${prefix}:dry-run:message-id`,
-    outbox: (chat: string) => `${prefix}:outbox:${chat}`,
-    held: (chat: string) => `${prefix}:held:${chat}`,
+    outbox,
+    held,
     edits: (chat: string) => `${prefix}:edits:${chat}`,
     inflight: (chat: string) => `${prefix}:inflight:${chat}`,
-    lease: (chat: string) => `${prefix}:lease:${chat}`,
+    lease,
+    notices,
+    /** per-chat keys as templates, for scripts that iterate over chats */
+    templates: { outbox: outbox(CHAT), held: held(CHAT), lease: lease(CHAT), notices: notices(CHAT) },
+    seen: (chat: string, thread: string, fingerprint: string, status: string, startsAt: string) => `${prefix}:seen:${event(chat, thread, fingerprint)}${status}/${startsAt}`,
+    repeat: (chat: string, thread: string, fingerprint: string, startsAt: string) => `${prefix}:repeat:${event(chat, thread, fingerprint)}${startsAt}`,
+    early: (chat: string, thread: string, fingerprint: string, startsAt: string) => `${prefix}:early:${event(chat, thread, fingerprint)}${startsAt}`,
+    flap: (chat: string, thread: string, fingerprint: string) => `${prefix}:flap:${event(chat, thread, fingerprint)}`,
     alert: (fingerprint: string) => `${prefix}:alert:${fingerprint}`,
     message: (chat: string, messageId: number) => `${prefix}:msg:${chat}:${messageId}`,
     button: (token: string) => `${prefix}:button:${token}`,
-    notices: (chat: string) => `${prefix}:notices:${chat}`,
+    member: (chat: string, user: number) => `${prefix}:member:${chat}:${user}`,
     chatMute: `${prefix}:chat-mutes`,
     acks: `${prefix}:acks`,
     poller: `${prefix}:poller`,
@@ -31,7 +60,7 @@ export function keysFor(prefix: string) {
 
 export type Keys = ReturnType<typeof keysFor>
 
-/** refField is where an alert's hash keeps the message that announced it in one chat and topic. */
+/** refField is where an alert's hash keeps the message that announced it in one chat (address) and topic. */
 export function refField(chat: string, threadId: number | undefined): string {
   return `ref:${chat}/${threadId ?? ''}`
 }
