@@ -52,6 +52,8 @@ export interface Call {
 export interface Ref {
   messageId: number
   startsAt: string
+  /** announced in the group this chat was before it became a supergroup: that message can no longer be edited or replied to */
+  elsewhere?: boolean
 }
 
 /** Lookups: what the store knows about earlier messages, for the items that refer to them. */
@@ -208,12 +210,26 @@ function resolveCalls(items: readonly OutboxItem[], lookups: Lookups, options: B
       })
     }
   }
-  if (unknown.length > 0) {
-    // queued only when resolved_unannounced is on, or the announcement itself never made it
-    if (options.resolvedUnannounced) calls.push(...announceCalls(unknown, options))
-    else for (const item of unknown) dropped.push({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' })
-  }
+  const { anew, unannounced } = unknownResolves(unknown, lookups, options)
+  if (anew.length > 0) calls.push(...announceCalls(anew, options))
+  dropped.push(...unannounced)
   return calls
+}
+
+/**
+ * unknownResolves sorts resolves whose message is not found here: told in a message of their own
+ * when resolved_unannounced is on, or when their message is in the group this chat was before it
+ * became a supergroup; otherwise there is nothing to resolve (queued only because the
+ * announcement itself never made it).
+ */
+function unknownResolves(unknown: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): { anew: OutboxItem[]; unannounced: Delivery['dropped'] } {
+  const elsewhere = (item: OutboxItem) => {
+    const ref = lookups.refs.get(item.alert.fingerprint)
+    return ref?.elsewhere === true && ref.startsAt === item.alert.startsAt
+  }
+  const anew = unknown.filter((item) => options.resolvedUnannounced || elsewhere(item))
+  const unannounced = unknown.filter((item) => !anew.includes(item)).map((item) => ({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' }))
+  return { anew, unannounced }
 }
 
 /** flapCalls folds a flapping alert's new firing into the message that announced it, instead of a new message. */
@@ -315,8 +331,9 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
     messageId,
     resolutions: list.map((i) => ({ fingerprint: i.alert.fingerprint, startsAt: i.alert.startsAt, ...(i.alert.endsAt ? { endsAt: i.alert.endsAt } : {}) })),
   }))
-  const told = [...[...found.values()].flat(), ...(options.resolvedUnannounced ? unknown : [])]
-  if (!options.resolvedUnannounced) for (const item of unknown) dropped.push({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' })
+  const { anew, unannounced } = unknownResolves(unknown, lookups, options)
+  const told = [...[...found.values()].flat(), ...anew]
+  dropped.push(...unannounced)
   if (told.length > 0) {
     const round: DigestRound = { alerts: told.map((i) => i.alert), reminders: 0, resolvedRound: true, externalURL: head.externalURL }
     // a resolved digest is a summary: nothing refers to it later, so it keeps no record

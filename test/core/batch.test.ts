@@ -1,5 +1,5 @@
 import t from 'tap'
-import { type Lookups, type MessageRecord, planDelivery } from '../../src/core/batch.js'
+import { type Lookups, type MessageRecord, planDelivery, planStorm } from '../../src/core/batch.js'
 import type { OutboxItem } from '../../src/core/dedup.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
@@ -69,4 +69,16 @@ t.test('a resolve for a message alertwire does not know sends nothing, unless co
   const loud = planDelivery([item('a', 'resolved')], none, { ...options, resolvedUnannounced: true })
   t.equal(loud.calls.length, 1)
   t.match(loud.calls[0]!.plain, /^✅ RESOLVED · DiskFull/)
+})
+
+t.test('a resolve of an alert announced before the chat became a supergroup is told in a message of its own', async (t) => {
+  const moved: Lookups = { refs: new Map([['a', { messageId: 5, startsAt: '2026-11-24T23:00:00Z', elsewhere: true }]]), records: new Map() }
+  const delivery = planDelivery([item('a', 'resolved'), item('b', 'resolved')], moved, options)
+  t.same(delivery.calls.map((c) => [c.op, c.messageId, c.fingerprints]), [['send', undefined, ['a']]], 'no edit, no reply: that message is in the old group')
+  t.match(delivery.calls[0]!.plain, /^✅ RESOLVED · DiskFull/)
+  t.equal(delivery.calls[0]!.announce, true, 'later edits find the new message')
+  t.same(delivery.dropped.map((d) => d.fingerprint), ['b'], 'a resolve of an alert never announced still says nothing')
+  const round = planStorm([item('a', 'resolved'), item('b', 'resolved')], moved, options)
+  t.same(round.calls.map((c) => c.fingerprints), [['a']], 'in a storm: named in the resolved digest')
+  t.same(round.deferredEdits, [])
 })
