@@ -1,11 +1,12 @@
 /**
  * Dedup planning: a notification becomes candidate events, one per alert and target chat, each
- * with its identity (fingerprint + status + startsAt, per chat) and the conditions under which it
- * is worth a message. The store applies them atomically (check-and-set in Redis), so HA pairs,
- * webhook retries and repeat notifications collapse even across replicas. Pure.
+ * with its identity (fingerprint + status + startsAt, per chat) and the route's policy for it.
+ * What each one is (new, duplicate, reminder, ...) is decided by events.ts against what the store
+ * remembers, and committed only if nothing changed meanwhile, so HA pairs, webhook retries and
+ * repeat notifications collapse even across replicas. Pure.
  */
 import type { Webhook } from './webhook.js'
-import { muteDecision } from './mute.js'
+import type { MuteWindow } from './mute.js'
 import { chatPaceMs, type Pace } from './pace.js'
 import type { AlertSnapshot } from './render.js'
 import { routeAlert, type Routing, type Target } from './route.js'
@@ -42,8 +43,8 @@ export interface Candidate {
   requireFiringSeen: boolean
   /** re-announce while still firing, no more often than this (0: never) */
   repeatIntervalMs: number
-  /** a mute window holds this event until then (ms since epoch) */
-  holdUntil?: number
+  /** the route's mute windows (decided at the moment the event is committed) */
+  muteWindows: readonly MuteWindow[]
   item: OutboxItem
 }
 
@@ -95,7 +96,6 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
   const thread = target.chat.threadId ? String(target.chat.threadId) : ''
   const { policy } = target
   const severity = alert.labels.severity ?? ''
-  const mute = muteDecision(policy.muteWindows, severity, receivedAt)
   const chatPace = chatPaceMs(target.chat, options.pace)
   return {
     chat,
@@ -105,7 +105,7 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
     startsAt: alert.startsAt,
     requireFiringSeen: alert.status === 'resolved' && !options.resolvedUnannounced,
     repeatIntervalMs: policy.repeatIntervalMs,
-    ...(mute.action === 'hold' ? { holdUntil: mute.until } : {}),
+    muteWindows: policy.muteWindows,
     item: {
       id: eventId(chat, thread, alert.fingerprint, alert.status, alert.startsAt),
       alert: snapshotOf(alert),
@@ -113,7 +113,7 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
       externalURL: webhook.externalURL || options.alertmanagerUrl,
       truncatedAlerts: webhook.truncatedAlerts ?? 0,
       ...(target.chat.threadId ? { threadId: target.chat.threadId } : {}),
-      silent: policy.silentSeverities.has(severity) || mute.action !== 'none',
+      silent: policy.silentSeverities.has(severity),
       route: target.route,
       paceMs: Math.max(chatPace, policy.throttleMs ?? 0),
       receivedAt,

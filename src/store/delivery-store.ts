@@ -1,16 +1,18 @@
 /**
- * DeliveryStore: the Redis side of delivery — dedup-and-queue, per-chat outboxes, leases, pace,
- * in-flight deliveries, message records and alert refs. Every change is one Lua script (see
- * scripts.ts); this class only shapes arguments and results.
+ * DeliveryStore: the Redis side of delivery — committing events, per-chat outboxes, leases, pace,
+ * in-flight deliveries, message records and alert refs, and a chat's move to a supergroup. Every
+ * change is one atomic script (see scripts.ts); this class only reads, shapes arguments and results.
+ *
+ * A chat id that comes in may be any id the chat has had: the sender works under its current
+ * address, the bot's commands come from it, routes may still name an earlier one (see keys.ts).
  */
 import type { Redis } from 'ioredis'
 import type { Call, EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/batch.js'
 import type { Candidate, OutboxItem } from '../core/dedup.js'
+import type { EventPolicy, EventResult } from '../core/events.js'
+import { type CommitScript, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
 import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
-
-/** CommitResult: what became of a candidate event. */
-export type CommitResult = 'queued' | 'held' | 'repeated' | 'duplicate' | 'unannounced' | 'stale'
 
 /** InFlight: a delivery being worked through, one Telegram call per turn. */
 export interface InFlight {
@@ -71,25 +73,10 @@ export type Write =
   | { op: 'hset'; key: string; field: string; value: string; ttl: number }
   | { op: 'push'; key: string; value: string; cap: number }
 
-/** EARLY_RESOLVE_TTL_MS: how long a resolve waits for a firing planned after it (a resolve whose firing never comes was for an alert alertwire never announced). */
-export const EARLY_RESOLVE_TTL_MS = 3_600_000
-
-/** CommitPolicy: what the config says about flapping and about critical alerts in a muted chat. */
-export interface CommitPolicy {
-  flapping: { windowMs: number; threshold: number }
-  criticalWhenMuted: 'silent' | 'loud' | 'hold'
-}
+/** CommitPolicy: what the config says about flapping and about critical alerts in a muted chat (how long events are remembered is the store's state TTL). */
+export type CommitPolicy = Omit<EventPolicy, 'rememberMs'>
 
 const DEFAULT_COMMIT_POLICY: CommitPolicy = { flapping: { windowMs: 0, threshold: 0 }, criticalWhenMuted: 'silent' }
-
-/**
- * repeatMarkerMs: how long a repeat marker lives. A little under the interval, because Alertmanager
- * re-sends at its own repeat_interval measured from its last send, which reaches us a moment before
- * our marker (set when we planned) would expire: without the margin every other repeat is missed.
- */
-export function repeatMarkerMs(intervalMs: number): number {
-  return intervalMs <= 0 ? 0 : intervalMs - Math.min(60_000, Math.floor(intervalMs / 10))
-}
 
 /** DEAD_LETTER_CAP: how many dead letters Redis keeps for inspection (the counter keeps counting). */
 export const DEAD_LETTER_CAP = 1000
@@ -105,33 +92,27 @@ export class DeliveryStore {
   constructor(redis: Redis, prefix: string, private readonly ttlMs: number) {
     this.keys = keysFor(prefix)
     this.redis = redis as ScriptRedis
-    const scripts = { awCommitEvents: [COMMIT_EVENTS, 5], awClaim: [CLAIM, 4], awStart: [START_DELIVERY, 4], awComplete: [COMPLETE, 7], awMigrate: [MIGRATE_CHAT, 3],
-      awPushNotice: [PUSH_NOTICE, 3], awTakeNotices: [TAKE_NOTICES, 3], awUnmute: [UNMUTE, 4],
+    const scripts = { awCommitEvents: [COMMIT_EVENTS, 3], awClaim: [CLAIM, 4], awStart: [START_DELIVERY, 4], awComplete: [COMPLETE, 7], awMigrate: [MIGRATE_CHAT, 16],
+      awPushNotice: [PUSH_NOTICE, 4], awTakeNotices: [TAKE_NOTICES, 3], awUnmute: [UNMUTE, 6],
     } as const
     for (const [name, [lua, numberOfKeys]] of Object.entries(scripts)) {
       if (!(name in redis)) redis.defineCommand(name, { lua, numberOfKeys })
     }
   }
 
-  /** commitEvents queues the candidates that are new for their chat, atomically, in one round trip. */
-  async commitEvents(candidates: readonly Candidate[], policy: CommitPolicy = DEFAULT_COMMIT_POLICY): Promise<CommitResult[]> {
+  /** commitEvents decides what each candidate is and queues what is worth a message, atomically across replicas (see commit-events.ts). */
+  async commitEvents(candidates: readonly Candidate[], policy: CommitPolicy = DEFAULT_COMMIT_POLICY): Promise<EventResult[]> {
     if (candidates.length === 0) return []
-    const { flapping } = policy
-    const payload = candidates.map((c) => ({
-      chat: c.chat, thread: c.thread, fp: c.fingerprint, status: c.status, startsAt: c.startsAt, critical: c.item.alert.labels.severity === 'critical',
-      require: c.requireFiringSeen, every: repeatMarkerMs(c.repeatIntervalMs), hold: c.holdUntil ?? 0, seq: c.item.seq, item: JSON.stringify(c.item),
-    }))
-    const { due, pace, chatmap, heldChats, chatMute, prefix } = this.keys
-    return (await this.redis.awCommitEvents(
-      due, pace, chatmap, heldChats, chatMute,
-      prefix, this.ttlMs, EARLY_RESOLVE_TTL_MS, flapping.windowMs, flapping.threshold, policy.criticalWhenMuted, JSON.stringify(payload),
-    )) as CommitResult[]
+    const { due, pace, heldChats } = this.keys
+    const run: CommitScript = async (guards, writes, queue) =>
+      (await this.redis.awCommitEvents(due, pace, heldChats, JSON.stringify(guards), JSON.stringify(writes), JSON.stringify(queue))) === 1
+    return commitEvents(this.redis, this.keys, run, candidates, { ...policy, rememberMs: this.ttlMs })
   }
 
   /** claim leases the chat due first, or says how long to wait. */
   async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number }> {
-    const { due, globalPace, heldChats, pace, prefix } = this.keys
-    const [chat, wait] = (await this.redis.awClaim(due, globalPace, heldChats, pace, prefix, token, leaseMs, globalIntervalMs)) as [string, number]
+    const { due, globalPace, heldChats, pace, templates } = this.keys
+    const [chat, wait] = (await this.redis.awClaim(due, globalPace, heldChats, pace, templates.held, templates.outbox, templates.lease, token, leaseMs, globalIntervalMs)) as [string, number]
     return chat ? { chat, waitMs: 0 } : { waitMs: Number(wait) }
   }
 
@@ -159,19 +140,32 @@ export class DeliveryStore {
     }
   }
 
-  /** lookups finds the messages that announced the items' alerts (for resolves, reminders and flapping). */
+  /**
+   * lookups finds the messages that announced the items' alerts (for resolves, reminders and
+   * flapping): in this chat, else in a group this chat was before it became a supergroup (such a
+   * ref says so, and has no record: that message can no longer be edited or replied to).
+   */
   async lookups(chat: string, items: readonly OutboxItem[]): Promise<Lookups> {
     const referring = items.filter((i) => i.alert.status === 'resolved' || i.repeat || i.flaps)
     const refs = new Map<string, Ref>()
     if (referring.length === 0) return { refs, records: new Map() }
+    const addresses = [chat, ...(await this.earlierAddresses(chat))]
     const pipeline = this.redis.pipeline()
-    for (const item of referring) pipeline.hget(this.keys.alert(item.alert.fingerprint), refField(chat, item.threadId))
+    for (const item of referring) pipeline.hmget(this.keys.alert(item.alert.fingerprint), ...addresses.map((address) => refField(address, item.threadId)))
     const refResults = (await pipeline.exec()) ?? []
     referring.forEach((item, i) => {
-      const raw = refResults[i]?.[1]
-      if (typeof raw === 'string') refs.set(item.alert.fingerprint, JSON.parse(raw) as Ref)
+      const found = (refResults[i]?.[1] ?? []) as (string | null)[]
+      const at = found.findIndex((raw) => typeof raw === 'string')
+      if (at >= 0) refs.set(item.alert.fingerprint, { ...(JSON.parse(found[at]!) as Ref), ...(at > 0 ? { elsewhere: true } : {}) })
     })
-    return { refs, records: await this.records(chat, [...refs.values()].map((r) => r.messageId)) }
+    const here = [...refs.values()].filter((r) => !r.elsewhere)
+    return { refs, records: await this.records(chat, here.map((r) => r.messageId)) }
+  }
+
+  /** earlierAddresses lists the ids a chat had before it became the supergroup it is now. */
+  private async earlierAddresses(chat: string): Promise<string[]> {
+    const moves = await this.redis.hgetall(this.keys.chatmap)
+    return Object.keys(moves).filter((from) => moves[from] === chat)
   }
 
   /** records reads the stored messages with these ids. */
@@ -210,9 +204,13 @@ export class DeliveryStore {
     return result === 1
   }
 
-  /** pushNotice queues something the bot has to say in a chat; the chat's next turn says it, ahead of its alerts. */
+  /**
+   * pushNotice queues something the bot has to say in a chat; the chat's next turn says it, ahead
+   * of its alerts. Dropped for a group that became a supergroup: it refers to messages there,
+   * which can no longer change (commands from the supergroup come with its own id).
+   */
   async pushNotice(chat: string, notice: Notice): Promise<void> {
-    await this.redis.awPushNotice(this.keys.notices(chat), this.keys.due, this.keys.pace, chat, JSON.stringify(notice))
+    await this.redis.awPushNotice(this.keys.notices(chat), this.keys.due, this.keys.pace, this.keys.chatmap, chat, JSON.stringify(notice))
   }
 
   /** takeNotices moves the first `count` notices into the chat's delivery; false if the lease was lost. */
@@ -220,26 +218,37 @@ export class DeliveryStore {
     return (await this.redis.awTakeNotices(this.keys.notices(chat), this.keys.inflight(chat), this.keys.lease(chat), token, count, JSON.stringify(inflight))) === 1
   }
 
-  /** muteChat pauses a chat's notifications until then (see COMMIT_EVENTS). */
+  /** muteChat pauses a chat's notifications until then (see core/events.ts), whichever of its ids the command came from. */
   async muteChat(chat: string, untilMs: number): Promise<void> {
-    await this.redis.hset(this.keys.chatMute, chat, String(untilMs))
+    await this.redis.hset(this.keys.chatMute, await this.originOf(chat), String(untilMs))
   }
 
   /** unmuteChat resumes a chat's notifications and releases what its mute held; returns how many. */
   async unmuteChat(chat: string): Promise<number> {
-    const { chatMute, heldChats, due, pace, prefix } = this.keys
-    return Number(await this.redis.awUnmute(chatMute, heldChats, due, pace, prefix, chat))
+    const { chatMute, heldChats, due, pace, chatmap, chatOrigin, templates } = this.keys
+    return Number(await this.redis.awUnmute(chatMute, heldChats, due, pace, chatmap, chatOrigin, templates.held, templates.outbox, chat))
   }
 
-  /** chatMutedUntil says until when a chat is muted (undefined: it is not). */
+  /** chatMutedUntil says until when a chat is muted (undefined: it is not), by Redis time as commits decide it. */
   async chatMutedUntil(chat: string): Promise<number | undefined> {
-    const until = Number(await this.redis.hget(this.keys.chatMute, chat))
-    return until > Date.now() ? until : undefined
+    const [[, time], [, raw]] = (await this.redis.multi().time().hget(this.keys.chatMute, await this.originOf(chat)).exec()) as [[null, [string, string]], [null, string | null]]
+    const until = Number(raw)
+    return until > timeMs(time) ? until : undefined
   }
 
-  /** migrate moves a chat's work to the supergroup Telegram says it became. */
+  /** originOf is the first id of a chat, under which alertwire remembers its alerts and its /mute. */
+  private async originOf(chat: string): Promise<string> {
+    return (await this.redis.hget(this.keys.chatOrigin, chat)) ?? chat
+  }
+
+  /** migrate moves a chat to the supergroup Telegram says it became (see MIGRATE_CHAT): its work moves, its memory stays reachable. */
   async migrate(oldChat: string, newChat: string, token: string): Promise<boolean> {
-    return (await this.redis.awMigrate(this.keys.chatmap, this.keys.due, this.keys.pace, this.keys.prefix, oldChat, newChat, token)) === 1
+    const k = this.keys
+    return (await this.redis.awMigrate(
+      k.chatmap, k.chatOrigin, k.due, k.pace, k.heldChats, k.dead, k.lease(oldChat), k.outbox(oldChat), k.outbox(newChat), k.inflight(oldChat), k.inflight(newChat),
+      k.held(oldChat), k.held(newChat), k.notices(oldChat), k.notices(newChat), k.edits(oldChat),
+      oldChat, newChat, token,
+    )) === 1
   }
 
   /** recordWrites are the writes that keep a sent message re-renderable, its alerts findable and its buttons working. */

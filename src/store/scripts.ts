@@ -1,33 +1,56 @@
 /**
- * Lua scripts: each state change the pipeline makes in Redis is one atomic script, so replicas
- * never see half a change and two replicas never both win the same check. Time comes from Redis
- * (TIME), so every replica paces by the same clock.
+ * Lua scripts: the atomic primitives of the store. Each is a compare-and-set (a lease, or the
+ * values a decision was made from, still as read) followed by the writes, so replicas never see
+ * half a change and two replicas never both win. No script decides anything: what an event is and
+ * what a turn does are decided in the core. Keys come from keys.ts (as KEYS, or as templates
+ * where a script iterates over chats). Time comes from Redis (TIME), so every replica paces by
+ * the same clock.
  */
+import { CHAT } from './keys.js'
 
 const NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
+/** KEY_OF fills a key template from keys.ts with a chat id (for scripts that iterate over chats). */
+const KEY_OF = `
+local function keyOf(template, chat)
+  local at = string.find(template, '${CHAT}', 1, true)
+  return string.sub(template, 1, at - 1) .. chat .. string.sub(template, at + ${CHAT.length})
+end
+`
+
 /**
- * COMMIT_EVENTS queues candidate events that are new for their chat. KEYS: due, pace, chatmap, held chats.
- * ARGV: prefix, ttl ms, early-resolve ttl ms, flapping window ms, flapping threshold,
- * JSON [{chat, thread, fp, status, startsAt, require, every, hold, seq, item}].
- * Returns one result per candidate: queued | held | repeated | duplicate | unannounced | stale.
+ * COMMIT_EVENTS applies what the core decided about a notification's events (see core/events.ts),
+ * only if every value the decision was made from is still what was read; else it changes nothing
+ * and returns 0 (the store reads again and decides again). KEYS: due, pace, held chats.
+ * ARGV: guards JSON [{key, field?, value?} | {key, members}] (value absent: the key or field was
+ * missing; members: a sorted set as ZRANGE WITHSCORES read it), writes JSON
+ * [{op: 'set', key, value, at} | {op: 'del', key} | {op: 'zset', key, entries: [[score, member]], at}]
+ * (at: expiry, ms since epoch), queue JSON [{item, seq, chat, outbox} | {item, chat, held, hold}].
+ * Returns 1 when applied.
  *
- * The outcome does not depend on the order notifications are planned in: a resolve that comes
- * before its firing (retries, replicas, a backlog) waits for it, and when the firing comes both
- * are queued, firing first; a firing after a resolve that was already sent is stale. A firing
- * seen again after its repeat interval is queued once more as a reminder. Each new firing is
- * counted in the alert's flapping window; past the threshold the item says how often it flapped.
- * A chat muted with /mute holds its events until the mute ends (critical ones as configured).
- * Each outbox stays in the order notifications were stored (item.seq), whatever order they are
- * planned in.
+ * Queued items go to their outbox in the order notifications were stored (seq), whatever order
+ * they are planned in, and make the chat due (no earlier than its pace); held ones wait in the
+ * chat's held set until their time (CLAIM releases them).
  */
 export const COMMIT_EVENTS = `${NOW}
 local MAX_REORDER = 64
-local prefix, ttl, earlyTtl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local flapWindow, flapThreshold, criticalWhenMuted = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local function unchanged(g)
+  local actual
+  if g.members then
+    actual = redis.call('ZRANGE', g.key, 0, -1, 'WITHSCORES')
+    if #actual ~= #g.members then return false end
+    for i, value in ipairs(actual) do
+      if value ~= g.members[i] then return false end
+    end
+    return true
+  end
+  if g.field then actual = redis.call('HGET', g.key, g.field) else actual = redis.call('GET', g.key) end
+  if actual == false then return g.value == nil end
+  return actual == g.value
+end
 -- seqOf reads an item's arrival number (a top-level number; nested values are all strings)
 local function seqOf(item)
   return tonumber(string.match(item, '"seq":(%d+)') or '0')
@@ -43,92 +66,45 @@ local function append(outbox, item, seq)
   end
   if pivot then redis.call('LINSERT', outbox, 'BEFORE', pivot, item) else redis.call('RPUSH', outbox, item) end
 end
-local function enqueue(chat, item, hold, seq)
-  if hold and hold > now then
-    redis.call('ZADD', prefix .. ':held:' .. chat, hold, item)
-    redis.call('ZADD', KEYS[4], 'LT', hold, chat)
-    return 'held'
-  end
-  append(prefix .. ':outbox:' .. chat, item, seq)
-  local paced = tonumber(redis.call('HGET', KEYS[2], chat) or '0')
-  redis.call('ZADD', KEYS[1], 'NX', math.max(now, paced), chat)
-  return 'queued'
+for _, g in ipairs(cjson.decode(ARGV[1])) do
+  if not unchanged(g) then return 0 end
 end
-local function with(item, field, value)
-  local decoded = cjson.decode(item)
-  decoded[field] = value
-  return cjson.encode(decoded)
-end
-local function flaps(key, add, startsAt)
-  if flapThreshold <= 0 then return 0 end
-  if add then
-    redis.call('ZADD', key, now, startsAt)
-    redis.call('PEXPIRE', key, flapWindow)
+for _, w in ipairs(cjson.decode(ARGV[2])) do
+  if w.op == 'set' then
+    redis.call('SET', w.key, w.value, 'PXAT', w.at)
+  elseif w.op == 'del' then
+    redis.call('DEL', w.key)
+  elseif w.op == 'zset' then
+    redis.call('DEL', w.key)
+    for _, entry in ipairs(w.entries) do redis.call('ZADD', w.key, entry[1], entry[2]) end
+    redis.call('PEXPIREAT', w.key, w.at)
   end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - flapWindow)
-  return redis.call('ZCARD', key)
 end
-local results = {}
-for i, c in ipairs(cjson.decode(ARGV[7])) do
-  local chat = redis.call('HGET', KEYS[3], c.chat) or c.chat
-  local mutedUntil = tonumber(redis.call('HGET', KEYS[5], chat) or '0')
-  if mutedUntil > now then
-    if not c.critical or criticalWhenMuted == 'hold' then
-      c.hold = math.max(c.hold, mutedUntil)
-    elseif criticalWhenMuted == 'silent' then
-      c.item = with(c.item, 'silent', true)
-    end
-  end
-  local event = chat .. '/' .. c.thread .. '/' .. c.fp .. '/'
-  local seen = prefix .. ':seen:' .. event
-  local early = prefix .. ':early:' .. event .. c.startsAt
-  local repeatKey = prefix .. ':repeat:' .. event .. c.startsAt
-  local flapKey = prefix .. ':flap:' .. event
-  local result
-  if not redis.call('SET', seen .. c.status .. '/' .. c.startsAt, now, 'NX', 'PX', ttl) then
-    result = 'duplicate'
-    if c.status == 'firing' and c.every > 0 and redis.call('EXISTS', seen .. 'resolved/' .. c.startsAt) == 0
-      and redis.call('SET', repeatKey, now, 'NX', 'PX', c.every) then
-      if enqueue(chat, with(c.item, 'repeat', true), c.hold, c.seq) ~= 'held' then result = 'repeated' else result = 'held' end
-    end
-  elseif c.status == 'firing' and redis.call('EXISTS', seen .. 'resolved/' .. c.startsAt) == 1 then
-    local waiting = redis.call('GET', early)
-    if waiting then
-      enqueue(chat, c.item, c.hold, c.seq)
-      -- the resolve may have been stored first: it still goes after its firing
-      if seqOf(waiting) < c.seq then waiting = with(waiting, 'seq', c.seq) end
-      result = enqueue(chat, waiting, c.hold, c.seq)
-      redis.call('DEL', early)
-    else
-      result = 'stale'
-    end
-  elseif c.status == 'resolved' and c.require and redis.call('EXISTS', seen .. 'firing/' .. c.startsAt) == 0 then
-    redis.call('SET', early, c.item, 'PX', earlyTtl)
-    result = 'unannounced'
+for _, q in ipairs(cjson.decode(ARGV[3])) do
+  if q.held then
+    redis.call('ZADD', q.held, q.hold, q.item)
+    redis.call('ZADD', KEYS[3], 'LT', q.hold, q.chat)
   else
-    local item = c.item
-    local count = flaps(flapKey, c.status == 'firing', c.startsAt)
-    if flapThreshold > 0 and count >= flapThreshold then item = with(item, 'flaps', count) end
-    if c.status == 'firing' and c.every > 0 then redis.call('SET', repeatKey, now, 'PX', c.every) end
-    result = enqueue(chat, item, c.hold, c.seq)
+    append(q.outbox, q.item, q.seq)
+    local paced = tonumber(redis.call('HGET', KEYS[2], q.chat) or '0')
+    redis.call('ZADD', KEYS[1], 'NX', math.max(now, paced), q.chat)
   end
-  results[i] = result
 end
-return results
+return 1
 `
 
 /**
- * CLAIM releases held events whose mute window ended, then leases the chat that is due first, if
+ * CLAIM releases held events whose hold ended, then leases the chat that is due first, if
  * the global pace allows a call now. KEYS: due, global pace, held chats, pace.
- * ARGV: prefix, lease token, lease ms, global interval ms.
+ * ARGV: held, outbox and lease key templates, lease token, lease ms, global interval ms.
  * Returns {chat, 0} or {'', ms to wait (-1: nothing due at all)}.
  */
-export const CLAIM = `${NOW}
-local prefix = ARGV[1]
+export const CLAIM = `${NOW}${KEY_OF}
+local heldOf, outboxOf, leaseOf = ARGV[1], ARGV[2], ARGV[3]
 for _, chat in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 20)) do
-  local held = prefix .. ':held:' .. chat
+  local held = keyOf(heldOf, chat)
   for _, item in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now)) do
-    redis.call('RPUSH', prefix .. ':outbox:' .. chat, item)
+    redis.call('RPUSH', keyOf(outboxOf, chat), item)
   end
   redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
   local nextHold = redis.call('ZRANGE', held, 0, 0, 'WITHSCORES')
@@ -147,10 +123,10 @@ if due > now then
 end
 local global = tonumber(redis.call('GET', KEYS[2]) or '0')
 if global > now then return {'', global - now} end
-local lease = tonumber(ARGV[3])
-redis.call('SET', KEYS[2], now + tonumber(ARGV[4]), 'PX', 60000)
+local lease = tonumber(ARGV[5])
+redis.call('SET', KEYS[2], now + tonumber(ARGV[6]), 'PX', 60000)
 redis.call('ZADD', KEYS[1], now + lease, chat)
-redis.call('SET', prefix .. ':lease:' .. chat, ARGV[2], 'PX', lease)
+redis.call('SET', keyOf(leaseOf, chat), ARGV[4], 'PX', lease)
 return {chat, 0}
 `
 
@@ -172,9 +148,11 @@ return 1
 
 /**
  * PUSH_NOTICE queues something the bot has to say in a chat, ahead of its alerts, and makes the
- * chat due. KEYS: notices, due, pace. ARGV: chat, notice JSON.
+ * chat due. KEYS: notices, due, pace, chatmap. ARGV: chat, notice JSON. Returns 1, or 0 when the
+ * chat became a supergroup: a notice for it refers to its messages, which can no longer change.
  */
 export const PUSH_NOTICE = `${NOW}
+if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 0 end
 redis.call('RPUSH', KEYS[1], ARGV[2])
 local paced = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
 redis.call('ZADD', KEYS[2], 'NX', math.max(now, paced), ARGV[1])
@@ -194,22 +172,26 @@ return 1
 
 /**
  * UNMUTE ends a chat's /mute: what it held is released at once (holds of mute windows stay).
- * KEYS: chat mutes, held chats, due, pace. ARGV: prefix, chat. Returns the number of events released.
+ * The mute is kept under the chat's origin, what it held under its current address.
+ * KEYS: chat mutes, held chats, due, pace, chatmap, chat origins. ARGV: held and outbox key
+ * templates, chat. Returns the number of events released.
  */
-export const UNMUTE = `${NOW}
-local prefix, chat = ARGV[1], ARGV[2]
-local untilText = redis.call('HGET', KEYS[1], chat)
-redis.call('HDEL', KEYS[1], chat)
+export const UNMUTE = `${NOW}${KEY_OF}
+local chat = ARGV[3]
+local origin = redis.call('HGET', KEYS[6], chat) or chat
+local address = redis.call('HGET', KEYS[5], chat) or chat
+local untilText = redis.call('HGET', KEYS[1], origin)
+redis.call('HDEL', KEYS[1], origin)
 if not untilText then return 0 end
-local held = prefix .. ':held:' .. chat
+local held = keyOf(ARGV[1], address)
 local items = redis.call('ZRANGEBYSCORE', held, untilText, untilText)
-for _, item in ipairs(items) do redis.call('RPUSH', prefix .. ':outbox:' .. chat, item) end
+for _, item in ipairs(items) do redis.call('RPUSH', keyOf(ARGV[2], address), item) end
 redis.call('ZREMRANGEBYSCORE', held, untilText, untilText)
 local nextHold = redis.call('ZRANGE', held, 0, 0, 'WITHSCORES')
-if #nextHold > 0 then redis.call('ZADD', KEYS[2], nextHold[2], chat) else redis.call('ZREM', KEYS[2], chat) end
+if #nextHold > 0 then redis.call('ZADD', KEYS[2], nextHold[2], address) else redis.call('ZREM', KEYS[2], address) end
 if #items > 0 then
-  local paced = tonumber(redis.call('HGET', KEYS[4], chat) or '0')
-  redis.call('ZADD', KEYS[3], 'NX', math.max(now, paced), chat)
+  local paced = tonumber(redis.call('HGET', KEYS[4], address) or '0')
+  redis.call('ZADD', KEYS[3], 'NX', math.max(now, paced), address)
 end
 return #items
 `
@@ -249,32 +231,51 @@ return 1
 `
 
 /**
- * MIGRATE_CHAT moves a chat's pending work to the supergroup it became and remembers the move, so
- * events routed to the old id land in the new chat. KEYS: chatmap, due, pace.
- * ARGV: prefix, old chat, new chat, lease token. Returns 1, or 0 when the lease is lost.
- * An in-flight delivery moves along unless the new chat has one of its own (then it is a dead letter).
+ * MIGRATE_CHAT moves a chat to the supergroup it became, under the lease. What the sender works
+ * through moves to the new address: outbox, held events, notices, the delivery in flight (unless
+ * the new chat has one of its own: then it is a dead letter), and the turn; deferred edits are
+ * dropped (they mark messages in the old group, which can no longer change). What alertwire
+ * remembers about the chat's alerts stays under its origin, which the new id now leads to; events
+ * routed to the old id (or any earlier one) go to the new address from now on.
+ * KEYS: chatmap, chat origins, due, pace, held chats, dead letters, old lease, old outbox,
+ * new outbox, old in-flight, new in-flight, old held, new held, old notices, new notices, old edits.
+ * ARGV: old chat, new chat, lease token. Returns 1, or 0 when the lease is lost.
  */
 export const MIGRATE_CHAT = `${NOW}
-local prefix, old, new = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('GET', prefix .. ':lease:' .. old) ~= ARGV[4] then return 0 end
+local old, new = ARGV[1], ARGV[2]
+if redis.call('GET', KEYS[7]) ~= ARGV[3] then return 0 end
+local origin = redis.call('HGET', KEYS[2], old) or old
+if new ~= origin then redis.call('HSET', KEYS[2], new, origin) end
 redis.call('HSET', KEYS[1], old, new)
 for _, from in ipairs(redis.call('HKEYS', KEYS[1])) do
   if redis.call('HGET', KEYS[1], from) == old then redis.call('HSET', KEYS[1], from, new) end
 end
-local items = redis.call('LRANGE', prefix .. ':outbox:' .. old, 0, -1)
-for i = #items, 1, -1 do redis.call('LPUSH', prefix .. ':outbox:' .. new, items[i]) end
-redis.call('DEL', prefix .. ':outbox:' .. old)
-local inflight = redis.call('GET', prefix .. ':inflight:' .. old)
+redis.call('HDEL', KEYS[1], new)
+-- outbox and notices: what waited for the old chat goes first
+for _, pair in ipairs({{KEYS[8], KEYS[9]}, {KEYS[14], KEYS[15]}}) do
+  local items = redis.call('LRANGE', pair[1], 0, -1)
+  for i = #items, 1, -1 do redis.call('LPUSH', pair[2], items[i]) end
+  redis.call('DEL', pair[1])
+end
+if redis.call('EXISTS', KEYS[12]) == 1 then
+  redis.call('ZUNIONSTORE', KEYS[13], 2, KEYS[13], KEYS[12], 'AGGREGATE', 'MIN')
+  redis.call('DEL', KEYS[12])
+  redis.call('ZREM', KEYS[5], old)
+  local first = redis.call('ZRANGE', KEYS[13], 0, 0, 'WITHSCORES')
+  redis.call('ZADD', KEYS[5], first[2], new)
+end
+local inflight = redis.call('GET', KEYS[10])
 if inflight then
   -- the new chat may have a delivery of its own in flight: never overwrite it; count this one dead
-  if redis.call('SET', prefix .. ':inflight:' .. new, inflight, 'NX') == false then
-    redis.call('LPUSH', prefix .. ':dead', cjson.encode({chat = new, reason = 'migration conflict', delivery = inflight}))
+  if redis.call('SET', KEYS[11], inflight, 'NX') == false then
+    redis.call('LPUSH', KEYS[6], cjson.encode({chat = new, reason = 'migration conflict', delivery = inflight}))
   end
-  redis.call('DEL', prefix .. ':inflight:' .. old)
+  redis.call('DEL', KEYS[10])
 end
-redis.call('ZREM', KEYS[2], old)
-redis.call('HDEL', KEYS[3], old)
-redis.call('ZADD', KEYS[2], now, new)
-redis.call('DEL', prefix .. ':lease:' .. old)
+redis.call('DEL', KEYS[16])
+redis.call('ZREM', KEYS[3], old)
+redis.call('HDEL', KEYS[4], old)
+redis.call('ZADD', KEYS[3], now, new)
+redis.call('DEL', KEYS[7])
 return 1
 `

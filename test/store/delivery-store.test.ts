@@ -17,7 +17,7 @@ async function setup(t: Test, name: string) {
 
 function candidate(fp: string, status: 'firing' | 'resolved', over: Partial<Candidate> = {}): Candidate {
   return {
-    chat: '-100', thread: '', fingerprint: fp, status, startsAt: '2026-11-24T23:00:00Z', requireFiringSeen: status === 'resolved', repeatIntervalMs: 0,
+    chat: '-100', thread: '', fingerprint: fp, status, startsAt: '2026-11-24T23:00:00Z', requireFiringSeen: status === 'resolved', repeatIntervalMs: 0, muteWindows: [],
     item: {
       id: `${fp}/${status}`, groupKey: 'g', externalURL: '', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 1000, receivedAt: Date.now(), seq: 0,
       alert: { fingerprint: fp, status, labels: {}, annotations: {}, startsAt: '2026-11-24T23:00:00Z' },
@@ -95,10 +95,11 @@ t.test('an alert that keeps firing and resolving says how often it flapped', asy
   t.same(items.map((i) => `${i.alert.status}:${i.flaps ?? 0}`), ['firing:0', 'resolved:0', 'firing:0', 'resolved:0', 'firing:3', 'resolved:3', 'firing:4', 'resolved:4'])
 })
 
-t.test('a held event waits outside the outbox until its mute window ends', async (t) => {
+t.test('a held event waits outside the outbox until its mute ends', async (t) => {
   const { store } = await setup(t, 'hold')
-  const until = Date.now() + 600
-  t.same(await store.commitEvents([candidate('h', 'firing', { holdUntil: until }), candidate('n', 'firing')]), ['held', 'queued'])
+  t.same(await store.commitEvents([candidate('n', 'firing')]), ['queued'])
+  await store.muteChat('-100', Date.now() + 600)
+  t.same(await store.commitEvents([candidate('h', 'firing')]), ['held'])
   t.same((await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint), ['n'], 'only the unheld one is waiting to be sent')
   const { chat } = await store.claim('t1', 5000, 0)
   await store.complete(chat!, 't1', { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
@@ -159,6 +160,47 @@ t.test('a migrated group moves its pending work and future events to the supergr
   t.same(await store.commitEvents([candidate('c', 'firing')]), ['queued'])
   t.equal((await store.loadChat('-100999', 10)).items.length, 2, 'new events for the old id land in the new chat')
   t.equal((await store.loadChat('-100', 10)).items.length, 0)
+})
+
+t.test('a chat that became a supergroup keeps what alertwire remembers about it, under either id', async (t) => {
+  const { store } = await setup(t, 'memory')
+  const firing = (fp: string, over: Partial<Candidate> = {}) => candidate(fp, 'firing', { repeatIntervalMs: 600_000, ...over })
+  await store.commitEvents([firing('a')])
+  // the announcement goes out in the group
+  const first = await store.claim('t1', 5000, 0)
+  t.ok(await store.startDelivery(first.chat!, 't1', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
+  const record = { messageId: 1, silent: false, groupKey: 'g', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [firing('a').item.alert] }
+  t.ok(await store.complete('-100', 't1', { paceMs: 0, inflight: undefined, writes: store.recordWrites('-100', record, true), retryInMs: 0 }))
+  // Telegram says the group moved while the next alert is on its way
+  await store.commitEvents([firing('b')])
+  const second = await store.claim('t2', 5000, 0)
+  t.ok(await store.migrate(second.chat!, '-100999', 't2'))
+
+  t.same(await store.commitEvents([firing('a')]), ['duplicate'], 'Alertmanager repeating the firing: not announced again')
+  t.same(await store.commitEvents([firing('a', { chat: '-100999' })]), ['duplicate'], 'nor once the route names the new id')
+  t.same(await store.commitEvents([candidate('a', 'resolved')]), ['queued'], 'its resolve is worth a message: its firing was seen here')
+  const moved = await store.loadChat('-100999', 10)
+  t.same(moved.items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`), ['b/firing', 'a/resolved'], 'both wait in the supergroup')
+  const { refs, records } = await store.lookups('-100999', moved.items)
+  t.same(refs.get('a'), { messageId: 1, startsAt: '2026-11-24T23:00:00Z', elsewhere: true }, 'its message is known to be in the old group')
+  t.equal(records.size, 0, 'whose message 1 is not the supergroup\'s message 1')
+
+  await store.muteChat('-100999', Date.now() + 60_000)
+  t.ok(await store.chatMutedUntil('-100'), '/mute from the supergroup mutes the chat under both ids')
+  t.same(await store.commitEvents([firing('c')]), ['held'], 'an alert routed to the old id is held')
+  t.equal(await store.unmuteChat('-100999'), 1, '/unmute there releases it')
+  t.same((await store.loadChat('-100999', 10)).items.map((i) => i.alert.fingerprint), ['b', 'a', 'c'])
+
+  await store.pushNotice('-100', { kind: 'mark', messageId: 1, silence: null })
+  t.equal((await store.loadChat('-100', 10)).notices.length + (await store.loadChat('-100999', 10)).notices.length, 0, 'a note about a message in the old group is dropped: it can no longer change')
+
+  const third = await store.claim('t3', 5000, 0)
+  t.equal(third.chat, '-100999')
+  t.ok(await store.migrate('-100999', '-100777', 't3'), 'and moved once more')
+  t.same(await store.commitEvents([firing('a'), firing('a', { chat: '-100999' }), firing('a', { chat: '-100777' })]), ['duplicate', 'duplicate', 'duplicate'], 'any of its ids finds the same memory')
+  t.same(await store.commitEvents([firing('d')]), ['queued'])
+  t.same((await store.loadChat('-100777', 10)).items.map((i) => i.alert.fingerprint), ['b', 'a', 'c', 'd'], 'everything waits at the newest address')
+  t.equal((await store.lookups('-100777', [candidate('a', 'resolved').item])).refs.get('a')?.elsewhere, true)
 })
 
 t.test('backlog reports depth and age across chats', async (t) => {

@@ -1,0 +1,192 @@
+/**
+ * Committing a notification's candidate events: read what the decisions need (the chats' ids, then
+ * seen markers, reminders, waiting resolves, flapping windows, /mute and Redis time, in one round
+ * trip), let the core decide each candidate in order (core/events.ts), and apply the changes and
+ * the queueing in one script only if nothing that was read changed meanwhile; else read and
+ * decide again. An HA pair of Alertmanagers posts the same notification at the same moment:
+ * exactly one commit queues it, the other reads it back as a duplicate.
+ */
+import type { Redis } from 'ioredis'
+import type { Candidate, OutboxItem } from '../core/dedup.js'
+import { decideEvent, type EventChange, type EventPolicy, type EventResult, type EventState, type FlapMark } from '../core/events.js'
+import type { Keys } from './keys.js'
+
+/** Guard: a value a decision was made from (value absent: missing; members: a sorted set as read). */
+type Guard = { key: string; field?: string; value?: string } | { key: string; members: string[] }
+
+/** StateWrite: a change to remember, expiring at `at` (ms since epoch). */
+type StateWrite =
+  | { op: 'set'; key: string; value: string; at: string }
+  | { op: 'del'; key: string }
+  | { op: 'zset'; key: string; entries: [string, string][]; at: string }
+
+/** QueueOp: an item for a chat's outbox, or for its held set until `hold`. */
+type QueueOp = { item: string; chat: string; seq: number; outbox: string } | { item: string; chat: string; held: string; hold: string }
+
+/** CommitScript runs COMMIT_EVENTS: true when applied, false when something read had changed. */
+export type CommitScript = (guards: Guard[], writes: StateWrite[], queue: QueueOp[]) => Promise<boolean>
+
+/** MAX_COMMIT_ATTEMPTS: reads and decisions before giving the notification back to the queue (it is retried). */
+const MAX_COMMIT_ATTEMPTS = 10
+
+/** ChatIds: the two ids of a chat (see keys.ts). */
+interface ChatIds {
+  origin: string
+  address: string
+}
+
+/** Read: the state as read, all at one moment. */
+interface Read {
+  now: number
+  strings: Map<string, string | null>
+  zsets: Map<string, string[]>
+  mutes: Map<string, string | null>
+}
+
+/** commitEvents decides and commits the candidates (see the file comment); one result per candidate. */
+export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, candidates: readonly Candidate[], policy: EventPolicy): Promise<EventResult[]> {
+  for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+    const { ids, guards } = await readChatIds(redis, keys, candidates)
+    const read = await readState(redis, keys, candidates, ids)
+    const plan = decideAll(keys, candidates, ids, read, policy)
+    // nothing to write: the decisions came from one consistent read, so they stand
+    if (plan.writes.length === 0 && plan.queue.length === 0) return plan.results
+    if (await run([...guards, ...readGuards(keys, read)], plan.writes, plan.queue)) return plan.results
+  }
+  throw new Error(`events kept changing under the commit (${MAX_COMMIT_ATTEMPTS} attempts); the notification will be planned again`)
+}
+
+/** readChatIds finds each candidate chat's origin and current address, and the guards that keep them so. */
+async function readChatIds(redis: Redis, keys: Keys, candidates: readonly Candidate[]): Promise<{ ids: Map<string, ChatIds>; guards: Guard[] }> {
+  const chats = [...new Set(candidates.map((c) => c.chat))]
+  const [[, origins], [, addresses]] = (await redis.multi().hmget(keys.chatOrigin, ...chats).hmget(keys.chatmap, ...chats).exec()) as [[null, (string | null)[]], [null, (string | null)[]]]
+  const ids = new Map<string, ChatIds>()
+  const guards: Guard[] = []
+  chats.forEach((chat, i) => {
+    ids.set(chat, { origin: origins[i] ?? chat, address: addresses[i] ?? chat })
+    guards.push(fieldGuard(keys.chatOrigin, chat, origins[i] ?? null), fieldGuard(keys.chatmap, chat, addresses[i] ?? null))
+  })
+  return { ids, guards }
+}
+
+/** markerKeys are the keys of what alertwire remembers about a candidate's alert instance in its chat. */
+function markerKeys(keys: Keys, origin: string, c: Candidate) {
+  return {
+    seenFiring: keys.seen(origin, c.thread, c.fingerprint, 'firing', c.startsAt),
+    seenResolved: keys.seen(origin, c.thread, c.fingerprint, 'resolved', c.startsAt),
+    repeat: keys.repeat(origin, c.thread, c.fingerprint, c.startsAt),
+    early: keys.early(origin, c.thread, c.fingerprint, c.startsAt),
+    flap: keys.flap(origin, c.thread, c.fingerprint),
+  }
+}
+
+/** readState reads every marker the candidates need, the chats' /mute and Redis time, in one transaction. */
+async function readState(redis: Redis, keys: Keys, candidates: readonly Candidate[], ids: Map<string, ChatIds>): Promise<Read> {
+  const strings = new Set<string>()
+  const zsets = new Set<string>()
+  for (const c of candidates) {
+    const { flap, ...markers } = markerKeys(keys, ids.get(c.chat)!.origin, c)
+    for (const key of Object.values(markers)) strings.add(key)
+    zsets.add(flap)
+  }
+  const origins = [...new Set([...ids.values()].map((id) => id.origin))]
+  const transaction = redis.multi().time().hmget(keys.chatMute, ...origins).mget(...strings)
+  for (const key of zsets) transaction.zrange(key, '0', '-1', 'WITHSCORES')
+  const [[, time], [, mutes], [, values], ...flaps] = (await transaction.exec()) as [[null, [string, string]], [null, (string | null)[]], [null, (string | null)[]], ...[null, string[]][]]
+  return {
+    now: timeMs(time),
+    strings: new Map([...strings].map((key, i) => [key, values[i] ?? null])),
+    zsets: new Map([...zsets].map((key, i) => [key, flaps[i]![1]])),
+    mutes: new Map(origins.map((origin, i) => [origin, mutes[i] ?? null])),
+  }
+}
+
+/** timeMs reads Redis TIME (seconds, microseconds) as ms since epoch: the one clock events and /mute are decided by. */
+export function timeMs(time: readonly [string, string]): number {
+  return Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000)
+}
+
+function fieldGuard(key: string, field: string, value: string | null): Guard {
+  return value === null ? { key, field } : { key, field, value }
+}
+
+/** readGuards: everything the decisions were made from must still be as read when they are applied. */
+function readGuards(keys: Keys, read: Read): Guard[] {
+  return [
+    ...[...read.strings].map(([key, value]): Guard => (value === null ? { key } : { key, value })),
+    ...[...read.zsets].map(([key, members]): Guard => ({ key, members })),
+    ...[...read.mutes].map(([origin, value]) => fieldGuard(keys.chatMute, origin, value)),
+  ]
+}
+
+/**
+ * decideAll decides the candidates in order against a working copy of what was read, so a later
+ * candidate sees what an earlier one changed (the same alert routed twice to one chat is one event).
+ */
+function decideAll(keys: Keys, candidates: readonly Candidate[], ids: Map<string, ChatIds>, read: Read, policy: EventPolicy) {
+  const strings = new Map(read.strings)
+  const zsets = new Map(read.zsets)
+  const writes = new Map<string, StateWrite>()
+  const queue: QueueOp[] = []
+  const results: EventResult[] = []
+  for (const c of candidates) {
+    const { origin, address } = ids.get(c.chat)!
+    const markers = markerKeys(keys, origin, c)
+    const state: EventState = {
+      firingSeen: strings.get(markers.seenFiring) != null,
+      resolvedSeen: strings.get(markers.seenResolved) != null,
+      reminded: strings.get(markers.repeat) != null,
+      ...waitingResolve(strings.get(markers.early)),
+      flaps: flapMarks(zsets.get(markers.flap) ?? []),
+      mutedUntil: Number(read.mutes.get(origin) ?? 0),
+    }
+    const decision = decideEvent(policy, state, c, read.now)
+    results.push(decision.result)
+    for (const change of decision.changes) {
+      const write = stateWrite(markers, change, read.now)
+      writes.set(write.key, write)
+      if (write.op === 'zset') zsets.set(write.key, write.entries.flatMap(([at, startsAt]) => [startsAt, at]))
+      else strings.set(write.key, write.op === 'set' ? write.value : null)
+    }
+    for (const { item, holdUntil } of decision.queue) {
+      const json = JSON.stringify(item)
+      queue.push(holdUntil === undefined
+        ? { item: json, chat: address, seq: item.seq, outbox: keys.outbox(address) }
+        : { item: json, chat: address, held: keys.held(address), hold: String(holdUntil) })
+    }
+  }
+  return { results, writes: [...writes.values()], queue }
+}
+
+/** stateWrite is the Redis write of one change to what alertwire remembers. */
+function stateWrite(markers: ReturnType<typeof markerKeys>, change: EventChange, now: number): StateWrite {
+  switch (change.kind) {
+    case 'seen':
+      return { op: 'set', key: change.status === 'firing' ? markers.seenFiring : markers.seenResolved, value: String(now), at: String(change.until) }
+    case 'reminded':
+      return { op: 'set', key: markers.repeat, value: String(now), at: String(change.until) }
+    case 'wait':
+      return { op: 'set', key: markers.early, value: JSON.stringify(change.item), at: String(change.until) }
+    case 'released':
+      return { op: 'del', key: markers.early }
+    case 'flaps':
+      return { op: 'zset', key: markers.flap, entries: change.flaps.map((m) => [String(m.at), m.startsAt]), at: String(change.until) }
+  }
+}
+
+/** waitingResolve reads a waiting resolve (one that cannot be read waits no more). */
+function waitingResolve(raw: string | null | undefined): { waitingResolve?: OutboxItem } {
+  if (!raw) return {}
+  try {
+    return { waitingResolve: JSON.parse(raw) as OutboxItem }
+  } catch {
+    return {}
+  }
+}
+
+/** flapMarks reads a flapping window as ZRANGE WITHSCORES returns it: member, score, member, score... */
+function flapMarks(flat: readonly string[]): FlapMark[] {
+  const marks: FlapMark[] = []
+  for (let i = 0; i + 1 < flat.length; i += 2) marks.push({ startsAt: flat[i]!, at: Number(flat[i + 1]) })
+  return marks
+}
