@@ -53,10 +53,7 @@ function statusSources(server: AppServer): StatusSources {
     chats: () => chatPaces(settings.current()),
     waiting: async (chat) => (await store.loadChat(chat, 1)).waiting,
     mutedUntil: (chat) => store.chatMutedUntil(chat),
-    lastErrors: async () => {
-      const stored = await redis.commands.hgetall(store.keys.chatErrors)
-      return Object.fromEntries(Object.entries(stored).map(([chat, json]) => [chat, (JSON.parse(json) as { error: string }).error]))
-    },
+    lastErrors: () => store.lastErrors(),
   }
 }
 

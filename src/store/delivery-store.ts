@@ -280,6 +280,12 @@ export class DeliveryStore {
     return { op: 'hset', key: this.keys.chatErrors, field: chat, value: JSON.stringify({ error, at: new Date().toISOString() }), ttl: this.ttlMs }
   }
 
+  /** lastErrors reads the last error each chat gave, as chatErrorWrite remembered it (for /status). */
+  async lastErrors(): Promise<Record<string, string>> {
+    const stored = await this.redis.hgetall(this.keys.chatErrors)
+    return Object.fromEntries(Object.entries(stored).map(([chat, json]) => [chat, (JSON.parse(json) as { error: string }).error]))
+  }
+
   /** backlog measures the outboxes: pending items, chats with work, and the oldest waiting event. */
   async backlog(): Promise<{ items: number; chats: number; inflight: number; edits: number; oldestReceivedAt?: number; deadLetters: number }> {
     const chats = await this.redis.zrange(this.keys.due, '0', '-1')

@@ -6,7 +6,7 @@ import t from 'tap'
 import { AlertmanagerClient } from '../../src/alertmanager/client.js'
 import { gatherStatus, type StatusSources } from '../../src/bot/status.js'
 import { chatPaces } from '../../src/config/slices.js'
-import { GROUP, PERSON, startWithFake } from '../helpers/app.js'
+import { GROUP, PERSON, postWebhook, startWithFake, webhook } from '../helpers/app.js'
 import { testConfig } from '../helpers/config.js'
 
 const ADMIN = { id: 1001, username: 'alice' }
@@ -17,11 +17,16 @@ t.test('chatPaces: a chat\'s own pace wins; others are paced by their class', as
   t.same(chatPaces(config), [{ chat: String(GROUP), paceMs: 3000 }, { chat: String(PERSON), paceMs: 10_000 }])
 })
 
-t.test('/status shows a chat with its own pace at that pace', async (t) => {
-  const { fake } = await startWithFake(t, { yaml: `telegram: {pace: {headroom: 0}}\n${ROUTES}`, env: { ALERTWIRE_ADMINS: String(ADMIN.id) } })
+t.test('/status shows a chat with its own pace at that pace, and the last error a chat gave', async (t) => {
+  const { fake, url, app } = await startWithFake(t, { yaml: `telegram: {pace: {headroom: 0}}\n${ROUTES}`, env: { ALERTWIRE_ADMINS: String(ADMIN.id) } })
+  fake.blockChat(PERSON)
+  const alert = { ...webhook().alerts[0], labels: { alertname: 'DiskFull', team: 'db' }, fingerprint: 'db000001' }
+  t.equal((await postWebhook(url, webhook({ groupKey: 'db', alerts: [alert] }))).status, 200)
+  const deadline = Date.now() + 5000
+  while (Date.now() < deadline && !(await app.store.lastErrors())[String(PERSON)]) await new Promise((r) => setTimeout(r, 50))
   const sent = fake.sendCommand({ chatId: GROUP, from: ADMIN, text: '/status' }) as { message_id: number }
   const status = await fake.waitFor(() => fake.messages(GROUP).find((m) => m.reply_to_message_id === sent.message_id), 5000, 'the /status reply')
-  t.match(status.text, new RegExp(`chat ${PERSON}: one message per 10s · 0 waiting`), 'pace: 6/1m is one message per 10 s')
+  t.match(status.text, new RegExp(`chat ${PERSON}: one message per 10s · 0 waiting · last error: .*blocked`), 'pace: 6/1m is one message per 10 s; the chat blocked the bot')
   t.match(status.text, new RegExp(`chat ${GROUP}: one message per 100ms`), 'the group at its class\'s pace')
 })
 
