@@ -7,24 +7,13 @@
  * address, the bot's commands come from it, routes may still name an earlier one (see keys.ts).
  */
 import type { Redis } from 'ioredis'
-import type { Call, EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/batch.js'
+import type { EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/batch.js'
 import type { Candidate, OutboxItem } from '../core/dedup.js'
 import type { EventPolicy, EventResult } from '../core/events.js'
+import type { InFlight } from '../core/turn.js'
 import { type CommitScript, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
 import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
-
-/** InFlight: a delivery being worked through, one Telegram call per turn. */
-export interface InFlight {
-  calls: Call[]
-  next: number
-  /** failed attempts of the current call (429s do not count) */
-  attempts: number
-  paceMs: number
-  /** when the oldest event of this delivery reached alertwire */
-  receivedAt: number
-  lastError?: string
-}
 
 /** MessageTarget: what a message's buttons act on (kept under its token). */
 export interface MessageTarget {
