@@ -60,6 +60,8 @@ export interface SetAside {
   take: number
   /** consume the first deferred edit instead */
   popEdit: boolean
+  /** the item consumed, as read (unset for one that cannot be read) */
+  last?: Pick<OutboxItem, 'id'>
   /** what is kept for inspection */
   item: unknown
   fingerprint?: string
@@ -120,16 +122,23 @@ export interface Loaded {
   records: ReadonlyMap<number, MessageRecord>
 }
 
-/** Work: a delivery to move in flight (storm: it folds a storm round), or what to set aside because it cannot be rendered. */
+/**
+ * Work: a delivery to move in flight (storm: it folds a storm round; last: the last item it
+ * consumes, as read, which the store checks is still there), or what to set aside because it
+ * cannot be rendered.
+ */
 export type Work =
-  | { kind: 'start'; delivery: Delivery; popEdit: boolean; storm: boolean; inflight: InFlight }
+  | { kind: 'start'; delivery: Delivery; popEdit: boolean; storm: boolean; inflight: InFlight; last?: Pick<OutboxItem, 'id'> }
   | SetAside
 
 /** planWork asks batch.ts for the calls of a StartPlan; a storm round that cannot be rendered goes on one batch at a time, anything else unrenderable is set aside. */
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
   const { items, lookups } = loaded
   const popEdit = plan.kind === 'edit'
-  const start = (delivery: Delivery, storm: boolean): Work => ({ kind: 'start', delivery, popEdit, storm, inflight: startInFlight(delivery, items, chatPaceMs, now) })
+  const start = (delivery: Delivery, storm: boolean): Work => {
+    const last = items[delivery.take - 1]
+    return { kind: 'start', delivery, popEdit, storm, inflight: startInFlight(delivery, items, chatPaceMs, now), ...(last ? { last: { id: last.id } } : {}) }
+  }
   if (plan.kind === 'storm') {
     const round = attempt(() => planStorm(items, lookups, options))
     if (!(round instanceof Error)) return start(round, true)
@@ -139,7 +148,7 @@ export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions,
     : attempt(() => planDelivery(items, lookups, options))
   if (!(delivery instanceof Error)) return start(delivery, false)
   const head = popEdit ? undefined : items[0]
-  return { kind: 'set_aside', take: head ? 1 : 0, popEdit, item: head ?? null, ...(head ? { fingerprint: head.alert.fingerprint } : {}), error: delivery }
+  return { kind: 'set_aside', take: head ? 1 : 0, popEdit, item: head ?? null, ...(head ? { last: { id: head.id }, fingerprint: head.alert.fingerprint } : {}), error: delivery }
 }
 
 function editDelivery(edit: EditTask, records: ReadonlyMap<number, MessageRecord>, options: BatchOptions): Delivery {

@@ -169,12 +169,16 @@ export class DeliveryStore {
     return records
   }
 
-  /** startDelivery moves the taken items (or the first deferred edit) into the chat's in-flight delivery and defers the given edits; false if the lease was lost. */
-  async startDelivery(chat: string, token: string, work: { take: number; popEdit?: boolean; deferredEdits?: EditTask[] }, inflight: InFlight): Promise<boolean> {
+  /**
+   * startDelivery moves the taken items (or the first deferred edit) into the chat's in-flight
+   * delivery and defers the given edits; false if the lease was lost, or if `last`, the last item
+   * taken, is no longer where it was read (an earlier event was put before it: plan again).
+   */
+  async startDelivery(chat: string, token: string, work: { take: number; popEdit?: boolean; deferredEdits?: EditTask[]; last?: Pick<OutboxItem, 'id'> }, inflight: InFlight): Promise<boolean> {
     const k = this.keys
     return (await this.redis.awStart(
       k.outbox(chat), k.inflight(chat), k.lease(chat), k.edits(chat),
-      token, work.take, work.popEdit ? '1' : '0', JSON.stringify(inflight), JSON.stringify(work.deferredEdits ?? []),
+      token, work.take, work.popEdit ? '1' : '0', JSON.stringify(inflight), JSON.stringify(work.deferredEdits ?? []), work.last?.id ?? '',
     )) === 1
   }
 

@@ -134,11 +134,17 @@ return {chat, 0}
  * START_DELIVERY moves work into a chat's in-flight delivery, under the lease: the first items of
  * its outbox, or its first deferred edit; and defers the edits the delivery leaves for later.
  * KEYS: outbox, inflight, lease, edits. ARGV: token, items taken, 1 to take the first deferred
- * edit, delivery JSON, JSON list of edits to defer. Returns 1, or 0 when the lease is lost.
+ * edit, delivery JSON, JSON list of edits to defer, id of the last item taken ('': do not check).
+ * Returns 1; 0 when the lease is lost, or when the last item taken is not where it was read (the
+ * planner put an earlier event before it meanwhile: taking by count would lose that one).
  */
 export const START_DELIVERY = `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local take = tonumber(ARGV[2])
+if ARGV[6] ~= '' then
+  local ok, last = pcall(cjson.decode, redis.call('LINDEX', KEYS[1], take - 1) or '')
+  if not ok or type(last) ~= 'table' or last.id ~= ARGV[6] then return 0 end
+end
 if take > 0 then redis.call('LTRIM', KEYS[1], take, -1) end
 if ARGV[3] == '1' then redis.call('LPOP', KEYS[4]) end
 for _, edit in ipairs(cjson.decode(ARGV[5])) do redis.call('RPUSH', KEYS[4], cjson.encode(edit)) end

@@ -117,8 +117,9 @@ export class Sender {
       metrics.messages.inc({ chat, outcome: 'dropped' })
       log.info({ chat, fingerprint: drop.fingerprint }, `not sent: ${drop.reason}`)
     }
-    const started = { take: delivery.take, popEdit: work.popEdit, deferredEdits: delivery.deferredEdits }
-    if (!(await store.startDelivery(chat, token, started, work.inflight))) return undefined
+    const started = { take: delivery.take, popEdit: work.popEdit, deferredEdits: delivery.deferredEdits, ...(work.last ? { last: work.last } : {}) }
+    // not started: the lease is lost (then releasing does nothing) or the outbox changed under the plan (then the next turn plans again)
+    if (!(await store.startDelivery(chat, token, started, work.inflight))) return this.release(chat, token)
     return delivery.calls.length > 0 ? work.inflight : this.release(chat, token)
   }
 
@@ -129,7 +130,7 @@ export class Sender {
     metrics.deadLetters.inc({ reason: 'render_failed' })
     log.error({ chat, fingerprint: what.fingerprint, error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }, 'could not render a message; set aside as a dead letter')
     const empty: InFlight = { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: Date.now() }
-    if (!(await store.startDelivery(chat, token, { take: what.take, popEdit: what.popEdit }, empty))) return undefined
+    if (!(await store.startDelivery(chat, token, { take: what.take, popEdit: what.popEdit, ...(what.last ? { last: what.last } : {}) }, empty))) return this.release(chat, token)
     const letter = store.deadLetterWrite({ chat, reason: 'render_failed', error: error.message, item: what.item, at: new Date().toISOString() })
     await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [letter], retryInMs: 0 })
     return undefined

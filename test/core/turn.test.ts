@@ -73,15 +73,15 @@ t.test('the work a turn starts', async (t) => {
   const failing = (name: 'alert' | 'digest_header'): BatchOptions => ({ ...options, templates: { ...options.templates, [name]: () => { throw new Error(`${name} broke`) } } })
 
   const delivery = planWork({ kind: 'deliver', readUpTo: 0 }, loaded, options, 1050, NOW)
-  t.match(delivery, { kind: 'start', storm: false, popEdit: false, delivery: { take: 2 }, inflight: { next: 0, attempts: 0, paceMs: 6000, receivedAt: NOW - 12_000 } },
-    'the head group; paced as its first item asks; as old as its oldest event')
+  t.match(delivery, { kind: 'start', storm: false, popEdit: false, delivery: { take: 2 }, inflight: { next: 0, attempts: 0, paceMs: 6000, receivedAt: NOW - 12_000 }, last: { id: 'b' } },
+    'the head group; paced as its first item asks; as old as its oldest event; the store checks b is still its last item')
 
   t.match(planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, 1050, NOW), { kind: 'start', storm: true, delivery: { take: 3 } }, 'a storm round folds everything read')
   t.match(planWork({ kind: 'storm', readUpTo: 0 }, loaded, failing('digest_header'), 1050, NOW), { kind: 'start', storm: false, delivery: { take: 2 } },
     'a storm round that cannot be rendered goes on one batch at a time')
 
   const broken = planWork({ kind: 'deliver', readUpTo: 0 }, loaded, failing('alert'), 1050, NOW)
-  t.match(broken, { kind: 'set_aside', take: 1, popEdit: false, fingerprint: 'a', item: { id: 'a' } }, 'what cannot be rendered is set aside, one item')
+  t.match(broken, { kind: 'set_aside', take: 1, popEdit: false, last: { id: 'a' }, fingerprint: 'a', item: { id: 'a' } }, 'what cannot be rendered is set aside, one item')
   t.match(broken.kind === 'set_aside' && broken.error.message, /alert broke/)
 
   // the record a message announcing fp1 left behind

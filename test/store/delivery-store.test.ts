@@ -148,6 +148,23 @@ t.test('a delivery survives a lost worker: the lease expires and the work is sti
   t.equal(items.length, 1)
 })
 
+t.test('an event the planner puts before what a turn read is not lost when the turn takes its items', async (t) => {
+  const { store } = await setup(t, 'reordered')
+  const stored = (fp: string, seq: number) => {
+    const c = candidate(fp, 'firing')
+    return { ...c, item: { ...c.item, seq } }
+  }
+  await store.commitEvents([stored('a', 1), stored('c', 3)])
+  const { chat } = await store.claim('tok', 5000, 0)
+  const read = (await store.loadChat(chat!, 10)).items
+  await store.commitEvents([stored('b', 2)]) // stored before c, planned after the turn read the outbox
+  const flight = { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }
+  t.notOk(await store.startDelivery(chat!, 'tok', { take: read.length, last: read.at(-1)! }, flight), 'the turn must plan again')
+  t.same((await store.loadChat(chat!, 10)).items.map((i) => i.alert.fingerprint), ['a', 'b', 'c'], 'nothing taken')
+  t.ok(await store.startDelivery(chat!, 'tok', { take: 3, last: { id: 'c/firing' } }, flight), 'planned again on what is there now')
+  t.equal((await store.loadChat(chat!, 10)).waiting, 0)
+})
+
 t.test('a migrated group moves its pending work and future events to the supergroup', async (t) => {
   const { store } = await setup(t, 'migrate')
   await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing')])
