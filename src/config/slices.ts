@@ -3,6 +3,9 @@
  * never receives the whole config for the sake of a few keys.
  */
 import type { BatchOptions } from '../core/batch.js'
+import type { PlanOptions } from '../core/dedup.js'
+import type { EventPolicy } from '../core/events.js'
+import type { Routing } from '../core/route.js'
 import { paceOfChat } from '../core/pace.js'
 import type { RenderOptions } from '../core/render.js'
 import type { Config } from './parse.js'
@@ -72,4 +75,49 @@ export function botConfig(config: Config): BotConfig {
 /** chatPaces: each chat alertwire serves with the pace it is sent at (its own, else its class's), as /status shows them. */
 export function chatPaces(config: Config): { chat: string; paceMs: number }[] {
   return [...knownChats(config)].map((chat) => ({ chat, paceMs: paceOfChat(config.routing, config.telegram.pace, chat) }))
+}
+
+/** SenderConfig: what the sender reads of the config, per turn (so a reload applies at the next turn). */
+export interface SenderConfig {
+  /** lanes: chats served at once by this replica (read at start) */
+  lanes: number
+  /** how long a chat stays leased to a lane: long enough for one Telegram call to time out */
+  leaseMs: number
+  globalIntervalMs: number
+  storms: { maxDelayMs: number }
+  retry: Pick<Config['delivery'], 'retryInitialMs' | 'retryMaxMs' | 'giveUpAfterMs'>
+  /** the pace of a chat, by its id */
+  chatPaceMs: (chat: string) => number
+  /** rendering and resolve policy at a moment; newToken makes button tokens */
+  batch: (now: number, newToken?: () => string) => BatchOptions
+}
+
+/** senderConfig cuts the sender's slice. */
+export function senderConfig(config: Config): SenderConfig {
+  const { telegram, delivery } = config
+  return {
+    lanes: delivery.concurrency,
+    leaseMs: telegram.requestTimeoutMs * 2 + 5000,
+    globalIntervalMs: telegram.pace.globalIntervalMs,
+    storms: { maxDelayMs: config.storms.maxDelayMs },
+    retry: { retryInitialMs: delivery.retryInitialMs, retryMaxMs: delivery.retryMaxMs, giveUpAfterMs: delivery.giveUpAfterMs },
+    chatPaceMs: (chat) => paceOfChat(config.routing, telegram.pace, chat),
+    batch: (now, newToken) => batchOptions(config, now, newToken),
+  }
+}
+
+/** PlannerConfig: what the planner reads of the config, per notification. */
+export interface PlannerConfig {
+  routing: Routing
+  plan: PlanOptions
+  events: Omit<EventPolicy, 'rememberMs'>
+}
+
+/** plannerConfig cuts the planner's slice. */
+export function plannerConfig(config: Config): PlannerConfig {
+  return {
+    routing: config.routing,
+    plan: { resolvedUnannounced: config.messages.resolvedUnannounced, alertmanagerUrl: config.alertmanager.url, pace: config.telegram.pace },
+    events: { flapping: config.flapping, criticalWhenMuted: config.mute.critical },
+  }
 }

@@ -9,13 +9,14 @@ import type { Logger } from 'pino'
 import type { AppServer } from '../receiver/routes.js'
 import type { IngestJob } from '../store/notification-queue.js'
 import { startPlanner } from '../workers/planner.js'
+import { plannerConfig } from '../config/slices.js'
 
 /** plannerPlugin runs the planner worker while the app runs. */
 export const plannerPlugin = fp(async (server: AppServer, options: { log: Logger }) => {
   const { store, metrics, sender, settings } = server
   let planner: Worker<IngestJob> | undefined
   server.lifecycle.onStart('planner', () => {
-    planner = startPlanner({ connection: server.redis.planner, prefix: settings.current().redis.prefix, store, config: settings.current, metrics, log: options.log, onQueued: () => sender.wake() })
+    planner = startPlanner({ connection: server.redis.planner, prefix: settings.current().redis.prefix, store, config: () => plannerConfig(settings.current()), metrics, log: options.log, onQueued: () => sender.wake() })
   })
   server.addHook('onClose', async () => {
     await planner?.close()

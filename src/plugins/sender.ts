@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { AppServer } from '../receiver/routes.js'
 import { Sender } from '../workers/sender.js'
+import { senderConfig } from '../config/slices.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,7 +16,7 @@ declare module 'fastify' {
 
 /** senderPlugin runs the sender's lanes while the app runs. */
 export const senderPlugin = fp(async (server: AppServer, options: { log: Logger }) => {
-  const sender = new Sender({ store: server.store, telegram: server.telegram, metrics: server.metrics, log: options.log, config: server.settings.current })
+  const sender = new Sender({ store: server.store, telegram: server.telegram, metrics: server.metrics, log: options.log, config: () => senderConfig(server.settings.current()) })
   server.decorate('sender', sender)
   server.lifecycle.onStart('sender', () => sender.start())
   server.addHook('onClose', async () => {

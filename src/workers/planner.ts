@@ -7,7 +7,7 @@
 import { type Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import type { Config } from '../config/parse.js'
+import type { PlannerConfig } from '../config/slices.js'
 import { planNotification } from '../core/dedup.js'
 import type { Metrics } from '../metrics.js'
 import type { DeliveryStore } from '../store/delivery-store.js'
@@ -18,7 +18,7 @@ export interface PlannerDeps {
   connection: Redis
   prefix: string
   store: DeliveryStore
-  config: () => Config
+  config: () => PlannerConfig
   metrics: Metrics
   log: Logger
   /** called when events were queued, so local senders start at once */
@@ -28,12 +28,8 @@ export interface PlannerDeps {
 /** planJob plans one stored notification (seq: its job number) and commits its events. */
 async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, data: IngestJob, seq: number): Promise<void> {
   const config = deps.config()
-  const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, {
-    resolvedUnannounced: config.messages.resolvedUnannounced,
-    alertmanagerUrl: config.alertmanager.url,
-    pace: config.telegram.pace,
-  })
-  const results = await deps.store.commitEvents(plan.candidates, { flapping: config.flapping, criticalWhenMuted: config.mute.critical })
+  const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, config.plan)
+  const results = await deps.store.commitEvents(plan.candidates, config.events)
   plan.candidates.forEach((candidate, i) => deps.metrics.alertsReceived.inc({ status: candidate.status, result: results[i] ?? 'unknown' }))
   if (plan.unrouted > 0) {
     deps.metrics.alertsReceived.inc({ status: data.notification.status, result: 'unrouted' }, plan.unrouted)

@@ -7,15 +7,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { Config } from '../config/parse.js'
 import type { Metrics } from '../metrics.js'
 import type { Call } from '../core/batch.js'
 import { type Answer, type AnswerPlan, answerPlan } from '../core/answers.js'
-import { paceOfChat } from '../core/pace.js'
 import {
   type CallLetter, type ChatView, type GiveUp, HEAD_WINDOW, type InFlight, noticesInFlight, planCall, planTurn, planWork, type SetAside, type StartPlan,
 } from '../core/turn.js'
-import { MAX_ITEMS_PER_DELIVERY, batchOptions } from '../config/slices.js'
+import { MAX_ITEMS_PER_DELIVERY, type SenderConfig } from '../config/slices.js'
 import { Periodic } from '../runtime/periodic.js'
 import { BotStore } from '../store/bot-store.js'
 import type { DeliveryStore, Write } from '../store/delivery-store.js'
@@ -33,7 +31,7 @@ export interface SenderDeps {
   telegram: TelegramPort
   metrics: Metrics
   log: Logger
-  config: () => Config
+  config: () => SenderConfig
 }
 
 /** Sender: see the file comment. */
@@ -46,7 +44,7 @@ export class Sender {
   start(): void {
     if (this.lanes.length > 0) return
     const { log, config } = this.deps
-    this.lanes = Array.from({ length: config().delivery.concurrency }, () => new Periodic(() => this.lane(), {
+    this.lanes = Array.from({ length: config().lanes }, () => new Periodic(() => this.lane(), {
       name: 'sender lane', log, intervalMs: () => IDLE_POLL_MS, immediate: true,
       retry: { initialMs: REDIS_ERROR_PAUSE_MS, maxMs: REDIS_ERROR_PAUSE_MS },
     }))
@@ -67,9 +65,9 @@ export class Sender {
 
   /** lane runs one turn of the chat due first; returns how long to wait before looking again (0: at once). */
   private async lane(): Promise<number> {
-    const { telegram } = this.deps.config()
+    const { leaseMs, globalIntervalMs } = this.deps.config()
     const token = randomUUID()
-    const claim = await this.deps.store.claim(token, telegram.requestTimeoutMs * 2 + 5000, telegram.pace.globalIntervalMs)
+    const claim = await this.deps.store.claim(token, leaseMs, globalIntervalMs)
     if (!claim.chat) return Math.max(1, claim.waitMs >= 0 ? Math.min(claim.waitMs, IDLE_POLL_MS) : IDLE_POLL_MS)
     await this.turn(claim.chat, token)
     return 0
@@ -90,23 +88,23 @@ export class Sender {
   }
 
   /** takeNotices moves the bot's notices into the chat's delivery, ahead of the rest. */
-  private async takeNotices(chat: string, token: string, state: ChatView, marked: number[], config: Config): Promise<InFlight | undefined> {
+  private async takeNotices(chat: string, token: string, state: ChatView, marked: number[], config: SenderConfig): Promise<InFlight | undefined> {
     const { store } = this.deps
     const now = Date.now()
     const records = await store.records(chat, marked)
-    const inflight = noticesInFlight(state, records, batchOptions(config, now, BotStore.newToken), this.chatPace(chat, config), now)
+    const inflight = noticesInFlight(state, records, config.batch(now, BotStore.newToken), config.chatPaceMs(chat), now)
     if (!(await store.takeNotices(chat, token, state.notices.length, inflight))) return undefined
     return inflight.calls.length > 0 ? inflight : this.release(chat, token)
   }
 
   /** startWork reads what the plan needs, asks batch.ts for the calls and moves them in flight. */
-  private async startWork(chat: string, token: string, state: ChatView, plan: StartPlan, config: Config): Promise<InFlight | undefined> {
+  private async startWork(chat: string, token: string, state: ChatView, plan: StartPlan, config: SenderConfig): Promise<InFlight | undefined> {
     const { store, metrics, log } = this.deps
     const now = Date.now()
     const items = plan.kind === 'edit' ? [] : plan.readUpTo > 0 ? (await store.loadChat(chat, plan.readUpTo)).items : state.items
     const lookups = await store.lookups(chat, items)
     const records = plan.kind === 'edit' ? await store.records(chat, [plan.edit.messageId]) : new Map()
-    const work = planWork(plan, { items, lookups, records }, batchOptions(config, now, BotStore.newToken), this.chatPace(chat, config), now)
+    const work = planWork(plan, { items, lookups, records }, config.batch(now, BotStore.newToken), config.chatPaceMs(chat), now)
     if (work.kind === 'set_aside') return this.setAside(chat, token, work)
     const { delivery } = work
     if (work.storm) {
@@ -143,11 +141,11 @@ export class Sender {
   }
 
   /** call makes the delivery's next call (or gives the delivery up) and carries out what the answer means. */
-  private async call(chat: string, token: string, inflight: InFlight, config: Config): Promise<void> {
-    const plan = planCall(inflight, config.delivery.giveUpAfterMs, Date.now())
+  private async call(chat: string, token: string, inflight: InFlight, config: SenderConfig): Promise<void> {
+    const plan = planCall(inflight, config.retry.giveUpAfterMs, Date.now())
     if (plan.kind === 'give_up') return this.giveUp(chat, token, plan)
     const answer = await this.execute(chat, plan.call)
-    await this.apply(chat, token, answerPlan(answer, inflight, config.delivery, Math.random))
+    await this.apply(chat, token, answerPlan(answer, inflight, config.retry, Math.random))
   }
 
   private async execute(chat: string, call: Call): Promise<Answer> {
@@ -204,9 +202,5 @@ export class Sender {
     const at = new Date().toISOString()
     const kept = letters.map((letter) => store.deadLetterWrite({ chat, ...letter, at }))
     return letters.length > 0 ? [...kept, store.chatErrorWrite(chat, letters[0]!.error)] : kept
-  }
-
-  private chatPace(chat: string, config: Config): number {
-    return paceOfChat(config.routing, config.telegram.pace, chat)
   }
 }

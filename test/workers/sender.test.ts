@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
+import { plannerConfig, senderConfig } from '../../src/config/slices.js'
 import { planNotification } from '../../src/core/dedup.js'
 import type { Webhook, WebhookAlert } from '../../src/core/webhook.js'
 import { createLogger } from '../../src/log.js'
@@ -45,7 +46,7 @@ async function setup(t: Test, options: { yaml?: string; fake?: FakeTelegramOptio
     },
   })
   const metrics = createMetrics()
-  const deps = { store, telegram: options.telegram?.(real) ?? real, metrics, log: createLogger({ level: 'debug', destination }), config: () => config }
+  const deps = { store, telegram: options.telegram?.(real) ?? real, metrics, log: createLogger({ level: 'debug', destination }), config: () => senderConfig(config) }
   const sender = new Sender(deps)
   t.teardown(async () => {
     await sender.stop()
@@ -60,10 +61,9 @@ async function setup(t: Test, options: { yaml?: string; fake?: FakeTelegramOptio
     const notification: Webhook = {
       receiver: 'telegram', status, alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', version: '4', groupKey, truncatedAlerts: 0,
     }
-    const plan = planNotification(config.routing, notification, { receivedAt: Date.now(), seq: ++seq }, {
-      resolvedUnannounced: config.messages.resolvedUnannounced, alertmanagerUrl: config.alertmanager.url, pace: config.telegram.pace,
-    })
-    await store.commitEvents(plan.candidates, { flapping: config.flapping, criticalWhenMuted: config.mute.critical })
+    const planner = plannerConfig(config)
+    const plan = planNotification(planner.routing, notification, { receivedAt: Date.now(), seq: ++seq }, planner.plan)
+    await store.commitEvents(plan.candidates, planner.events)
     sender.wake()
   }
   const counted = async (name: string) => (await metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n')
