@@ -1,7 +1,7 @@
 /**
  * Silence matchers as an admin types them in a Telegram command, amtool-style:
  * `alertname=HighLatency instance=~"web-.*" job!="x y"`. One matcher's syntax is the routing
- * parser's (pipeline/matchers.ts); this file splits a line into matchers, tells what Alertmanager
+ * parser's (core/matchers.ts); this file splits a line into matchers, tells what Alertmanager
  * would refuse, and writes matchers back in the form its `filter` parameter and amtool read.
  */
 import { parseMatcher, type MatchOp } from '../core/matchers.js'

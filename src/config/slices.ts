@@ -2,8 +2,8 @@
  * Config slices: the part of the config each component reads, cut in one place, so a component
  * never receives the whole config for the sake of a few keys.
  */
-import type { BatchOptions } from '../core/batch.js'
-import type { PlanOptions } from '../core/dedup.js'
+import type { BatchOptions } from '../core/delivery.js'
+import type { PlanOptions } from '../core/candidates.js'
 import type { EventPolicy } from '../core/events.js'
 import type { Routing } from '../core/route.js'
 import { paceOfChat } from '../core/pace.js'

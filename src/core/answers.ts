@@ -4,7 +4,7 @@
  * out — the store writes, the counters, the log line.
  */
 import { backoffMs } from './backoff.js'
-import type { Call, MessageRecord } from './batch.js'
+import type { Call, MessageRecord } from './delivery.js'
 import { type CallLetter, callLetter, type InFlight } from './turn.js'
 
 /** Failure: what went wrong with a Telegram call, sorted by what to do next. */

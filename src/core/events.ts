@@ -1,6 +1,6 @@
 /**
  * Events: what an alert event arriving in a chat is, given what alertwire remembers about it, and
- * what the chat's quiet hours do to it. One decision per candidate (see dedup.ts), on one clock
+ * what the chat's quiet hours do to it. One decision per candidate (see candidates.ts), on one clock
  * (Redis time, read with the state, so replicas agree):
  *
  *   new            first time seen here: queued
@@ -16,7 +16,7 @@
  * ends; /mute holds it until the mute ends, except critical alerts (mute.critical: silent | loud |
  * hold). The store commits the changes only if the state it read is unchanged. Pure.
  */
-import type { Candidate, OutboxItem } from './dedup.js'
+import type { Candidate, OutboxItem } from './candidates.js'
 import { muteDecision } from './mute.js'
 
 /** EventPolicy: the slice of the config events are decided under. */

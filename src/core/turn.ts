@@ -8,8 +8,8 @@
 import {
   type BatchOptions, type Call, type Delivery, type EditTask, headBatchLength, isStorm, type Lookups, type MessageRecord, type Notice,
   planDeferredEdit, planDelivery, planStorm, spliceNotices,
-} from './batch.js'
-import type { OutboxItem } from './dedup.js'
+} from './delivery.js'
+import type { OutboxItem } from './candidates.js'
 
 /** HEAD_WINDOW: outbox items a turn reads first; more only when one group runs past them (keeps a long outbox cheap per turn). */
 export const HEAD_WINDOW = 16
@@ -131,7 +131,7 @@ export type Work =
   | { kind: 'start'; delivery: Delivery; popEdit: boolean; storm: boolean; inflight: InFlight; last?: Pick<OutboxItem, 'id'> }
   | SetAside
 
-/** planWork asks batch.ts for the calls of a StartPlan; a storm round that cannot be rendered goes on one batch at a time, anything else unrenderable is set aside. */
+/** planWork asks delivery.ts for the calls of a StartPlan; a storm round that cannot be rendered goes on one batch at a time, anything else unrenderable is set aside. */
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
   const { items, lookups } = loaded
   const popEdit = plan.kind === 'edit'

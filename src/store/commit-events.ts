@@ -7,7 +7,7 @@
  * exactly one commit queues it, the other reads it back as a duplicate.
  */
 import type { Redis } from 'ioredis'
-import type { Candidate, OutboxItem } from '../core/dedup.js'
+import type { Candidate, OutboxItem } from '../core/candidates.js'
 import { decideEvent, type EventChange, type EventPolicy, type EventResult, type EventState, type FlapMark } from '../core/events.js'
 import type { Keys } from './keys.js'
 

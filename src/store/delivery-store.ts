@@ -7,8 +7,8 @@
  * address, the bot's commands come from it, routes may still name an earlier one (see keys.ts).
  */
 import type { Redis } from 'ioredis'
-import type { EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/batch.js'
-import type { Candidate, OutboxItem } from '../core/dedup.js'
+import type { EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/delivery.js'
+import type { Candidate, OutboxItem } from '../core/candidates.js'
 import type { EventPolicy, EventResult } from '../core/events.js'
 import type { InFlight } from '../core/turn.js'
 import { type CommitScript, commitEvents, timeMs } from './commit-events.js'

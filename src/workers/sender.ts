@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
-import type { Call } from '../core/batch.js'
+import type { Call } from '../core/delivery.js'
 import { type Answer, type AnswerPlan, answerPlan } from '../core/answers.js'
 import {
   type CallLetter, type ChatView, type GiveUp, HEAD_WINDOW, type InFlight, noticesInFlight, planCall, planTurn, planWork, type SetAside, type StartPlan,
@@ -97,7 +97,7 @@ export class Sender {
     return inflight.calls.length > 0 ? inflight : this.release(chat, token)
   }
 
-  /** startWork reads what the plan needs, asks batch.ts for the calls and moves them in flight. */
+  /** startWork reads what the plan needs, asks delivery.ts for the calls and moves them in flight. */
   private async startWork(chat: string, token: string, state: ChatView, plan: StartPlan, config: SenderConfig): Promise<InFlight | undefined> {
     const { store, metrics, log } = this.deps
     const now = Date.now()

@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap'
 import { type Answer, type AnswerPlan, answerPlan, type Failure } from '../../src/core/answers.js'
-import type { Call, MessageRecord } from '../../src/core/batch.js'
+import type { Call, MessageRecord } from '../../src/core/delivery.js'
 import type { InFlight } from '../../src/core/turn.js'
 
 const RETRY = { retryInitialMs: 1000, retryMaxMs: 60_000 }

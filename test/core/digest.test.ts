@@ -1,6 +1,6 @@
 import t from 'tap'
-import { estimateCalls, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/batch.js'
-import type { OutboxItem } from '../../src/core/dedup.js'
+import { estimateCalls, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/delivery.js'
+import type { OutboxItem } from '../../src/core/candidates.js'
 import { packDigest, renderDigestPart } from '../../src/core/digest.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'

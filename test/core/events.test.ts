@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Candidate } from '../../src/core/dedup.js'
+import type { Candidate } from '../../src/core/candidates.js'
 import { decideEvent, EARLY_RESOLVE_TTL_MS, type EventChange, type EventPolicy, type EventState, repeatMarkerMs } from '../../src/core/events.js'
 import { compileMuteWindow } from '../../src/core/mute.js'
 

@@ -2,8 +2,8 @@
  * What a chat's turn does, from the chat's state as loaded: table tests with an injected clock.
  */
 import t from 'tap'
-import { type BatchOptions, type Call, type EditTask, type Lookups, type MessageRecord, type Notice, planDelivery } from '../../src/core/batch.js'
-import type { OutboxItem } from '../../src/core/dedup.js'
+import { type BatchOptions, type Call, type EditTask, type Lookups, type MessageRecord, type Notice, planDelivery } from '../../src/core/delivery.js'
+import type { OutboxItem } from '../../src/core/candidates.js'
 import {
   type ChatView, HEAD_WINDOW, type InFlight, MAX_ITEMS_PER_STORM_ROUND, noticesInFlight, planCall, planTurn, planWork, type TurnPlan,
 } from '../../src/core/turn.js'

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import type { Candidate } from '../../src/core/dedup.js'
+import type { Candidate } from '../../src/core/candidates.js'
 import { DeliveryStore } from '../../src/store/delivery-store.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 

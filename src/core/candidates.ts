@@ -1,5 +1,5 @@
 /**
- * Dedup planning: a notification becomes candidate events, one per alert and target chat, each
+ * Candidates: a notification becomes candidate events, one per alert and target chat, each
  * with its identity (fingerprint + status + startsAt, per chat) and the route's policy for it.
  * What each one is (new, duplicate, reminder, ...) is decided by events.ts against what the store
  * remembers, and committed only if nothing changed meanwhile, so HA pairs, webhook retries and

@@ -1,5 +1,5 @@
 /**
- * Batching: what waits in a chat's outbox becomes one delivery, the Telegram calls that tell the
+ * Delivery: what waits in a chat's outbox becomes one delivery, the Telegram calls that tell the
  * chat about it. Pure.
  *
  * Normally the head of the outbox is taken as it came: firing alerts of one group become one
@@ -12,7 +12,7 @@
  * digest, and the edits that mark earlier messages resolved deferred until the chat is quiet.
  */
 import type { InlineButton } from './keyboard.js'
-import type { OutboxItem } from './dedup.js'
+import type { OutboxItem } from './candidates.js'
 import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'
 import {

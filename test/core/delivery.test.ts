@@ -1,6 +1,6 @@
 import t from 'tap'
-import { type Lookups, type MessageRecord, planDelivery, planStorm } from '../../src/core/batch.js'
-import type { OutboxItem } from '../../src/core/dedup.js'
+import { type Lookups, type MessageRecord, planDelivery, planStorm } from '../../src/core/delivery.js'
+import type { OutboxItem } from '../../src/core/candidates.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { planNotification } from '../../src/core/dedup.js'
+import { planNotification } from '../../src/core/candidates.js'
 import type { Webhook } from '../../src/core/webhook.js'
 import { testConfig } from '../helpers/config.js'
 
