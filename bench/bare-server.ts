@@ -2,7 +2,7 @@
  * The ceiling for the ingest benchmark: the same Fastify routes, schema validation and auth as
  * alertwire, answering without storing anything. Usage: bare-server.ts PORT TOKEN
  */
-import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
 import { pino } from 'pino'
 import { createMetrics } from '../src/metrics.js'

@@ -4,7 +4,7 @@
  * It registers one Fastify plugin per part (plugins/); each declares what it depends on and
  * closes what it opened, so the order of registration is also the order of shutdown, reversed.
  */
-import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Queue } from 'bullmq'
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify'
 import type { Logger } from 'pino'

@@ -16,7 +16,7 @@ import { formatMatcher } from './core/matchers.js'
 import { chatPaceMs } from './core/pace.js'
 import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './core/route.js'
 import { formatDuration } from './core/duration.js'
-import { RedisStartupError, resolveRedis } from './store/embedded-redis.js'
+import { RedisStartupError, type ResolvedRedis, resolveRedis } from './store/embedded-redis.js'
 
 const HELP = `alertwire: Prometheus Alertmanager → Telegram, durable, deduplicated and paced.
 
@@ -125,7 +125,7 @@ async function run(path: string): Promise<void> {
   const { config, generatedFile } = ensureWebhookToken(loaded)
   const secrets = [config.telegram.botToken, config.webhook.bearerToken, config.webhook.basicAuth?.password, config.telegram.webhook?.secret].filter((s): s is string => !!s)
   const log = createLogger({ level: config.log.level, secrets: () => secrets })
-  let redis
+  let redis: ResolvedRedis
   try {
     redis = await resolveRedis({ ...(config.redis.url ? { url: config.redis.url } : {}), dataDir: config.dataDir, command: config.redis.embeddedCommand, log })
   } catch (error) {

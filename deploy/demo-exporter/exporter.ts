@@ -254,7 +254,7 @@ export class Simulation {
     const { buckets, counts } = this.histograms.get(name)!
     const lines: string[] = []
     for (const state of counts.values()) {
-      buckets.forEach((le, i) => lines.push(`${name}_bucket${labelText({ ...state.labels, le: String(le) })} ${state.buckets[i]}`))
+      for (const [i, le] of buckets.entries()) lines.push(`${name}_bucket${labelText({ ...state.labels, le: String(le) })} ${state.buckets[i]}`)
       lines.push(`${name}_bucket${labelText({ ...state.labels, le: '+Inf' })} ${state.count}`)
       lines.push(`${name}_sum${labelText(state.labels)} ${state.sum}`, `${name}_count${labelText(state.labels)} ${state.count}`)
     }
@@ -431,7 +431,7 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
 }
 
 async function main() {
-  let options
+  let options: ReturnType<typeof parseCommandLine>
   try {
     options = parseCommandLine(process.argv.slice(2), process.env)
   } catch (error) {

@@ -5,8 +5,8 @@
  * is left half-done: a silence created but not recorded is expired again.
  */
 import type { Logger } from 'pino'
-import { AlertmanagerError, type AlertmanagerClient, isNotFound } from '../alertmanager/client.js'
-import { formatSilenceMatcher, isMatchAll, parseSilenceMatchers } from '../alertmanager/matchers.js'
+import { AlertmanagerError, type AlertmanagerClient, type GettableAlert, isNotFound, type Silence } from '../alertmanager/client.js'
+import { formatSilenceMatcher, isMatchAll, parseSilenceMatchers, type SilenceMatcher } from '../alertmanager/matchers.js'
 import { formatDuration, parseDuration } from '../core/duration.js'
 import type { Metrics } from '../metrics.js'
 import { parseButtonData } from '../core/keyboard.js'
@@ -17,7 +17,7 @@ import type { InlineButton } from '../core/keyboard.js'
 import type { TelegramBotApi } from '../telegram/client.js'
 import type { Rendered } from '../core/render.js'
 import type { BotConfig } from '../config/slices.js'
-import { type Command, parseCommand, parseSilenceArgs } from './commands.js'
+import { type Command, parseCommand, parseSilenceArgs, type SilenceRequest } from './commands.js'
 import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
 import { silenceMatchers } from './silences.js'
 import { type BotMessage, type BotUpdate, type BotUser, who } from './update-schema.js'
@@ -136,7 +136,7 @@ export class BotHandlers {
   }
 
   private async listAlerts(chat: string, reply: Reply) {
-    let alerts
+    let alerts: GettableAlert[]
     try {
       alerts = await this.deps.alertmanager().listAlerts({ active: true, silenced: false, inhibited: false })
     } catch (error) {
@@ -150,7 +150,7 @@ export class BotHandlers {
   }
 
   private async listSilences(chat: string, reply: Reply) {
-    let silences
+    let silences: Silence[]
     try {
       silences = (await this.deps.alertmanager().listSilences()).filter((s) => s.status.state === 'active')
     } catch (error) {
@@ -170,8 +170,8 @@ export class BotHandlers {
   }
 
   private async silenceCommand(args: string, user: BotUser, chat: string): Promise<string> {
-    let request
-    let matchers
+    let request: SilenceRequest
+    let matchers: SilenceMatcher[]
     try {
       request = parseSilenceArgs(args)
       matchers = parseSilenceMatchers(request.matchers)

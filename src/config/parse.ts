@@ -265,8 +265,14 @@ function crossFieldErrors(raw: RawConfig): string[] {
     if (!validTimeZone(value)) errors.push(`${path}: expected an IANA time zone like "Europe/Berlin", got ${describe(value)}`)
   }
   zone(raw.messages.time_zone, 'messages.time_zone')
-  raw.routing.mute_windows.forEach((w, j) => w.time_zone && zone(w.time_zone, `routing.mute_windows[${j}].time_zone`))
-  raw.routing.routes.forEach((r, i) => r.mute_windows?.forEach((w, j) => w.time_zone && zone(w.time_zone, `routing.routes[${i}].mute_windows[${j}].time_zone`)))
+  for (const [j, w] of raw.routing.mute_windows.entries()) {
+    if (w.time_zone) zone(w.time_zone, `routing.mute_windows[${j}].time_zone`)
+  }
+  for (const [i, r] of raw.routing.routes.entries()) {
+    for (const [j, w] of (r.mute_windows ?? []).entries()) {
+      if (w.time_zone) zone(w.time_zone, `routing.routes[${i}].mute_windows[${j}].time_zone`)
+    }
+  }
   return errors
 }
 

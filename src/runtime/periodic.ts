@@ -35,6 +35,7 @@ export interface PeriodicOptions {
 }
 
 /** Work: one run; returns how long to wait before the next (undefined: the interval). The signal aborts on stop, and when the lock is lost. */
+// biome-ignore lint/suspicious/noConfusingVoidType: void says the work may return nothing at all; undefined would refuse an async function without a return (Promise<void>), which most work is
 export type Work = (signal: AbortSignal) => Promise<number | void>
 
 /** RetryIn: thrown by work that already reported its failure and knows the least it must wait (a peer said so); the backoff never waits less. */

@@ -118,7 +118,7 @@ export class DeliveryStore {
     // read from Redis, so checked like any input: a malformed item ends the list here and, once at
     // the head, is handed over as poison to be set aside
     const parsed = items.map(parseItem)
-    const bad = parsed.findIndex((item) => item === undefined)
+    const bad = parsed.indexOf(undefined)
     return {
       ...(inflight ? { inflight: JSON.parse(inflight) as InFlight } : {}),
       items: (bad < 0 ? parsed : parsed.slice(0, bad)) as OutboxItem[],

@@ -30,7 +30,7 @@ async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, data: I
   const config = deps.config()
   const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, config.plan)
   const results = await deps.store.commitEvents(plan.candidates, config.events)
-  plan.candidates.forEach((candidate, i) => deps.metrics.alertsReceived.inc({ status: candidate.status, result: results[i] ?? 'unknown' }))
+  for (const [i, candidate] of plan.candidates.entries()) deps.metrics.alertsReceived.inc({ status: candidate.status, result: results[i] ?? 'unknown' })
   if (plan.unrouted > 0) {
     deps.metrics.alertsReceived.inc({ status: data.notification.status, result: 'unrouted' }, plan.unrouted)
     deps.log.warn({ groupKey: data.notification.groupKey, alerts: plan.unrouted }, 'alerts matched no route and there is no default chat')

@@ -331,7 +331,7 @@ t.test('credentials are sent, a path prefix is kept, and neither leaks into mess
   t.equal(await basic.healthy(), true)
   const bearer = new AlertmanagerClient({ url: `${fake.url}/alertmanager`, bearerToken: 'tok-123' })
   await bearer.listSilences([eq('a', 'x "y" \\z'), { name: 'instance', value: 'web-.*', isRegex: true, isEqual: false }])
-  const fromUrl = new AlertmanagerClient({ url: fake.url.replace('//', '//bob:p%40ss@') + '/alertmanager' })
+  const fromUrl = new AlertmanagerClient({ url: `${fake.url.replace('//', '//bob:p%40ss@')}/alertmanager` })
   await fromUrl.status()
 
   const [status, healthy, silences, viaUrl] = fake.requests

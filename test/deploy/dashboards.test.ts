@@ -83,10 +83,12 @@ t.test("every dashboard has Grafana's dashboard shape", async (t) => {
 /** overlaps lists pairs of panels whose grid rectangles intersect. */
 function overlaps(panels: PanelJson[]): string[] {
   const found: string[] = []
-  panels.forEach((a, i) => panels.slice(i + 1).forEach((b) => {
-    const [p, q] = [a.gridPos, b.gridPos]
-    if (p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h) found.push(`${a.title} / ${b.title}`)
-  }))
+  for (const [i, a] of panels.entries()) {
+    for (const b of panels.slice(i + 1)) {
+      const [p, q] = [a.gridPos, b.gridPos]
+      if (p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h) found.push(`${a.title} / ${b.title}`)
+    }
+  }
   return found
 }
 
@@ -149,7 +151,7 @@ t.test('every query evaluates against a real Prometheus with the shipped rules, 
     ]
     for (const { name, expr } of queries) {
       const promql = grafanaToPromql(expr)
-      let data
+      let data: Awaited<ReturnType<typeof prometheus.query>>
       try {
         data = await prometheus.query(promql)
       } catch (error) {

@@ -331,18 +331,22 @@ function emitEntity(st: HtmlState, open: OpenTag): void {
   }
   switch (open.tag) {
     case 'tg-emoji':
-      return emitCustomEmoji(st, open, length);
+      emitCustomEmoji(st, open, length);
+      return;
     case 'tg-time':
       if (open.unixTime > 0) {
         st.entities.push({ type: 'date_time', offset, length, unix_time: open.unixTime, ...(open.argument ? { date_time_format: open.argument } : {}) });
       }
       return;
     case 'a':
-      return emitLink(st, open, length);
+      emitLink(st, open, length);
+      return;
     case 'pre':
-      return emitPre(st, offset, length);
+      emitPre(st, offset, length);
+      return;
     case 'code':
-      return emitCode(st, open, length);
+      emitCode(st, open, length);
+      return;
     case 'blockquote':
       st.entities.push({ type: open.argument ? 'expandable_blockquote' : 'blockquote', offset, length });
       return;

@@ -652,9 +652,9 @@ export class FakeTelegram {
           reject(err as Error);
           return;
         }
-        if (value) return resolve(value as T);
-        if (Date.now() - started >= timeoutMs) return reject(new Error(`waitFor(${label}) timed out after ${timeoutMs} ms; ${this.summary()}`));
-        setTimeout(check, 5);
+        if (value) resolve(value as T);
+        else if (Date.now() - started >= timeoutMs) reject(new Error(`waitFor(${label}) timed out after ${timeoutMs} ms; ${this.summary()}`));
+        else setTimeout(check, 5);
       };
       check();
     });
@@ -724,7 +724,8 @@ export class FakeTelegram {
       const body = { ok: false, error_code: outcome.code, description: outcome.description, ...(outcome.parameters ? { parameters: outcome.parameters } : {}) };
       // Like the real server, a 429 also carries the wait in a Retry-After header.
       const headers: Record<string, string> = outcome.parameters?.retry_after ? { 'retry-after': String(outcome.parameters.retry_after) } : {};
-      return this.send(res, outcome.code, body, headers);
+      this.send(res, outcome.code, body, headers);
+      return;
     }
     this.count(call, 200);
     if (dropResponse) return void res.socket?.destroy();
@@ -744,7 +745,8 @@ export class FakeTelegram {
     this.stats.total++;
     // A slow answer is still an answer; every other fault is what the client saw instead of one.
     const outcome = call.fault && call.fault !== 'slow' ? `fault:${call.fault}` : status === 200 ? 'ok' : String(status);
-    const byMethod = (this.stats.byMethod[call.method] ??= {});
+    const byMethod = this.stats.byMethod[call.method] ?? {};
+    this.stats.byMethod[call.method] = byMethod;
     byMethod[outcome] = (byMethod[outcome] ?? 0) + 1;
   }
 

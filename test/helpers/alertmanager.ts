@@ -137,6 +137,7 @@ export interface GeneratedConfigOptions extends CommonOptions {
   sendResolved?: boolean;
   maxAlerts?: number;
   /** Edits the config object before it is written (inhibit rules, extra routes...). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: void says the edit may return nothing and change the object in place; undefined would refuse such a function
   extraConfig?: (config: AmConfig) => AmConfig | void;
 }
 

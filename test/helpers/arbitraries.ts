@@ -304,8 +304,8 @@ const wrongType: fc.Arbitrary<Json> = fc.oneof(
 const deepJson: fc.Arbitrary<RawJson> = fc.tuple(fc.integer({ min: 1_000, max: 60_000 }), fc.constantFrom('array', 'object', 'mixed')).map(([depth, shape]) => {
   const note = `${shape} nested ${depth} deep`
   if (shape === 'array') return new RawJson('['.repeat(depth) + ']'.repeat(depth), note)
-  if (shape === 'object') return new RawJson('{"a":'.repeat(depth) + '1' + '}'.repeat(depth), note)
-  return new RawJson('[{"a":'.repeat(depth / 2) + 'null' + '}]'.repeat(depth / 2), note)
+  if (shape === 'object') return new RawJson(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`, note)
+  return new RawJson(`${'[{"a":'.repeat(depth / 2)}null${'}]'.repeat(depth / 2)}`, note)
 })
 
 /** RAW_LITERALS: JSON text JSON.stringify never writes. */
@@ -353,8 +353,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({ pick: fc.double({ min: 0, m
 /** nodes lists every path in a tree (RawJson is a leaf), the root first. */
 function nodes(value: Json, path: Path = []): Path[] {
   const out: Path[] = [path]
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...nodes(v, [...path, i])))
-  else if (value && typeof value === 'object' && !(value instanceof RawJson)) for (const [k, v] of Object.entries(value)) out.push(...nodes(v, [...path, k]))
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...nodes(v, [...path, i]))
+  } else if (value && typeof value === 'object' && !(value instanceof RawJson)) for (const [k, v] of Object.entries(value)) out.push(...nodes(v, [...path, k]))
   return out
 }
 

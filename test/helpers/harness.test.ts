@@ -117,7 +117,9 @@ t.test('alertmanager: an invalid config fails with amtool output', async (t) => 
   await t.rejects(
     startAlertmanager({
       webhookUrl: 'http://127.0.0.1:1/alerts',
-      extraConfig: (config) => void (config.route.receiver = 'nobody'),
+      extraConfig: (config) => {
+        config.route.receiver = 'nobody';
+      },
     }),
     /amtool check-config rejected the config:[\s\S]*undefined receiver "nobody"/,
   );

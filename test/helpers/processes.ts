@@ -285,5 +285,5 @@ function writeReaperList(): void {
     ...[...liveChildren].map((c) => `pid ${c.pid}`),
     ...[...liveDirs].map((d) => `dir ${d}`),
   ];
-  writeFileSync(reaperList, lines.join('\n') + '\n');
+  writeFileSync(reaperList, `${lines.join('\n')}\n`);
 }

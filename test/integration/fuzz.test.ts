@@ -365,7 +365,7 @@ t.test('after the run: still up, every 200 stored once, Telegram never answered 
   // one example per kind of refusal (the URL or offset in the description varies), with how often it happened
   const kinds = new Map<string, { n: number; example: string }>()
   for (const c of refused) {
-    const kind = `${c.method}: ${(c.description ?? '').replace(/URL '[^]*' of/, "URL '…' of").replace(/\d+/g, 'N')}`
+    const kind = `${c.method}: ${(c.description ?? '').replace(/URL '[\s\S]*' of/, "URL '…' of").replace(/\d+/g, 'N')}`
     const known = kinds.get(kind) ?? { n: 0, example: printable(`${c.description} <- ${JSON.stringify(String(c.params.text ?? '').slice(0, 200))} (${Buffer.byteLength(String(c.params.text ?? ''))} bytes)`) }
     kinds.set(kind, { ...known, n: known.n + 1 })
   }

@@ -117,7 +117,7 @@ t.test('/metrics exposes the service metrics and never a secret', async (t) => {
 
 t.test('what is stored is cleaned: unknown fields dropped (however deep), strings made well-formed', async (t) => {
   const { app } = await startTestApp(t, { start: false })
-  const body = JSON.stringify(webhook()).slice(0, -1) + ',"fromTheFuture":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
+  const body = `${JSON.stringify(webhook()).slice(0, -1)},"fromTheFuture":${'['.repeat(5000)}${']'.repeat(5000)}}`
   const lone = { ...webhook({ groupKey: 'lone' }), alerts: [{ ...webhook().alerts[0], labels: { alertname: 'Disk\ud800Full', ['bad\udfffname']: 'x\ud800' } }] }
   const send = (payload: string | object) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
   const [deep, surrogate] = await Promise.all([send(body), send(lone)])
