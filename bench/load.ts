@@ -23,13 +23,26 @@ function body(): string {
   const n = sequence++
   const fingerprint = `${options.tag}${n.toString(16).padStart(10, '0')}`
   return JSON.stringify({
-    receiver: 'telegram', status: 'firing', version: '4', groupKey: `{}:{alertname="Bench",instance="i${n}"}`, truncatedAlerts: 0,
-    groupLabels: { alertname: 'Bench', instance: `i${n}` }, commonLabels: { alertname: 'Bench' }, commonAnnotations: {}, externalURL: 'http://alertmanager.example.com',
-    alerts: [{
-      status: 'firing', labels: { alertname: 'Bench', severity: 'warning', instance: `host-${n}.example.com:9100`, job: 'node' },
-      annotations: { summary: `bench alert ${n}`, description: 'load test' }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: 'http://prometheus.example.com/graph', fingerprint,
-    }],
+    receiver: 'telegram',
+    status: 'firing',
+    version: '4',
+    groupKey: `{}:{alertname="Bench",instance="i${n}"}`,
+    truncatedAlerts: 0,
+    groupLabels: { alertname: 'Bench', instance: `i${n}` },
+    commonLabels: { alertname: 'Bench' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example.com',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'Bench', severity: 'warning', instance: `host-${n}.example.com:9100`, job: 'node' },
+        annotations: { summary: `bench alert ${n}`, description: 'load test' },
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example.com/graph',
+        fingerprint,
+      },
+    ],
   })
 }
 
@@ -42,12 +55,14 @@ const result = await autocannon({
   headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
   requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
 })
-process.stdout.write(`${JSON.stringify({
-  requestsPerSecond: result.requests.average,
-  total: result.requests.total,
-  p50: result.latency.p50,
-  p99: result.latency.p99,
-  max: result.latency.max,
-  non2xx: result.non2xx,
-  errors: result.errors + result.timeouts,
-})}\n`)
+process.stdout.write(
+  `${JSON.stringify({
+    requestsPerSecond: result.requests.average,
+    total: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  })}\n`,
+)

@@ -53,7 +53,11 @@ type Load = { requestsPerSecond: number; total: number; p50: number; p99: number
 
 function load(url: string, connections: number, seconds: number, tag: string, rate?: number): Promise<Load> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load.ts'), JSON.stringify({ url, token: TOKEN, connections, seconds, rate, tag })], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/load.ts'), JSON.stringify({ url, token: TOKEN, connections, seconds, rate, tag })],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     let output = ''
     child.stdout.on('data', (d) => (output += d))
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Load) : reject(new Error(`load generator exited ${code}`))))
@@ -84,7 +88,11 @@ async function startAlertwire(dir: string, name: string, yaml: string, env: Reco
   const port = await freePort()
   const config = join(dir, `${name}.yaml`)
   writeFileSync(config, yaml)
-  const child = spawn(process.execPath, [...START_ARGS, '--config', config], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`, { timeoutMs: 30_000 })
   return { url, process: child }
@@ -97,14 +105,29 @@ async function e2eLatency(service: Service, fake: Awaited<ReturnType<typeof star
     const instance = `e2e-${i}.example.com`
     sentAt.set(instance, Date.now())
     const body = JSON.stringify({
-      receiver: 'telegram', status: 'firing', version: '4', groupKey: `e2e-${i}`, truncatedAlerts: 0, externalURL: '',
-      alerts: [{ status: 'firing', labels: { alertname: 'Latency', severity: 'critical', instance }, annotations: {}, startsAt: new Date().toISOString(), fingerprint: `e2e${i}` }],
+      receiver: 'telegram',
+      status: 'firing',
+      version: '4',
+      groupKey: `e2e-${i}`,
+      truncatedAlerts: 0,
+      externalURL: '',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'Latency', severity: 'critical', instance },
+          annotations: {},
+          startsAt: new Date().toISOString(),
+          fingerprint: `e2e${i}`,
+        },
+      ],
     })
     await fetch(`${service.url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body })
     await new Promise((r) => setTimeout(r, 33))
   }
   await fake.waitFor(() => fake.calls.filter((c) => c.method === 'sendMessage' && c.status === 200).length >= 300, 20_000, 'all e2e messages')
-  const latencies = fake.calls.filter((c) => c.method === 'sendMessage').map((c) => c.at - sentAt.get(/(e2e-\d+\.example\.com)/.exec(String(c.params.text))![1]!)!)
+  const latencies = fake.calls
+    .filter((c) => c.method === 'sendMessage')
+    .map((c) => c.at - sentAt.get(/(e2e-\d+\.example\.com)/.exec(String(c.params.text))![1]!)!)
   const p50 = percentile(latencies, 50)
   const p99 = percentile(latencies, 99)
   row('e2e webhook→Telegram p50 / p99', `${p50} ms / ${p99} ms`)
@@ -120,7 +143,10 @@ async function ingest(service: Service, bareUrl: string) {
   const steady = await load(service.url, 32, 15, 'steady', 1000)
   const rssSteady = peakRss(service.process.pid!)
   const bareSteady = await load(bareUrl, 32, 15, 'baresteady', 1000)
-  row('ingest at 1,000/s: alertwire p50 / p99', `${steady.p50} ms / ${steady.p99} ms (${Math.round(steady.requestsPerSecond)}/s, non-2xx ${steady.non2xx}, errors ${steady.errors})`)
+  row(
+    'ingest at 1,000/s: alertwire p50 / p99',
+    `${steady.p50} ms / ${steady.p99} ms (${Math.round(steady.requestsPerSecond)}/s, non-2xx ${steady.non2xx}, errors ${steady.errors})`,
+  )
   row('ingest at 1,000/s: bare Fastify p50 / p99', `${bareSteady.p50} ms / ${bareSteady.p99} ms`)
   row('alertwire peak resident memory up to here', `${rssSteady.toFixed(0)} MB`)
   verdicts.push(['p99 < 25 ms at 1,000 webhooks/s', steady.p99 < 25, `${steady.p99} ms`])
@@ -138,8 +164,14 @@ async function ingest(service: Service, bareUrl: string) {
   const full = median(fullRuns)
   const ratio = full.requestsPerSecond / ceiling.requestsPerSecond
   const rates = (runs: Load[]) => runs.map((r) => Math.round(r.requestsPerSecond)).join(' / ')
-  row('ingest ceiling (bare Fastify: same routes, no store)', `${Math.round(ceiling.requestsPerSecond)} req/s median (${rates(bareRuns)}), p99 ${ceiling.p99} ms`)
-  row('ingest alertwire (stored in Redis, 1 alert each)', `${Math.round(full.requestsPerSecond)} alerts/s median (${rates(fullRuns)}), p50 ${full.p50} ms, p99 ${full.p99} ms`)
+  row(
+    'ingest ceiling (bare Fastify: same routes, no store)',
+    `${Math.round(ceiling.requestsPerSecond)} req/s median (${rates(bareRuns)}), p99 ${ceiling.p99} ms`,
+  )
+  row(
+    'ingest alertwire (stored in Redis, 1 alert each)',
+    `${Math.round(full.requestsPerSecond)} alerts/s median (${rates(fullRuns)}), p50 ${full.p50} ms, p99 ${full.p99} ms`,
+  )
   row('ingest ratio alertwire / ceiling (medians)', `${(ratio * 100).toFixed(1)}%`)
   row('alertwire peak resident memory at full speed', `${peakRss(service.process.pid!).toFixed(0)} MB`)
   const refused = [...fullRuns, steady].reduce((n, r) => n + r.non2xx + r.errors, 0)
@@ -168,9 +200,19 @@ async function sustained(service: Service) {
   const third = Math.max(1, Math.floor(samples.length / 3))
   const average = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   const [first, last] = [average(samples.slice(0, third)), average(samples.slice(-third))]
-  row('sustained 1,000/s for 60 s', `${result.total} webhooks, ${Math.round(result.requestsPerSecond)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`)
-  row('sustained: resident memory', `first third ${first.toFixed(0)} MB, last third ${last.toFixed(0)} MB, max ${Math.max(...samples).toFixed(0)} MB (sampled every second)`)
-  verdicts.push(['sustained 1,000/s for 60 s without an error', result.non2xx + result.errors === 0 && result.total >= 59_000, `${result.non2xx + result.errors} errors, ${result.total} webhooks`])
+  row(
+    'sustained 1,000/s for 60 s',
+    `${result.total} webhooks, ${Math.round(result.requestsPerSecond)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+  )
+  row(
+    'sustained: resident memory',
+    `first third ${first.toFixed(0)} MB, last third ${last.toFixed(0)} MB, max ${Math.max(...samples).toFixed(0)} MB (sampled every second)`,
+  )
+  verdicts.push([
+    'sustained 1,000/s for 60 s without an error',
+    result.non2xx + result.errors === 0 && result.total >= 59_000,
+    `${result.non2xx + result.errors} errors, ${result.total} webhooks`,
+  ])
   verdicts.push(['sustained: memory flat (last third ≤ first third + 10%)', last <= first * 1.1, `${first.toFixed(0)} → ${last.toFixed(0)} MB`])
 }
 
@@ -180,7 +222,13 @@ async function main() {
   const redisUrl = await testRedisUrl()
   const prefixes = [uniquePrefix('bench-e2e'), uniquePrefix('bench-ingest'), uniquePrefix('bench-storm'), uniquePrefix('bench-sustained')]
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-'))
-  const fake = await startFakeTelegram({ chats: [{ id: CHAT, type: 'private' }, { id: GROUP, type: 'supergroup' }], limits: { group: null, private: null, global: null } })
+  const fake = await startFakeTelegram({
+    chats: [
+      { id: CHAT, type: 'private' },
+      { id: GROUP, type: 'supergroup' },
+    ],
+    limits: { group: null, private: null, global: null },
+  })
   const env = { REDIS_URL: redisUrl, HOST: '127.0.0.1', ALERTWIRE_WEBHOOK_TOKEN: TOKEN, TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url }
   const services: Service[] = []
   const barePort = await freePort()
@@ -189,21 +237,36 @@ async function main() {
     process.stderr.write(`machine: ${cpus().length} cores, node ${process.version}, Redis ${redisUrl}\n`)
     if (wanted('e2e')) {
       // an unthrottled pace, so only alertwire's own work is measured
-      const e2e = await startAlertwire(dir, 'e2e', `redis: {prefix: "${prefixes[0]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${CHAT}, pace: {private: "1000/1s", global: "1000/1s", headroom: 0}}\nlog: {level: warn}\n`, env)
+      const e2e = await startAlertwire(
+        dir,
+        'e2e',
+        `redis: {prefix: "${prefixes[0]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${CHAT}, pace: {private: "1000/1s", global: "1000/1s", headroom: 0}}\nlog: {level: warn}\n`,
+        env,
+      )
       services.push(e2e)
       await e2eLatency(e2e, fake)
       e2e.process.kill('SIGTERM')
     }
     if (wanted('ingest')) {
       // Telegram's own limits: a real group chat behind a storm of distinct alerts
-      const busy = await startAlertwire(dir, 'ingest', `redis: {prefix: "${prefixes[1]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, env)
+      const busy = await startAlertwire(
+        dir,
+        'ingest',
+        `redis: {prefix: "${prefixes[1]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
+        env,
+      )
       services.push(busy)
       await waitForHttp(`http://127.0.0.1:${barePort}/healthz`, { timeoutMs: 30_000 })
       await ingest(busy, `http://127.0.0.1:${barePort}`)
       busy.process.kill('SIGTERM')
     }
     if (wanted('sustained')) {
-      const steady = await startAlertwire(dir, 'sustained', `redis: {prefix: "${prefixes[3]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, env)
+      const steady = await startAlertwire(
+        dir,
+        'sustained',
+        `redis: {prefix: "${prefixes[3]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
+        env,
+      )
       services.push(steady)
       await sustained(steady)
       steady.process.kill('SIGTERM')
@@ -212,7 +275,12 @@ async function main() {
       process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
       const stormFake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }] })
       try {
-        const storm = await startAlertwire(dir, 'storm', `redis: {prefix: "${prefixes[2]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, { ...env, TELEGRAM_BOT_TOKEN: stormFake.token, TELEGRAM_API_URL: stormFake.url })
+        const storm = await startAlertwire(
+          dir,
+          'storm',
+          `redis: {prefix: "${prefixes[2]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
+          { ...env, TELEGRAM_BOT_TOKEN: stormFake.token, TELEGRAM_API_URL: stormFake.url },
+        )
         services.push(storm)
         const ours = await stormViaAlertwire(storm.url, TOKEN, stormFake, storm.process.pid!)
         row('storm via alertwire', formatStorm(ours))

@@ -32,7 +32,11 @@ function peakRssMb(pid: number | undefined): number {
 
 function stormAlerts() {
   return Array.from({ length: ALERTS }, (_, i) => ({
-    labels: { alertname: ['HighLatency', 'DiskFull', 'NodeDown', 'HighErrorRate'][i % 4]!, severity: i % 10 === 0 ? 'critical' : 'warning', instance: `node-${i}.example.com:9100` },
+    labels: {
+      alertname: ['HighLatency', 'DiskFull', 'NodeDown', 'HighErrorRate'][i % 4]!,
+      severity: i % 10 === 0 ? 'critical' : 'warning',
+      instance: `node-${i}.example.com:9100`,
+    },
     annotations: { summary: `storm alert ${i}` },
   }))
 }
@@ -65,7 +69,13 @@ async function watch(fake: Fake, started: number): Promise<Omit<StormResult, 're
 
 /** stormViaAlertwire: Alertmanager → alertwire (already running at url, with this fake) → Telegram. */
 export async function stormViaAlertwire(url: string, token: string, fake: Fake, alertwirePid: number): Promise<StormResult> {
-  const am = await startAlertmanager({ webhookUrl: `${url}/alerts`, bearerToken: token, groupBy: ['alertname', 'instance'], groupWait: '1s', groupInterval: '5m' })
+  const am = await startAlertmanager({
+    webhookUrl: `${url}/alerts`,
+    bearerToken: token,
+    groupBy: ['alertname', 'instance'],
+    groupWait: '1s',
+    groupInterval: '5m',
+  })
   try {
     const started = Date.now()
     await am.postAlerts(stormAlerts())

@@ -6,9 +6,19 @@
 import { pino, type Logger } from 'pino'
 
 const REDACT_PATHS = [
-  'token', 'botToken', 'bot_token', 'password', 'authorization',
-  '*.token', '*.botToken', '*.bot_token', '*.password', '*.authorization', '*.bearerToken',
-  'req.headers.authorization', 'headers.authorization',
+  'token',
+  'botToken',
+  'bot_token',
+  'password',
+  'authorization',
+  '*.token',
+  '*.botToken',
+  '*.bot_token',
+  '*.password',
+  '*.authorization',
+  '*.bearerToken',
+  'req.headers.authorization',
+  'headers.authorization',
 ]
 
 /** createLogger builds the service logger; secrets lists values that must never be written. */

@@ -123,7 +123,9 @@ function version(): string {
 async function run(path: string): Promise<void> {
   const loaded = loadOrExit(path)
   const { config, generatedFile } = ensureWebhookToken(loaded)
-  const secrets = [config.telegram.botToken, config.webhook.bearerToken, config.webhook.basicAuth?.password, config.telegram.webhook?.secret].filter((s): s is string => !!s)
+  const secrets = [config.telegram.botToken, config.webhook.bearerToken, config.webhook.basicAuth?.password, config.telegram.webhook?.secret].filter(
+    (s): s is string => !!s,
+  )
   const log = createLogger({ level: config.log.level, secrets: () => secrets })
   let redis: ResolvedRedis
   try {
@@ -148,11 +150,18 @@ async function run(path: string): Promise<void> {
     await redis.stop?.()
   })
   const address = await app.start()
-  log.info({ address, config: path, redis: redis.source, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length }, `alertwire ${version()} listening on ${address}`)
+  log.info(
+    { address, config: path, redis: redis.source, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length },
+    `alertwire ${version()} listening on ${address}`,
+  )
   if (!config.telegram.botToken) log.warn('DRY RUN: no TELEGRAM_BOT_TOKEN; every message is written to this log instead of Telegram')
   if (!config.telegram.botToken && !config.routing.defaultChat) log.warn('no default chat (TELEGRAM_CHAT_ID): dry-run messages are logged for chat 0')
   if (config.webhook.allowUnauthenticated) log.warn('the webhook accepts unauthenticated requests (webhook.allow_unauthenticated: true)')
-  if (generatedFile) log.info({ file: generatedFile }, 'the webhook requires a bearer token: none was configured, so one was generated into this file (use it as credentials_file in Alertmanager\'s http_config)')
+  if (generatedFile)
+    log.info(
+      { file: generatedFile },
+      "the webhook requires a bearer token: none was configured, so one was generated into this file (use it as credentials_file in Alertmanager's http_config)",
+    )
 }
 
 /**
@@ -161,19 +170,22 @@ async function run(path: string): Promise<void> {
  * exits at once. SIGHUP is not one of them: it reloads the config.
  */
 function closeOnSignals(log: Logger, delayMs: number, close: () => Promise<void>): void {
-  closeWithGrace({
-    delay: delayMs,
-    skip: ['SIGHUP', 'unhandledRejection'],
-    logger: { error: (error: unknown) => log.error({ error: String(error) }, 'shutting down failed') },
-    onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting now'),
-    onSecondError: (error) => log.error({ error: String(error) }, 'another error while shutting down: exiting now'),
-    onTimeout: () => log.error('shutdown took longer than server.shutdown_timeout; exiting'),
-  }, async ({ signal, err }) => {
-    if (err) log.error({ error: err.message, stack: err.stack }, 'uncaught exception: shutting down')
-    log.info({ signal }, 'shutting down: finishing in-flight work')
-    await close()
-    log.info('stopped')
-  })
+  closeWithGrace(
+    {
+      delay: delayMs,
+      skip: ['SIGHUP', 'unhandledRejection'],
+      logger: { error: (error: unknown) => log.error({ error: String(error) }, 'shutting down failed') },
+      onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting now'),
+      onSecondError: (error) => log.error({ error: String(error) }, 'another error while shutting down: exiting now'),
+      onTimeout: () => log.error('shutdown took longer than server.shutdown_timeout; exiting'),
+    },
+    async ({ signal, err }) => {
+      if (err) log.error({ error: err.message, stack: err.stack }, 'uncaught exception: shutting down')
+      log.info({ signal }, 'shutting down: finishing in-flight work')
+      await close()
+      log.info('stopped')
+    },
+  )
   process.on('unhandledRejection', (error) => log.error({ error: String(error) }, 'unhandled rejection'))
 }
 

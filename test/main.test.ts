@@ -18,7 +18,18 @@ function cli(args: string[], env: Record<string, string> = {}) {
 t.test('--help documents the commands, the config lookup and the environment', async (t) => {
   const { code, stdout } = cli(['--help'])
   t.equal(code, 0)
-  for (const text of ['check-config', 'route-test', '--config', 'ALERTWIRE_CONFIG', 'config/alertwire.yaml', 'TELEGRAM_BOT_TOKEN', 'REDIS_URL', 'PORT', 'dry-run']) t.match(stdout, text)
+  for (const text of [
+    'check-config',
+    'route-test',
+    '--config',
+    'ALERTWIRE_CONFIG',
+    'config/alertwire.yaml',
+    'TELEGRAM_BOT_TOKEN',
+    'REDIS_URL',
+    'PORT',
+    'dry-run',
+  ])
+    t.match(stdout, text)
   t.equal(cli(['--bogus']).code, 2, 'an unknown option is an error, not ignored')
 })
 
@@ -34,24 +45,33 @@ t.test('check-config: OK for a good file, every error with its path for a bad on
 })
 
 t.test('route-test shows where an alert would go and the policies it gets there', async (t) => {
-  const file = tempConfig(t, [
-    'telegram: {chat_id: -100}',
-    'routing:',
-    '  silent_severities: [info]',
-    '  repeat_interval: 2h',
-    '  routes:',
-    '    - name: db',
-    '      matchers: [\'team="db"\']',
-    '      chats: [{chat_id: -200, thread_id: 4}, {chat_id: 42, pace: "1/5s"}]',
-    '      throttle: {messages: 10, per: 10m}',
-    '      mute_windows: [{severities: [warning], times: "22:00-07:00", action: hold}]',
-  ].join('\n'))
-  t.equal(cli(['route-test', '--config', file, 'team=db', 'severity=warning']).stdout, [
-    'db [team="db"] → chat -200 topic 4 (group, one message per 3s, repeat every 2h, throttled to one message per 1m, mute window: warning hold 22:00-07:00)',
-    'db [team="db"] → chat 42 (private, one message per 5s, repeat every 2h, throttled to one message per 1m, mute window: warning hold 22:00-07:00)',
-    '',
-  ].join('\n'))
-  t.equal(cli(['route-test', '--config', file, 'severity=info']).stdout, 'default [no route matched] → chat -100 (group, one message per 3s, silent, repeat every 2h)\n')
+  const file = tempConfig(
+    t,
+    [
+      'telegram: {chat_id: -100}',
+      'routing:',
+      '  silent_severities: [info]',
+      '  repeat_interval: 2h',
+      '  routes:',
+      '    - name: db',
+      '      matchers: [\'team="db"\']',
+      '      chats: [{chat_id: -200, thread_id: 4}, {chat_id: 42, pace: "1/5s"}]',
+      '      throttle: {messages: 10, per: 10m}',
+      '      mute_windows: [{severities: [warning], times: "22:00-07:00", action: hold}]',
+    ].join('\n'),
+  )
+  t.equal(
+    cli(['route-test', '--config', file, 'team=db', 'severity=warning']).stdout,
+    [
+      'db [team="db"] → chat -200 topic 4 (group, one message per 3s, repeat every 2h, throttled to one message per 1m, mute window: warning hold 22:00-07:00)',
+      'db [team="db"] → chat 42 (private, one message per 5s, repeat every 2h, throttled to one message per 1m, mute window: warning hold 22:00-07:00)',
+      '',
+    ].join('\n'),
+  )
+  t.equal(
+    cli(['route-test', '--config', file, 'severity=info']).stdout,
+    'default [no route matched] → chat -100 (group, one message per 3s, silent, repeat every 2h)\n',
+  )
   t.equal(cli(['route-test', '--config', file, 'nonsense']).code, 2)
 })
 
@@ -59,7 +79,11 @@ t.test('npm start on defaults: a dry run that says so, and SIGTERM stops it clea
   const service = await start(t)
   const health = await (await fetch(`${service.url}/healthz`)).json()
   t.same(health, { status: 'ok', dry_run: true })
-  const posted = await fetch(`${service.url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer service-test-token' }, body: JSON.stringify(webhook()) })
+  const posted = await fetch(`${service.url}/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer service-test-token' },
+    body: JSON.stringify(webhook()),
+  })
   t.equal(posted.status, 200)
   const deadline = Date.now() + 5000
   while (Date.now() < deadline && !service.output().includes('would send')) await new Promise((r) => setTimeout(r, 50))
@@ -74,13 +98,23 @@ t.test('npm start on defaults: a dry run that says so, and SIGTERM stops it clea
 })
 
 t.test('the config reloads on file change and on SIGHUP; a broken file is refused and the old config stays', async (t) => {
-  const fake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }, { id: 4242, type: 'private' }] })
+  const fake = await startFakeTelegram({
+    chats: [
+      { id: GROUP, type: 'supergroup' },
+      { id: 4242, type: 'private' },
+    ],
+  })
   t.teardown(() => fake.close())
   const env = { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(GROUP) }
   const service = await start(t, { env, yaml: 'telegram: {pace: {private: "10/1s", group: "10/1s"}}' })
   const file = service.config
   const original = readFileSync(file, 'utf8')
-  const post = (n: number) => fetch(`${service.url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer service-test-token' }, body: JSON.stringify(webhook({ groupKey: `reload-${n}`, alerts: [{ ...webhook().alerts[0], fingerprint: `reload${n}` }] })) })
+  const post = (n: number) =>
+    fetch(`${service.url}/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer service-test-token' },
+      body: JSON.stringify(webhook({ groupKey: `reload-${n}`, alerts: [{ ...webhook().alerts[0], fingerprint: `reload${n}` }] })),
+    })
   const reloaded = async (count: number) => {
     const deadline = Date.now() + 5000
     while (Date.now() < deadline && (service.output().match(/"msg":"config reloaded/g) ?? []).length < count) await new Promise((r) => setTimeout(r, 50))
@@ -112,7 +146,12 @@ t.test('shutdown is bounded: a hung Telegram call cannot hold it, and a second s
   t.teardown(() => fake.close())
   fake.failFor(60_000, 'hang', { method: 'sendMessage' })
   const env = { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(GROUP) }
-  const post = (url: string) => fetch(`${url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer service-test-token' }, body: JSON.stringify(webhook()) })
+  const post = (url: string) =>
+    fetch(`${url}/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer service-test-token' },
+      body: JSON.stringify(webhook()),
+    })
   const waitForCall = () => fake.waitFor(() => fake.calls.some((c) => c.method === 'sendMessage'), 5000, 'a hanging call')
 
   const bounded = await start(t, { env, yaml: 'server: {shutdown_timeout: 1s}\ntelegram: {request_timeout: 30s}' })

@@ -75,15 +75,44 @@ export const SCENARIOS: Readonly<Record<string, Partial<Knobs>>> = Object.freeze
 const DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600]
 const QUEUE_WAIT_BUCKETS = [5, 30, 60, 300, 600, 1800, 3600]
 // how observations spread around the typical value: [multiple of it, share of observations]
-const SPREAD: readonly [number, number][] = [[0.5, 0.25], [1, 0.5], [1.5, 0.15], [3, 0.1]]
-const FORMATS: readonly [string, number][] = [['mp3', 0.6], ['mp4', 0.35], ['srt', 0.05]]
-const PLANS: readonly [string, number][] = [['free', 0.7], ['premium', 0.25], ['vip', 0.05]]
-const PAID_PLANS: readonly [string, number][] = [['premium', 0.8], ['vip', 0.2]]
-const PRIORITIES: readonly [string, number][] = [['high', 0.2], ['medium', 0.3], ['low', 0.5]]
+const SPREAD: readonly [number, number][] = [
+  [0.5, 0.25],
+  [1, 0.5],
+  [1.5, 0.15],
+  [3, 0.1],
+]
+const FORMATS: readonly [string, number][] = [
+  ['mp3', 0.6],
+  ['mp4', 0.35],
+  ['srt', 0.05],
+]
+const PLANS: readonly [string, number][] = [
+  ['free', 0.7],
+  ['premium', 0.25],
+  ['vip', 0.05],
+]
+const PAID_PLANS: readonly [string, number][] = [
+  ['premium', 0.8],
+  ['vip', 0.2],
+]
+const PRIORITIES: readonly [string, number][] = [
+  ['high', 0.2],
+  ['medium', 0.3],
+  ['low', 0.5],
+]
 // other commands, per /start
-const COMMANDS: readonly [string, number][] = [['start', 1], ['help', 0.3], ['settings', 0.2], ['history', 0.2], ['info', 0.1]]
+const COMMANDS: readonly [string, number][] = [
+  ['start', 1],
+  ['help', 0.3],
+  ['settings', 0.2],
+  ['history', 0.2],
+  ['info', 0.1],
+]
 // errors that are not yt-dlp's or payments', per second
-const BACKGROUND_ERRORS: readonly [string, number][] = [['telegram', 0.005], ['database', 0.001]]
+const BACKGROUND_ERRORS: readonly [string, number][] = [
+  ['telegram', 0.005],
+  ['database', 0.001],
+]
 
 type Labels = Record<string, string>
 
@@ -183,12 +212,23 @@ export class Simulation {
     // every series exists from the start at 0, as the bot initialises them: rate() and increase()
     // then see the first event, which they would miss on a series that appears with it
     counter('doradura_download_success_total', 'Total number of successful downloads', ...FORMATS.map(([format]) => ({ format })))
-    counter('doradura_download_failure_total', 'Total number of failed downloads', ...FORMATS.flatMap(([format]) => [{ format, error_type: 'network' }, { format, error_type: 'timeout' }]))
+    counter(
+      'doradura_download_failure_total',
+      'Total number of failed downloads',
+      ...FORMATS.flatMap(([format]) => [
+        { format, error_type: 'network' },
+        { format, error_type: 'timeout' },
+      ]),
+    )
     this.histogram('doradura_download_duration_seconds', 'Time spent downloading files', DURATION_BUCKETS, ...FORMATS.map(([format]) => ({ format })))
     gauge('doradura_queue_depth', 'Current number of tasks in queue by priority', ...PRIORITIES.map(([priority]) => ({ priority })))
     this.histogram('doradura_queue_wait_time_seconds', 'Time tasks spend waiting in queue before processing', QUEUE_WAIT_BUCKETS, { priority: 'medium' })
     counter('doradura_task_retries_total', 'Total number of download task retries', {})
-    counter('doradura_errors_total', 'Total number of errors by category', ...['ytdlp', 'network', 'timeout', 'payment', ...BACKGROUND_ERRORS.map(([c]) => c)].map((category) => ({ category })))
+    counter(
+      'doradura_errors_total',
+      'Total number of errors by category',
+      ...['ytdlp', 'network', 'timeout', 'payment', ...BACKGROUND_ERRORS.map(([c]) => c)].map((category) => ({ category })),
+    )
     counter('doradura_revenue_total_stars', 'Total revenue in Telegram Stars', {})
     counter('doradura_new_subscriptions_total', 'Total number of new subscriptions', ...PAID_PLANS.map(([plan]) => ({ plan })))
     counter('doradura_subscription_cancellations_total', 'Total number of subscription cancellations', ...PAID_PLANS.map(([plan]) => ({ plan })))
@@ -199,7 +239,11 @@ export class Simulation {
     gauge('doradura_daily_active_users', 'Number of daily active users (last 24h)', {})
     gauge('doradura_monthly_active_users', 'Number of monthly active users (last 30d)', {})
     counter('doradura_command_usage_total', 'Total number of command executions', ...COMMANDS.map(([command]) => ({ command })))
-    counter('doradura_format_requests_total', 'Total number of format requests by plan', ...FORMATS.flatMap(([format]) => PLANS.map(([plan]) => ({ format, plan }))))
+    counter(
+      'doradura_format_requests_total',
+      'Total number of format requests by plan',
+      ...FORMATS.flatMap(([format]) => PLANS.map(([plan]) => ({ format, plan }))),
+    )
   }
 
   private setGauges() {
@@ -331,10 +375,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   return {
     url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`,
     simulation,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 

@@ -291,7 +291,12 @@ export class AlertmanagerClient {
     if (status === 404) {
       // Alertmanager names an unknown route "path … was not found"; a proxy may answer an HTML page.
       const wrongPath = !call.notFound || /path .* was not found/i.test(reason) || looksLikeHtml(text)
-      if (wrongPath) return new AlertmanagerError('wrong_url', `Alertmanager at ${this.#base} has no ${call.path} (HTTP 404): check the URL, including any path prefix such as /alertmanager`, details)
+      if (wrongPath)
+        return new AlertmanagerError(
+          'wrong_url',
+          `Alertmanager at ${this.#base} has no ${call.path} (HTTP 404): check the URL, including any path prefix such as /alertmanager`,
+          details,
+        )
       return new AlertmanagerError('not_found', call.notFound!, details)
     }
     if (status >= 500) {
@@ -300,7 +305,11 @@ export class AlertmanagerClient {
     if (status >= 400) {
       return new AlertmanagerError('bad_request', `Alertmanager refused ${call.refused ?? `to ${call.action}`}: ${reason || `HTTP ${status}`}`, details)
     }
-    return new AlertmanagerError('bad_response', `Alertmanager at ${this.#base} answered ${call.method} ${call.path} with HTTP ${status}, not a success`, details)
+    return new AlertmanagerError(
+      'bad_response',
+      `Alertmanager at ${this.#base} answered ${call.method} ${call.path} with HTTP ${status}, not a success`,
+      details,
+    )
   }
 
   #parse(call: Call, schema: Type.TSchema, text: string): unknown {
@@ -313,7 +322,10 @@ export class AlertmanagerClient {
     }
     Value.Default(schema, value)
     if (Value.Check(schema, value)) return value
-    throw new AlertmanagerError('bad_response', `Alertmanager at ${this.#base} answered ${call.method} ${call.path} with an unexpected body: ${describeMismatch(schema, value)}`)
+    throw new AlertmanagerError(
+      'bad_response',
+      `Alertmanager at ${this.#base} answered ${call.method} ${call.path} with an unexpected body: ${describeMismatch(schema, value)}`,
+    )
   }
 }
 

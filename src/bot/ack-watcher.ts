@@ -56,9 +56,12 @@ export class AckWatcher {
     const present = new Set((await this.deps.alertmanager().listAlerts({ active: true, silenced: true, inhibited: true })).map((a) => a.fingerprint))
     for (const ack of acks.filter((a) => !a.fingerprints.some((fp) => present.has(fp)))) {
       // a silence someone else expired (or Alertmanager forgot) is ended all the same
-      await this.deps.alertmanager().expireSilence(ack.silenceId).catch((error: unknown) => {
-        if (!isNotFound(error)) throw error
-      })
+      await this.deps
+        .alertmanager()
+        .expireSilence(ack.silenceId)
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error
+        })
       await buttons.removeAcks([ack.silenceId])
       const target = await buttons.target(ack.token)
       if (target?.kind === 'message') {
@@ -66,7 +69,12 @@ export class AckWatcher {
         await buttons.saveTarget(ack.token, rest)
       }
       const endsAt = new Date().toISOString()
-      await delivery.pushNotice(ack.chat, { kind: 'mark', messageId: ack.messageId, silence: null, resolutions: (target?.kind === 'message' ? target.alerts : []).map((a) => ({ fingerprint: a.fingerprint, startsAt: a.startsAt, endsAt })) })
+      await delivery.pushNotice(ack.chat, {
+        kind: 'mark',
+        messageId: ack.messageId,
+        silence: null,
+        resolutions: (target?.kind === 'message' ? target.alerts : []).map((a) => ({ fingerprint: a.fingerprint, startsAt: a.startsAt, endsAt })),
+      })
       metrics.adminActions.inc({ action: 'ack_ended', outcome: 'ok' })
       log.info({ chat: ack.chat, silence: ack.silenceId, fingerprints: ack.fingerprints }, 'acknowledged alerts resolved: silence expired')
     }

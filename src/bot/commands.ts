@@ -11,8 +11,8 @@ export const COMMANDS = [
   { command: 'silence', description: 'Silence: /silence alertname=X instance=~"web-.*" 2h [comment]' },
   { command: 'unsilence', description: 'Expire a silence: /unsilence <id>' },
   { command: 'ack', description: 'Reply to an alert message: silence it until it resolves' },
-  { command: 'mute', description: 'Pause this chat\'s notifications: /mute 30m' },
-  { command: 'unmute', description: 'Resume this chat\'s notifications' },
+  { command: 'mute', description: "Pause this chat's notifications: /mute 30m" },
+  { command: 'unmute', description: "Resume this chat's notifications" },
   { command: 'status', description: 'alertwire and Alertmanager health, queues, chats' },
   { command: 'help', description: 'What the bot can do' },
 ] as const

@@ -100,7 +100,10 @@ export class BotHandlers {
     }
     const reply: Reply = (rendered, keyboard) =>
       this.deps.delivery.pushNotice(chat, {
-        kind: 'send', html: rendered.html, plain: rendered.plain, replyTo: message.message_id,
+        kind: 'send',
+        html: rendered.html,
+        plain: rendered.plain,
+        replyTo: message.message_id,
         ...(message.is_topic_message && message.message_thread_id ? { threadId: message.message_thread_id } : {}),
         ...(keyboard && keyboard.length > 0 ? { keyboard } : {}),
       })
@@ -143,8 +146,16 @@ export class BotHandlers {
       return reply(plainReply(`Could not list alerts: ${(error as Error).message}`))
     }
     const options = this.renderOptions()
-    const rows = sortAlerts(alerts.map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt })), options)
-    const token = await this.saveList({ kind: 'alerts', chat, alerts: rows.map((r) => ({ fingerprint: r.fingerprint, startsAt: r.startsAt, labels: r.labels })), page: 0 })
+    const rows = sortAlerts(
+      alerts.map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt })),
+      options,
+    )
+    const token = await this.saveList({
+      kind: 'alerts',
+      chat,
+      alerts: rows.map((r) => ({ fingerprint: r.fingerprint, startsAt: r.startsAt, labels: r.labels })),
+      page: 0,
+    })
     const page = alertsPage(rows, 0, token, this.deps.config().silences.durationsMs[0]!, options)
     return reply(page, page.keyboard)
   }
@@ -157,7 +168,13 @@ export class BotHandlers {
       return reply(plainReply(`Could not list silences: ${(error as Error).message}`))
     }
     silences.sort((a, b) => a.endsAt.localeCompare(b.endsAt))
-    const rows = silences.map((s) => ({ id: s.id, matchers: s.matchers.map(formatSilenceMatcher).join(', '), endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment }))
+    const rows = silences.map((s) => ({
+      id: s.id,
+      matchers: s.matchers.map(formatSilenceMatcher).join(', '),
+      endsAt: s.endsAt,
+      createdBy: s.createdBy,
+      comment: s.comment,
+    }))
     const token = await this.saveList({ kind: 'silences', chat, silences: rows.map((r) => ({ id: r.id, text: r.matchers })), page: 0 })
     const page = silencesPage(rows, 0, token, this.renderOptions())
     return reply(page, page.keyboard)
@@ -182,7 +199,10 @@ export class BotHandlers {
     }
     try {
       const id = await this.deps.alertmanager().createSilence({
-        matchers, endsAt: new Date(Date.now() + request.durationMs), createdBy: `telegram:${who(user)}`, comment: request.comment ?? this.deps.config().silences.comment,
+        matchers,
+        endsAt: new Date(Date.now() + request.durationMs),
+        createdBy: `telegram:${who(user)}`,
+        comment: request.comment ?? this.deps.config().silences.comment,
       })
       this.record('silence', 'ok', user, chat, { silence: id, matchers: request.matchers, duration: formatDuration(request.durationMs) })
       return `🔕 Silenced ${matchers.map(formatSilenceMatcher).join(', ')} for ${formatDuration(request.durationMs)} (id ${id}).`
@@ -223,12 +243,14 @@ export class BotHandlers {
     const ms = parseDuration(args.trim())
     if (!ms) {
       this.record('mute', 'invalid', user, chat, { args })
-      return 'usage: /mute 30m (a duration: how long to pause this chat\'s notifications)'
+      return "usage: /mute 30m (a duration: how long to pause this chat's notifications)"
     }
     const until = Date.now() + ms
     await this.deps.delivery.muteChat(chat, until)
     this.record('mute', 'ok', user, chat, { until: new Date(until).toISOString() })
-    const critical = { silent: 'critical alerts still come, silently', loud: 'critical alerts still come', hold: 'critical alerts wait too' }[this.deps.config().criticalWhenMuted]
+    const critical = { silent: 'critical alerts still come, silently', loud: 'critical alerts still come', hold: 'critical alerts wait too' }[
+      this.deps.config().criticalWhenMuted
+    ]
     return `🔇 Notifications paused here until ${formatTime(new Date(until).toISOString(), this.renderOptions().timeZone)} (${critical}). /unmute resumes them.`
   }
 
@@ -281,22 +303,41 @@ export class BotHandlers {
   private async turnPage(target: ButtonTarget, page: number, token: string, messageId: number, answer: (text: string) => Promise<void>) {
     const options = this.renderOptions()
     if (target.kind === 'alerts') {
-      const rendered = alertsPage(target.alerts.map((a) => ({ ...a, annotations: {} })), page, token, this.deps.config().silences.durationsMs[0]!, options)
+      const rendered = alertsPage(
+        target.alerts.map((a) => ({ ...a, annotations: {} })),
+        page,
+        token,
+        this.deps.config().silences.durationsMs[0]!,
+        options,
+      )
       await this.deps.delivery.pushNotice(target.chat, { kind: 'edit', messageId, html: rendered.html, plain: rendered.plain, keyboard: rendered.keyboard })
     } else if (target.kind === 'silences') {
-      const rendered = silencesPage(target.silences.map((s) => ({ id: s.id, matchers: s.text, endsAt: new Date().toISOString(), createdBy: '', comment: '' })), page, token, options)
+      const rendered = silencesPage(
+        target.silences.map((s) => ({ id: s.id, matchers: s.text, endsAt: new Date().toISOString(), createdBy: '', comment: '' })),
+        page,
+        token,
+        options,
+      )
       await this.deps.delivery.pushNotice(target.chat, { kind: 'edit', messageId, html: rendered.html, plain: rendered.plain, keyboard: rendered.keyboard })
     }
     return answer(`Page ${page + 1}`)
   }
 
   /** silenceAlerts creates one silence for these alerts in Alertmanager. */
-  private async silenceAlerts(alerts: readonly AlertRef[], user: BotUser, chat: string, ms: number, ack = false): Promise<{ ok: boolean; id?: string; text: string }> {
+  private async silenceAlerts(
+    alerts: readonly AlertRef[],
+    user: BotUser,
+    chat: string,
+    ms: number,
+    ack = false,
+  ): Promise<{ ok: boolean; id?: string; text: string }> {
     const action = ack ? 'ack' : 'silence'
     try {
       const matchers = silenceMatchers(alerts, this.deps.config().silences.matchLabels)
       const id = await this.deps.alertmanager().createSilence({
-        matchers, endsAt: new Date(Date.now() + ms), createdBy: `telegram:${who(user)}`,
+        matchers,
+        endsAt: new Date(Date.now() + ms),
+        createdBy: `telegram:${who(user)}`,
         comment: ack ? `${this.deps.config().silences.comment} (acknowledged until resolved)` : this.deps.config().silences.comment,
       })
       this.record(action, 'ok', user, chat, { silence: id, fingerprints: alerts.map((a) => a.fingerprint), duration: formatDuration(ms) })
@@ -309,22 +350,42 @@ export class BotHandlers {
   }
 
   /** silenceMessage silences an alert message's alerts and shows it on the message, or changes nothing. */
-  private async silenceMessage(target: Extract<ButtonTarget, { kind: 'message' }>, token: string, user: BotUser, ms: number, ack: boolean): Promise<{ ok: boolean; text: string }> {
+  private async silenceMessage(
+    target: Extract<ButtonTarget, { kind: 'message' }>,
+    token: string,
+    user: BotUser,
+    ms: number,
+    ack: boolean,
+  ): Promise<{ ok: boolean; text: string }> {
     const created = await this.silenceAlerts(target.alerts, user, target.chat, ms, ack)
     if (!created.ok || !created.id) return created
     const mark: SilenceMark = { ids: [created.id], by: who(user), until: new Date(Date.now() + ms).toISOString(), ack }
     try {
       await this.deps.buttons.saveTarget(token, { ...target, silence: mark })
-      if (ack) await this.deps.buttons.addAck({ silenceId: created.id, chat: target.chat, messageId: target.messageId, token, fingerprints: target.alerts.map((a) => a.fingerprint) })
+      if (ack)
+        await this.deps.buttons.addAck({
+          silenceId: created.id,
+          chat: target.chat,
+          messageId: target.messageId,
+          token,
+          fingerprints: target.alerts.map((a) => a.fingerprint),
+        })
       await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: mark })
     } catch (error) {
       // recorded nowhere: take the silence back rather than leave one nobody can see from the chat
-      await this.deps.alertmanager().expireSilence(created.id).catch(() => undefined)
+      await this.deps
+        .alertmanager()
+        .expireSilence(created.id)
+        .catch(() => undefined)
       this.record(ack ? 'ack' : 'silence', 'failed', user, target.chat, { error: (error as Error).message })
       return { ok: false, text: 'Not silenced: alertwire could not record it (Redis); nothing was changed.' }
     }
     // the silence this one replaces, if any
-    for (const old of target.silence?.ids ?? []) await this.deps.alertmanager().expireSilence(old).catch(() => undefined)
+    for (const old of target.silence?.ids ?? [])
+      await this.deps
+        .alertmanager()
+        .expireSilence(old)
+        .catch(() => undefined)
     if (target.silence?.ack) await this.deps.buttons.removeAcks(target.silence.ids).catch(() => undefined)
     return created
   }
@@ -334,9 +395,12 @@ export class BotHandlers {
     const ids = target.silence?.ids ?? []
     try {
       for (const id of ids) {
-        await this.deps.alertmanager().expireSilence(id).catch((error: unknown) => {
-          if (!isNotFound(error)) throw error
-        })
+        await this.deps
+          .alertmanager()
+          .expireSilence(id)
+          .catch((error: unknown) => {
+            if (!isNotFound(error)) throw error
+          })
       }
     } catch (error) {
       this.record('unsilence', 'failed', user, target.chat, { error: (error as Error).message })

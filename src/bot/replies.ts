@@ -50,18 +50,31 @@ export function sortAlerts(alerts: readonly AlertRow[], options: RenderOptions):
 }
 
 /** alertsPage renders one page of /alerts with a silence button per alert. */
-export function alertsPage(alerts: readonly AlertRow[], page: number, token: string, durationMs: number, options: RenderOptions): Rendered & { keyboard: InlineButton[][] } {
+export function alertsPage(
+  alerts: readonly AlertRow[],
+  page: number,
+  token: string,
+  durationMs: number,
+  options: RenderOptions,
+): Rendered & { keyboard: InlineButton[][] } {
   if (alerts.length === 0) return { ...finish('✅ <b>Nothing is firing</b> (Alertmanager: no active, unsilenced alerts).'), keyboard: [] }
   const { items, current, pages, offset } = pageOf(alerts, page)
   const lines = items.map((a, i) => {
     const severity = severityOf(a.labels, options)
-    const labels = identifyingLabels(a.labels, options.hideLabels).map((l) => `${l.name}: ${l.value}`).join(' · ')
+    const labels = identifyingLabels(a.labels, options.hideLabels)
+      .map((l) => `${l.name}: ${l.value}`)
+      .join(' · ')
     const since = formatDuration(options.now - Date.parse(a.startsAt))
     const summary = a.annotations.summary ? `\n   ${line(a.annotations.summary, 200)}` : ''
     return `${offset + i + 1}. ${severity.marker} <b>${line(a.labels.alertname ?? 'alert', 100)}</b>${labels ? ` · ${line(labels, 200)}` : ''} · ${since}${summary}`
   })
   const header = `🔥 <b>${alerts.length} firing</b>${pages > 1 ? ` · page ${current + 1}/${pages}` : ''}`
-  const keyboard = items.map((a, i) => [{ text: `🔕 ${formatDuration(durationMs)} · #${offset + i + 1} ${cutText(a.labels.alertname ?? '', 30)}`, callback_data: buttonData(`it${offset + i}`, token) }])
+  const keyboard = items.map((a, i) => [
+    {
+      text: `🔕 ${formatDuration(durationMs)} · #${offset + i + 1} ${cutText(a.labels.alertname ?? '', 30)}`,
+      callback_data: buttonData(`it${offset + i}`, token),
+    },
+  ])
   const nav = navigation(token, current, pages)
   return { ...finish([header, ...lines].join('\n')), keyboard: nav.length > 0 ? [...keyboard, nav] : keyboard }
 }
@@ -70,8 +83,10 @@ export function alertsPage(alerts: readonly AlertRow[], page: number, token: str
 export function silencesPage(silences: readonly SilenceRow[], page: number, token: string, options: RenderOptions): Rendered & { keyboard: InlineButton[][] } {
   if (silences.length === 0) return { ...finish('🔔 <b>No active silences.</b>'), keyboard: [] }
   const { items, current, pages, offset } = pageOf(silences, page)
-  const lines = items.map((s, i) =>
-    `${offset + i + 1}. 🔕 <code>${line(s.matchers, 300)}</code>\n   until ${e(formatTime(s.endsAt, options.timeZone))} · by ${line(s.createdBy, 80)}${s.comment ? ` · ${line(s.comment, 120)}` : ''}\n   id <code>${e(s.id)}</code>`)
+  const lines = items.map(
+    (s, i) =>
+      `${offset + i + 1}. 🔕 <code>${line(s.matchers, 300)}</code>\n   until ${e(formatTime(s.endsAt, options.timeZone))} · by ${line(s.createdBy, 80)}${s.comment ? ` · ${line(s.comment, 120)}` : ''}\n   id <code>${e(s.id)}</code>`,
+  )
   const header = `🔕 <b>${silences.length} active silence${silences.length === 1 ? '' : 's'}</b>${pages > 1 ? ` · page ${current + 1}/${pages}` : ''}`
   const keyboard = items.map((_, i) => [{ text: `🔔 Expire #${offset + i + 1}`, callback_data: buttonData(`it${offset + i}`, token) }])
   const nav = navigation(token, current, pages)
@@ -95,8 +110,10 @@ export function statusReply(report: StatusReport, options: RenderOptions): Rende
   const lines = [
     `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${report.webhooksWaiting} webhooks waiting · ${report.deadLetters} dead letters`,
     `<b>Alertmanager</b>: ${ok(am.healthy)} ${am.healthy ? `version ${line(am.version ?? '?', 40)}${am.uptime ? ` · up since ${e(formatTime(am.uptime, options.timeZone))}` : ''}` : line(am.error ?? 'not healthy', 300)}`,
-    ...report.chats.map((c) =>
-      `<b>chat ${e(c.chat)}</b>: one message per ${formatDuration(c.paceMs)} · ${c.waiting} waiting${c.mutedUntil ? ` · muted until ${e(formatTime(new Date(c.mutedUntil).toISOString(), options.timeZone))}` : ''}${c.lastError ? ` · last error: ${line(c.lastError, 200)}` : ''}`),
+    ...report.chats.map(
+      (c) =>
+        `<b>chat ${e(c.chat)}</b>: one message per ${formatDuration(c.paceMs)} · ${c.waiting} waiting${c.mutedUntil ? ` · muted until ${e(formatTime(new Date(c.mutedUntil).toISOString(), options.timeZone))}` : ''}${c.lastError ? ` · last error: ${line(c.lastError, 200)}` : ''}`,
+    ),
   ]
   return finish(lines.join('\n'))
 }

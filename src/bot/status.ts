@@ -29,10 +29,16 @@ export async function gatherStatus(sources: StatusSources): Promise<StatusReport
     sources.redisAnswers(),
     sources.webhooksWaiting().catch(() => 0),
     sources.deadLetters().catch(() => 0),
-    sources.alertmanager().status().then((s) => ({ healthy: true, version: s.version, uptime: s.uptime }), (error: Error) => ({ healthy: false, error: error.message })),
+    sources
+      .alertmanager()
+      .status()
+      .then(
+        (s) => ({ healthy: true, version: s.version, uptime: s.uptime }),
+        (error: Error) => ({ healthy: false, error: error.message }),
+      ),
     Promise.all(chats.map(({ chat }) => sources.waiting(chat).catch(() => 0))),
     Promise.all(chats.map(({ chat }) => sources.mutedUntil(chat).catch(() => undefined))),
-    sources.lastErrors().catch(() => ({} as Record<string, string>)),
+    sources.lastErrors().catch(() => ({}) as Record<string, string>),
   ])
   return {
     redis,

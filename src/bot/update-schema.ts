@@ -23,12 +23,14 @@ export const BotMessageSchema = Type.Object({
 export const BotUpdateSchema = Type.Object({
   update_id: Type.Integer(),
   message: Type.Optional(BotMessageSchema),
-  callback_query: Type.Optional(Type.Object({
-    id: Type.String(),
-    from: User,
-    data: Type.Optional(Type.String()),
-    message: Type.Optional(Type.Object({ message_id: Type.Integer(), chat: Chat, message_thread_id: Type.Optional(Type.Integer()) })),
-  })),
+  callback_query: Type.Optional(
+    Type.Object({
+      id: Type.String(),
+      from: User,
+      data: Type.Optional(Type.String()),
+      message: Type.Optional(Type.Object({ message_id: Type.Integer(), chat: Chat, message_thread_id: Type.Optional(Type.Integer()) })),
+    }),
+  ),
 })
 
 export type BotUpdate = Type.Static<typeof BotUpdateSchema>

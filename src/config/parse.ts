@@ -119,7 +119,13 @@ function applyEnvOverrides(doc: Json, env: ParseContext['env'], fromEnv: Map<str
     }
     const leaf = path.at(-1)!
     // a list from the environment is comma-separated
-    node[leaf] = variable === 'ALERTWIRE_ADMINS' ? value.split(',').map((v) => v.trim()).filter(Boolean) : value
+    node[leaf] =
+      variable === 'ALERTWIRE_ADMINS'
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value
     delete node[`${leaf}_file`] // the environment wins over a secret file
     fromEnv.set(path.join('.'), variable)
   }
@@ -141,7 +147,10 @@ function describe(value: unknown): string {
 }
 
 function valueAt(doc: unknown, pointer: string): unknown {
-  return pointer.split('/').slice(1).reduce<unknown>((node, key) => (isObject(node) || Array.isArray(node) ? (node as Json)[key] : undefined), doc)
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, key) => (isObject(node) || Array.isArray(node) ? (node as Json)[key] : undefined), doc)
 }
 
 /** schemaErrors turns TypeBox errors into one line per offending path, preferring the schema's own words. */
@@ -279,9 +288,8 @@ function crossFieldErrors(raw: RawConfig): string[] {
 /** compileRouting compiles the default chat, the routing defaults and every route (matcher errors are collected). */
 function compileRouting(raw: RawConfig, errors: string[]): Routing {
   const headroom = raw.telegram.pace.headroom
-  const defaultChat = raw.telegram.chat_id !== undefined
-    ? compileChat({ chat_id: raw.telegram.chat_id, thread_id: raw.telegram.thread_id }, headroom)
-    : undefined
+  const defaultChat =
+    raw.telegram.chat_id !== undefined ? compileChat({ chat_id: raw.telegram.chat_id, thread_id: raw.telegram.thread_id }, headroom) : undefined
   const defaults = compilePolicy(raw.routing, undefined, raw.messages.time_zone)
   const routes: Route[] = raw.routing.routes.map((route, i) => ({
     name: route.name ?? `routes[${i}]`,
@@ -332,8 +340,10 @@ function assemble(raw: RawConfig, routing: Routing, templates: CompiledTemplates
       admins: new Set(raw.telegram.admins),
       chatAdmins: new Map(Object.entries(raw.telegram.chat_admins).map(([chat, ids]) => [chat, new Set(ids)])),
       chatAdministrators: raw.telegram.chat_administrators,
-      updates: raw.telegram.bot_token ? raw.telegram.updates as Config['telegram']['updates'] : 'off',
-      ...(raw.telegram.updates === 'webhook' ? { webhook: { url: raw.telegram.webhook_url!, secret: raw.telegram.webhook_secret!, path: raw.telegram.webhook_path } } : {}),
+      updates: raw.telegram.bot_token ? (raw.telegram.updates as Config['telegram']['updates']) : 'off',
+      ...(raw.telegram.updates === 'webhook'
+        ? { webhook: { url: raw.telegram.webhook_url!, secret: raw.telegram.webhook_secret!, path: raw.telegram.webhook_path } }
+        : {}),
       pace: {
         privateIntervalMs: paceInterval(raw.telegram.pace.private, headroom),
         groupIntervalMs: paceInterval(raw.telegram.pace.group, headroom),
@@ -343,7 +353,9 @@ function assemble(raw: RawConfig, routing: Routing, templates: CompiledTemplates
     alertmanager: {
       url: raw.alertmanager.url.replace(/\/+$/, ''),
       timeoutMs: ms(raw.alertmanager.timeout),
-      ...(raw.alertmanager.basic_auth?.password ? { basicAuth: { username: raw.alertmanager.basic_auth.username, password: raw.alertmanager.basic_auth.password } } : {}),
+      ...(raw.alertmanager.basic_auth?.password
+        ? { basicAuth: { username: raw.alertmanager.basic_auth.username, password: raw.alertmanager.basic_auth.password } }
+        : {}),
       ...(raw.alertmanager.bearer_token ? { bearerToken: raw.alertmanager.bearer_token } : {}),
     },
     routing,

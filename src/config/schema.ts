@@ -6,15 +6,12 @@
 import Type from 'typebox'
 import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
 
-const Duration = (fallback: string) =>
-  Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
+const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
 
-const Size = (fallback: string) =>
-  Type.String({ pattern: SIZE_PATTERN, expected: 'a size like "10MiB"', default: fallback })
+const Size = (fallback: string) => Type.String({ pattern: SIZE_PATTERN, expected: 'a size like "10MiB"', default: fallback })
 
 const RATE_PATTERN = `^[0-9]+/${DURATION_PATTERN.slice(1)}`
-const Rate = (fallback: string) =>
-  Type.String({ pattern: RATE_PATTERN, expected: 'a rate like "20/1m" (messages per duration)', default: fallback })
+const Rate = (fallback: string) => Type.String({ pattern: RATE_PATTERN, expected: 'a rate like "20/1m" (messages per duration)', default: fallback })
 
 const Secret = Type.Optional(Type.String())
 
@@ -48,13 +45,9 @@ const Policies = {
 }
 
 /** ChatIdSchema: a numeric chat id (negative for groups) or a public "@username". */
-export const ChatIdSchema = Type.Union(
-  [
-    Type.Integer(),
-    Type.String({ pattern: '^(-?[0-9]+|@[A-Za-z0-9_]{4,32})$' }),
-  ],
-  { expected: 'a chat id like -1001234567890 or "@channel"' },
-)
+export const ChatIdSchema = Type.Union([Type.Integer(), Type.String({ pattern: '^(-?[0-9]+|@[A-Za-z0-9_]{4,32})$' })], {
+  expected: 'a chat id like -1001234567890 or "@channel"',
+})
 
 const ThreadId = Type.Integer({ minimum: 1, expected: 'a forum topic id (a positive integer)' })
 
@@ -84,15 +77,9 @@ export const RouteSchema = Type.Object(
   { additionalProperties: false },
 )
 
-const BasicAuthSchema = Type.Object(
-  { username: Type.String({ minLength: 1 }), password: Secret, password_file: Secret },
-  { additionalProperties: false },
-)
+const BasicAuthSchema = Type.Object({ username: Type.String({ minLength: 1 }), password: Secret, password_file: Secret }, { additionalProperties: false })
 
-const SeveritySchema = Type.Object(
-  { marker: Type.String({ minLength: 1 }), rank: Type.Integer({ minimum: 0 }) },
-  { additionalProperties: false },
-)
+const SeveritySchema = Type.Object({ marker: Type.String({ minLength: 1 }), rank: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })
 
 /** ConfigSchema: the whole alertwire.yaml. */
 export const ConfigSchema = Type.Object(
@@ -134,7 +121,9 @@ export const ConfigSchema = Type.Object(
         thread_id: Type.Optional(ThreadId),
         request_timeout: Duration('10s'),
         admins: Type.Array(Type.Integer({ expected: 'a Telegram user id (a number)' }), { default: [] }),
-        chat_admins: Type.Record(Type.String({ pattern: '^-?[0-9]+$' }), Type.Array(Type.Integer({ expected: 'a Telegram user id (a number)' })), { default: {} }),
+        chat_admins: Type.Record(Type.String({ pattern: '^-?[0-9]+$' }), Type.Array(Type.Integer({ expected: 'a Telegram user id (a number)' })), {
+          default: {},
+        }),
         chat_administrators: Type.Boolean({ default: false }),
         updates: Type.Enum(['polling', 'webhook', 'off'], { default: 'polling', expected: 'polling, webhook or off' }),
         webhook_url: Type.Optional(Type.String({ pattern: '^https?://', expected: 'an https URL Telegram can reach' })),
@@ -206,7 +195,11 @@ export const ConfigSchema = Type.Object(
     ),
     silences: Type.Object(
       {
-        durations: Type.Array(Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1h"' }), { default: ['1h', '4h', '24h'], minItems: 1, maxItems: 5 }),
+        durations: Type.Array(Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1h"' }), {
+          default: ['1h', '4h', '24h'],
+          minItems: 1,
+          maxItems: 5,
+        }),
         match_labels: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
         ack_max: Duration('7d'),
         ack_check_interval: Duration('15s'),

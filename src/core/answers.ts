@@ -67,12 +67,12 @@ export interface LogLine {
 export type AnswerPlan = { count: Count; log: LogLine } & (
   | { action: 'migrate'; migrateTo: string }
   | {
-    action: 'advance' | 'wait' | 'retry' | 'resend_plain' | 'send_instead' | 'drop_topic' | 'dead_letter'
-    end: TurnEnd
-    /** the message record to save (announce: point its alerts' refs and buttons at it) */
-    save?: { record: MessageRecord; announce: boolean }
-    letter?: CallLetter
-  }
+      action: 'advance' | 'wait' | 'retry' | 'resend_plain' | 'send_instead' | 'drop_topic' | 'dead_letter'
+      end: TurnEnd
+      /** the message record to save (announce: point its alerts' refs and buttons at it) */
+      save?: { record: MessageRecord; announce: boolean }
+      letter?: CallLetter
+    }
 )
 
 /** answerPlan decides what a Telegram answer to the delivery's current call means (see the README's error table). */
@@ -81,14 +81,19 @@ export function answerPlan(answer: Answer, inflight: InFlight, retry: RetryPolic
   if (answer.ok) return done(inflight, call, answer.messageId)
   const { failure } = answer
   const fields = { fingerprints: call.fingerprints, op: call.op, error: failure.description }
-  const again = (calls: Call[], message: string, level: LogLine['level']) =>
-    ({ end: { inflight: { ...inflight, calls }, paceMs: inflight.paceMs, retryInMs: 0 }, count: { retry: failure.kind }, log: { level, message, fields } })
+  const again = (calls: Call[], message: string, level: LogLine['level']) => ({
+    end: { inflight: { ...inflight, calls }, paceMs: inflight.paceMs, retryInMs: 0 },
+    count: { retry: failure.kind },
+    log: { level, message, fields },
+  })
   switch (failure.kind) {
     case 'not_modified':
       return done(inflight, call, undefined)
     case 'rate_limited':
       return {
-        action: 'wait', end: { inflight, paceMs: failure.retryAfterMs, retryInMs: 0 }, count: { retry: 'rate_limited', rateLimited: true },
+        action: 'wait',
+        end: { inflight, paceMs: failure.retryAfterMs, retryInMs: 0 },
+        count: { retry: 'rate_limited', rateLimited: true },
         log: { level: 'warn', message: 'Telegram asked to slow down; waiting exactly retry_after', fields: { ...fields, retryAfterMs: failure.retryAfterMs } },
       }
     case 'transient':
@@ -98,28 +103,51 @@ export function answerPlan(answer: Answer, inflight: InFlight, retry: RetryPolic
       const misconfigured = failure.kind === 'misconfigured'
       // the same failure again is logged quietly, so a long outage is one line, not thousands
       const level = inflight.lastError === failure.description ? 'debug' : misconfigured ? 'error' : 'warn'
-      const message = misconfigured ? 'Telegram refuses the bot token or API URL; messages wait until it is fixed' : 'Telegram call failed; retrying with backoff'
+      const message = misconfigured
+        ? 'Telegram refuses the bot token or API URL; messages wait until it is fixed'
+        : 'Telegram call failed; retrying with backoff'
       return {
-        action: 'retry', end: { inflight: { ...inflight, attempts, lastError: failure.description }, paceMs: inflight.paceMs, retryInMs: wait },
-        count: { retry: failure.kind }, log: { level, message, fields: { ...fields, attempts, retryInMs: wait } },
+        action: 'retry',
+        end: { inflight: { ...inflight, attempts, lastError: failure.description }, paceMs: inflight.paceMs, retryInMs: wait },
+        count: { retry: failure.kind },
+        log: { level, message, fields: { ...fields, attempts, retryInMs: wait } },
       }
     }
     // each fallback below is tried once: a refusal of the fallback itself is final
     case 'bad_format':
       if (call.plainOnly) return deadLetter(inflight, call, 'rejected', failure.description)
-      return { action: 'resend_plain', ...again(replaceCurrent(inflight, { ...call, plainOnly: true }), 'Telegram refused the HTML; resending as plain text', 'warn') }
+      return {
+        action: 'resend_plain',
+        ...again(replaceCurrent(inflight, { ...call, plainOnly: true }), 'Telegram refused the HTML; resending as plain text', 'warn'),
+      }
     case 'edit_target_missing': {
       if (call.op !== 'edit') return deadLetter(inflight, call, 'rejected', failure.description)
       const { messageId: _gone, ...send } = call
-      return { action: 'send_instead', ...again(replaceCurrent(inflight, { ...send, op: 'send', announce: true }), 'the message to edit is gone; sending a new one', 'info') }
+      return {
+        action: 'send_instead',
+        ...again(replaceCurrent(inflight, { ...send, op: 'send', announce: true }), 'the message to edit is gone; sending a new one', 'info'),
+      }
     }
     case 'thread_missing':
       if (call.threadId === undefined) return deadLetter(inflight, call, 'rejected', failure.description)
-      return { action: 'drop_topic', ...again(inflight.calls.map(({ threadId: _gone, ...rest }) => rest), 'the forum topic is gone; sending to the chat itself', 'warn') }
+      return {
+        action: 'drop_topic',
+        ...again(
+          inflight.calls.map(({ threadId: _gone, ...rest }) => rest),
+          'the forum topic is gone; sending to the chat itself',
+          'warn',
+        ),
+      }
     case 'migrated':
       return {
-        action: 'migrate', migrateTo: String(failure.migrateTo), count: { retry: 'migrated' },
-        log: { level: 'warn', message: 'the group became a supergroup; moving its alerts there (update the chat id in the config)', fields: { ...fields, newChat: failure.migrateTo } },
+        action: 'migrate',
+        migrateTo: String(failure.migrateTo),
+        count: { retry: 'migrated' },
+        log: {
+          level: 'warn',
+          message: 'the group became a supergroup; moving its alerts there (update the chat id in the config)',
+          fields: { ...fields, newChat: failure.migrateTo },
+        },
       }
     case 'chat_unreachable':
       return deadLetter(inflight, call, 'chat_unreachable', failure.description)
@@ -135,7 +163,9 @@ function done(inflight: InFlight, call: Call, messageId: number | undefined): An
     ? { save: { record: { ...call.record, messageId: call.announce && messageId ? messageId : call.record.messageId }, announce: call.announce === true } }
     : {}
   return {
-    action: 'advance', end: advance(inflight), ...save,
+    action: 'advance',
+    end: advance(inflight),
+    ...save,
     count: { message: call.op === 'edit' ? 'edited' : call.plainOnly ? 'sent_plain' : 'sent' },
     log: { level: 'debug', message: 'telegram call done', fields: { fingerprints: call.fingerprints, op: call.op } },
   }
@@ -143,7 +173,9 @@ function done(inflight: InFlight, call: Call, messageId: number | undefined): An
 
 function deadLetter(inflight: InFlight, call: Call, reason: string, error: string): AnswerPlan {
   return {
-    action: 'dead_letter', end: advance(inflight), letter: callLetter(inflight, call, reason, error),
+    action: 'dead_letter',
+    end: advance(inflight),
+    letter: callLetter(inflight, call, reason, error),
     count: { message: 'dead_letter', deadLetter: reason },
     log: { level: 'error', message: 'message given up on (dead letter)', fields: { fingerprints: call.fingerprints, op: call.op, error, reason } },
   }

@@ -16,8 +16,15 @@ import type { OutboxItem } from './candidates.js'
 import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'
 import {
-  type AlertSnapshot, type MessageContent, packAlerts, renderMessage, renderRepeatReply, renderResolvedReply,
-  type Rendered, type RenderOptions, type SilenceMark,
+  type AlertSnapshot,
+  type MessageContent,
+  packAlerts,
+  renderMessage,
+  renderRepeatReply,
+  renderResolvedReply,
+  type Rendered,
+  type RenderOptions,
+  type SilenceMark,
 } from './render.js'
 
 /** MessageRecord: a sent message, kept so that any replica can re-render and edit it later. */
@@ -129,8 +136,15 @@ export function rerender(record: MessageContent, options: RenderOptions): Render
 export function editCall(record: MessageRecord, options: BatchOptions, fingerprints: string[], announce = false): Call {
   const keyboard = alertKeyboard(record, options.durationsMs)
   return {
-    op: 'edit', ...rerender(record, options), ...(record.threadId ? { threadId: record.threadId } : {}), silent: true,
-    messageId: record.messageId, record, ...(announce ? { announce } : {}), ...(keyboard ? { keyboard } : {}), fingerprints,
+    op: 'edit',
+    ...rerender(record, options),
+    ...(record.threadId ? { threadId: record.threadId } : {}),
+    silent: true,
+    messageId: record.messageId,
+    record,
+    ...(announce ? { announce } : {}),
+    ...(keyboard ? { keyboard } : {}),
+    fingerprints,
   }
 }
 
@@ -198,12 +212,22 @@ function resolveCalls(items: readonly OutboxItem[], lookups: Lookups, options: B
   // a flapping alert resolving is an update of its message, not news worth a reply
   const reply = options.resolved !== 'edit' && !head.flaps
   for (const [messageId, resolvedItems] of found) {
-    const record = resolveRecord(lookups.records.get(messageId)!, resolvedItems.map((i) => i.alert))
+    const record = resolveRecord(
+      lookups.records.get(messageId)!,
+      resolvedItems.map((i) => i.alert),
+    )
     const fingerprints = resolvedItems.map((i) => i.alert.fingerprint)
     if (options.resolved !== 'reply' || !reply) calls.push(editCall(record, options, fingerprints))
     if (reply) {
       calls.push({
-        op: 'send', ...renderResolvedReply(resolvedItems.map((i) => i.alert), options), ...thread, silent: head.silent, messageId,
+        op: 'send',
+        ...renderResolvedReply(
+          resolvedItems.map((i) => i.alert),
+          options,
+        ),
+        ...thread,
+        silent: head.silent,
+        messageId,
         // with replies only, the record still learns the resolution for later edits
         ...(options.resolved === 'reply' ? { record } : {}),
         fingerprints,
@@ -228,7 +252,9 @@ function unknownResolves(unknown: readonly OutboxItem[], lookups: Lookups, optio
     return ref?.elsewhere === true && ref.startsAt === item.alert.startsAt
   }
   const anew = unknown.filter((item) => options.resolvedUnannounced || elsewhere(item))
-  const unannounced = unknown.filter((item) => !anew.includes(item)).map((item) => ({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' }))
+  const unannounced = unknown
+    .filter((item) => !anew.includes(item))
+    .map((item) => ({ fingerprint: item.alert.fingerprint, reason: 'resolve of an alert whose message is unknown' }))
   return { anew, unannounced }
 }
 
@@ -258,11 +284,24 @@ function repeatCalls(items: readonly OutboxItem[], lookups: Lookups, options: Ba
   const { found, unknown } = byTarget(items, lookups, false)
   const thread = head.threadId ? { threadId: head.threadId } : {}
   const calls: Call[] = [...found].map(([messageId, reminded]) => ({
-    op: 'send' as const, ...renderRepeatReply(reminded.map((i) => i.alert), options), ...thread, silent: head.silent, messageId,
+    op: 'send' as const,
+    ...renderRepeatReply(
+      reminded.map((i) => i.alert),
+      options,
+    ),
+    ...thread,
+    silent: head.silent,
+    messageId,
     fingerprints: reminded.map((i) => i.alert.fingerprint),
   }))
   // its first message never made it (or was forgotten): announce it now
-  if (unknown.length > 0) calls.push(...announceCalls(unknown.map(({ repeat: _repeat, ...item }) => item), options))
+  if (unknown.length > 0)
+    calls.push(
+      ...announceCalls(
+        unknown.map(({ repeat: _repeat, ...item }) => item),
+        options,
+      ),
+    )
   return calls
 }
 
@@ -278,9 +317,12 @@ export function planDelivery(items: readonly OutboxItem[], lookups: Lookups, opt
   const dropped: Delivery['dropped'] = []
   const kind = kindOf(batch[0]!)
   const calls =
-    kind === 'firing' ? announceCalls(batch, options)
-      : kind === 'flapping' ? flapCalls(batch, lookups, options)
-        : kind === 'repeat' ? repeatCalls(batch, lookups, options)
+    kind === 'firing'
+      ? announceCalls(batch, options)
+      : kind === 'flapping'
+        ? flapCalls(batch, lookups, options)
+        : kind === 'repeat'
+          ? repeatCalls(batch, lookups, options)
           : resolveCalls(batch, lookups, options, dropped)
   return { take: batch.length, calls, dropped, deferredEdits: [] }
 }
@@ -323,7 +365,8 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
     const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, externalURL: head.externalURL }
     calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => recordCall(content, head, options)))
   } else if (reminders > 0) {
-    for (const item of items.filter((i) => kindOf(i) === 'repeat')) dropped.push({ fingerprint: item.alert.fingerprint, reason: 'reminder folded into a storm' })
+    for (const item of items.filter((i) => kindOf(i) === 'repeat'))
+      dropped.push({ fingerprint: item.alert.fingerprint, reason: 'reminder folded into a storm' })
   }
   const resolvedItems = items.filter((i) => kindOf(i) === 'resolved' && resolves.has(key(i.alert)))
   const { found, unknown } = byTarget(resolvedItems, lookups, false)
@@ -337,7 +380,13 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
   if (told.length > 0) {
     const round: DigestRound = { alerts: told.map((i) => i.alert), reminders: 0, resolvedRound: true, externalURL: head.externalURL }
     // a resolved digest is a summary: nothing refers to it later, so it keeps no record
-    calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => ({ ...recordCall(content, head, options), record: undefined, announce: undefined })))
+    calls.push(
+      ...packDigest(round, options.digestMaxAlerts, options).map((content) => ({
+        ...recordCall(content, head, options),
+        record: undefined,
+        announce: undefined,
+      })),
+    )
   }
   return { take: items.length, calls, dropped, deferredEdits }
 }
@@ -355,17 +404,37 @@ export type Notice =
  * becomes an edit of the stored message; later calls of the delivery that would save that message
  * learn the mark too, so they do not undo it.
  */
-export function spliceNotices(inflightCalls: readonly Call[], next: number, notices: readonly Notice[], records: ReadonlyMap<number, MessageRecord>, options: BatchOptions): Call[] {
+export function spliceNotices(
+  inflightCalls: readonly Call[],
+  next: number,
+  notices: readonly Notice[],
+  records: ReadonlyMap<number, MessageRecord>,
+  options: BatchOptions,
+): Call[] {
   const marks = new Map<number, (record: MessageRecord) => MessageRecord>()
   const first: Call[] = []
   for (const notice of notices) {
     if (notice.kind === 'send') {
       first.push({
-        op: 'send', html: notice.html, plain: notice.plain, silent: true, fingerprints: [],
-        ...(notice.replyTo ? { messageId: notice.replyTo } : {}), ...(notice.threadId ? { threadId: notice.threadId } : {}), ...(notice.keyboard ? { keyboard: notice.keyboard } : {}),
+        op: 'send',
+        html: notice.html,
+        plain: notice.plain,
+        silent: true,
+        fingerprints: [],
+        ...(notice.replyTo ? { messageId: notice.replyTo } : {}),
+        ...(notice.threadId ? { threadId: notice.threadId } : {}),
+        ...(notice.keyboard ? { keyboard: notice.keyboard } : {}),
       })
     } else if (notice.kind === 'edit') {
-      first.push({ op: 'edit', html: notice.html, plain: notice.plain, silent: true, messageId: notice.messageId, fingerprints: [], ...(notice.keyboard ? { keyboard: notice.keyboard } : {}) })
+      first.push({
+        op: 'edit',
+        html: notice.html,
+        plain: notice.plain,
+        silent: true,
+        messageId: notice.messageId,
+        fingerprints: [],
+        ...(notice.keyboard ? { keyboard: notice.keyboard } : {}),
+      })
     } else {
       const record = records.get(notice.messageId)
       if (!record) continue
@@ -374,11 +443,13 @@ export function spliceNotices(inflightCalls: readonly Call[], next: number, noti
       first.push(editCall(change(record), options, []))
     }
   }
-  const rest = inflightCalls.slice(next).map((call) =>
-    call.record && marks.has(call.record.messageId) && call.op === 'edit'
-      ? editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce)
-      : call,
-  )
+  const rest = inflightCalls
+    .slice(next)
+    .map((call) =>
+      call.record && marks.has(call.record.messageId) && call.op === 'edit'
+        ? editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce)
+        : call,
+    )
   return [...first, ...rest]
 }
 
@@ -389,5 +460,11 @@ function marked(record: MessageRecord, silence: SilenceMark | null): MessageReco
 
 /** planDeferredEdit turns a deferred edit into the call that marks the alerts resolved in their message. */
 export function planDeferredEdit(task: EditTask, record: MessageRecord | undefined, options: BatchOptions): Call | undefined {
-  return record ? editCall(resolveRecord(record, task.resolutions), options, task.resolutions.map((r) => r.fingerprint)) : undefined
+  return record
+    ? editCall(
+        resolveRecord(record, task.resolutions),
+        options,
+        task.resolutions.map((r) => r.fingerprint),
+      )
+    : undefined
 }

@@ -6,8 +6,18 @@
  */
 import { plainLength, truncateHtml } from './html.js'
 import {
-  type AlertSnapshot, alertmanagerLink, type DigestSummary, finish, frame, identifyingLabels, type MessageContent,
-  type Rendered, type RenderOptions, severityOf, silenceNote, TELEGRAM_TEXT_LIMIT,
+  type AlertSnapshot,
+  alertmanagerLink,
+  type DigestSummary,
+  finish,
+  frame,
+  identifyingLabels,
+  type MessageContent,
+  type Rendered,
+  type RenderOptions,
+  severityOf,
+  silenceNote,
+  TELEGRAM_TEXT_LIMIT,
 } from './render.js'
 
 const LINE_LIMIT = 300
@@ -35,7 +45,10 @@ const NATURAL = new Intl.Collator('en', { numeric: true })
 function orderFirst(alerts: readonly AlertSnapshot[], count: number, options: RenderOptions): AlertSnapshot[] {
   const coarse = alerts.map((alert) => ({ alert, rank: severityOf(alert.labels, options).rank, name: alert.labels.alertname ?? '' }))
   coarse.sort((a, b) => a.rank - b.rank || NATURAL.compare(a.name, b.name))
-  const labelsOf = (a: AlertSnapshot) => identifyingLabels(a.labels, options.hideLabels).map((l) => `${l.name}=${l.value}`).join(',')
+  const labelsOf = (a: AlertSnapshot) =>
+    identifyingLabels(a.labels, options.hideLabels)
+      .map((l) => `${l.name}=${l.value}`)
+      .join(',')
   const named = coarse.slice(0, count).map((c) => ({ ...c, labels: labelsOf(c.alert) }))
   named.sort((a, b) => a.rank - b.rank || NATURAL.compare(a.name, b.name) || NATURAL.compare(a.labels, b.labels))
   return [...named.map((n) => n.alert), ...coarse.slice(count).map((c) => c.alert)]
@@ -43,7 +56,14 @@ function orderFirst(alerts: readonly AlertSnapshot[], count: number, options: Re
 
 /** counted keeps of an alert only what a count and a later resolve need (thousands of them ride along with a digest). */
 function counted(alert: AlertSnapshot): AlertSnapshot {
-  return { fingerprint: alert.fingerprint, status: alert.status, startsAt: alert.startsAt, labels: {}, annotations: {}, ...(alert.endsAt ? { endsAt: alert.endsAt } : {}) }
+  return {
+    fingerprint: alert.fingerprint,
+    status: alert.status,
+    startsAt: alert.startsAt,
+    labels: {},
+    annotations: {},
+    ...(alert.endsAt ? { endsAt: alert.endsAt } : {}),
+  }
 }
 
 function tally<T>(values: readonly T[]): [T, number][] {
@@ -53,8 +73,9 @@ function tally<T>(values: readonly T[]): [T, number][] {
 }
 
 function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: RenderOptions): DigestSummary {
-  const bySeverity = tally(round.alerts.map((a) => a.labels.severity ?? 'unknown'))
-    .sort((a, b) => severityOf({ severity: a[0] }, options).rank - severityOf({ severity: b[0] }, options).rank)
+  const bySeverity = tally(round.alerts.map((a) => a.labels.severity ?? 'unknown')).sort(
+    (a, b) => severityOf({ severity: a[0] }, options).rank - severityOf({ severity: b[0] }, options).rank,
+  )
   return {
     total: round.alerts.length,
     bySeverity: bySeverity.map(([severity, count]) => ({ severity, count })),
@@ -68,19 +89,21 @@ function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: Render
 function headerHtml(content: MessageContent, options: RenderOptions): string {
   const summary = content.digest!
   const all = [...content.alerts, ...(content.part === content.parts ? summary.unnamed : [])]
-  return frame(options.templates.digest_header({
-    resolved_round: summary.resolvedRound,
-    all_resolved: !summary.resolvedRound && all.length > 0 && all.every((a) => a.status === 'resolved'),
-    count: summary.total,
-    part: content.parts > 1 ? content.part : 0,
-    parts: content.parts > 1 ? content.parts : 0,
-    first: content.part === 1,
-    resolved_count: summary.resolvedRound ? 0 : all.filter((a) => a.status === 'resolved').length,
-    by_severity: summary.bySeverity.map((s) => ({ ...s, marker: severityOf({ severity: s.severity }, options).marker })),
-    by_alertname: summary.byAlertname.slice(0, ALERTNAMES_SHOWN),
-    more_alertnames: Math.max(0, summary.byAlertname.length - ALERTNAMES_SHOWN),
-    reminders: summary.reminders,
-  }))
+  return frame(
+    options.templates.digest_header({
+      resolved_round: summary.resolvedRound,
+      all_resolved: !summary.resolvedRound && all.length > 0 && all.every((a) => a.status === 'resolved'),
+      count: summary.total,
+      part: content.parts > 1 ? content.part : 0,
+      parts: content.parts > 1 ? content.parts : 0,
+      first: content.part === 1,
+      resolved_count: summary.resolvedRound ? 0 : all.filter((a) => a.status === 'resolved').length,
+      by_severity: summary.bySeverity.map((s) => ({ ...s, marker: severityOf({ severity: s.severity }, options).marker })),
+      by_alertname: summary.byAlertname.slice(0, ALERTNAMES_SHOWN),
+      more_alertnames: Math.max(0, summary.byAlertname.length - ALERTNAMES_SHOWN),
+      reminders: summary.reminders,
+    }),
+  )
 }
 
 function lineHtml(alert: AlertSnapshot, options: RenderOptions): string {
@@ -102,12 +125,14 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
   if (content.part !== content.parts) return ''
   const unnamed = content.digest!.unnamed
   const alertmanager = alertmanagerLink(content)
-  return frame(options.templates.digest_footer({
-    unnamed: unnamed.length,
-    unnamed_resolved: content.digest!.resolvedRound ? 0 : unnamed.filter((a) => a.status === 'resolved').length,
-    alertmanager_url: alertmanager?.url ?? '',
-    alertmanager_linkable: alertmanager?.linkable ?? false,
-  }))
+  return frame(
+    options.templates.digest_footer({
+      unnamed: unnamed.length,
+      unnamed_resolved: content.digest!.resolvedRound ? 0 : unnamed.filter((a) => a.status === 'resolved').length,
+      alertmanager_url: alertmanager?.url ?? '',
+      alertmanager_linkable: alertmanager?.linkable ?? false,
+    }),
+  )
 }
 
 /** renderDigestPart renders one message of a digest as it should look now. */
@@ -128,10 +153,12 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
   const first = named[0]
   const resolvedGrowth = first ? plainLength(lineHtml({ ...first, status: 'resolved' }, options)) - plainLength(lineHtml(first, options)) : 0
   const reserved = Math.max(
-    ...[1, 99].flatMap((part) => [named, asResolved(named)].map((alerts) => {
-      const content = { ...base, alerts: alerts.slice(0, 1), part, parts: 99 }
-      return plainLength(headerHtml(content, options)) + plainLength(footerHtml({ ...content, part: 99 }, options))
-    })),
+    ...[1, 99].flatMap((part) =>
+      [named, asResolved(named)].map((alerts) => {
+        const content = { ...base, alerts: alerts.slice(0, 1), part, parts: 99 }
+        return plainLength(headerHtml(content, options)) + plainLength(footerHtml({ ...content, part: 99 }, options))
+      }),
+    ),
   )
   const budget = Math.max(200, TELEGRAM_TEXT_LIMIT - reserved - GROWTH_SLACK - 2)
   const parts: AlertSnapshot[][] = [[]]

@@ -28,7 +28,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`
   const parts: string[] = []
   let rest = Math.floor(ms / 1000)
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size)
     rest -= n * size
     if (n > 0) parts.push(`${n}${unit}`)
@@ -38,7 +43,14 @@ export function formatDuration(ms: number): string {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
+  '': 1,
+  b: 1,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
 }
 
 /** SIZE_PATTERN matches byte sizes like "512KiB", "10MiB" or "1048576". */

@@ -101,7 +101,12 @@ export function decideEvent(policy: EventPolicy, state: EventState, event: Candi
   const firing = event.status === 'firing'
   if (firing ? state.firingSeen : state.resolvedSeen) {
     if (!firing || remindEvery === 0 || state.resolvedSeen || state.reminded) return { kind: 'duplicate', result: 'duplicate', queue: [], changes: [] }
-    return { kind: 'repeat', result: held ? 'held' : 'repeated', queue: [queued({ ...item, repeat: true })], changes: [{ kind: 'reminded', until: now + remindEvery }] }
+    return {
+      kind: 'repeat',
+      result: held ? 'held' : 'repeated',
+      queue: [queued({ ...item, repeat: true })],
+      changes: [{ kind: 'reminded', until: now + remindEvery }],
+    }
   }
   const seen: EventChange = { kind: 'seen', status: event.status, until: now + policy.rememberMs }
   if (firing && state.resolvedSeen) {
@@ -138,7 +143,12 @@ function quietHours(policy: EventPolicy, state: EventState, event: Candidate, no
 }
 
 /** flapWindow counts the alert's firings within the window, this one (startsAt) included; off when the threshold is 0. */
-function flapWindow(flapping: EventPolicy['flapping'], marks: readonly FlapMark[], startsAt: string | undefined, now: number): { count: number; changes: EventChange[] } {
+function flapWindow(
+  flapping: EventPolicy['flapping'],
+  marks: readonly FlapMark[],
+  startsAt: string | undefined,
+  now: number,
+): { count: number; changes: EventChange[] } {
   if (flapping.threshold <= 0) return { count: 0, changes: [] }
   const recent = marks.filter((m) => m.at > now - flapping.windowMs && m.startsAt !== startsAt)
   if (startsAt === undefined) return { count: recent.length, changes: [] }

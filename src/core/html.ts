@@ -4,10 +4,7 @@
  * a tag or an entity, and turn it into plain text for the fallback when Telegram refuses it.
  */
 
-const ALLOWED_TAGS = new Set([
-  'b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a',
-  'tg-emoji', 'code', 'pre', 'blockquote',
-])
+const ALLOWED_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote'])
 const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"' }
 
 /** escapeHtml makes any text safe inside Telegram HTML (outside and inside attribute values). */
@@ -15,10 +12,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'))
 }
 
-type Token =
-  | { kind: 'text'; raw: string; text: string }
-  | { kind: 'open'; raw: string; name: string }
-  | { kind: 'close'; raw: string; name: string }
+type Token = { kind: 'text'; raw: string; text: string } | { kind: 'open'; raw: string; name: string } | { kind: 'close'; raw: string; name: string }
 
 export class HtmlError extends Error {}
 
@@ -139,5 +133,11 @@ export function truncateHtml(html: string, max: number, ellipsis = '…'): strin
       out += token.raw
     }
   }
-  return out + open.reverse().map((name) => `</${name}>`).join('')
+  return (
+    out +
+    open
+      .reverse()
+      .map((name) => `</${name}>`)
+      .join('')
+  )
 }

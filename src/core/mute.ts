@@ -25,7 +25,10 @@ const DAY_INDEX: Record<string, number> = { sun: 0, mon: 1, tue: 2, wed: 3, thu:
 const WEEKDAY_SHORT: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 }
 
 /** compileMuteWindow turns a validated YAML entry into a MuteWindow. */
-export function compileMuteWindow(raw: { severities: string[]; times: string; days?: string[]; action: string; time_zone?: string }, defaultZone: string): MuteWindow {
+export function compileMuteWindow(
+  raw: { severities: string[]; times: string; days?: string[]; action: string; time_zone?: string },
+  defaultZone: string,
+): MuteWindow {
   const [from, to] = raw.times.split('-') as [string, string]
   const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
   return {
@@ -40,7 +43,14 @@ export function compileMuteWindow(raw: { severities: string[]; times: string; da
 }
 
 function localClock(now: number, timeZone: string): { day: number; minute: number; second: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(now)
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(now)
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0'
   return { day: WEEKDAY_SHORT[get('weekday')] ?? 0, minute: Number(get('hour')) * 60 + Number(get('minute')), second: Number(get('second')) }
 }

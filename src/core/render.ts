@@ -134,7 +134,10 @@ function link(title: string, url: URL): Link {
 }
 
 function titleFromKey(key: string): string {
-  const words = key.replace(/_?url$/i, '').replace(/[_-]+/g, ' ').trim()
+  const words = key
+    .replace(/_?url$/i, '')
+    .replace(/[_-]+/g, ' ')
+    .trim()
   return words ? words[0]!.toUpperCase() + words.slice(1) : 'Link'
 }
 
@@ -162,7 +165,15 @@ export function formatTime(iso: string, timeZone: string): string {
   let format = timeFormats.get(timeZone)
   if (!format) {
     // building a formatter is costly; there is one per zone
-    format = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    format = new Intl.DateTimeFormat('sv-SE', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
     timeFormats.set(timeZone, format)
   }
   const text = format.format(date)
@@ -298,10 +309,7 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
 function blockBudget(content: MessageContent, options: RenderOptions, totalAlerts: number): number {
   const worst = { ...content, part: 99, parts: 99 }
   const asResolved = { ...worst, alerts: worst.alerts.map((a) => ({ ...a, status: 'resolved' as const })) }
-  const header = Math.max(
-    plainLength(headerHtml(worst, options, totalAlerts)),
-    plainLength(headerHtml(asResolved, options, totalAlerts)),
-  )
+  const header = Math.max(plainLength(headerHtml(worst, options, totalAlerts)), plainLength(headerHtml(asResolved, options, totalAlerts)))
   const footer = plainLength(footerHtml(content, options))
   return Math.max(200, TELEGRAM_TEXT_LIMIT - header - footer - 2 * SEPARATOR.length - GROWTH_SLACK)
 }
@@ -332,10 +340,7 @@ export function renderMessage(content: MessageContent, options: RenderOptions): 
  * their firing and resolved look. Nothing is dropped: a group too big for one message becomes
  * several parts.
  */
-export function packAlerts(
-  group: { alerts: AlertSnapshot[]; externalURL: string; truncatedAlerts: number },
-  options: RenderOptions,
-): MessageContent[] {
+export function packAlerts(group: { alerts: AlertSnapshot[]; externalURL: string; truncatedAlerts: number }, options: RenderOptions): MessageContent[] {
   const commonLabels = commonLabelNames(group.alerts, options.hideLabels)
   const base: MessageContent = { ...group, commonLabels, part: 1, parts: 1 }
   const many = group.alerts.length > 1
@@ -343,10 +348,13 @@ export function packAlerts(
   const parts: AlertSnapshot[][] = [[]]
   let used = 0
   for (const alert of group.alerts) {
-    const size = Math.max(
-      plainLength(renderBlock({ ...alert, status: 'firing' }, base, many, options, budget)),
-      plainLength(renderBlock({ ...alert, status: 'resolved', endsAt: alert.endsAt ?? new Date(options.now).toISOString() }, base, many, options, budget)),
-    ) + SEPARATOR.length + GROWTH_SLACK
+    const size =
+      Math.max(
+        plainLength(renderBlock({ ...alert, status: 'firing' }, base, many, options, budget)),
+        plainLength(renderBlock({ ...alert, status: 'resolved', endsAt: alert.endsAt ?? new Date(options.now).toISOString() }, base, many, options, budget)),
+      ) +
+      SEPARATOR.length +
+      GROWTH_SLACK
     if (used + size > budget && parts.at(-1)!.length > 0) {
       parts.push([])
       used = 0

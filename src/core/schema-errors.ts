@@ -15,7 +15,13 @@ export interface SchemaIssue {
 
 /** pathText writes a JSON pointer ("/routes/2/per") or path parts the way operators read it ("routes[2].per"). */
 export function pathText(pointer: string | readonly (string | number)[]): string {
-  const parts = typeof pointer === 'string' ? pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')) : pointer.map(String)
+  const parts =
+    typeof pointer === 'string'
+      ? pointer
+          .split('/')
+          .slice(1)
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+      : pointer.map(String)
   return parts.reduce<string>((out, part) => (/^[0-9]+$/.test(part) ? `${out}[${part}]` : childPath(out, part)), '')
 }
 

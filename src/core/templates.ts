@@ -11,7 +11,15 @@ import { cutText, escapeHtml, htmlToPlain, parseHtml } from './html.js'
 
 /** TemplateName: the pieces messages are built from. */
 export type TemplateName =
-  | 'header' | 'alert' | 'footer' | 'resolved_reply' | 'repeat_reply' | 'digest_header' | 'digest_alert' | 'digest_footer' | 'silence_note'
+  | 'header'
+  | 'alert'
+  | 'footer'
+  | 'resolved_reply'
+  | 'repeat_reply'
+  | 'digest_header'
+  | 'digest_alert'
+  | 'digest_footer'
+  | 'silence_note'
 
 export type CompiledTemplates = Record<TemplateName, (context: object) => string>
 
@@ -57,7 +65,8 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     '{{#each by_alertname}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 60}} {{count}}{{/each}}{{#if more_alertnames}} · +{{more_alertnames}} more{{/if}}',
     '{{#if reminders}}\n🔁 {{reminders}} reminders of alerts still firing{{/if}}{{/if}}',
   ].join(''),
-  digest_alert: '{{#if resolved}}✅ <s>{{/if}}{{marker}} {{trunc alertname 80}}{{#each identifying}} · {{trunc name 80}}: {{trunc value 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
+  digest_alert:
+    '{{#if resolved}}✅ <s>{{/if}}{{marker}} {{trunc alertname 80}}{{#each identifying}} · {{trunc name 80}}: {{trunc value 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
   silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
   digest_footer: [
     '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',
@@ -76,13 +85,24 @@ function escapeDeep(value: unknown): unknown {
 }
 
 /** onText applies a text function to an escaped value: unescape, apply, escape again. */
-const onText = (fn: (text: string, ...args: unknown[]) => string) => (value: unknown, ...args: unknown[]) =>
-  typeof value === 'string' ? escapeHtml(fn(htmlToPlain(value), ...args.slice(0, -1))) : value
+const onText =
+  (fn: (text: string, ...args: unknown[]) => string) =>
+  (value: unknown, ...args: unknown[]) =>
+    typeof value === 'string' ? escapeHtml(fn(htmlToPlain(value), ...args.slice(0, -1))) : value
 
 const handlebars = Handlebars.create()
-handlebars.registerHelper('trunc', onText((text, max) => (typeof max === 'number' ? cutText(text, max) : text)))
-handlebars.registerHelper('upper', onText((text) => text.toUpperCase()))
-handlebars.registerHelper('lower', onText((text) => text.toLowerCase()))
+handlebars.registerHelper(
+  'trunc',
+  onText((text, max) => (typeof max === 'number' ? cutText(text, max) : text)),
+)
+handlebars.registerHelper(
+  'upper',
+  onText((text) => text.toUpperCase()),
+)
+handlebars.registerHelper(
+  'lower',
+  onText((text) => text.toLowerCase()),
+)
 handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b)
 
 /** HOSTILE_SAMPLE: values full of HTML metacharacters used to prove a template escapes them. */
@@ -90,27 +110,70 @@ const HOSTILE = '<b>&amp; "quoted" \'x\' `y` =z < > & </b>'
 const HOSTILE_LABELS = [{ name: 'instance', value: HOSTILE }]
 const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
   header: {
-    resolved: false, marker: '🔴', severity: 'critical', alertname: HOSTILE, many: true, count: 2,
-    resolved_count: 1, part: 1, parts: 2, common_labels: HOSTILE_LABELS,
+    resolved: false,
+    marker: '🔴',
+    severity: 'critical',
+    alertname: HOSTILE,
+    many: true,
+    count: 2,
+    resolved_count: 1,
+    part: 1,
+    parts: 2,
+    common_labels: HOSTILE_LABELS,
   },
   alert: {
-    many: true, resolved: false, marker: '🔴', severity: 'critical', alertname: HOSTILE, summary: HOSTILE,
-    description: HOSTILE, identifying: HOSTILE_LABELS, labels: { instance: HOSTILE }, annotations: { summary: HOSTILE },
-    starts_at: '2026-01-01 00:00 UTC', duration: '5m', flaps: 4, flap_window: '10m',
-    links: [{ title: 'Source', url: 'http://example.com/?a=1&b=<2>', linkable: true }, { title: HOSTILE, url: 'http://prometheus:9090/?a=<b>', linkable: false }],
+    many: true,
+    resolved: false,
+    marker: '🔴',
+    severity: 'critical',
+    alertname: HOSTILE,
+    summary: HOSTILE,
+    description: HOSTILE,
+    identifying: HOSTILE_LABELS,
+    labels: { instance: HOSTILE },
+    annotations: { summary: HOSTILE },
+    starts_at: '2026-01-01 00:00 UTC',
+    duration: '5m',
+    flaps: 4,
+    flap_window: '10m',
+    links: [
+      { title: 'Source', url: 'http://example.com/?a=1&b=<2>', linkable: true },
+      { title: HOSTILE, url: 'http://prometheus:9090/?a=<b>', linkable: false },
+    ],
   },
   footer: { truncated_alerts: 3, alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}', alertmanager_linkable: true },
   resolved_reply: {
-    alertname: HOSTILE, many: true, count: 2, more: 1,
-    alerts: [{ identifying: HOSTILE_LABELS, duration: '5m' }, { identifying: HOSTILE_LABELS, duration: '1h' }],
+    alertname: HOSTILE,
+    many: true,
+    count: 2,
+    more: 1,
+    alerts: [
+      { identifying: HOSTILE_LABELS, duration: '5m' },
+      { identifying: HOSTILE_LABELS, duration: '1h' },
+    ],
   },
   repeat_reply: {
-    alertname: HOSTILE, many: true, count: 2, more: 1,
-    alerts: [{ identifying: HOSTILE_LABELS, duration: '5m' }, { identifying: HOSTILE_LABELS, duration: '1h' }],
+    alertname: HOSTILE,
+    many: true,
+    count: 2,
+    more: 1,
+    alerts: [
+      { identifying: HOSTILE_LABELS, duration: '5m' },
+      { identifying: HOSTILE_LABELS, duration: '1h' },
+    ],
   },
   digest_header: {
-    resolved_round: false, all_resolved: false, count: 3, part: 1, parts: 2, resolved_count: 1, first: true,
-    by_severity: [{ marker: '🔴', severity: HOSTILE, count: 2 }], by_alertname: [{ name: HOSTILE, count: 2 }], more_alertnames: 1, reminders: 1,
+    resolved_round: false,
+    all_resolved: false,
+    count: 3,
+    part: 1,
+    parts: 2,
+    resolved_count: 1,
+    first: true,
+    by_severity: [{ marker: '🔴', severity: HOSTILE, count: 2 }],
+    by_alertname: [{ name: HOSTILE, count: 2 }],
+    more_alertnames: 1,
+    reminders: 1,
   },
   digest_alert: { resolved: true, marker: '🔴', severity: HOSTILE, alertname: HOSTILE, identifying: HOSTILE_LABELS, labels: { instance: HOSTILE } },
   silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: true },

@@ -6,8 +6,19 @@
  * moves in flight, and says when a delivery is given up. Pure: the sender carries the plans out.
  */
 import {
-  type BatchOptions, type Call, type Delivery, type EditTask, headBatchLength, isStorm, type Lookups, type MessageRecord, type Notice,
-  planDeferredEdit, planDelivery, planStorm, spliceNotices,
+  type BatchOptions,
+  type Call,
+  type Delivery,
+  type EditTask,
+  headBatchLength,
+  isStorm,
+  type Lookups,
+  type MessageRecord,
+  type Notice,
+  planDeferredEdit,
+  planDelivery,
+  planStorm,
+  spliceNotices,
 } from './delivery.js'
 import type { OutboxItem } from './candidates.js'
 
@@ -127,9 +138,7 @@ export interface Loaded {
  * consumes, as read, which the store checks is still there), or what to set aside because it
  * cannot be rendered.
  */
-export type Work =
-  | { kind: 'start'; delivery: Delivery; popEdit: boolean; storm: boolean; inflight: InFlight; last?: Pick<OutboxItem, 'id'> }
-  | SetAside
+export type Work = { kind: 'start'; delivery: Delivery; popEdit: boolean; storm: boolean; inflight: InFlight; last?: Pick<OutboxItem, 'id'> } | SetAside
 
 /** planWork asks delivery.ts for the calls of a StartPlan; a storm round that cannot be rendered goes on one batch at a time, anything else unrenderable is set aside. */
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
@@ -143,12 +152,17 @@ export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions,
     const round = attempt(() => planStorm(items, lookups, options))
     if (!(round instanceof Error)) return start(round, true)
   }
-  const delivery = plan.kind === 'edit'
-    ? attempt(() => editDelivery(plan.edit, loaded.records, options))
-    : attempt(() => planDelivery(items, lookups, options))
+  const delivery = plan.kind === 'edit' ? attempt(() => editDelivery(plan.edit, loaded.records, options)) : attempt(() => planDelivery(items, lookups, options))
   if (!(delivery instanceof Error)) return start(delivery, false)
   const head = popEdit ? undefined : items[0]
-  return { kind: 'set_aside', take: head ? 1 : 0, popEdit, item: head ?? null, ...(head ? { last: { id: head.id }, fingerprint: head.alert.fingerprint } : {}), error: delivery }
+  return {
+    kind: 'set_aside',
+    take: head ? 1 : 0,
+    popEdit,
+    item: head ?? null,
+    ...(head ? { last: { id: head.id }, fingerprint: head.alert.fingerprint } : {}),
+    error: delivery,
+  }
 }
 
 function editDelivery(edit: EditTask, records: ReadonlyMap<number, MessageRecord>, options: BatchOptions): Delivery {
@@ -178,7 +192,13 @@ function startInFlight(delivery: Delivery, items: readonly OutboxItem[], chatPac
 }
 
 /** noticesInFlight puts the bot's notices before the rest of the chat's delivery (a new one, when none is in flight). */
-export function noticesInFlight(chat: Pick<ChatView, 'inflight' | 'notices'>, records: ReadonlyMap<number, MessageRecord>, options: BatchOptions, chatPaceMs: number, now: number): InFlight {
+export function noticesInFlight(
+  chat: Pick<ChatView, 'inflight' | 'notices'>,
+  records: ReadonlyMap<number, MessageRecord>,
+  options: BatchOptions,
+  chatPaceMs: number,
+  now: number,
+): InFlight {
   const current = chat.inflight ?? { calls: [], next: 0, attempts: 0, paceMs: chatPaceMs, receivedAt: now }
   return { ...current, calls: spliceNotices(current.calls, current.next, chat.notices, records, options), next: 0, attempts: 0 }
 }

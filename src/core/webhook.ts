@@ -66,14 +66,16 @@ export function cleanWebhook(body: Webhook): Webhook {
     commonLabels: cleanRecord(body.commonLabels),
     commonAnnotations: cleanRecord(body.commonAnnotations),
     externalURL: text(body.externalURL),
-    alerts: body.alerts.map((alert) => defined({
-      status: alert.status,
-      labels: cleanRecord(alert.labels)!,
-      annotations: cleanRecord(alert.annotations),
-      startsAt: alert.startsAt,
-      endsAt: text(alert.endsAt),
-      generatorURL: text(alert.generatorURL),
-      fingerprint: alert.fingerprint,
-    })),
+    alerts: body.alerts.map((alert) =>
+      defined({
+        status: alert.status,
+        labels: cleanRecord(alert.labels)!,
+        annotations: cleanRecord(alert.annotations),
+        startsAt: alert.startsAt,
+        endsAt: text(alert.endsAt),
+        generatorURL: text(alert.generatorURL),
+        fingerprint: alert.fingerprint,
+      }),
+    ),
   })
 }

@@ -17,11 +17,14 @@ function clientFor(settings: Config['alertmanager']): AlertmanagerClient {
 }
 
 /** alertmanagerPlugin gives the current client. */
-export const alertmanagerPlugin = fp(async (server: AppServer) => {
-  let cached: { for: Config['alertmanager']; client: AlertmanagerClient } | undefined
-  server.decorate('alertmanager', () => {
-    const settings = server.settings.current().alertmanager
-    if (cached?.for !== settings) cached = { for: settings, client: clientFor(settings) }
-    return cached.client
-  })
-}, { name: 'alertmanager', dependencies: ['config'] })
+export const alertmanagerPlugin = fp(
+  async (server: AppServer) => {
+    let cached: { for: Config['alertmanager']; client: AlertmanagerClient } | undefined
+    server.decorate('alertmanager', () => {
+      const settings = server.settings.current().alertmanager
+      if (cached?.for !== settings) cached = { for: settings, client: clientFor(settings) }
+      return cached.client
+    })
+  },
+  { name: 'alertmanager', dependencies: ['config'] },
+)

@@ -69,30 +69,57 @@ async function prepareBot(api: TelegramBotApi, handlers: BotHandlers, webhook: C
 }
 
 /** botPlugin assembles the bot when a token is set and updates are on; the token, API URL and update mode take effect at a restart. */
-export const botPlugin = fp(async (server: AppServer, options: { log: Logger; leases?: LeaseTiming }) => {
-  const { log } = options
-  const { settings, metrics, store, redis } = server
-  const config = settings.current()
-  const buttons = new BotStore(redis.commands, config.redis.prefix, config.delivery.stateTtlMs)
-  server.decorate('buttons', buttons)
-  const { botToken: token, updates, webhook, apiUrl, requestTimeoutMs: timeoutMs } = config.telegram
-  if (updates === 'off' || !token) {
-    server.decorate('bot', undefined)
-    return
-  }
-  const api = createTelegramBotApi({ token, apiUrl, timeoutMs })
-  const handlers = new BotHandlers({ config: () => botConfig(settings.current()), api, delivery: store, buttons, alertmanager: server.alertmanager, metrics, log, status: () => gatherStatus(statusSources(server)) })
-  server.decorate('bot', handlers)
-  if (webhook) registerTelegramUpdates(server, { path: webhook.path, secret: () => settings.current().telegram.webhook?.secret ?? '', handle: (update) => handlers.handle(update, 'webhook'), log })
-  const timing = { ...LEASE_DEFAULTS, ...options.leases }
-  const poller = updates === 'polling'
-    ? new UpdatePoller({ api, offsets: buttons, handlers, metrics, log, lease: new Lease(redis.commands, store.keys.poller, timing.leaseMs), retryMs: timing.retryMs })
-    : undefined
-  server.lifecycle.onStart('bot', async () => {
-    await prepareBot(api, handlers, webhook, log)
-    poller?.start()
-  })
-  server.addHook('onClose', async () => {
-    await poller?.stop()
-  })
-}, { name: 'bot', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'telegram', 'alertmanager'] })
+export const botPlugin = fp(
+  async (server: AppServer, options: { log: Logger; leases?: LeaseTiming }) => {
+    const { log } = options
+    const { settings, metrics, store, redis } = server
+    const config = settings.current()
+    const buttons = new BotStore(redis.commands, config.redis.prefix, config.delivery.stateTtlMs)
+    server.decorate('buttons', buttons)
+    const { botToken: token, updates, webhook, apiUrl, requestTimeoutMs: timeoutMs } = config.telegram
+    if (updates === 'off' || !token) {
+      server.decorate('bot', undefined)
+      return
+    }
+    const api = createTelegramBotApi({ token, apiUrl, timeoutMs })
+    const handlers = new BotHandlers({
+      config: () => botConfig(settings.current()),
+      api,
+      delivery: store,
+      buttons,
+      alertmanager: server.alertmanager,
+      metrics,
+      log,
+      status: () => gatherStatus(statusSources(server)),
+    })
+    server.decorate('bot', handlers)
+    if (webhook)
+      registerTelegramUpdates(server, {
+        path: webhook.path,
+        secret: () => settings.current().telegram.webhook?.secret ?? '',
+        handle: (update) => handlers.handle(update, 'webhook'),
+        log,
+      })
+    const timing = { ...LEASE_DEFAULTS, ...options.leases }
+    const poller =
+      updates === 'polling'
+        ? new UpdatePoller({
+            api,
+            offsets: buttons,
+            handlers,
+            metrics,
+            log,
+            lease: new Lease(redis.commands, store.keys.poller, timing.leaseMs),
+            retryMs: timing.retryMs,
+          })
+        : undefined
+    server.lifecycle.onStart('bot', async () => {
+      await prepareBot(api, handlers, webhook, log)
+      poller?.start()
+    })
+    server.addHook('onClose', async () => {
+      await poller?.stop()
+    })
+  },
+  { name: 'bot', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'telegram', 'alertmanager'] },
+)

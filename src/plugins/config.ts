@@ -22,26 +22,35 @@ declare module 'fastify' {
 }
 
 /** configPlugin holds the config alertwire was built with, and takes reloads. */
-export const configPlugin = fp(async (server: AppServer, options: { config: Config; log: Logger }) => {
-  const { log } = options
-  const { metrics } = server
-  let config = options.config
-  metrics.configReloadSuccessful.set(1)
-  server.decorate('settings', {
-    current: () => config,
-    apply(result: ParseResult) {
-      if (!result.ok) {
-        metrics.configReloadSuccessful.set(0)
-        log.error({ errors: result.errors }, 'config reload refused: the running config stays')
-        return false
-      }
-      const later = restartOnlyChanges(config, result.config)
-      // the webhook credentials in effect (possibly generated) stay unless the new config sets its own
-      const webhook = result.config.webhook.bearerToken || result.config.webhook.basicAuth || result.config.webhook.allowUnauthenticated ? result.config.webhook : { ...result.config.webhook, bearerToken: config.webhook.bearerToken }
-      config = { ...result.config, webhook, redis: config.redis }
-      metrics.configReloadSuccessful.set(1)
-      log.info({ routes: config.routing.routes.length, ...(later.length > 0 ? { needsRestart: later } : {}) }, later.length > 0 ? 'config reloaded; some changes take effect after a restart' : 'config reloaded')
-      return true
-    },
-  })
-}, { name: 'config', dependencies: ['metrics'] })
+export const configPlugin = fp(
+  async (server: AppServer, options: { config: Config; log: Logger }) => {
+    const { log } = options
+    const { metrics } = server
+    let config = options.config
+    metrics.configReloadSuccessful.set(1)
+    server.decorate('settings', {
+      current: () => config,
+      apply(result: ParseResult) {
+        if (!result.ok) {
+          metrics.configReloadSuccessful.set(0)
+          log.error({ errors: result.errors }, 'config reload refused: the running config stays')
+          return false
+        }
+        const later = restartOnlyChanges(config, result.config)
+        // the webhook credentials in effect (possibly generated) stay unless the new config sets its own
+        const webhook =
+          result.config.webhook.bearerToken || result.config.webhook.basicAuth || result.config.webhook.allowUnauthenticated
+            ? result.config.webhook
+            : { ...result.config.webhook, bearerToken: config.webhook.bearerToken }
+        config = { ...result.config, webhook, redis: config.redis }
+        metrics.configReloadSuccessful.set(1)
+        log.info(
+          { routes: config.routing.routes.length, ...(later.length > 0 ? { needsRestart: later } : {}) },
+          later.length > 0 ? 'config reloaded; some changes take effect after a restart' : 'config reloaded',
+        )
+        return true
+      },
+    })
+  },
+  { name: 'config', dependencies: ['metrics'] },
+)

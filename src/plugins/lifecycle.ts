@@ -35,6 +35,9 @@ declare module 'fastify' {
 }
 
 /** lifecyclePlugin gives the other plugins a place to register the work they start. */
-export const lifecyclePlugin = fp(async (server: AppServer) => {
-  server.decorate('lifecycle', new Lifecycle())
-}, { name: 'lifecycle' })
+export const lifecyclePlugin = fp(
+  async (server: AppServer) => {
+    server.decorate('lifecycle', new Lifecycle())
+  },
+  { name: 'lifecycle' },
+)

@@ -10,8 +10,11 @@ declare module 'fastify' {
 }
 
 /** metricsPlugin creates the metrics, with the known series exported at 0. */
-export const metricsPlugin = fp(async (server: AppServer) => {
-  const metrics = createMetrics()
-  zeroKnownSeries(metrics)
-  server.decorate('metrics', metrics)
-}, { name: 'metrics' })
+export const metricsPlugin = fp(
+  async (server: AppServer) => {
+    const metrics = createMetrics()
+    zeroKnownSeries(metrics)
+    server.decorate('metrics', metrics)
+  },
+  { name: 'metrics' },
+)

@@ -12,13 +12,24 @@ import { startPlanner } from '../workers/planner.js'
 import { plannerConfig } from '../config/slices.js'
 
 /** plannerPlugin runs the planner worker while the app runs. */
-export const plannerPlugin = fp(async (server: AppServer, options: { log: Logger }) => {
-  const { store, metrics, sender, settings } = server
-  let planner: Worker<IngestJob> | undefined
-  server.lifecycle.onStart('planner', () => {
-    planner = startPlanner({ connection: server.redis.planner, prefix: settings.current().redis.prefix, store, config: () => plannerConfig(settings.current()), metrics, log: options.log, onQueued: () => sender.wake() })
-  })
-  server.addHook('onClose', async () => {
-    await planner?.close()
-  })
-}, { name: 'planner', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'sender'] })
+export const plannerPlugin = fp(
+  async (server: AppServer, options: { log: Logger }) => {
+    const { store, metrics, sender, settings } = server
+    let planner: Worker<IngestJob> | undefined
+    server.lifecycle.onStart('planner', () => {
+      planner = startPlanner({
+        connection: server.redis.planner,
+        prefix: settings.current().redis.prefix,
+        store,
+        config: () => plannerConfig(settings.current()),
+        metrics,
+        log: options.log,
+        onQueued: () => sender.wake(),
+      })
+    })
+    server.addHook('onClose', async () => {
+      await planner?.close()
+    })
+  },
+  { name: 'planner', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'sender'] },
+)

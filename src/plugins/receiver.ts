@@ -25,17 +25,20 @@ async function readBacklog(server: AppServer, now: number): Promise<BacklogReadi
 }
 
 /** receiverPlugin registers the routes; the webhook's credentials and store timeout are read per request, so a reload applies. */
-export const receiverPlugin = fp(async (server: AppServer) => {
-  const { settings, metrics, webhooks } = server
-  await registerRoutes(server, {
-    auth: () => settings.current().webhook,
-    store: (job) => webhooks.store(job, settings.current().webhook.storeTimeoutMs),
-    metrics,
-    dryRun: server.dryRun,
-    readiness: async () => ({
-      redis: (await pingRedis(server.redis.commands, READINESS_PING_MS)) ? 'ok' : 'Redis does not answer',
-      config: 'ok',
-    }),
-    refreshMetrics: async () => metrics.setBacklog(await readBacklog(server, Date.now())),
-  })
-}, { name: 'receiver', dependencies: ['config', 'metrics', 'redis', 'webhook-queue', 'telegram'] })
+export const receiverPlugin = fp(
+  async (server: AppServer) => {
+    const { settings, metrics, webhooks } = server
+    await registerRoutes(server, {
+      auth: () => settings.current().webhook,
+      store: (job) => webhooks.store(job, settings.current().webhook.storeTimeoutMs),
+      metrics,
+      dryRun: server.dryRun,
+      readiness: async () => ({
+        redis: (await pingRedis(server.redis.commands, READINESS_PING_MS)) ? 'ok' : 'Redis does not answer',
+        config: 'ok',
+      }),
+      refreshMetrics: async () => metrics.setBacklog(await readBacklog(server, Date.now())),
+    })
+  },
+  { name: 'receiver', dependencies: ['config', 'metrics', 'redis', 'webhook-queue', 'telegram'] },
+)

@@ -30,26 +30,29 @@ declare module 'fastify' {
 }
 
 /** redisPlugin opens the connections and the delivery store; closing closes the connections. */
-export const redisPlugin = fp(async (server: AppServer, options: { url: string; log: Logger }) => {
-  const { log, url } = options
-  const config = server.settings.current()
-  const redis: Connections = {
-    commands: fastFailRedis(url, 'alertwire-commands'),
-    webhooks: fastFailRedis(url, 'alertwire-webhooks'),
-    planner: workerRedis(url, 'alertwire-planner'),
-  }
-  for (const [name, connection] of Object.entries(redis)) {
-    connection.on('error', (error: Error) => log.debug({ connection: name, error: error.message }, 'redis connection error'))
-  }
-  server.decorate('redis', redis)
-  server.decorate('store', new DeliveryStore(redis.commands, config.redis.prefix, config.delivery.stateTtlMs))
-  // workers started before Redis answers would only log errors; wait a little, never forever
-  server.addHook('onReady', async () => {
-    if (!(await Promise.all(Object.values(redis).map((connection) => whenReady(connection, READY_WAIT_MS)))).every(Boolean)) {
-      log.warn('Redis does not answer yet; alertwire starts anyway and answers 503 until it does')
+export const redisPlugin = fp(
+  async (server: AppServer, options: { url: string; log: Logger }) => {
+    const { log, url } = options
+    const config = server.settings.current()
+    const redis: Connections = {
+      commands: fastFailRedis(url, 'alertwire-commands'),
+      webhooks: fastFailRedis(url, 'alertwire-webhooks'),
+      planner: workerRedis(url, 'alertwire-planner'),
     }
-  })
-  server.addHook('onClose', async () => {
-    await Promise.all(Object.values(redis).map(closeRedis))
-  })
-}, { name: 'redis', dependencies: ['config'] })
+    for (const [name, connection] of Object.entries(redis)) {
+      connection.on('error', (error: Error) => log.debug({ connection: name, error: error.message }, 'redis connection error'))
+    }
+    server.decorate('redis', redis)
+    server.decorate('store', new DeliveryStore(redis.commands, config.redis.prefix, config.delivery.stateTtlMs))
+    // workers started before Redis answers would only log errors; wait a little, never forever
+    server.addHook('onReady', async () => {
+      if (!(await Promise.all(Object.values(redis).map((connection) => whenReady(connection, READY_WAIT_MS)))).every(Boolean)) {
+        log.warn('Redis does not answer yet; alertwire starts anyway and answers 503 until it does')
+      }
+    })
+    server.addHook('onClose', async () => {
+      await Promise.all(Object.values(redis).map(closeRedis))
+    })
+  },
+  { name: 'redis', dependencies: ['config'] },
+)

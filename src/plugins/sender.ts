@@ -15,11 +15,20 @@ declare module 'fastify' {
 }
 
 /** senderPlugin runs the sender's lanes while the app runs. */
-export const senderPlugin = fp(async (server: AppServer, options: { log: Logger }) => {
-  const sender = new Sender({ store: server.store, telegram: server.telegram, metrics: server.metrics, log: options.log, config: () => senderConfig(server.settings.current()) })
-  server.decorate('sender', sender)
-  server.lifecycle.onStart('sender', () => sender.start())
-  server.addHook('onClose', async () => {
-    await sender.stop()
-  })
-}, { name: 'sender', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'telegram'] })
+export const senderPlugin = fp(
+  async (server: AppServer, options: { log: Logger }) => {
+    const sender = new Sender({
+      store: server.store,
+      telegram: server.telegram,
+      metrics: server.metrics,
+      log: options.log,
+      config: () => senderConfig(server.settings.current()),
+    })
+    server.decorate('sender', sender)
+    server.lifecycle.onStart('sender', () => sender.start())
+    server.addHook('onClose', async () => {
+      await sender.stop()
+    })
+  },
+  { name: 'sender', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'telegram'] },
+)

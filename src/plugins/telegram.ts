@@ -17,13 +17,17 @@ declare module 'fastify' {
 }
 
 /** telegramPlugin picks the client; the token, API URL and timeout take effect at a restart. */
-export const telegramPlugin = fp(async (server: AppServer, options: { log: Logger; telegram?: TelegramPort }) => {
-  const { botToken: token, apiUrl, requestTimeoutMs: timeoutMs } = server.settings.current().telegram
-  const { commands } = server.redis
-  const dryRunIds = server.store.keys.dryRunIds
-  const dryRun = !token && !options.telegram
-  const port = options.telegram ?? (token ? createTelegramClient({ token, apiUrl, timeoutMs }) : createDryRunTelegram(options.log, () => commands.incr(dryRunIds)))
-  server.metrics.dryRun.set(dryRun ? 1 : 0)
-  server.decorate('telegram', withMetrics(port, server.metrics))
-  server.decorate('dryRun', dryRun)
-}, { name: 'telegram', dependencies: ['config', 'metrics', 'redis'] })
+export const telegramPlugin = fp(
+  async (server: AppServer, options: { log: Logger; telegram?: TelegramPort }) => {
+    const { botToken: token, apiUrl, requestTimeoutMs: timeoutMs } = server.settings.current().telegram
+    const { commands } = server.redis
+    const dryRunIds = server.store.keys.dryRunIds
+    const dryRun = !token && !options.telegram
+    const port =
+      options.telegram ?? (token ? createTelegramClient({ token, apiUrl, timeoutMs }) : createDryRunTelegram(options.log, () => commands.incr(dryRunIds)))
+    server.metrics.dryRun.set(dryRun ? 1 : 0)
+    server.decorate('telegram', withMetrics(port, server.metrics))
+    server.decorate('dryRun', dryRun)
+  },
+  { name: 'telegram', dependencies: ['config', 'metrics', 'redis'] },
+)

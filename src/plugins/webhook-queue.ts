@@ -32,23 +32,26 @@ declare module 'fastify' {
 }
 
 /** webhookQueuePlugin opens the producer side of the queue on the webhook connection. */
-export const webhookQueuePlugin = fp(async (server: AppServer, options: { log: Logger }) => {
-  const connection = server.redis.webhooks
-  const queue = createIngestQueue(connection, server.settings.current().redis.prefix)
-  queue.on('error', (error) => options.log.debug({ error: error.message }, 'webhook queue error'))
-  const backlog = async (): Promise<WebhookBacklog> => {
-    const [counts, [oldest]] = await Promise.all([
-      queue.getJobCounts('waiting', 'failed', 'prioritized', 'delayed'),
-      queue.getJobs(['waiting'], -1, -1, true),
-    ])
-    return {
-      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
-      failed: counts.failed ?? 0,
-      ...(oldest ? { oldestAt: oldest.timestamp } : {}),
+export const webhookQueuePlugin = fp(
+  async (server: AppServer, options: { log: Logger }) => {
+    const connection = server.redis.webhooks
+    const queue = createIngestQueue(connection, server.settings.current().redis.prefix)
+    queue.on('error', (error) => options.log.debug({ error: error.message }, 'webhook queue error'))
+    const backlog = async (): Promise<WebhookBacklog> => {
+      const [counts, [oldest]] = await Promise.all([
+        queue.getJobCounts('waiting', 'failed', 'prioritized', 'delayed'),
+        queue.getJobs(['waiting'], -1, -1, true),
+      ])
+      return {
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+        failed: counts.failed ?? 0,
+        ...(oldest ? { oldestAt: oldest.timestamp } : {}),
+      }
     }
-  }
-  server.decorate('webhooks', { queue, store: createNotificationStore(queue, connection), backlog })
-  server.addHook('onClose', async () => {
-    await queue.close().catch(() => undefined)
-  })
-}, { name: 'webhook-queue', dependencies: ['config', 'redis'] })
+    server.decorate('webhooks', { queue, store: createNotificationStore(queue, connection), backlog })
+    server.addHook('onClose', async () => {
+      await queue.close().catch(() => undefined)
+    })
+  },
+  { name: 'webhook-queue', dependencies: ['config', 'redis'] },
+)

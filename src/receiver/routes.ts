@@ -63,31 +63,35 @@ export async function registerRoutes(server: AppServer, deps: ReceiverDeps): Pro
     if (request.routeOptions.url === '/alerts') metrics.webhookDuration.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
 
-  server.post('/alerts', {
-    schema: { body: WebhookSchema, response: { 200: AcceptedSchema, '4xx': ErrorSchema, 503: ErrorSchema } },
-    // checked before the body is read: an unauthenticated request costs no parsing
-    onRequest: async (request, reply) => {
-      if (isAuthorized(request.headers.authorization, deps.auth())) return
-      metrics.webhooksReceived.inc({ result: 'unauthorized' })
-      request.log.warn({ remote: request.ip }, 'webhook refused: missing or wrong credentials')
-      return reply.code(401).header('www-authenticate', 'Bearer, Basic realm="alertwire"').send({
-        error: 'unauthorized',
-        message: 'missing or wrong credentials: send the bearer token (or basic auth) from http_config',
-      })
+  server.post(
+    '/alerts',
+    {
+      schema: { body: WebhookSchema, response: { 200: AcceptedSchema, '4xx': ErrorSchema, 503: ErrorSchema } },
+      // checked before the body is read: an unauthenticated request costs no parsing
+      onRequest: async (request, reply) => {
+        if (isAuthorized(request.headers.authorization, deps.auth())) return
+        metrics.webhooksReceived.inc({ result: 'unauthorized' })
+        request.log.warn({ remote: request.ip }, 'webhook refused: missing or wrong credentials')
+        return reply.code(401).header('www-authenticate', 'Bearer, Basic realm="alertwire"').send({
+          error: 'unauthorized',
+          message: 'missing or wrong credentials: send the bearer token (or basic auth) from http_config',
+        })
+      },
     },
-  }, async (request, reply) => {
-    const notification = cleanWebhook(request.body)
-    try {
-      await deps.store({ notification, receivedAt: Date.now() })
-    } catch (error) {
-      if (!(error instanceof StoreUnavailable)) throw error
-      metrics.webhooksReceived.inc({ result: 'unavailable' })
-      request.log.warn({ groupKey: notification.groupKey, error: error.message }, 'webhook not stored: Redis unavailable; Alertmanager will retry')
-      return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'the alert store (Redis) is unavailable; retry' })
-    }
-    metrics.webhooksReceived.inc({ result: 'accepted' })
-    return { status: 'accepted' as const, alerts: notification.alerts.length }
-  })
+    async (request, reply) => {
+      const notification = cleanWebhook(request.body)
+      try {
+        await deps.store({ notification, receivedAt: Date.now() })
+      } catch (error) {
+        if (!(error instanceof StoreUnavailable)) throw error
+        metrics.webhooksReceived.inc({ result: 'unavailable' })
+        request.log.warn({ groupKey: notification.groupKey, error: error.message }, 'webhook not stored: Redis unavailable; Alertmanager will retry')
+        return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'the alert store (Redis) is unavailable; retry' })
+      }
+      metrics.webhooksReceived.inc({ result: 'accepted' })
+      return { status: 'accepted' as const, alerts: notification.alerts.length }
+    },
+  )
 
   server.get('/healthz', { schema: { response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const, dry_run: deps.dryRun }))
 

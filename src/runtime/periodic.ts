@@ -41,7 +41,10 @@ export type Work = (signal: AbortSignal) => Promise<number | void>
 /** RetryIn: thrown by work that already reported its failure and knows the least it must wait (a peer said so); the backoff never waits less. */
 export class RetryIn extends Error {
   /** RetryIn carries the wait and the failure's description. */
-  constructor(readonly ms: number, message: string) {
+  constructor(
+    readonly ms: number,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -66,7 +69,10 @@ export class Periodic {
   private lastError = ''
   private term: Term | undefined
 
-  constructor(private readonly work: Work, private readonly options: PeriodicOptions) {}
+  constructor(
+    private readonly work: Work,
+    private readonly options: PeriodicOptions,
+  ) {}
 
   /** running tells whether start was called and stop was not. */
   get running(): boolean {
@@ -140,11 +146,17 @@ export class Periodic {
       return undefined
     }
     const abort = new AbortController()
-    const renew = setInterval(() => {
-      exclusive.lock.renew().then(async (held) => {
-        if (!held) await this.letGo('lost')
-      }, () => undefined)
-    }, Math.min(RENEW_MS, exclusive.lock.ttlMs / 3))
+    const renew = setInterval(
+      () => {
+        exclusive.lock.renew().then(
+          async (held) => {
+            if (!held) await this.letGo('lost')
+          },
+          () => undefined,
+        )
+      },
+      Math.min(RENEW_MS, exclusive.lock.ttlMs / 3),
+    )
     this.term = { abort, renew, signal: AbortSignal.any([stop, abort.signal]) }
     this.options.log.info({ worker: this.options.name }, `${this.options.name}: this replica holds the lease now`)
     exclusive.onChange?.(true)
@@ -159,7 +171,10 @@ export class Periodic {
     clearInterval(term.renew)
     term.abort.abort()
     if (why === 'released') await this.options.exclusive!.lock.release().catch(() => undefined)
-    this.options.log.info({ worker: this.options.name }, why === 'lost' ? `${this.options.name}: another replica took the lease over` : `${this.options.name}: lease released`)
+    this.options.log.info(
+      { worker: this.options.name },
+      why === 'lost' ? `${this.options.name}: another replica took the lease over` : `${this.options.name}: lease released`,
+    )
     this.options.exclusive!.onChange?.(false)
   }
 

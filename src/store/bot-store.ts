@@ -39,7 +39,11 @@ const MEMBER_CACHE_MS = 300_000
 export class BotStore {
   readonly keys: Keys
 
-  constructor(private readonly redis: Redis, prefix: string, private readonly ttlMs: number) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly ttlMs: number,
+  ) {
     this.keys = keysFor(prefix)
   }
 

@@ -59,7 +59,11 @@ export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, 
 /** readChatIds finds each candidate chat's origin and current address, and the guards that keep them so. */
 async function readChatIds(redis: Redis, keys: Keys, candidates: readonly Candidate[]): Promise<{ ids: Map<string, ChatIds>; guards: Guard[] }> {
   const chats = [...new Set(candidates.map((c) => c.chat))]
-  const [[, origins], [, addresses]] = (await redis.multi().hmget(keys.chatOrigin, ...chats).hmget(keys.chatmap, ...chats).exec()) as [[null, (string | null)[]], [null, (string | null)[]]]
+  const [[, origins], [, addresses]] = (await redis
+    .multi()
+    .hmget(keys.chatOrigin, ...chats)
+    .hmget(keys.chatmap, ...chats)
+    .exec()) as [[null, (string | null)[]], [null, (string | null)[]]]
   const ids = new Map<string, ChatIds>()
   const guards: Guard[] = []
   chats.forEach((chat, i) => {
@@ -90,9 +94,18 @@ async function readState(redis: Redis, keys: Keys, candidates: readonly Candidat
     zsets.add(flap)
   }
   const origins = [...new Set([...ids.values()].map((id) => id.origin))]
-  const transaction = redis.multi().time().hmget(keys.chatMute, ...origins).mget(...strings)
+  const transaction = redis
+    .multi()
+    .time()
+    .hmget(keys.chatMute, ...origins)
+    .mget(...strings)
   for (const key of zsets) transaction.zrange(key, '0', '-1', 'WITHSCORES')
-  const [[, time], [, mutes], [, values], ...flaps] = (await transaction.exec()) as [[null, [string, string]], [null, (string | null)[]], [null, (string | null)[]], ...[null, string[]][]]
+  const [[, time], [, mutes], [, values], ...flaps] = (await transaction.exec()) as [
+    [null, [string, string]],
+    [null, (string | null)[]],
+    [null, (string | null)[]],
+    ...[null, string[]][],
+  ]
   return {
     now: timeMs(time),
     strings: new Map([...strings].map((key, i) => [key, values[i] ?? null])),
@@ -145,14 +158,20 @@ function decideAll(keys: Keys, candidates: readonly Candidate[], ids: Map<string
     for (const change of decision.changes) {
       const write = stateWrite(markers, change, read.now)
       writes.set(write.key, write)
-      if (write.op === 'zset') zsets.set(write.key, write.entries.flatMap(([at, startsAt]) => [startsAt, at]))
+      if (write.op === 'zset')
+        zsets.set(
+          write.key,
+          write.entries.flatMap(([at, startsAt]) => [startsAt, at]),
+        )
       else strings.set(write.key, write.op === 'set' ? write.value : null)
     }
     for (const { item, holdUntil } of decision.queue) {
       const json = JSON.stringify(item)
-      queue.push(holdUntil === undefined
-        ? { item: json, chat: address, seq: item.seq, outbox: keys.outbox(address) }
-        : { item: json, chat: address, held: keys.held(address), hold: String(holdUntil) })
+      queue.push(
+        holdUntil === undefined
+          ? { item: json, chat: address, seq: item.seq, outbox: keys.outbox(address) }
+          : { item: json, chat: address, held: keys.held(address), hold: String(holdUntil) },
+      )
     }
   }
   return { results, writes: [...writes.values()], queue }

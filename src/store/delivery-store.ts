@@ -44,9 +44,19 @@ function parseItem(raw: string): OutboxItem | undefined {
   try {
     const item = JSON.parse(raw) as OutboxItem
     const alert = item?.alert
-    const valid = typeof item.id === 'string' && typeof item.groupKey === 'string' && typeof item.paceMs === 'number' &&
-      typeof alert === 'object' && alert !== null && typeof alert.fingerprint === 'string' && (alert.status === 'firing' || alert.status === 'resolved') &&
-      typeof alert.startsAt === 'string' && typeof alert.labels === 'object' && alert.labels !== null && typeof alert.annotations === 'object' && alert.annotations !== null
+    const valid =
+      typeof item.id === 'string' &&
+      typeof item.groupKey === 'string' &&
+      typeof item.paceMs === 'number' &&
+      typeof alert === 'object' &&
+      alert !== null &&
+      typeof alert.fingerprint === 'string' &&
+      (alert.status === 'firing' || alert.status === 'resolved') &&
+      typeof alert.startsAt === 'string' &&
+      typeof alert.labels === 'object' &&
+      alert.labels !== null &&
+      typeof alert.annotations === 'object' &&
+      alert.annotations !== null
     return valid ? item : undefined
   } catch {
     return undefined
@@ -71,18 +81,38 @@ const DEFAULT_COMMIT_POLICY: CommitPolicy = { flapping: { windowMs: 0, threshold
 export const DEAD_LETTER_CAP = 1000
 
 type Script = (...args: (string | number)[]) => Promise<unknown>
-type ScriptRedis = Redis & { awCommitEvents: Script; awClaim: Script; awStart: Script; awComplete: Script; awMigrate: Script; awPushNotice: Script; awTakeNotices: Script; awUnmute: Script }
+type ScriptRedis = Redis & {
+  awCommitEvents: Script
+  awClaim: Script
+  awStart: Script
+  awComplete: Script
+  awMigrate: Script
+  awPushNotice: Script
+  awTakeNotices: Script
+  awUnmute: Script
+}
 
 /** DeliveryStore: see the file comment. */
 export class DeliveryStore {
   readonly keys: Keys
   private readonly redis: ScriptRedis
 
-  constructor(redis: Redis, prefix: string, private readonly ttlMs: number) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    private readonly ttlMs: number,
+  ) {
     this.keys = keysFor(prefix)
     this.redis = redis as ScriptRedis
-    const scripts = { awCommitEvents: [COMMIT_EVENTS, 3], awClaim: [CLAIM, 4], awStart: [START_DELIVERY, 4], awComplete: [COMPLETE, 7], awMigrate: [MIGRATE_CHAT, 16],
-      awPushNotice: [PUSH_NOTICE, 4], awTakeNotices: [TAKE_NOTICES, 3], awUnmute: [UNMUTE, 6],
+    const scripts = {
+      awCommitEvents: [COMMIT_EVENTS, 3],
+      awClaim: [CLAIM, 4],
+      awStart: [START_DELIVERY, 4],
+      awComplete: [COMPLETE, 7],
+      awMigrate: [MIGRATE_CHAT, 16],
+      awPushNotice: [PUSH_NOTICE, 4],
+      awTakeNotices: [TAKE_NOTICES, 3],
+      awUnmute: [UNMUTE, 6],
     } as const
     for (const [name, [lua, numberOfKeys]] of Object.entries(scripts)) {
       if (!(name in redis)) redis.defineCommand(name, { lua, numberOfKeys })
@@ -101,7 +131,18 @@ export class DeliveryStore {
   /** claim leases the chat due first, or says how long to wait. */
   async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number }> {
     const { due, globalPace, heldChats, pace, templates } = this.keys
-    const [chat, wait] = (await this.redis.awClaim(due, globalPace, heldChats, pace, templates.held, templates.outbox, templates.lease, token, leaseMs, globalIntervalMs)) as [string, number]
+    const [chat, wait] = (await this.redis.awClaim(
+      due,
+      globalPace,
+      heldChats,
+      pace,
+      templates.held,
+      templates.outbox,
+      templates.lease,
+      token,
+      leaseMs,
+      globalIntervalMs,
+    )) as [string, number]
     return chat ? { chat, waitMs: 0 } : { waitMs: Number(wait) }
   }
 
@@ -148,7 +189,13 @@ export class DeliveryStore {
       if (at >= 0) refs.set(item.alert.fingerprint, { ...(JSON.parse(found[at]!) as Ref), ...(at > 0 ? { elsewhere: true } : {}) })
     })
     const here = [...refs.values()].filter((r) => !r.elsewhere)
-    return { refs, records: await this.records(chat, here.map((r) => r.messageId)) }
+    return {
+      refs,
+      records: await this.records(
+        chat,
+        here.map((r) => r.messageId),
+      ),
+    }
   }
 
   /** earlierAddresses lists the ids a chat had before it became the supergroup it is now. */
@@ -174,25 +221,46 @@ export class DeliveryStore {
    * delivery and defers the given edits; false if the lease was lost, or if `last`, the last item
    * taken, is no longer where it was read (an earlier event was put before it: plan again).
    */
-  async startDelivery(chat: string, token: string, work: { take: number; popEdit?: boolean; deferredEdits?: EditTask[]; last?: Pick<OutboxItem, 'id'> }, inflight: InFlight): Promise<boolean> {
+  async startDelivery(
+    chat: string,
+    token: string,
+    work: { take: number; popEdit?: boolean; deferredEdits?: EditTask[]; last?: Pick<OutboxItem, 'id'> },
+    inflight: InFlight,
+  ): Promise<boolean> {
     const k = this.keys
-    return (await this.redis.awStart(
-      k.outbox(chat), k.inflight(chat), k.lease(chat), k.edits(chat),
-      token, work.take, work.popEdit ? '1' : '0', JSON.stringify(inflight), JSON.stringify(work.deferredEdits ?? []), work.last?.id ?? '',
-    )) === 1
+    return (
+      (await this.redis.awStart(
+        k.outbox(chat),
+        k.inflight(chat),
+        k.lease(chat),
+        k.edits(chat),
+        token,
+        work.take,
+        work.popEdit ? '1' : '0',
+        JSON.stringify(inflight),
+        JSON.stringify(work.deferredEdits ?? []),
+        work.last?.id ?? '',
+      )) === 1
+    )
   }
 
   /** complete ends a turn: applies writes, saves or clears the delivery, sets pace and the next turn. */
-  async complete(
-    chat: string,
-    token: string,
-    turn: { paceMs: number; inflight: InFlight | undefined; writes: Write[]; retryInMs: number },
-  ): Promise<boolean> {
+  async complete(chat: string, token: string, turn: { paceMs: number; inflight: InFlight | undefined; writes: Write[]; retryInMs: number }): Promise<boolean> {
     const k = this.keys
     const result = await this.redis.awComplete(
-      k.due, k.pace, k.lease(chat), k.outbox(chat), k.inflight(chat), k.edits(chat), k.notices(chat),
-      token, chat, Math.max(0, Math.ceil(turn.paceMs)), turn.inflight ? JSON.stringify(turn.inflight) : '',
-      JSON.stringify(turn.writes), Math.max(0, Math.ceil(turn.retryInMs)),
+      k.due,
+      k.pace,
+      k.lease(chat),
+      k.outbox(chat),
+      k.inflight(chat),
+      k.edits(chat),
+      k.notices(chat),
+      token,
+      chat,
+      Math.max(0, Math.ceil(turn.paceMs)),
+      turn.inflight ? JSON.stringify(turn.inflight) : '',
+      JSON.stringify(turn.writes),
+      Math.max(0, Math.ceil(turn.retryInMs)),
     )
     return result === 1
   }
@@ -208,7 +276,9 @@ export class DeliveryStore {
 
   /** takeNotices moves the first `count` notices into the chat's delivery; false if the lease was lost. */
   async takeNotices(chat: string, token: string, count: number, inflight: InFlight): Promise<boolean> {
-    return (await this.redis.awTakeNotices(this.keys.notices(chat), this.keys.inflight(chat), this.keys.lease(chat), token, count, JSON.stringify(inflight))) === 1
+    return (
+      (await this.redis.awTakeNotices(this.keys.notices(chat), this.keys.inflight(chat), this.keys.lease(chat), token, count, JSON.stringify(inflight))) === 1
+    )
   }
 
   /** muteChat pauses a chat's notifications until then (see core/events.ts), whichever of its ids the command came from. */
@@ -224,7 +294,11 @@ export class DeliveryStore {
 
   /** chatMutedUntil says until when a chat is muted (undefined: it is not), by Redis time as commits decide it. */
   async chatMutedUntil(chat: string): Promise<number | undefined> {
-    const [[, time], [, raw]] = (await this.redis.multi().time().hget(this.keys.chatMute, await this.originOf(chat)).exec()) as [[null, [string, string]], [null, string | null]]
+    const [[, time], [, raw]] = (await this.redis
+      .multi()
+      .time()
+      .hget(this.keys.chatMute, await this.originOf(chat))
+      .exec()) as [[null, [string, string]], [null, string | null]]
     const until = Number(raw)
     return until > timeMs(time) ? until : undefined
   }
@@ -237,11 +311,29 @@ export class DeliveryStore {
   /** migrate moves a chat to the supergroup Telegram says it became (see MIGRATE_CHAT): its work moves, its memory stays reachable. */
   async migrate(oldChat: string, newChat: string, token: string): Promise<boolean> {
     const k = this.keys
-    return (await this.redis.awMigrate(
-      k.chatmap, k.chatOrigin, k.due, k.pace, k.heldChats, k.dead, k.lease(oldChat), k.outbox(oldChat), k.outbox(newChat), k.inflight(oldChat), k.inflight(newChat),
-      k.held(oldChat), k.held(newChat), k.notices(oldChat), k.notices(newChat), k.edits(oldChat),
-      oldChat, newChat, token,
-    )) === 1
+    return (
+      (await this.redis.awMigrate(
+        k.chatmap,
+        k.chatOrigin,
+        k.due,
+        k.pace,
+        k.heldChats,
+        k.dead,
+        k.lease(oldChat),
+        k.outbox(oldChat),
+        k.outbox(newChat),
+        k.inflight(oldChat),
+        k.inflight(newChat),
+        k.held(oldChat),
+        k.held(newChat),
+        k.notices(oldChat),
+        k.notices(newChat),
+        k.edits(oldChat),
+        oldChat,
+        newChat,
+        token,
+      )) === 1
+    )
   }
 
   /** recordWrites are the writes that keep a sent message re-renderable, its alerts findable and its buttons working. */
@@ -249,7 +341,10 @@ export class DeliveryStore {
     const writes: Write[] = [{ op: 'set', key: this.keys.message(chat, record.messageId), value: JSON.stringify(record), ttl: this.ttlMs }]
     if (announce && record.token) {
       const target: MessageTarget = {
-        kind: 'message', chat, messageId: record.messageId, ...(record.threadId ? { threadId: record.threadId } : {}),
+        kind: 'message',
+        chat,
+        messageId: record.messageId,
+        ...(record.threadId ? { threadId: record.threadId } : {}),
         alerts: record.alerts.map((a) => ({ fingerprint: a.fingerprint, startsAt: a.startsAt, labels: a.labels })),
       }
       writes.push({ op: 'set', key: this.keys.button(record.token), value: JSON.stringify(target), ttl: this.ttlMs })
@@ -257,7 +352,13 @@ export class DeliveryStore {
     if (announce) {
       for (const alert of record.alerts) {
         const ref: Ref = { messageId: record.messageId, startsAt: alert.startsAt }
-        writes.push({ op: 'hset', key: this.keys.alert(alert.fingerprint), field: refField(chat, record.threadId), value: JSON.stringify(ref), ttl: this.ttlMs })
+        writes.push({
+          op: 'hset',
+          key: this.keys.alert(alert.fingerprint),
+          field: refField(chat, record.threadId),
+          value: JSON.stringify(ref),
+          ttl: this.ttlMs,
+        })
       }
     }
     return writes
@@ -298,6 +399,13 @@ export class DeliveryStore {
       if (delivery) inflight++
       for (const t of times) if (t !== undefined && (oldest === undefined || t < oldest)) oldest = t
     })
-    return { items, chats: chats.length, inflight, edits, deadLetters: Number(results.at(-1) ?? 0), ...(oldest !== undefined ? { oldestReceivedAt: oldest } : {}) }
+    return {
+      items,
+      chats: chats.length,
+      inflight,
+      edits,
+      deadLetters: Number(results.at(-1) ?? 0),
+      ...(oldest !== undefined ? { oldestReceivedAt: oldest } : {}),
+    }
   }
 }

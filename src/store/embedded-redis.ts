@@ -101,10 +101,11 @@ export async function resolveRedis(options: ResolveOptions): Promise<ResolvedRed
   }
   mkdirSync(dir, { recursive: true })
   const port = await freePort()
-  const child = spawn(options.command, [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(
+    options.command,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   const started = await waitFor(async () => child.exitCode === null && (await tcpPing('127.0.0.1', port)), 10_000)

@@ -42,7 +42,8 @@ export function keysFor(prefix: string) {
     notices,
     /** per-chat keys as templates, for scripts that iterate over chats */
     templates: { outbox: outbox(CHAT), held: held(CHAT), lease: lease(CHAT), notices: notices(CHAT) },
-    seen: (chat: string, thread: string, fingerprint: string, status: string, startsAt: string) => `${prefix}:seen:${event(chat, thread, fingerprint)}${status}/${startsAt}`,
+    seen: (chat: string, thread: string, fingerprint: string, status: string, startsAt: string) =>
+      `${prefix}:seen:${event(chat, thread, fingerprint)}${status}/${startsAt}`,
     repeat: (chat: string, thread: string, fingerprint: string, startsAt: string) => `${prefix}:repeat:${event(chat, thread, fingerprint)}${startsAt}`,
     early: (chat: string, thread: string, fingerprint: string, startsAt: string) => `${prefix}:early:${event(chat, thread, fingerprint)}${startsAt}`,
     flap: (chat: string, thread: string, fingerprint: string) => `${prefix}:flap:${event(chat, thread, fingerprint)}`,

@@ -14,7 +14,11 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 export class Lease {
   private token = ''
 
-  constructor(private readonly redis: Redis, private readonly key: string, readonly ttlMs: number) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    readonly ttlMs: number,
+  ) {}
 
   /** acquire takes the lease if nobody holds it. */
   async acquire(): Promise<boolean> {

@@ -68,7 +68,8 @@ export function createNotificationStore(queue: Queue<IngestJob>, connection: Red
   return async (job, timeoutMs) => {
     const deadline = Date.now() + timeoutMs
     // the connection fails fast while down (no offline queue): wait for it, but only until the deadline
-    if (!(await whenReady(connection, timeoutMs))) throw new StoreUnavailable(connection.status === 'end' ? 'the Redis connection is closed' : `Redis is ${connection.status}`)
+    if (!(await whenReady(connection, timeoutMs)))
+      throw new StoreUnavailable(connection.status === 'end' ? 'the Redis connection is closed' : `Redis is ${connection.status}`)
     const stored = new Promise<void>((resolve, reject) => {
       pending.push({ job, resolve, reject })
       if (pending.length === 1) setImmediate(flush)

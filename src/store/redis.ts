@@ -45,13 +45,28 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<boolea
 /** pingRedis answers whether Redis replies within timeoutMs, without throwing. */
 export async function pingRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status !== 'ready') return false
-  return within(redis.ping().then((reply) => reply === 'PONG', () => false), timeoutMs, false)
+  return within(
+    redis.ping().then(
+      (reply) => reply === 'PONG',
+      () => false,
+    ),
+    timeoutMs,
+    false,
+  )
 }
 
 /** closeRedis disconnects gracefully, or at once if Redis does not answer within a second. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return
   // already going away when quit fails
-  if (redis.status === 'ready') await within(redis.quit().then(() => undefined, () => undefined), 1000, undefined)
+  if (redis.status === 'ready')
+    await within(
+      redis.quit().then(
+        () => undefined,
+        () => undefined,
+      ),
+      1000,
+      undefined,
+    )
   redis.disconnect()
 }

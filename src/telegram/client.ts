@@ -79,7 +79,19 @@ export function createDryRunTelegram(log: Logger, nextId: () => Promise<number>)
     dryRun: true,
     async sendMessage(message) {
       const messageId = await nextId()
-      log.info({ dryRun: true, chat: message.chatId, thread: message.threadId, silent: message.silent, replyTo: message.replyTo, messageId, keyboard: message.keyboard, text: message.text }, 'dry run: would send message')
+      log.info(
+        {
+          dryRun: true,
+          chat: message.chatId,
+          thread: message.threadId,
+          silent: message.silent,
+          replyTo: message.replyTo,
+          messageId,
+          keyboard: message.keyboard,
+          text: message.text,
+        },
+        'dry run: would send message',
+      )
       return { messageId }
     },
     async editMessageText(edit) {

@@ -14,7 +14,10 @@ const RULES: readonly [RegExp, Failure['kind']][] = [
   [/message is not modified/i, 'not_modified'],
   [/message to edit not found|message_id_invalid|message can't be edited/i, 'edit_target_missing'],
   [/message thread not found|topic_deleted|topic_closed|thread not found/i, 'thread_missing'],
-  [/chat not found|bot was blocked|bot was kicked|not a member|user is deactivated|have no rights to send|chat_write_forbidden|need administrator rights|peer_id_invalid/i, 'chat_unreachable'],
+  [
+    /chat not found|bot was blocked|bot was kicked|not a member|user is deactivated|have no rights to send|chat_write_forbidden|need administrator rights|peer_id_invalid/i,
+    'chat_unreachable',
+  ],
 ]
 
 /** classifyTelegramError sorts whatever the Telegram client threw into a Failure (anything it does not know is transient). */

@@ -54,7 +54,10 @@ export function startPlanner(deps: PlannerDeps): Worker<IngestJob> {
     settings: { backoffStrategy: (attemptsMade: number) => Math.min(60_000, 500 * 2 ** attemptsMade) },
   })
   worker.on('failed', (job, error) => {
-    deps.log.error({ groupKey: job?.data.notification.groupKey, attempts: job?.attemptsMade, error: error.message }, 'planning a notification failed; it will be retried')
+    deps.log.error(
+      { groupKey: job?.data.notification.groupKey, attempts: job?.attemptsMade, error: error.message },
+      'planning a notification failed; it will be retried',
+    )
   })
   worker.on('error', (error) => deps.log.warn({ error: error.message }, 'planner worker error'))
   return worker

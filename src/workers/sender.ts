@@ -11,7 +11,17 @@ import type { Metrics } from '../metrics.js'
 import type { Call } from '../core/delivery.js'
 import { type Answer, type AnswerPlan, answerPlan } from '../core/answers.js'
 import {
-  type CallLetter, type ChatView, type GiveUp, HEAD_WINDOW, type InFlight, noticesInFlight, planCall, planTurn, planWork, type SetAside, type StartPlan,
+  type CallLetter,
+  type ChatView,
+  type GiveUp,
+  HEAD_WINDOW,
+  type InFlight,
+  noticesInFlight,
+  planCall,
+  planTurn,
+  planWork,
+  type SetAside,
+  type StartPlan,
 } from '../core/turn.js'
 import { MAX_ITEMS_PER_DELIVERY, type SenderConfig } from '../config/slices.js'
 import { Periodic } from '../runtime/periodic.js'
@@ -44,10 +54,17 @@ export class Sender {
   start(): void {
     if (this.lanes.length > 0) return
     const { log, config } = this.deps
-    this.lanes = Array.from({ length: config().lanes }, () => new Periodic(() => this.lane(), {
-      name: 'sender lane', log, intervalMs: () => IDLE_POLL_MS, immediate: true,
-      retry: { initialMs: REDIS_ERROR_PAUSE_MS, maxMs: REDIS_ERROR_PAUSE_MS },
-    }))
+    this.lanes = Array.from(
+      { length: config().lanes },
+      () =>
+        new Periodic(() => this.lane(), {
+          name: 'sender lane',
+          log,
+          intervalMs: () => IDLE_POLL_MS,
+          immediate: true,
+          retry: { initialMs: REDIS_ERROR_PAUSE_MS, maxMs: REDIS_ERROR_PAUSE_MS },
+        }),
+    )
     for (const lane of this.lanes) lane.start()
   }
 
@@ -79,10 +96,14 @@ export class Sender {
     const state = await this.deps.store.loadChat(chat, HEAD_WINDOW)
     const plan = planTurn(state, { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY })
     const inflight =
-      plan.kind === 'continue' ? plan.inflight
-        : plan.kind === 'notices' ? await this.takeNotices(chat, token, state, plan.records, config)
-          : plan.kind === 'set_aside' ? await this.setAside(chat, token, plan)
-            : plan.kind === 'release' ? await this.release(chat, token)
+      plan.kind === 'continue'
+        ? plan.inflight
+        : plan.kind === 'notices'
+          ? await this.takeNotices(chat, token, state, plan.records, config)
+          : plan.kind === 'set_aside'
+            ? await this.setAside(chat, token, plan)
+            : plan.kind === 'release'
+              ? await this.release(chat, token)
               : await this.startWork(chat, token, state, plan, config)
     if (inflight) await this.call(chat, token, inflight, config)
   }
@@ -126,9 +147,13 @@ export class Sender {
     const { store, metrics, log } = this.deps
     const { error } = what
     metrics.deadLetters.inc({ reason: 'render_failed' })
-    log.error({ chat, fingerprint: what.fingerprint, error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') }, 'could not render a message; set aside as a dead letter')
+    log.error(
+      { chat, fingerprint: what.fingerprint, error: error.message, stack: error.stack?.split('\n').slice(0, 4).join(' | ') },
+      'could not render a message; set aside as a dead letter',
+    )
     const empty: InFlight = { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: Date.now() }
-    if (!(await store.startDelivery(chat, token, { take: what.take, popEdit: what.popEdit, ...(what.last ? { last: what.last } : {}) }, empty))) return this.release(chat, token)
+    if (!(await store.startDelivery(chat, token, { take: what.take, popEdit: what.popEdit, ...(what.last ? { last: what.last } : {}) }, empty)))
+      return this.release(chat, token)
     const letter = store.deadLetterWrite({ chat, reason: 'render_failed', error: error.message, item: what.item, at: new Date().toISOString() })
     await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [letter], retryInMs: 0 })
     return undefined
@@ -159,7 +184,11 @@ export class Sender {
         return { ok: true }
       }
       const sent = await telegram.sendMessage({
-        chatId: chat, text, html, silent: call.silent, ...keyboard,
+        chatId: chat,
+        text,
+        html,
+        silent: call.silent,
+        ...keyboard,
         ...(call.threadId ? { threadId: call.threadId } : {}),
         ...(call.messageId ? { replyTo: call.messageId } : {}),
       })

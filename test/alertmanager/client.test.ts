@@ -64,7 +64,8 @@ interface Answer {
 function startFakeAlertmanager(t: Test, answers: Record<string, Answer>): ReturnType<typeof startServer> {
   return startServer(t, (req, res) => {
     const answer = answers[`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`]
-    if (!answer) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: `path ${req.url} was not found` }))
+    if (!answer)
+      return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 404, message: `path ${req.url} was not found` }))
     res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json' }).end(answer.body)
   })
 }
@@ -79,7 +80,12 @@ const validSilence = {
   endsAt: '2026-11-25T01:49:10.000Z',
   matchers: [{ name: 'alertname', value: 'X', isRegex: false, isEqual: true }],
 }
-const validStatus = JSON.stringify({ cluster: { status: 'disabled', peers: [] }, config: { original: '' }, uptime: '2026-11-25T00:43:48.692Z', versionInfo: { version: '0.25.0' } })
+const validStatus = JSON.stringify({
+  cluster: { status: 'disabled', peers: [] },
+  config: { original: '' },
+  uptime: '2026-11-25T00:43:48.692Z',
+  versionInfo: { version: '0.25.0' },
+})
 
 t.test('against a real Alertmanager 0.25', async (t) => {
   const sink = await startServer(t, (_req, res) => res.writeHead(200).end())
@@ -105,7 +111,11 @@ t.test('against a real Alertmanager 0.25', async (t) => {
     t.equal(Date.parse(silence.endsAt), endsAt.getTime(), 'endsAt as sent')
 
     const listed = await client.listSilences([eq('alertname', 'AwLifecycle')])
-    t.same(listed.map((s) => [s.id, s.status.state]), [[id, 'active']], 'the filter finds only ours')
+    t.same(
+      listed.map((s) => [s.id, s.status.state]),
+      [[id, 'active']],
+      'the filter finds only ours',
+    )
     const all = await client.listSilences()
     t.equal(all.length, 2, 'no filter lists every silence')
 
@@ -113,7 +123,11 @@ t.test('against a real Alertmanager 0.25', async (t) => {
     const expired = await client.getSilence(id)
     t.equal(expired.status.state, 'expired')
     t.ok(Date.parse(expired.endsAt) <= Date.now(), 'it ended now')
-    t.same((await client.listSilences([eq('alertname', 'AwLifecycle')])).map((s) => s.status.state), ['expired'], 'listing keeps expired silences')
+    t.same(
+      (await client.listSilences([eq('alertname', 'AwLifecycle')])).map((s) => s.status.state),
+      ['expired'],
+      'listing keeps expired silences',
+    )
 
     await client.expireSilence(id)
     t.pass('expiring an already expired silence resolves quietly (0.25 answers 200)')
@@ -140,12 +154,42 @@ t.test('against a real Alertmanager 0.25', async (t) => {
   await t.test('Alertmanager refuses bad silences with its own reason', async (t) => {
     const base = { matchers: [eq('alertname', 'AwRefused')], createdBy: 'telegram:@bob (1)', comment: 'refused' }
     const cases: [string, () => Promise<string>, number, string][] = [
-      ['end in the past', () => client.createSilence({ ...base, startsAt: inHours(-2), endsAt: inHours(-1) }), 400, "Failed to create silence: end time can't be in the past"],
-      ['start after end', () => client.createSilence({ ...base, startsAt: inHours(2), endsAt: inHours(1) }), 400, 'Failed to create silence: start time must be before end time'],
-      ['start equal to end', () => client.createSilence({ ...base, startsAt: inHours(1), endsAt: inHours(1) }), 400, 'Failed to create silence: start time must be before end time'],
-      ['only match-all matchers', () => client.createSilence({ ...base, matchers: [re('alertname', '.*'), eq('team', '')], endsAt: inHours(1) }), 400, 'silence invalid: at least one matcher must not match the empty string'],
-      ['an invalid regex', () => client.createSilence({ ...base, matchers: [re('alertname', '(')], endsAt: inHours(1) }), 400, 'silence invalid: invalid label matcher 0: invalid regular expression "(": error parsing regexp: missing closing ): `(`'],
-      ['no matchers (missing key)', () => client.createSilence({ ...base, matchers: [], endsAt: inHours(1) }), 422, 'matchers in body should have at least 1 items'],
+      [
+        'end in the past',
+        () => client.createSilence({ ...base, startsAt: inHours(-2), endsAt: inHours(-1) }),
+        400,
+        "Failed to create silence: end time can't be in the past",
+      ],
+      [
+        'start after end',
+        () => client.createSilence({ ...base, startsAt: inHours(2), endsAt: inHours(1) }),
+        400,
+        'Failed to create silence: start time must be before end time',
+      ],
+      [
+        'start equal to end',
+        () => client.createSilence({ ...base, startsAt: inHours(1), endsAt: inHours(1) }),
+        400,
+        'Failed to create silence: start time must be before end time',
+      ],
+      [
+        'only match-all matchers',
+        () => client.createSilence({ ...base, matchers: [re('alertname', '.*'), eq('team', '')], endsAt: inHours(1) }),
+        400,
+        'silence invalid: at least one matcher must not match the empty string',
+      ],
+      [
+        'an invalid regex',
+        () => client.createSilence({ ...base, matchers: [re('alertname', '(')], endsAt: inHours(1) }),
+        400,
+        'silence invalid: invalid label matcher 0: invalid regular expression "(": error parsing regexp: missing closing ): `(`',
+      ],
+      [
+        'no matchers (missing key)',
+        () => client.createSilence({ ...base, matchers: [], endsAt: inHours(1) }),
+        422,
+        'matchers in body should have at least 1 items',
+      ],
     ]
     for (const [what, call, status, reason] of cases) {
       const error = await failure(call())
@@ -158,7 +202,13 @@ t.test('against a real Alertmanager 0.25', async (t) => {
   })
 
   await t.test('a pending silence expires at once', async (t) => {
-    const id = await client.createSilence({ matchers: [eq('alertname', 'AwPending')], startsAt: inHours(1), endsAt: inHours(2), createdBy: 'x', comment: 'later' })
+    const id = await client.createSilence({
+      matchers: [eq('alertname', 'AwPending')],
+      startsAt: inHours(1),
+      endsAt: inHours(2),
+      createdBy: 'x',
+      comment: 'later',
+    })
     t.equal((await client.getSilence(id)).status.state, 'pending')
     await client.expireSilence(id)
     t.equal((await client.getSilence(id)).status.state, 'expired')
@@ -181,7 +231,12 @@ t.test('against a real Alertmanager 0.25', async (t) => {
     t.same(await instances([eq('alertname', 'AwList'), { name: 'severity', value: 'critical', isRegex: false, isEqual: false }]), ['web-2'], '!=')
     t.same(await instances([eq('path', odd)]), [odd], 'quotes and backslashes are escaped the way Alertmanager parses them')
 
-    const id = await client.createSilence({ matchers: [eq('alertname', 'AwList'), eq('instance', 'db-1')], endsAt: inHours(1), createdBy: 'x', comment: 'db maintenance' })
+    const id = await client.createSilence({
+      matchers: [eq('alertname', 'AwList'), eq('instance', 'db-1')],
+      endsAt: inHours(1),
+      createdBy: 'x',
+      comment: 'db maintenance',
+    })
     const all = await client.listAlerts({ filter: [eq('alertname', 'AwList')] })
     const db = all.find((a) => a.labels.instance === 'db-1')
     t.equal(db?.status.state, 'suppressed')
@@ -257,7 +312,9 @@ t.test('a server that never answers is a timeout within timeoutMs', async (t) =>
   const slowBody = await startServer(t, (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).write('['))
   const half = await failure(new AlertmanagerClient({ url: slowBody.url, timeoutMs: 300 }).listSilences())
   t.equal(half.kind, 'timeout', 'a body that never ends times out too')
-  const fiveSeconds = await failure(new AlertmanagerClient({ url: silent.url, timeoutMs: 5000, fetch: () => Promise.reject(new DOMException('x', 'TimeoutError')) }).status())
+  const fiveSeconds = await failure(
+    new AlertmanagerClient({ url: silent.url, timeoutMs: 5000, fetch: () => Promise.reject(new DOMException('x', 'TimeoutError')) }).status(),
+  )
   t.equal(fiveSeconds.message, `Alertmanager at ${silent.url} did not answer within 5 s`)
 })
 
@@ -275,9 +332,17 @@ t.test('answers that are not what Alertmanager sends are bad_response, naming th
   const client = new AlertmanagerClient({ url: fake.url })
   const cases: [string, () => Promise<unknown>, string][] = [
     ['not JSON', () => client.status(), 'answered GET /api/v2/status with a body that is not JSON ("<html>login</html>")'],
-    ['wrong enum', () => client.listSilences(), 'answered GET /api/v2/silences with an unexpected body: [1].status.state must be equal to one of the allowed values (got "zombie")'],
+    [
+      'wrong enum',
+      () => client.listSilences(),
+      'answered GET /api/v2/silences with an unexpected body: [1].status.state must be equal to one of the allowed values (got "zombie")',
+    ],
     ['missing field', () => client.getSilence('a3e2c5d0-0000-4000-8000-000000000001'), 'with an unexpected body: createdBy is missing'],
-    ['wrong create answer', () => client.createSilence({ matchers: [eq('a', 'b')], endsAt: inHours(1), createdBy: 'x', comment: 'y' }), 'answered POST /api/v2/silences with an unexpected body: silenceID is missing'],
+    [
+      'wrong create answer',
+      () => client.createSilence({ matchers: [eq('a', 'b')], endsAt: inHours(1), createdBy: 'x', comment: 'y' }),
+      'answered POST /api/v2/silences with an unexpected body: silenceID is missing',
+    ],
     ['empty body', () => client.listAlerts(), 'answered GET /api/v2/alerts with an empty body'],
   ]
   for (const [what, call, text] of cases) {
@@ -301,7 +366,12 @@ t.test('other HTTP failures are sorted by what to do next', async (t) => {
   })
   const client = new AlertmanagerClient({ url: fake.url })
   const server = await failure(client.listSilences())
-  t.match(server, { kind: 'server', status: 503, reason: 'upstream down', message: `Alertmanager at ${fake.url} failed to list silences (HTTP 503: upstream down)` })
+  t.match(server, {
+    kind: 'server',
+    status: 503,
+    reason: 'upstream down',
+    message: `Alertmanager at ${fake.url} failed to list silences (HTTP 503: upstream down)`,
+  })
   const refused = await failure(client.createSilence({ matchers: [eq('a', 'b')], endsAt: inHours(1), createdBy: 'x', comment: 'y' }))
   t.match(refused, { kind: 'bad_request', status: 400, message: 'Alertmanager refused the silence: bad things' })
   const missing = await failure(client.getSilence('a3e2c5d0-0000-4000-8000-000000000001'))
@@ -313,11 +383,18 @@ t.test('other HTTP failures are sorted by what to do next', async (t) => {
     kind: 'server',
     message: `Alertmanager at ${fake.url} failed to expire silence a3e2c5d0-0000-4000-8000-000000000002 (HTTP 500: raft is on fire)`,
   })
-  t.match(await failure(client.status()), { kind: 'bad_response', status: 302, message: `Alertmanager at ${fake.url} answered GET /api/v2/status with HTTP 302, not a success` })
+  t.match(await failure(client.status()), {
+    kind: 'bad_response',
+    status: 302,
+    message: `Alertmanager at ${fake.url} answered GET /api/v2/status with HTTP 302, not a success`,
+  })
 
   const wrongPrefix = await failure(new AlertmanagerClient({ url: `${fake.url}/alertmanager` }).status())
   t.match(wrongPrefix, { kind: 'wrong_url', status: 404 })
-  t.equal(wrongPrefix.message, `Alertmanager at ${fake.url}/alertmanager has no /api/v2/status (HTTP 404): check the URL, including any path prefix such as /alertmanager`)
+  t.equal(
+    wrongPrefix.message,
+    `Alertmanager at ${fake.url}/alertmanager has no /api/v2/status (HTTP 404): check the URL, including any path prefix such as /alertmanager`,
+  )
 })
 
 t.test('credentials are sent, a path prefix is kept, and neither leaks into messages', async (t) => {
@@ -339,12 +416,20 @@ t.test('credentials are sent, a path prefix is kept, and neither leaks into mess
   t.equal(status?.headers.authorization, `Basic ${Buffer.from('alice:s3cr3t:pw').toString('base64')}`)
   t.equal(healthy?.headers.authorization, status?.headers.authorization, '/-/healthy carries the credentials too')
   t.equal(silences?.headers.authorization, 'Bearer tok-123')
-  t.same(new URL(silences?.url ?? '', 'http://x').searchParams.getAll('filter'), ['a="x \\"y\\" \\\\z"', 'instance!~"web-.*"'], 'one filter= per matcher, Go-quoted')
+  t.same(
+    new URL(silences?.url ?? '', 'http://x').searchParams.getAll('filter'),
+    ['a="x \\"y\\" \\\\z"', 'instance!~"web-.*"'],
+    'one filter= per matcher, Go-quoted',
+  )
   t.equal(viaUrl?.headers.authorization, `Basic ${Buffer.from('bob:p@ss').toString('base64')}`, 'user:password in the URL becomes basic auth')
 
   const deny = await startServer(t, (_req, res) => res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized\n'))
   const wrong = await failure(new AlertmanagerClient({ url: deny.url, bearerToken: 'tok-123' }).status())
-  t.match(wrong, { kind: 'unauthorized', status: 401, message: `Alertmanager at ${deny.url} refused alertwire's credentials (HTTP 401: Unauthorized): check the basic auth or bearer token configured for it` })
+  t.match(wrong, {
+    kind: 'unauthorized',
+    status: 401,
+    message: `Alertmanager at ${deny.url} refused alertwire's credentials (HTTP 401: Unauthorized): check the basic auth or bearer token configured for it`,
+  })
   const none = await failure(new AlertmanagerClient({ url: deny.url }).status())
   t.match(none.message, /requires credentials \(HTTP 401: Unauthorized\): configure basic auth or a bearer token/)
 
@@ -358,12 +443,17 @@ t.test('credentials are sent, a path prefix is kept, and neither leaks into mess
 })
 
 t.test('options that can never work are refused at construction', async (t) => {
-  t.throws(() => new AlertmanagerClient({ url: 'http://am:9093', bearerToken: 't', basicAuth: { username: 'u', password: 'p' } }), /either basic auth or a bearer token, not both/)
+  t.throws(
+    () => new AlertmanagerClient({ url: 'http://am:9093', bearerToken: 't', basicAuth: { username: 'u', password: 'p' } }),
+    /either basic auth or a bearer token, not both/,
+  )
   t.throws(() => new AlertmanagerClient({ url: 'am:9093' }), /is not an http:\/\/ or https:\/\/ URL/)
   t.throws(() => new AlertmanagerClient({ url: 'not a url at all' }), /"not a url at all" is not an http/)
   t.throws(() => new AlertmanagerClient({ url: 'ftp://u:secret@am/' }), /^the Alertmanager URL "ftp:\/\/am\/" is not/, 'credentials are left out')
   t.throws(() => new AlertmanagerClient({ url: 'http://am:9093', timeoutMs: 0 }), /positive number of milliseconds/)
-  const invalid = await failure(new AlertmanagerClient({ url: 'http://127.0.0.1:1' }).createSilence({ matchers: [eq('a', 'b')], endsAt: new Date('nope'), createdBy: 'x', comment: 'y' }))
+  const invalid = await failure(
+    new AlertmanagerClient({ url: 'http://127.0.0.1:1' }).createSilence({ matchers: [eq('a', 'b')], endsAt: new Date('nope'), createdBy: 'x', comment: 'y' }),
+  )
   t.match(invalid, { kind: 'bad_request', message: 'Alertmanager refused the silence: endsAt is not a valid time' })
 })
 
@@ -424,9 +514,15 @@ t.test('formatSilenceMatcher output reads back as the same matcher', async (t) =
     isRegex: fc.boolean(),
     isEqual: fc.boolean(),
   })
-  fc.assert(fc.property(fc.array(matcher, { minLength: 1, maxLength: 4 }), (matchers) => {
-    assert.deepStrictEqual(parseSilenceMatchers(matchers.map(formatSilenceMatcher).join(' ')), matchers.map((m) => ({ ...m })))
-  }), { numRuns: 300 })
+  fc.assert(
+    fc.property(fc.array(matcher, { minLength: 1, maxLength: 4 }), (matchers) => {
+      assert.deepStrictEqual(
+        parseSilenceMatchers(matchers.map(formatSilenceMatcher).join(' ')),
+        matchers.map((m) => ({ ...m })),
+      )
+    }),
+    { numRuns: 300 },
+  )
   t.pass('300 random matcher lists read back unchanged')
   t.equal(formatSilenceMatcher({ name: 'a', value: 'x "y" \\z\n', isRegex: true, isEqual: false }), 'a!~"x \\"y\\" \\\\z\\n"')
 })

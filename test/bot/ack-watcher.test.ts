@@ -34,14 +34,31 @@ async function setup(t: Test) {
   const delivery = new DeliveryStore(redis, prefix, 60_000)
   const client = new AlertmanagerClient({ url: am.url, timeoutMs: 1000 })
   const watcher = new AckWatcher({
-    buttons, delivery, alertmanager: () => client, intervalMs: () => 60_000, metrics: createMetrics(), log: pino({ level: 'silent' }),
-    lease: new Lease(redis, `${prefix}ack-watcher`, 10_000), retryMs: 1000,
+    buttons,
+    delivery,
+    alertmanager: () => client,
+    intervalMs: () => 60_000,
+    metrics: createMetrics(),
+    log: pino({ level: 'silent' }),
+    lease: new Lease(redis, `${prefix}ack-watcher`, 10_000),
+    retryMs: 1000,
   })
   await am.postAlerts([{ labels }])
   const [alert] = await am.getAlerts()
-  const silenceId = await am.createSilence({ matchers: labels, endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'telegram:@alice (1)', comment: 'ack' })
+  const silenceId = await am.createSilence({
+    matchers: labels,
+    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    createdBy: 'telegram:@alice (1)',
+    comment: 'ack',
+  })
   const token = BotStore.newToken()
-  const target = { kind: 'message' as const, chat: CHAT, messageId: 42, alerts: [{ fingerprint: alert!.fingerprint, startsAt: alert!.startsAt, labels }], silence: { ids: [silenceId], by: '@alice (1)', until: new Date().toISOString(), ack: true } }
+  const target = {
+    kind: 'message' as const,
+    chat: CHAT,
+    messageId: 42,
+    alerts: [{ fingerprint: alert!.fingerprint, startsAt: alert!.startsAt, labels }],
+    silence: { ids: [silenceId], by: '@alice (1)', until: new Date().toISOString(), ack: true },
+  }
   await buttons.saveTarget(token, target)
   await buttons.addAck({ silenceId, chat: CHAT, messageId: 42, token, fingerprints: [alert!.fingerprint] })
   return { am, buttons, delivery, watcher, silenceId, token, fingerprint: alert!.fingerprint }
@@ -58,7 +75,7 @@ t.test('the acknowledgement stays while the alert fires, and ends when it resolv
   t.equal((await am.getSilence(silenceId)).status.state, 'expired', 'the silence is expired')
   t.same(await buttons.acks(), [], 'the acknowledgement is done')
   const target = await buttons.target(token)
-  t.notOk(target && 'silence' in target && target.silence, 'the message\'s buttons no longer point at the silence')
+  t.notOk(target && 'silence' in target && target.silence, "the message's buttons no longer point at the silence")
   const [notice] = (await delivery.loadChat(CHAT, 1)).notices
   t.match(notice, { kind: 'mark', messageId: 42, silence: null, resolutions: [{ fingerprint }] }, 'the message will say resolved')
 })

@@ -28,7 +28,10 @@ t.test('every command the bot registers with Telegram is one it understands, wit
     t.ok(description.length >= 1 && description.length <= 256, `/${command}: description fits 256 characters`)
     t.same(parseCommand(`/${command}`, 'AlertwireBot'), { name: command, args: '' }, `/${command} is understood`)
   }
-  t.same(COMMANDS.map((c) => c.command), ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'help'])
+  t.same(
+    COMMANDS.map((c) => c.command),
+    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'help'],
+  )
 })
 
 t.test('arguments split on spaces, quoted values stay whole', async (t) => {
@@ -45,11 +48,19 @@ t.test('arguments split on spaces, quoted values stay whole', async (t) => {
 
 t.test('/silence reads matchers, then a duration, then an optional comment', async (t) => {
   const rows: [string, ReturnType<typeof parseSilenceArgs>, string][] = [
-    ['alertname=HighLatency instance=~"web-.*" 2h deploy in progress', { matchers: 'alertname=HighLatency instance=~"web-.*"', durationMs: 7_200_000, comment: 'deploy in progress' }, 'the documented example'],
+    [
+      'alertname=HighLatency instance=~"web-.*" 2h deploy in progress',
+      { matchers: 'alertname=HighLatency instance=~"web-.*"', durationMs: 7_200_000, comment: 'deploy in progress' },
+      'the documented example',
+    ],
     ['alertname=X 30m', { matchers: 'alertname=X', durationMs: 1_800_000 }, 'no comment: none is sent'],
     ['alertname=X 1h30m', { matchers: 'alertname=X', durationMs: 5_400_000 }, 'compound durations'],
     ['alertname="rollout 2h" 1h', { matchers: 'alertname="rollout 2h"', durationMs: 3_600_000 }, 'a duration inside a quoted value is part of the value'],
-    ['alertname=X 2h back at 3h', { matchers: 'alertname=X', durationMs: 7_200_000, comment: 'back at 3h' }, 'the first duration ends the matchers; later ones are comment'],
+    [
+      'alertname=X 2h back at 3h',
+      { matchers: 'alertname=X', durationMs: 7_200_000, comment: 'back at 3h' },
+      'the first duration ends the matchers; later ones are comment',
+    ],
     ['alertname=X,job=node 15m', { matchers: 'alertname=X,job=node', durationMs: 900_000 }, 'comma-separated matchers pass through for the matcher parser'],
   ]
   for (const [args, expected, why] of rows) t.same(parseSilenceArgs(args), expected, why)

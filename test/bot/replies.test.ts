@@ -1,5 +1,16 @@
 import t, { type Test } from 'tap'
-import { type AlertRow, alertsPage, helpReply, PAGE_SIZE, plainReply, type SilenceRow, type StatusReport, silencesPage, sortAlerts, statusReply } from '../../src/bot/replies.js'
+import {
+  type AlertRow,
+  alertsPage,
+  helpReply,
+  PAGE_SIZE,
+  plainReply,
+  type SilenceRow,
+  type StatusReport,
+  silencesPage,
+  sortAlerts,
+  statusReply,
+} from '../../src/bot/replies.js'
 import { COMMANDS } from '../../src/bot/commands.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
@@ -25,7 +36,14 @@ function alertRow(i: number, over: Partial<AlertRow> = {}, labels: Record<string
 }
 
 function silenceRow(i: number, over: Partial<SilenceRow> = {}): SilenceRow {
-  return { id: `5d1e3c2a-0000-4000-8000-${String(i).padStart(12, '0')}`, matchers: `alertname="Alert${i}"`, endsAt: '2026-11-25T01:06:00Z', createdBy: 'telegram:@alice (123456789)', comment: `deploy ${i}`, ...over }
+  return {
+    id: `5d1e3c2a-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    matchers: `alertname="Alert${i}"`,
+    endsAt: '2026-11-25T01:06:00Z',
+    createdBy: 'telegram:@alice (123456789)',
+    comment: `deploy ${i}`,
+    ...over,
+  }
 }
 
 /** accepted checks what Telegram checks before it shows a reply: the HTML parses and fits 4096 characters. */
@@ -60,8 +78,16 @@ t.test('/alerts lists the most severe first, then the longest firing', async (t)
   ]
   rows[5]!.labels = { alertname: 'NoSeverity' }
   const sorted = sortAlerts(rows, options)
-  t.same(sorted.map((a) => a.fingerprint), ['fp5', 'fp2', 'fp4', 'fp1', 'fp6', 'fp3'], 'critical (oldest first), error, warning, info, then unknown and missing severities (oldest first)')
-  t.same(rows.map((a) => a.fingerprint), ['fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6'], 'the list given is left as it was')
+  t.same(
+    sorted.map((a) => a.fingerprint),
+    ['fp5', 'fp2', 'fp4', 'fp1', 'fp6', 'fp3'],
+    'critical (oldest first), error, warning, info, then unknown and missing severities (oldest first)',
+  )
+  t.same(
+    rows.map((a) => a.fingerprint),
+    ['fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6'],
+    'the list given is left as it was',
+  )
 })
 
 t.test('nothing firing is said plainly, without buttons', async (t) => {
@@ -80,7 +106,11 @@ t.test('a page of /alerts: one line per alert and a silence button for each', as
   t.equal(lines[2], '   summary of alert 1')
   t.equal(lines[3], '2. 🟠 Alert2 · instance: web-2:9100 · 3m')
   t.notMatch(page.plain, /severity:|alertname:/, 'severity and alertname are not repeated as labels')
-  t.same(page.keyboard.map((row) => row.map((b) => b.text)), [['🔕 2h · #1 Alert1'], ['🔕 2h · #2 Alert2']], 'the button names the duration and the alert')
+  t.same(
+    page.keyboard.map((row) => row.map((b) => b.text)),
+    [['🔕 2h · #1 Alert1'], ['🔕 2h · #2 Alert2']],
+    'the button names the duration and the alert',
+  )
   t.same(callbacks(t, page.keyboard), ['it0', 'it1'], 'each button acts on its own alert')
 })
 
@@ -93,9 +123,15 @@ t.test('a long /alerts pages by ten, numbered across pages, with Previous and Ne
     t.equal(page.plain.split('\n')[0], `🔥 25 firing · page ${n + 1}/3`)
   }
   t.same(callbacks(t, pages[0]!.keyboard), ['it0', 'it1', 'it2', 'it3', 'it4', 'it5', 'it6', 'it7', 'it8', 'it9', 'pg1'], 'first page: ten alerts, then Next')
-  t.same(pages[0]!.keyboard.at(-1)!.map((b) => b.text), ['Next ›'])
+  t.same(
+    pages[0]!.keyboard.at(-1)!.map((b) => b.text),
+    ['Next ›'],
+  )
   t.same(callbacks(t, pages[1]!.keyboard).slice(-2), ['pg0', 'pg2'], 'middle page: Previous and Next')
-  t.same(pages[1]!.keyboard.at(-1)!.map((b) => b.text), ['‹ Previous', 'Next ›'])
+  t.same(
+    pages[1]!.keyboard.at(-1)!.map((b) => b.text),
+    ['‹ Previous', 'Next ›'],
+  )
   t.match(pages[1]!.plain, /^11\. 🟠 Alert10/m, 'numbers go on from the previous page')
   t.same(callbacks(t, pages[2]!.keyboard), ['it20', 'it21', 'it22', 'it23', 'it24', 'pg1'], 'last page: the five left, then Previous')
   t.same(alertsPage(rows, 99, TOKEN, TWO_HOURS, options), pages[2], 'a page past the end shows the last one (the list shrank meanwhile)')
@@ -111,7 +147,9 @@ t.test('/alerts shows hostile label values as text and stays within Telegram lim
   t.match(page.plain, `   ${HOSTILE}`)
 
   const huge = 'x'.repeat(20_000)
-  const rows = Array.from({ length: 10 }, (_, i) => alertRow(i, { annotations: { summary: huge } }, { alertname: `${huge}${i}`, description: huge, team: huge }))
+  const rows = Array.from({ length: 10 }, (_, i) =>
+    alertRow(i, { annotations: { summary: huge } }, { alertname: `${huge}${i}`, description: huge, team: huge }),
+  )
   const full = alertsPage(rows, 0, TOKEN, TWO_HOURS, options)
   accepted(t, full, 'ten alerts with 20 KB values')
   t.equal(full.keyboard.length, 10, 'every alert keeps its button')
@@ -134,7 +172,10 @@ t.test('/silences: each active silence with who, until when, why, its id and an 
     '   id 5d1e3c2a-0000-4000-8000-000000000001',
   ])
   t.match(one.html, '<code>5d1e3c2a-0000-4000-8000-000000000001</code>', 'the id is easy to copy for /unsilence')
-  t.same(one.keyboard.map((row) => row.map((b) => b.text)), [['🔔 Expire #1']])
+  t.same(
+    one.keyboard.map((row) => row.map((b) => b.text)),
+    [['🔔 Expire #1']],
+  )
   t.same(callbacks(t, one.keyboard), ['it0'])
 
   const uncommented = silencesPage([silenceRow(1, { comment: '' }), silenceRow(2)], 0, TOKEN, options)
@@ -143,7 +184,9 @@ t.test('/silences: each active silence with who, until when, why, its id and an 
 })
 
 t.test('/silences pages like /alerts and keeps hostile text as text', async (t) => {
-  const rows = Array.from({ length: 12 }, (_, i) => silenceRow(i, { matchers: `${HOSTILE} ${'m'.repeat(5000)}`, createdBy: HOSTILE, comment: HOSTILE.repeat(100) }))
+  const rows = Array.from({ length: 12 }, (_, i) =>
+    silenceRow(i, { matchers: `${HOSTILE} ${'m'.repeat(5000)}`, createdBy: HOSTILE, comment: HOSTILE.repeat(100) }),
+  )
   const first = silencesPage(rows, 0, TOKEN, options)
   const second = silencesPage(rows, 1, TOKEN, options)
   accepted(t, first, 'page 1')
@@ -152,7 +195,10 @@ t.test('/silences pages like /alerts and keeps hostile text as text', async (t) 
   t.match(first.plain, `by ${HOSTILE}`)
   t.same(callbacks(t, first.keyboard).at(-1), 'pg1')
   t.same(callbacks(t, second.keyboard), ['it10', 'it11', 'pg0'], 'the second page expires the silences it shows')
-  t.same(second.keyboard.map((row) => row.map((b) => b.text)), [['🔔 Expire #11'], ['🔔 Expire #12'], ['‹ Previous']])
+  t.same(
+    second.keyboard.map((row) => row.map((b) => b.text)),
+    [['🔔 Expire #11'], ['🔔 Expire #12'], ['‹ Previous']],
+  )
 })
 
 function report(over: Partial<StatusReport> = {}): StatusReport {
@@ -176,16 +222,19 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
     'chat -1001234567890: one message per 3s · 2 waiting',
   ])
 
-  const troubled = statusReply(report({
-    redis: false,
-    dryRun: true,
-    deadLetters: 7,
-    alertmanager: { healthy: false, error: `connect ECONNREFUSED ${HOSTILE}` },
-    chats: [
-      { chat: '-100', paceMs: 3000, waiting: 0, mutedUntil: Date.parse('2026-11-24T23:36:00Z') },
-      { chat: '42', paceMs: 1000, waiting: 5, lastError: `403 Forbidden: bot was blocked by the user ${HOSTILE}` },
-    ],
-  }), options)
+  const troubled = statusReply(
+    report({
+      redis: false,
+      dryRun: true,
+      deadLetters: 7,
+      alertmanager: { healthy: false, error: `connect ECONNREFUSED ${HOSTILE}` },
+      chats: [
+        { chat: '-100', paceMs: 3000, waiting: 0, mutedUntil: Date.parse('2026-11-24T23:36:00Z') },
+        { chat: '42', paceMs: 1000, waiting: 5, lastError: `403 Forbidden: bot was blocked by the user ${HOSTILE}` },
+      ],
+    }),
+    options,
+  )
   accepted(t, troubled, 'troubled')
   t.same(troubled.plain.split('\n'), [
     'alertwire: ❌ Redis · dry run (no bot token) · 3 webhooks waiting · 7 dead letters',
@@ -194,7 +243,10 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
     `chat 42: one message per 1s · 5 waiting · last error: 403 Forbidden: bot was blocked by the user ${HOSTILE}`,
   ])
 
-  const many = statusReply(report({ chats: Array.from({ length: 200 }, (_, i) => ({ chat: `-100${i}`, paceMs: 3000, waiting: i, lastError: 'e'.repeat(500) })) }), options)
+  const many = statusReply(
+    report({ chats: Array.from({ length: 200 }, (_, i) => ({ chat: `-100${i}`, paceMs: 3000, waiting: i, lastError: 'e'.repeat(500) })) }),
+    options,
+  )
   accepted(t, many, 'two hundred chats with long errors')
 })
 

@@ -32,7 +32,11 @@ t.test('the silence for a message covers exactly its alerts', async (t) => {
     alert({ alertname: 'HighLatency', instance: 'web-2:9100', severity: 'critical' }),
   ]
   const matchers = silenceMatchers(alerts, [])
-  t.same(matchers, [eq('alertname', 'HighLatency'), re('instance', 'web-1:9100|web-2:9100'), eq('severity', 'critical')], 'shared labels with =, differing ones with =~ of each value once')
+  t.same(
+    matchers,
+    [eq('alertname', 'HighLatency'), re('instance', 'web-1:9100|web-2:9100'), eq('severity', 'critical')],
+    'shared labels with =, differing ones with =~ of each value once',
+  )
   for (const a of alerts) t.ok(silences(matchers, a.labels), `silences ${a.labels.instance}`)
   t.notOk(silences(matchers, { alertname: 'HighLatency', instance: 'web-3:9100', severity: 'critical' }), 'not another instance')
   t.notOk(silences(matchers, { alertname: 'HighLatency', instance: 'web-1:9100', severity: 'warning' }), 'not another severity')
@@ -82,7 +86,11 @@ t.test('a silence that would match everything is refused with the setting to loo
     [[alert({ alertname: 'HighLatency' })], ['team', 'cluster'], 'several chosen labels, none present'],
     [[alert({})], [], 'an alert with no labels at all'],
     [[], [], 'no alerts'],
-    [[alert({ alertname: 'X' }), alert({ alertname: 'X', team: 'db' })], ['team'], 'the only chosen label is missing on one alert: its regex matches the empty value too'],
+    [
+      [alert({ alertname: 'X' }), alert({ alertname: 'X', team: 'db' })],
+      ['team'],
+      'the only chosen label is missing on one alert: its regex matches the empty value too',
+    ],
   ]
   for (const [alerts, names, why] of rows) t.throws(() => silenceMatchers(alerts, names), /silences\.match_labels.*match everything/, why)
 })

@@ -12,9 +12,12 @@ import { testConfig } from '../helpers/config.js'
 const ADMIN = { id: 1001, username: 'alice' }
 const ROUTES = `routing: {routes: [{matchers: ['team="db"'], chats: [{chat_id: ${PERSON}, pace: "6/1m"}]}]}`
 
-t.test('chatPaces: a chat\'s own pace wins; others are paced by their class', async (t) => {
+t.test("chatPaces: a chat's own pace wins; others are paced by their class", async (t) => {
   const config = testConfig(`telegram: {chat_id: ${GROUP}, pace: {headroom: 0, group: "20/1m", private: "1/1s"}}\n${ROUTES}`)
-  t.same(chatPaces(config), [{ chat: String(GROUP), paceMs: 3000 }, { chat: String(PERSON), paceMs: 10_000 }])
+  t.same(chatPaces(config), [
+    { chat: String(GROUP), paceMs: 3000 },
+    { chat: String(PERSON), paceMs: 10_000 },
+  ])
 })
 
 t.test('/status shows a chat with its own pace at that pace, and the last error a chat gave', async (t) => {
@@ -26,8 +29,12 @@ t.test('/status shows a chat with its own pace at that pace, and the last error 
   while (Date.now() < deadline && !(await app.store.lastErrors())[String(PERSON)]) await new Promise((r) => setTimeout(r, 50))
   const sent = fake.sendCommand({ chatId: GROUP, from: ADMIN, text: '/status' }) as { message_id: number }
   const status = await fake.waitFor(() => fake.messages(GROUP).find((m) => m.reply_to_message_id === sent.message_id), 5000, 'the /status reply')
-  t.match(status.text, new RegExp(`chat ${PERSON}: one message per 10s · 0 waiting · last error: .*blocked`), 'pace: 6/1m is one message per 10 s; the chat blocked the bot')
-  t.match(status.text, new RegExp(`chat ${GROUP}: one message per 100ms`), 'the group at its class\'s pace')
+  t.match(
+    status.text,
+    new RegExp(`chat ${PERSON}: one message per 10s · 0 waiting · last error: .*blocked`),
+    'pace: 6/1m is one message per 10 s; the chat blocked the bot',
+  )
+  t.match(status.text, new RegExp(`chat ${GROUP}: one message per 100ms`), "the group at its class's pace")
 })
 
 t.test('a source that fails does not fail the report', async (t) => {
@@ -44,6 +51,12 @@ t.test('a source that fails does not fail the report', async (t) => {
     lastErrors: fail,
   }
   const report = await gatherStatus(sources)
-  t.match(report, { redis: false, webhooksWaiting: 0, deadLetters: 0, alertmanager: { healthy: false, error: /unreachable/ }, chats: [{ chat: String(GROUP), paceMs: 3000, waiting: 0 }] })
+  t.match(report, {
+    redis: false,
+    webhooksWaiting: 0,
+    deadLetters: 0,
+    alertmanager: { healthy: false, error: /unreachable/ },
+    chats: [{ chat: String(GROUP), paceMs: 3000, waiting: 0 }],
+  })
   t.notOk('mutedUntil' in report.chats[0]! || 'lastError' in report.chats[0]!)
 })

@@ -5,7 +5,9 @@ import { parseConfig } from '../../src/config/parse.js'
 import { ConfigSchema } from '../../src/config/schema.js'
 
 const here = new URL('.', import.meta.url).pathname
-const noSecrets = () => { throw new Error('ENOENT') }
+const noSecrets = () => {
+  throw new Error('ENOENT')
+}
 
 t.test('each bad config is refused with an error naming the path and what was expected', async (t) => {
   const dir = join(here, 'fixtures/bad')
@@ -16,7 +18,11 @@ t.test('each bad config is refused with an error naming the path and what was ex
     const expected = /^# error: (.*)$/m.exec(text)![1]!
     const result = parseConfig(text, { env: {}, readSecret: noSecrets })
     t.notOk(result.ok, `${file} is refused`)
-    if (!result.ok) t.ok(result.errors.some((e) => e.includes(expected)), `${file}: ${result.errors.join(' | ')}`)
+    if (!result.ok)
+      t.ok(
+        result.errors.some((e) => e.includes(expected)),
+        `${file}: ${result.errors.join(' | ')}`,
+      )
   }
 })
 
@@ -54,7 +60,16 @@ routing:
       matchers: ['team="\${TEAM}"']
       chats: [{chat_id: "\${DB_CHAT}", thread_id: 7}]
 `
-  const env = { PORT: '9100', TELEGRAM_BOT_TOKEN: '42:token', MY_CHAT: '-1009', TEAM: 'database', DB_CHAT: '-1002', ALERTWIRE_WEBHOOK_TOKEN: 'hook', REDIS_URL: 'redis://r:6379/2', ALERTMANAGER_URL: 'http://am:9093/' }
+  const env = {
+    PORT: '9100',
+    TELEGRAM_BOT_TOKEN: '42:token',
+    MY_CHAT: '-1009',
+    TEAM: 'database',
+    DB_CHAT: '-1002',
+    ALERTWIRE_WEBHOOK_TOKEN: 'hook',
+    REDIS_URL: 'redis://r:6379/2',
+    ALERTMANAGER_URL: 'http://am:9093/',
+  }
   const result = parseConfig(yaml, { env, readSecret: noSecrets })
   if (!result.ok) return t.fail(result.errors.join())
   const { config } = result
@@ -68,7 +83,11 @@ routing:
   t.equal(config.webhook.bearerToken, 'hook')
   t.equal(config.redis.url, 'redis://r:6379/2')
   t.equal(config.alertmanager.url, 'http://am:9093')
-  t.equal(parseConfig('', { env: { TELEGRAM_CHAT_ID: '-1001', TELEGRAM_BOT_TOKEN: '1:x' }, readSecret: noSecrets }).ok, true, 'TELEGRAM_CHAT_ID is the default chat')
+  t.equal(
+    parseConfig('', { env: { TELEGRAM_CHAT_ID: '-1001', TELEGRAM_BOT_TOKEN: '1:x' }, readSecret: noSecrets }).ok,
+    true,
+    'TELEGRAM_CHAT_ID is the default chat',
+  )
 })
 
 t.test('an unset ${VAR} leaves the key unset instead of empty', async (t) => {
@@ -79,7 +98,13 @@ t.test('an unset ${VAR} leaves the key unset instead of empty', async (t) => {
 t.test('secrets come from *_file keys, and errors name the file', async (t) => {
   const yaml = 'telegram: {chat_id: 5, bot_token_file: tok}\nwebhook: {bearer_token_file: hook, basic_auth: {username: am, password_file: pw}}'
   const files: Record<string, string> = { tok: '99:secret\n', hook: 'h00k\n', pw: 'p4ss' }
-  const result = parseConfig(yaml, { env: {}, readSecret: (f) => { if (!(f in files)) throw new Error('ENOENT'); return files[f]! } })
+  const result = parseConfig(yaml, {
+    env: {},
+    readSecret: (f) => {
+      if (!(f in files)) throw new Error('ENOENT')
+      return files[f]!
+    },
+  })
   if (!result.ok) return t.fail(result.errors.join())
   t.equal(result.config.telegram.botToken, '99:secret', 'trailing newline removed')
   t.equal(result.config.webhook.bearerToken, 'h00k')
@@ -100,11 +125,13 @@ t.test('config/alertwire.example.yaml documents every key the schema knows', asy
   const keys = new Set<string>()
   const walk = (schema: Record<string, unknown>, path: string) => {
     const properties = schema.properties as Record<string, Record<string, unknown>> | undefined
-    if (properties) for (const [key, child] of Object.entries(properties)) {
-      keys.add(`${path}${key}`)
-      walk(child, `${path}${key}.`)
-    }
-    for (const branch of [schema.items, ...((schema.anyOf as unknown[]) ?? [])]) if (branch && typeof branch === 'object') walk(branch as Record<string, unknown>, path)
+    if (properties)
+      for (const [key, child] of Object.entries(properties)) {
+        keys.add(`${path}${key}`)
+        walk(child, `${path}${key}.`)
+      }
+    for (const branch of [schema.items, ...((schema.anyOf as unknown[]) ?? [])])
+      if (branch && typeof branch === 'object') walk(branch as Record<string, unknown>, path)
   }
   walk(ConfigSchema as unknown as Record<string, unknown>, '')
   t.ok(keys.size > 60, `${keys.size} keys`)

@@ -16,19 +16,36 @@ const options = { resolvedUnannounced: false, alertmanagerUrl: '', pace: config.
 
 function webhook(alerts: Partial<Webhook['alerts'][number]>[]): Webhook {
   return {
-    version: '4', groupKey: '{}:{alertname="X"}', status: 'firing', receiver: 'telegram', externalURL: '', truncatedAlerts: 2,
+    version: '4',
+    groupKey: '{}:{alertname="X"}',
+    status: 'firing',
+    receiver: 'telegram',
+    externalURL: '',
+    truncatedAlerts: 2,
     alerts: alerts.map((a, i) => ({
-      status: 'firing', labels: { alertname: 'X' }, annotations: {}, startsAt: '2026-11-24T23:01:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: `fp${i}`, ...a,
+      status: 'firing',
+      labels: { alertname: 'X' },
+      annotations: {},
+      startsAt: '2026-11-24T23:01:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      fingerprint: `fp${i}`,
+      ...a,
     })),
   }
 }
 
 t.test('every alert becomes one candidate per target chat, keyed by fingerprint, status and startsAt', async (t) => {
-  const plan = planNotification(config.routing, webhook([{ labels: { alertname: 'X', team: 'db' } }, {}]), { receivedAt: 1000, seq: 7 }, { ...options, alertmanagerUrl: 'http://am:9093' })
-  t.same(plan.candidates.map((c) => c.item.id), [
-    '-200/5/fp0/firing/2026-11-24T23:01:00Z',
-    '-100//fp1/firing/2026-11-24T23:01:00Z',
-  ], 'a route that matched (even with continue) keeps the alert from the default chat, as in Alertmanager')
+  const plan = planNotification(
+    config.routing,
+    webhook([{ labels: { alertname: 'X', team: 'db' } }, {}]),
+    { receivedAt: 1000, seq: 7 },
+    { ...options, alertmanagerUrl: 'http://am:9093' },
+  )
+  t.same(
+    plan.candidates.map((c) => c.item.id),
+    ['-200/5/fp0/firing/2026-11-24T23:01:00Z', '-100//fp1/firing/2026-11-24T23:01:00Z'],
+    'a route that matched (even with continue) keeps the alert from the default chat, as in Alertmanager',
+  )
   const item = plan.candidates[0]!.item
   t.equal(item.threadId, 5)
   t.equal(item.externalURL, 'http://am:9093', 'the configured Alertmanager URL stands in for a missing externalURL')
@@ -40,7 +57,10 @@ t.test('every alert becomes one candidate per target chat, keyed by fingerprint,
 t.test('a resolve is only worth a message where the firing was seen, unless configured otherwise', async (t) => {
   const resolved = webhook([{ status: 'resolved', endsAt: '2026-11-24T23:05:00Z' }])
   t.equal(planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, options).candidates[0]!.requireFiringSeen, true)
-  t.equal(planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, { ...options, resolvedUnannounced: true }).candidates[0]!.requireFiringSeen, false)
+  t.equal(
+    planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, { ...options, resolvedUnannounced: true }).candidates[0]!.requireFiringSeen,
+    false,
+  )
   t.equal(planNotification(config.routing, resolved, { receivedAt: 0, seq: 1 }, options).candidates[0]!.item.alert.endsAt, '2026-11-24T23:05:00Z')
 })
 

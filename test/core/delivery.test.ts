@@ -10,9 +10,21 @@ const none: Lookups = { refs: new Map(), records: new Map() }
 
 function item(fp: string, status: 'firing' | 'resolved', over: Partial<OutboxItem> = {}): OutboxItem {
   return {
-    id: fp, groupKey: 'g1', externalURL: 'http://am:9093', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0, seq: 0,
+    id: fp,
+    groupKey: 'g1',
+    externalURL: 'http://am:9093',
+    truncatedAlerts: 0,
+    silent: false,
+    route: 'default',
+    paceMs: 3150,
+    receivedAt: 0,
+    seq: 0,
     alert: {
-      fingerprint: fp, status, labels: { alertname: 'DiskFull', severity: 'warning', instance: fp }, annotations: {}, startsAt: '2026-11-24T23:00:00Z',
+      fingerprint: fp,
+      status,
+      labels: { alertname: 'DiskFull', severity: 'warning', instance: fp },
+      annotations: {},
+      startsAt: '2026-11-24T23:00:00Z',
       ...(status === 'resolved' ? { endsAt: '2026-11-24T23:10:00Z' } : {}),
     },
     ...over,
@@ -29,7 +41,11 @@ t.test('firing alerts of one group become one message; the next group waits its 
   t.equal(call.announce, true)
   t.same(call.fingerprints, ['a', 'b'])
   t.match(call.plain, /DiskFull · 2 alerts/)
-  t.same(call.record?.alerts.map((a) => a.fingerprint), ['a', 'b'], 'the record keeps what is needed to edit it later')
+  t.same(
+    call.record?.alerts.map((a) => a.fingerprint),
+    ['a', 'b'],
+    'the record keeps what is needed to edit it later',
+  )
 })
 
 t.test('silent items and items for another topic are not mixed into one message', async (t) => {
@@ -41,22 +57,45 @@ t.test('silent items and items for another topic are not mixed into one message'
 
 t.test('a resolve edits the message that announced the alert and replies to it', async (t) => {
   const record: MessageRecord = {
-    messageId: 77, silent: false, groupKey: 'g1', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1,
+    messageId: 77,
+    silent: false,
+    groupKey: 'g1',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 1,
+    parts: 1,
     alerts: [item('a', 'firing').alert, item('b', 'firing').alert],
   }
   const lookups: Lookups = { refs: new Map([['a', { messageId: 77, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[77, record]]) }
   const delivery = planDelivery([item('a', 'resolved')], lookups, options)
-  t.same(delivery.calls.map((c) => [c.op, c.messageId]), [['edit', 77], ['send', 77]])
+  t.same(
+    delivery.calls.map((c) => [c.op, c.messageId]),
+    [
+      ['edit', 77],
+      ['send', 77],
+    ],
+  )
   const [edit, reply] = delivery.calls
-  t.same(edit!.record?.alerts.map((a) => a.status), ['resolved', 'firing'], 'only the resolved alert changes')
+  t.same(
+    edit!.record?.alerts.map((a) => a.status),
+    ['resolved', 'firing'],
+    'only the resolved alert changes',
+  )
   t.match(edit!.plain, /1 resolved/)
   t.match(reply!.plain, /^✅ Resolved: DiskFull \(instance: a\) after 10m$/)
   t.equal(edit!.announce, undefined, 'an edit does not move refs')
 
   const editOnly = planDelivery([item('a', 'resolved')], lookups, { ...options, resolved: 'edit' })
-  t.same(editOnly.calls.map((c) => c.op), ['edit'])
+  t.same(
+    editOnly.calls.map((c) => c.op),
+    ['edit'],
+  )
   const replyOnly = planDelivery([item('a', 'resolved')], lookups, { ...options, resolved: 'reply' })
-  t.same(replyOnly.calls.map((c) => c.op), ['send'])
+  t.same(
+    replyOnly.calls.map((c) => c.op),
+    ['send'],
+  )
   t.same(replyOnly.calls[0]!.record?.alerts[0]?.status, 'resolved', 'with replies only, the record still learns the resolution')
 })
 
@@ -65,7 +104,11 @@ t.test('a resolve for a message alertwire does not know sends nothing, unless co
   const quiet = planDelivery([item('a', 'resolved'), item('b', 'resolved')], stale, options)
   t.same(quiet.calls, [])
   t.equal(quiet.take, 2)
-  t.same(quiet.dropped.map((d) => d.fingerprint), ['a', 'b'], 'dropped, with a reason')
+  t.same(
+    quiet.dropped.map((d) => d.fingerprint),
+    ['a', 'b'],
+    'dropped, with a reason',
+  )
   const loud = planDelivery([item('a', 'resolved')], none, { ...options, resolvedUnannounced: true })
   t.equal(loud.calls.length, 1)
   t.match(loud.calls[0]!.plain, /^✅ RESOLVED · DiskFull/)
@@ -74,11 +117,23 @@ t.test('a resolve for a message alertwire does not know sends nothing, unless co
 t.test('a resolve of an alert announced before the chat became a supergroup is told in a message of its own', async (t) => {
   const moved: Lookups = { refs: new Map([['a', { messageId: 5, startsAt: '2026-11-24T23:00:00Z', elsewhere: true }]]), records: new Map() }
   const delivery = planDelivery([item('a', 'resolved'), item('b', 'resolved')], moved, options)
-  t.same(delivery.calls.map((c) => [c.op, c.messageId, c.fingerprints]), [['send', undefined, ['a']]], 'no edit, no reply: that message is in the old group')
+  t.same(
+    delivery.calls.map((c) => [c.op, c.messageId, c.fingerprints]),
+    [['send', undefined, ['a']]],
+    'no edit, no reply: that message is in the old group',
+  )
   t.match(delivery.calls[0]!.plain, /^✅ RESOLVED · DiskFull/)
   t.equal(delivery.calls[0]!.announce, true, 'later edits find the new message')
-  t.same(delivery.dropped.map((d) => d.fingerprint), ['b'], 'a resolve of an alert never announced still says nothing')
+  t.same(
+    delivery.dropped.map((d) => d.fingerprint),
+    ['b'],
+    'a resolve of an alert never announced still says nothing',
+  )
   const round = planStorm([item('a', 'resolved'), item('b', 'resolved')], moved, options)
-  t.same(round.calls.map((c) => c.fingerprints), [['a']], 'in a storm: named in the resolved digest')
+  t.same(
+    round.calls.map((c) => c.fingerprints),
+    [['a']],
+    'in a storm: named in the resolved digest',
+  )
   t.same(round.deferredEdits, [])
 })

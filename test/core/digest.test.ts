@@ -13,14 +13,29 @@ const HOSTILE = '<b>&amp;</b> "x" & <'
 
 function alert(i: number, severity = i % 3 === 0 ? 'critical' : 'warning', status: 'firing' | 'resolved' = 'firing'): AlertSnapshot {
   return {
-    fingerprint: `fp${i}`, status, startsAt: '2026-11-24T23:00:00Z', annotations: {},
+    fingerprint: `fp${i}`,
+    status,
+    startsAt: '2026-11-24T23:00:00Z',
+    annotations: {},
     labels: { alertname: ['HighLatency', 'DiskFull', 'NodeDown'][i % 3]!, severity, instance: `host-${i}.example.com:9100` },
     ...(status === 'resolved' ? { endsAt: '2026-11-24T23:20:00Z' } : {}),
   }
 }
 
 function item(a: AlertSnapshot, over: Partial<OutboxItem> = {}): OutboxItem {
-  return { id: a.fingerprint, alert: a, groupKey: `g-${a.fingerprint}`, externalURL: 'https://am.example.com', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: 0, seq: 0, ...over }
+  return {
+    id: a.fingerprint,
+    alert: a,
+    groupKey: `g-${a.fingerprint}`,
+    externalURL: 'https://am.example.com',
+    truncatedAlerts: 0,
+    silent: false,
+    route: 'default',
+    paceMs: 3150,
+    receivedAt: 0,
+    seq: 0,
+    ...over,
+  }
 }
 
 t.test('a digest counts by severity and alertname, names every alert critical first, and fits Telegram', async (t) => {
@@ -80,11 +95,24 @@ t.test('hostile values stay valid in digests', async (t) => {
 })
 
 t.test('a storm round folds firing and resolved together and defers edits of earlier messages', async (t) => {
-  const earlier: MessageRecord = { messageId: 9, silent: false, groupKey: 'old', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [alert(90)] }
+  const earlier: MessageRecord = {
+    messageId: 9,
+    silent: false,
+    groupKey: 'old',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 1,
+    parts: 1,
+    alerts: [alert(90)],
+  }
   const lookups: Lookups = { refs: new Map([['fp90', { messageId: 9, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[9, earlier]]) }
   const items = [
-    item(alert(1)), item(alert(2)), item(alert(1, 'warning', 'resolved')),
-    item(alert(90, 'critical', 'resolved')), item(alert(77, 'critical', 'resolved')),
+    item(alert(1)),
+    item(alert(2)),
+    item(alert(1, 'warning', 'resolved')),
+    item(alert(90, 'critical', 'resolved')),
+    item(alert(77, 'critical', 'resolved')),
     item(alert(5), { repeat: true }),
   ]
   const delivery = planStorm(items, lookups, options)
@@ -101,7 +129,7 @@ t.test('a storm round folds firing and resolved together and defers edits of ear
   t.equal(resolvedDigest!.record, undefined)
 })
 
-t.test('a storm is when what waits would take longer than max_delay at the chat\'s pace', async (t) => {
+t.test("a storm is when what waits would take longer than max_delay at the chat's pace", async (t) => {
   const distinct = Array.from({ length: 16 }, (_, i) => item(alert(i)))
   const oneGroup = distinct.map((i) => ({ ...i, groupKey: 'same' }))
   t.equal(estimateCalls(distinct, 16), 16)
@@ -115,23 +143,57 @@ t.test('a storm is when what waits would take longer than max_delay at the chat\
 })
 
 t.test('a reminder replies to the message that announced the alert; without one, it announces it', async (t) => {
-  const record: MessageRecord = { messageId: 4, silent: false, groupKey: 'g', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [alert(3)] }
+  const record: MessageRecord = {
+    messageId: 4,
+    silent: false,
+    groupKey: 'g',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 1,
+    parts: 1,
+    alerts: [alert(3)],
+  }
   const lookups: Lookups = { refs: new Map([['fp3', { messageId: 4, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[4, record]]) }
   const reminder = planDelivery([item(alert(3), { repeat: true })], lookups, options)
-  t.same(reminder.calls.map((c) => [c.op, c.messageId]), [['send', 4]])
+  t.same(
+    reminder.calls.map((c) => [c.op, c.messageId]),
+    [['send', 4]],
+  )
   t.match(reminder.calls[0]!.plain, /^🔁 Still firing: HighLatency \(instance: host-3\.example\.com:9100\) for 30m$/)
   const orphan = planDelivery([item(alert(3), { repeat: true })], none, options)
   t.equal(orphan.calls[0]!.announce, true)
 })
 
 t.test('a flapping alert updates its message instead of sending a new one', async (t) => {
-  const record: MessageRecord = { messageId: 4, silent: false, groupKey: 'g', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [{ ...alert(3), status: 'resolved', endsAt: '2026-11-24T23:05:00Z' }] }
+  const record: MessageRecord = {
+    messageId: 4,
+    silent: false,
+    groupKey: 'g',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 1,
+    parts: 1,
+    alerts: [{ ...alert(3), status: 'resolved', endsAt: '2026-11-24T23:05:00Z' }],
+  }
   const lookups: Lookups = { refs: new Map([['fp3', { messageId: 4, startsAt: '2026-11-24T23:00:00Z' }]]), records: new Map([[4, record]]) }
   const again = { ...alert(3), startsAt: '2026-11-24T23:10:00Z' }
   const flap = planDelivery([item(again, { flaps: 4 })], lookups, options)
-  t.same(flap.calls.map((c) => [c.op, c.messageId, c.announce]), [['edit', 4, true]])
+  t.same(
+    flap.calls.map((c) => [c.op, c.messageId, c.announce]),
+    [['edit', 4, true]],
+  )
   t.match(flap.calls[0]!.plain, /^🔴 CRITICAL · HighLatency/, 'firing again')
   t.match(flap.calls[0]!.plain, /🔁 flapping: 4 times in 10m/)
-  const settled = planDelivery([item({ ...again, status: 'resolved', endsAt: '2026-11-24T23:12:00Z' }, { flaps: 4 })], { ...lookups, refs: new Map([['fp3', { messageId: 4, startsAt: again.startsAt }]]), records: new Map([[4, flap.calls[0]!.record!]]) }, options)
-  t.same(settled.calls.map((c) => c.op), ['edit'], 'its resolve edits, with no reply')
+  const settled = planDelivery(
+    [item({ ...again, status: 'resolved', endsAt: '2026-11-24T23:12:00Z' }, { flaps: 4 })],
+    { ...lookups, refs: new Map([['fp3', { messageId: 4, startsAt: again.startsAt }]]), records: new Map([[4, flap.calls[0]!.record!]]) },
+    options,
+  )
+  t.same(
+    settled.calls.map((c) => c.op),
+    ['edit'],
+    'its resolve edits, with no reply',
+  )
 })

@@ -3,7 +3,10 @@ import { compileMuteWindow, muteDecision } from '../../src/core/mute.js'
 
 const night = compileMuteWindow({ severities: ['warning'], times: '22:00-07:00', action: 'silent' }, 'UTC')
 const holdNight = compileMuteWindow({ severities: ['warning', 'info'], times: '22:00-07:00', action: 'hold' }, 'UTC')
-const weekdayLunch = compileMuteWindow({ severities: ['info'], times: '12:00-13:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'], action: 'silent', time_zone: 'Europe/Berlin' }, 'UTC')
+const weekdayLunch = compileMuteWindow(
+  { severities: ['info'], times: '12:00-13:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'], action: 'silent', time_zone: 'Europe/Berlin' },
+  'UTC',
+)
 const at = (iso: string) => Date.parse(iso)
 
 t.test('a window that crosses midnight applies on both sides of it', async (t) => {
@@ -19,7 +22,7 @@ t.test('hold lasts until the window ends, and wins over silent', async (t) => {
   t.same(muteDecision([holdNight], 'info', at('2026-11-25T03:00:00Z')), { action: 'hold', until: at('2026-11-25T07:00:00Z') })
 })
 
-t.test('days and time zones are the window\'s own', async (t) => {
+t.test("days and time zones are the window's own", async (t) => {
   t.same(muteDecision([weekdayLunch], 'info', at('2026-11-24T11:30:00Z')), { action: 'silent' }, 'Tuesday 12:30 in Berlin')
   t.same(muteDecision([weekdayLunch], 'info', at('2026-11-29T11:30:00Z')), { action: 'none' }, 'Sunday')
   t.same(muteDecision([weekdayLunch], 'info', at('2026-11-24T12:30:00Z')), { action: 'none' }, '13:30 in Berlin')

@@ -37,7 +37,11 @@ t.test('a firing alert: severity marker first, then what a person needs at 3 a.m
   t.match(plain, /since 2026-11-24 23:01:00 UTC \(4m 59s\)/, 'when it started and for how long')
   t.match(html, /<a href="http:\/\/prom\.example\.com:9090\/graph\?g0\.expr=up&amp;g0\.tab=1">Source<\/a>/, 'generatorURL link, escaped once')
   t.match(html, /<a href="https:\/\/runbooks\.example\/high-latency">Runbook<\/a>/)
-  t.match(html, /<a href="https:\/\/alertmanager\.example\.com\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22%7D">Alertmanager<\/a>/, 'Alertmanager link filtered to the alert')
+  t.match(
+    html,
+    /<a href="https:\/\/alertmanager\.example\.com\/#\/alerts\?filter=%7Balertname%3D%22HighLatency%22%7D">Alertmanager<\/a>/,
+    'Alertmanager link filtered to the alert',
+  )
   t.notMatch(plain, /severity|alertname:/, 'severity and alertname are not repeated as labels')
 })
 
@@ -60,7 +64,10 @@ t.test('severities are told apart on the first line', async (t) => {
 })
 
 t.test('hostile label and annotation values stay valid HTML and read exactly as written', async (t) => {
-  const hostile = alert({ annotations: { summary: HOSTILE, description: HOSTILE, dashboard_url: 'javascript:alert(1)' } }, { instance: HOSTILE, [HOSTILE.replace(/[^a-z]/g, '') || 'x']: HOSTILE })
+  const hostile = alert(
+    { annotations: { summary: HOSTILE, description: HOSTILE, dashboard_url: 'javascript:alert(1)' } },
+    { instance: HOSTILE, [HOSTILE.replace(/[^a-z]/g, '') || 'x']: HOSTILE },
+  )
   const contents = single(hostile)
   const { html, plain } = renderMessage(contents[0]!, options)
   const parsed = parseHtml(html)
@@ -83,7 +90,10 @@ t.test('a huge alert is cut in plain text and still fits, firing and resolved', 
 
 t.test('a 100 KB severity or label name cannot push the status lines out of the message', async (t) => {
   const big = '🔥'.repeat(50_000)
-  for (const [what, labels] of [['severity', { severity: big }], ['label name', { [big]: 'v' }]] as const) {
+  for (const [what, labels] of [
+    ['severity', { severity: big }],
+    ['label name', { [big]: 'v' }],
+  ] as const) {
     const huge = alert({ flaps: 3 }, labels)
     const [content] = single(huge)
     const firing = renderMessage(content!, options)
@@ -109,10 +119,15 @@ t.test('a 40 KB Alertmanager URL does not split a group into one message per ale
 
 t.test('a big group is split over several messages and no alert is left out', async (t) => {
   const alerts = Array.from({ length: 120 }, (_, i) =>
-    alert({ fingerprint: `fp${i}`, annotations: { summary: `disk ${i} is full `.repeat(8), description: 'x'.repeat(200) } }, { instance: `web-${i}:9100` }))
+    alert({ fingerprint: `fp${i}`, annotations: { summary: `disk ${i} is full `.repeat(8), description: 'x'.repeat(200) } }, { instance: `web-${i}:9100` }),
+  )
   const contents = packAlerts({ alerts, externalURL: 'http://am:9093', truncatedAlerts: 7 }, options)
   t.ok(contents.length > 1, `${contents.length} messages`)
-  t.same(contents.flatMap((c) => c.alerts.map((a) => a.fingerprint)), alerts.map((a) => a.fingerprint), 'every alert, in order, exactly once')
+  t.same(
+    contents.flatMap((c) => c.alerts.map((a) => a.fingerprint)),
+    alerts.map((a) => a.fingerprint),
+    'every alert, in order, exactly once',
+  )
   contents.forEach((content, i) => {
     for (const status of ['firing', 'resolved'] as const) {
       const { html, plain } = renderMessage({ ...content, alerts: content.alerts.map((a) => ({ ...a, status, endsAt: '2026-11-30T00:00:00Z' })) }, options)
@@ -134,7 +149,10 @@ t.test('a resolved message and the reply say it resolved and how long it fired',
   t.match(edited, /resolved after 12m 3s/)
   const reply = renderResolvedReply([resolvedAlert], options).plain
   t.match(reply, /^✅ Resolved: HighLatency \(instance: web-1:9100, job: node\) after 12m 3s$/)
-  const many = renderResolvedReply(Array.from({ length: 40 }, (_, i) => alert({ status: 'resolved', endsAt: '2026-11-24T23:13:03Z' }, { instance: `w${i}` })), options)
+  const many = renderResolvedReply(
+    Array.from({ length: 40 }, (_, i) => alert({ status: 'resolved', endsAt: '2026-11-24T23:13:03Z' }, { instance: `w${i}` })),
+    options,
+  )
   t.match(many.plain, /40 alerts/)
   t.match(many.plain, /and 10 more/, 'a long list of resolved alerts is summarised, not truncated silently')
 })

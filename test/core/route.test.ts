@@ -23,7 +23,11 @@ routing:
 `)
 
 t.test('routes pick chats in order, continue when told, and fall back to the default chat', async (t) => {
-  const route = (labels: Record<string, string>) => routeAlert(config.routing, labels).map((r) => `${r.route}:${r.chat.chatId}${r.chat.threadId ? `#${r.chat.threadId}` : ''}${r.policy.silentSeverities.has(labels.severity ?? '') ? ':silent' : ''}`)
+  const route = (labels: Record<string, string>) =>
+    routeAlert(config.routing, labels).map(
+      (r) =>
+        `${r.route}:${r.chat.chatId}${r.chat.threadId ? `#${r.chat.threadId}` : ''}${r.policy.silentSeverities.has(labels.severity ?? '') ? ':silent' : ''}`,
+    )
   t.same(route({ team: 'db', severity: 'warning' }), ['db:-200#3:silent', 'db:42:silent'], 'a route with two chats, its own silent severities')
   t.same(route({ team: 'db', severity: 'critical' }), ['db:-200#3', 'db:42', 'db-critical-oncall:43'], 'continue: true goes on to the next match')
   t.same(route({ service: 'web', severity: 'info' }), ['web:-100:silent'], 'a route without chats uses the default chat; first match stops')
@@ -34,5 +38,8 @@ t.test('routes pick chats in order, continue when told, and fall back to the def
 
 t.test('chat kinds decide the pace class', async (t) => {
   const targets = routeAlert(config.routing, { team: 'db' })
-  t.same(targets.map((r) => r.chat.kind), ['group', 'private'])
+  t.same(
+    targets.map((r) => r.chat.kind),
+    ['group', 'private'],
+  )
 })

@@ -19,7 +19,11 @@ t.test('issueFields: the field at the path, or the missing ones as Ajv and TypeB
     ['the whole document', { instancePath: '', params: { type: 'object' } }, ['']],
     ['Ajv: one missing property', { instancePath: '/alerts/0', keyword: 'required', params: { missingProperty: 'fingerprint' } }, ['alerts[0].fingerprint']],
     ['Ajv: missing at the top', { instancePath: '', keyword: 'required', params: { missingProperty: 'groupKey' } }, ['groupKey']],
-    ['TypeBox: several missing', { instancePath: '/0', keyword: 'required', params: { requiredProperties: ['createdBy', 'comment'] } }, ['[0].createdBy', '[0].comment']],
+    [
+      'TypeBox: several missing',
+      { instancePath: '/0', keyword: 'required', params: { requiredProperties: ['createdBy', 'comment'] } },
+      ['[0].createdBy', '[0].comment'],
+    ],
   ]
   for (const [name, issue, fields] of rows) t.same(issueFields(issue), fields, name)
 })

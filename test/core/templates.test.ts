@@ -14,10 +14,22 @@ messages:
     footer: ''
 `)
   const options = batchOptions(config, Date.parse('2026-11-24T23:10:00Z'))
-  const [content] = packAlerts({
-    alerts: [{ fingerprint: 'f', status: 'firing', labels: { alertname: 'a<b', severity: 'critical', instance: '<i>' }, annotations: { summary: '<b>boom</b>', description: '&&&&&&&&' }, startsAt: '2026-11-24T23:00:00Z' }],
-    externalURL: '', truncatedAlerts: 0,
-  }, options)
+  const [content] = packAlerts(
+    {
+      alerts: [
+        {
+          fingerprint: 'f',
+          status: 'firing',
+          labels: { alertname: 'a<b', severity: 'critical', instance: '<i>' },
+          annotations: { summary: '<b>boom</b>', description: '&&&&&&&&' },
+          startsAt: '2026-11-24T23:00:00Z',
+        },
+      ],
+      externalURL: '',
+      truncatedAlerts: 0,
+    },
+    options,
+  )
   const { html, plain } = renderMessage(content!, options)
   t.ok(parseHtml(html).ok, html)
   t.equal(plain, '🔴 A<B (1)\n\n<b>boom</b> on <i> · &&&&…')

@@ -5,7 +5,15 @@ import t from 'tap'
 import { type BatchOptions, type Call, type EditTask, type Lookups, type MessageRecord, type Notice, planDelivery } from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
 import {
-  type ChatView, HEAD_WINDOW, type InFlight, MAX_ITEMS_PER_STORM_ROUND, noticesInFlight, planCall, planTurn, planWork, type TurnPlan,
+  type ChatView,
+  HEAD_WINDOW,
+  type InFlight,
+  MAX_ITEMS_PER_STORM_ROUND,
+  noticesInFlight,
+  planCall,
+  planTurn,
+  planWork,
+  type TurnPlan,
 } from '../../src/core/turn.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
@@ -17,14 +25,35 @@ const none: Lookups = { refs: new Map(), records: new Map() }
 
 function item(fp: string, over: Partial<OutboxItem> = {}): OutboxItem {
   return {
-    id: fp, groupKey: 'g1', externalURL: 'http://am:9093', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 3150, receivedAt: NOW - 5000, seq: 0,
-    alert: { fingerprint: fp, status: 'firing', labels: { alertname: 'DiskFull', severity: 'warning', instance: fp }, annotations: {}, startsAt: '2026-11-24T23:00:00Z' },
+    id: fp,
+    groupKey: 'g1',
+    externalURL: 'http://am:9093',
+    truncatedAlerts: 0,
+    silent: false,
+    route: 'default',
+    paceMs: 3150,
+    receivedAt: NOW - 5000,
+    seq: 0,
+    alert: {
+      fingerprint: fp,
+      status: 'firing',
+      labels: { alertname: 'DiskFull', severity: 'warning', instance: fp },
+      annotations: {},
+      startsAt: '2026-11-24T23:00:00Z',
+    },
     ...over,
   }
 }
 const items = (n: number, over: (i: number) => Partial<OutboxItem> = () => ({})) => Array.from({ length: n }, (_, i) => item(`fp${i}`, over(i)))
 const call = (fp: string): Call => ({ op: 'send', html: fp, plain: fp, silent: false, fingerprints: [fp] })
-const flight = (over: Partial<InFlight> = {}): InFlight => ({ calls: [call('a'), call('b')], next: 0, attempts: 0, paceMs: 3150, receivedAt: NOW - 1000, ...over })
+const flight = (over: Partial<InFlight> = {}): InFlight => ({
+  calls: [call('a'), call('b')],
+  next: 0,
+  attempts: 0,
+  paceMs: 3150,
+  receivedAt: NOW - 1000,
+  ...over,
+})
 const chat = (over: Partial<ChatView> = {}): ChatView => ({ items: [], waiting: 0, notices: [], ...over })
 const edit: EditTask = { messageId: 41, resolutions: [{ fingerprint: 'fp1', startsAt: '2026-11-24T23:00:00Z' }] }
 const mark: Notice = { kind: 'mark', messageId: 41, silence: null }
@@ -32,14 +61,34 @@ const say: Notice = { kind: 'send', html: 'ok', plain: 'ok' }
 
 t.test('what a turn does, in order', async (t) => {
   const rows: [string, ChatView, Partial<TurnPlan>][] = [
-    ['the bot has something to say: its notices go first, with the messages their marks change', chat({ notices: [say, mark], inflight: flight(), items: items(3), waiting: 3 }), { kind: 'notices', records: [41] }],
+    [
+      'the bot has something to say: its notices go first, with the messages their marks change',
+      chat({ notices: [say, mark], inflight: flight(), items: items(3), waiting: 3 }),
+      { kind: 'notices', records: [41] },
+    ],
     ['a delivery is in flight: go on with it', chat({ inflight: flight(), items: items(3), waiting: 3 }), { kind: 'continue', inflight: flight() }],
-    ['the head of the outbox is unreadable: set it aside', chat({ poison: '{"id":"poison"}', waiting: 2 }), { kind: 'set_aside', take: 1, popEdit: false, item: { id: 'poison' } }],
-    ['more waits than the chat takes within storms.max_delay, all of it read: a storm round', chat({ items: items(16, (i) => ({ groupKey: `g${i}` })), waiting: 16 }), { kind: 'storm', readUpTo: 0 }],
-    ['a storm with more waiting than was read: read the round first', chat({ items: items(16, (i) => ({ groupKey: `g${i}` })), waiting: 900 }), { kind: 'storm', readUpTo: MAX_ITEMS_PER_STORM_ROUND }],
+    [
+      'the head of the outbox is unreadable: set it aside',
+      chat({ poison: '{"id":"poison"}', waiting: 2 }),
+      { kind: 'set_aside', take: 1, popEdit: false, item: { id: 'poison' } },
+    ],
+    [
+      'more waits than the chat takes within storms.max_delay, all of it read: a storm round',
+      chat({ items: items(16, (i) => ({ groupKey: `g${i}` })), waiting: 16 }),
+      { kind: 'storm', readUpTo: 0 },
+    ],
+    [
+      'a storm with more waiting than was read: read the round first',
+      chat({ items: items(16, (i) => ({ groupKey: `g${i}` })), waiting: 900 }),
+      { kind: 'storm', readUpTo: MAX_ITEMS_PER_STORM_ROUND },
+    ],
     ['a few items: deliver the head of the outbox', chat({ items: items(3), waiting: 3 }), { kind: 'deliver', readUpTo: 0 }],
     ['the head group runs past what was read: read it all first', chat({ items: items(HEAD_WINDOW), waiting: 40 }), { kind: 'deliver', readUpTo: 500 }],
-    ['a full window whose head group ends within it: nothing more to read', chat({ items: items(HEAD_WINDOW, (i) => ({ groupKey: i < 15 ? 'g1' : 'g2' })), waiting: 40 }), { kind: 'deliver', readUpTo: 0 }],
+    [
+      'a full window whose head group ends within it: nothing more to read',
+      chat({ items: items(HEAD_WINDOW, (i) => ({ groupKey: i < 15 ? 'g1' : 'g2' })), waiting: 40 }),
+      { kind: 'deliver', readUpTo: 0 },
+    ],
     ['only a deferred edit: do it, now that the chat is quiet', chat({ nextEdit: edit }), { kind: 'edit', edit }],
     ['nothing to do: release the chat', chat(), { kind: 'release' }],
   ]
@@ -52,8 +101,19 @@ t.test('a delivery is given up once older than give_up_after; every call left is
   t.same(planCall(flight({ receivedAt: NOW - giveUpAfterMs }), giveUpAfterMs, NOW).kind, 'call', 'exactly give_up_after old: still tried')
   const old = flight({ next: 1, receivedAt: NOW - giveUpAfterMs - 1, lastError: '502: Bad Gateway' })
   t.same(planCall(old, giveUpAfterMs, NOW), {
-    kind: 'give_up', reason: 'expired', error: 'undelivered for longer than give_up_after (last error: 502: Bad Gateway)',
-    letters: [{ reason: 'expired', error: 'undelivered for longer than give_up_after (last error: 502: Bad Gateway)', op: 'send', fingerprints: ['b'], text: 'b', receivedAt: old.receivedAt }],
+    kind: 'give_up',
+    reason: 'expired',
+    error: 'undelivered for longer than give_up_after (last error: 502: Bad Gateway)',
+    letters: [
+      {
+        reason: 'expired',
+        error: 'undelivered for longer than give_up_after (last error: 502: Bad Gateway)',
+        op: 'send',
+        fingerprints: ['b'],
+        text: 'b',
+        receivedAt: old.receivedAt,
+      },
+    ],
   })
 })
 
@@ -61,34 +121,77 @@ t.test('notices go before the rest of the delivery, or start one at the chat pac
   const records = new Map<number, MessageRecord>()
   const fresh = noticesInFlight({ notices: [say] }, records, options, 1050, NOW)
   t.match(fresh, { next: 0, attempts: 0, paceMs: 1050, receivedAt: NOW })
-  t.same(fresh.calls.map((c) => c.plain), ['ok'])
+  t.same(
+    fresh.calls.map((c) => c.plain),
+    ['ok'],
+  )
   const spliced = noticesInFlight({ notices: [say], inflight: flight({ next: 1, attempts: 3 }) }, records, options, 1050, NOW)
-  t.same(spliced.calls.map((c) => c.plain), ['ok', 'b'], 'the notice, then what was left')
+  t.same(
+    spliced.calls.map((c) => c.plain),
+    ['ok', 'b'],
+    'the notice, then what was left',
+  )
   t.match(spliced, { next: 0, attempts: 0, paceMs: 3150, receivedAt: NOW - 1000 })
 })
 
 t.test('the work a turn starts', async (t) => {
   const head = [item('a', { receivedAt: NOW - 9000, paceMs: 6000 }), item('b', { receivedAt: NOW - 12_000 }), item('c', { groupKey: 'g2' })]
   const loaded = { items: head, lookups: none, records: new Map<number, MessageRecord>() }
-  const failing = (name: 'alert' | 'digest_header'): BatchOptions => ({ ...options, templates: { ...options.templates, [name]: () => { throw new Error(`${name} broke`) } } })
+  const failing = (name: 'alert' | 'digest_header'): BatchOptions => ({
+    ...options,
+    templates: {
+      ...options.templates,
+      [name]: () => {
+        throw new Error(`${name} broke`)
+      },
+    },
+  })
 
   const delivery = planWork({ kind: 'deliver', readUpTo: 0 }, loaded, options, 1050, NOW)
-  t.match(delivery, { kind: 'start', storm: false, popEdit: false, delivery: { take: 2 }, inflight: { next: 0, attempts: 0, paceMs: 6000, receivedAt: NOW - 12_000 }, last: { id: 'b' } },
-    'the head group; paced as its first item asks; as old as its oldest event; the store checks b is still its last item')
+  t.match(
+    delivery,
+    {
+      kind: 'start',
+      storm: false,
+      popEdit: false,
+      delivery: { take: 2 },
+      inflight: { next: 0, attempts: 0, paceMs: 6000, receivedAt: NOW - 12_000 },
+      last: { id: 'b' },
+    },
+    'the head group; paced as its first item asks; as old as its oldest event; the store checks b is still its last item',
+  )
 
-  t.match(planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, 1050, NOW), { kind: 'start', storm: true, delivery: { take: 3 } }, 'a storm round folds everything read')
-  t.match(planWork({ kind: 'storm', readUpTo: 0 }, loaded, failing('digest_header'), 1050, NOW), { kind: 'start', storm: false, delivery: { take: 2 } },
-    'a storm round that cannot be rendered goes on one batch at a time')
+  t.match(
+    planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, 1050, NOW),
+    { kind: 'start', storm: true, delivery: { take: 3 } },
+    'a storm round folds everything read',
+  )
+  t.match(
+    planWork({ kind: 'storm', readUpTo: 0 }, loaded, failing('digest_header'), 1050, NOW),
+    { kind: 'start', storm: false, delivery: { take: 2 } },
+    'a storm round that cannot be rendered goes on one batch at a time',
+  )
 
   const broken = planWork({ kind: 'deliver', readUpTo: 0 }, loaded, failing('alert'), 1050, NOW)
-  t.match(broken, { kind: 'set_aside', take: 1, popEdit: false, last: { id: 'a' }, fingerprint: 'a', item: { id: 'a' } }, 'what cannot be rendered is set aside, one item')
+  t.match(
+    broken,
+    { kind: 'set_aside', take: 1, popEdit: false, last: { id: 'a' }, fingerprint: 'a', item: { id: 'a' } },
+    'what cannot be rendered is set aside, one item',
+  )
   t.match(broken.kind === 'set_aside' && broken.error.message, /alert broke/)
 
   // the record a message announcing fp1 left behind
   const announced = planDelivery([item('fp1')], none, options).calls[0]!.record!
   const record: MessageRecord = { ...announced, messageId: 41 }
   const editing = planWork({ kind: 'edit', edit }, { items: [], lookups: none, records: new Map([[41, record]]) }, options, 1050, NOW)
-  t.match(editing, { kind: 'start', popEdit: true, delivery: { take: 0, calls: [{ op: 'edit', messageId: 41 }] }, inflight: { paceMs: 1050, receivedAt: NOW } }, 'a deferred edit, at the chat pace')
-  t.match(planWork({ kind: 'edit', edit }, { items: [], lookups: none, records: new Map() }, options, 1050, NOW), { kind: 'start', popEdit: true, delivery: { calls: [] } },
-    'a deferred edit of a message forgotten meanwhile: nothing to call')
+  t.match(
+    editing,
+    { kind: 'start', popEdit: true, delivery: { take: 0, calls: [{ op: 'edit', messageId: 41 }] }, inflight: { paceMs: 1050, receivedAt: NOW } },
+    'a deferred edit, at the chat pace',
+  )
+  t.match(
+    planWork({ kind: 'edit', edit }, { items: [], lookups: none, records: new Map() }, options, 1050, NOW),
+    { kind: 'start', popEdit: true, delivery: { calls: [] } },
+    'a deferred edit of a message forgotten meanwhile: nothing to call',
+  )
 })

@@ -9,7 +9,7 @@ import { startAlertPath } from './stack.js'
 
 const bot = (alertname: string, instance: string, severity: string) => ({ alertname, instance, severity, job: 'doradura', service: 'doradura' })
 
-t.test('inhibition: BotDown hides the bot\'s other alerts on its instance; critical hides the warning of the same name', async (t) => {
+t.test("inhibition: BotDown hides the bot's other alerts on its instance; critical hides the warning of the same name", async (t) => {
   const { alertwire, alertmanager } = await startAlertPath(t)
   const { fake } = alertwire
   const alerts = [
@@ -22,7 +22,8 @@ t.test('inhibition: BotDown hides the bot\'s other alerts on its instance; criti
     { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'warning', job: 'node' }, // inhibited: same name, critical
     { alertname: 'DiskFull', instance: 'db-2:9100', severity: 'warning', job: 'node' }, // not: another instance
   ]
-  const post = (list: typeof alerts) => alertmanager.postAlerts(list.map((labels) => ({ labels, annotations: { summary: `${labels.alertname} on ${labels.instance}` } })))
+  const post = (list: typeof alerts) =>
+    alertmanager.postAlerts(list.map((labels) => ({ labels, annotations: { summary: `${labels.alertname} on ${labels.instance}` } })))
   // the inhibiting alerts first: with the test's group_wait of 0s a group can leave before
   // Alertmanager's inhibitor has seen an alert posted with it (the shipped 10s and 1m leave time)
   const inhibited = new Set([1, 4, 6])
@@ -45,11 +46,18 @@ t.test('inhibition: BotDown hides the bot\'s other alerts on its instance; criti
   // one message per alert name and job within a severity (critical and warning are separate routes)
   await fake.waitFor(() => fake.messages(GROUP).length >= 5, 15_000, 'five messages')
   await new Promise((r) => setTimeout(r, 2500)) // Alertmanager's next group_interval brings nothing new
-  const headers = fake.messages(GROUP).map((m) => m.text.split('\n')[0]).sort()
-  t.same(headers, ['🔴 CRITICAL · BotDown', '🔴 CRITICAL · DiskFull', '🔴 CRITICAL · HighErrorRate', '🔴 CRITICAL · QueueBackup', '🟠 WARNING · DiskFull'], 'LowSuccessRate stays out while HighErrorRate fires')
+  const headers = fake
+    .messages(GROUP)
+    .map((m) => m.text.split('\n')[0])
+    .sort()
+  t.same(
+    headers,
+    ['🔴 CRITICAL · BotDown', '🔴 CRITICAL · DiskFull', '🔴 CRITICAL · HighErrorRate', '🔴 CRITICAL · QueueBackup', '🟠 WARNING · DiskFull'],
+    'LowSuccessRate stays out while HighErrorRate fires',
+  )
   const about = (header: string) => fake.messages(GROUP).find((m) => m.text.startsWith(header))!
-  t.notMatch(about('🔴 CRITICAL · QueueBackup').text, 'bot-1:9090', 'the down bot\'s queue alert is not shown')
-  t.match(about('🔴 CRITICAL · QueueBackup').text, 'bot-2:9090', 'the other bot\'s is')
+  t.notMatch(about('🔴 CRITICAL · QueueBackup').text, 'bot-1:9090', "the down bot's queue alert is not shown")
+  t.match(about('🔴 CRITICAL · QueueBackup').text, 'bot-2:9090', "the other bot's is")
   t.match(about('🟠 WARNING · DiskFull').text, 'db-2:9100', 'the warning of another instance is shown')
   t.notMatch(about('🟠 WARNING · DiskFull').text, 'db-1:9100', 'the warning beside a critical of the same name and instance is not')
   t.not(about('🔴 CRITICAL · BotDown').disable_notification, true, 'critical alerts ring')

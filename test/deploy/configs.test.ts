@@ -27,7 +27,10 @@ const SEED_ALERTS: Record<string, string> = {
   HighCancellationRate: 'warning',
 }
 
-const ruleTests = () => readdirSync(join(DEPLOY, 'prometheus/tests')).filter((f) => f.endsWith('.yml')).map((f) => join(DEPLOY, 'prometheus/tests', f))
+const ruleTests = () =>
+  readdirSync(join(DEPLOY, 'prometheus/tests'))
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => join(DEPLOY, 'prometheus/tests', f))
 
 async function passes(t: Test, command: string, args: string[], timeoutMs = 30_000) {
   const { code, output } = await runCommand(command, args, timeoutMs)
@@ -49,11 +52,19 @@ t.test('promtool check rules: every rule file', async (t) => {
 t.test('promtool test rules: each alert fires past its threshold and stays quiet below it', async (t) => {
   await passes(t, 'promtool', ['test', 'rules', ...ruleTests()])
   // the unit tests must cover every shipped alert both ways, not just pass
-  const cases = ruleTests().flatMap((file) => (YAML.parse(readFileSync(file, 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests)
+  const cases = ruleTests().flatMap(
+    (file) => (YAML.parse(readFileSync(file, 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests,
+  )
   const checks = cases.flatMap((c) => c.alert_rule_test ?? [])
   for (const { alert } of shippedAlerts()) {
-    t.ok(checks.some((c) => c.alertname === alert && c.exp_alerts.length > 0), `${alert} is shown firing`)
-    t.ok(checks.some((c) => c.alertname === alert && c.exp_alerts.length === 0), `${alert} is shown quiet`)
+    t.ok(
+      checks.some((c) => c.alertname === alert && c.exp_alerts.length > 0),
+      `${alert} is shown firing`,
+    )
+    t.ok(
+      checks.some((c) => c.alertname === alert && c.exp_alerts.length === 0),
+      `${alert} is shown quiet`,
+    )
   }
 })
 
@@ -63,11 +74,21 @@ t.test("the seed's alerts, each with severity, summary, description, runbook and
   t.same(doradura, SEED_ALERTS)
   t.ok(alerts.filter((a) => a.file === 'alertwire_alerts.yml').length >= 4, "alertwire's own alerts")
   const runbooks = readFileSync('docs/monitoring/runbooks.md', 'utf8')
-  const anchors = new Set([...runbooks.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')))
-  const dashboards = Object.fromEntries(readdirSync(join(DEPLOY, 'grafana/dashboards')).map((f) => {
-    const d = JSON.parse(readDeploy(`grafana/dashboards/${f}`)) as { uid: string; panels: { id: number }[] }
-    return [d.uid, new Set(d.panels.map((p) => p.id))]
-  }))
+  const anchors = new Set(
+    [...runbooks.matchAll(/^#+ (.+)$/gm)].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  )
+  const dashboards = Object.fromEntries(
+    readdirSync(join(DEPLOY, 'grafana/dashboards')).map((f) => {
+      const d = JSON.parse(readDeploy(`grafana/dashboards/${f}`)) as { uid: string; panels: { id: number }[] }
+      return [d.uid, new Set(d.panels.map((p) => p.id))]
+    }),
+  )
   for (const a of alerts) {
     t.match(a.labels, { severity: /^(critical|warning)$/, service: /^(doradura|alertwire)$/, component: /./ }, `${a.alert} labels`)
     t.match(a.annotations, { summary: /./, description: /./ }, `${a.alert} text`)
@@ -87,10 +108,20 @@ t.test('amtool check-config, and critical and warning alerts both reach alertwir
   const file = join(DEPLOY, 'alertmanager/alertmanager.yml')
   await passes(t, 'amtool', ['check-config', file])
   for (const severity of ['critical', 'warning']) {
-    const output = await passes(t, 'amtool', ['config', 'routes', 'test', `--config.file=${file}`, '--verify.receivers=alertwire', `severity=${severity}`, 'alertname=X'])
+    const output = await passes(t, 'amtool', [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${file}`,
+      '--verify.receivers=alertwire',
+      `severity=${severity}`,
+      'alertname=X',
+    ])
     t.match(output, 'alertwire')
   }
-  const config = YAML.parse(readDeploy('alertmanager/alertmanager.yml')) as { receivers: { webhook_configs: { url: string; send_resolved: boolean; http_config: { authorization: { type: string; credentials_file: string } } }[] }[] }
+  const config = YAML.parse(readDeploy('alertmanager/alertmanager.yml')) as {
+    receivers: { webhook_configs: { url: string; send_resolved: boolean; http_config: { authorization: { type: string; credentials_file: string } } }[] }[]
+  }
   const webhook = config.receivers[0]!.webhook_configs[0]!
   t.equal(webhook.url, 'http://alertwire:8080/alerts')
   t.equal(webhook.send_resolved, true, 'resolves are sent: they edit the Telegram message')
@@ -123,8 +154,17 @@ t.test('docker-compose config: the stack, each service with a healthcheck and it
   t.ok(published(services.alertmanager!).includes('127.0.0.1:9093:9093'), 'Alertmanager on 9093')
   t.ok(published(services.grafana!).includes('127.0.0.1:3000:3000'), 'Grafana on 3000')
   const mounts = (s: ComposeService) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':').slice(0, 2) : [v.source, v.target]))
-  for (const [name, target] of [['prometheus', '/prometheus'], ['alertmanager', '/alertmanager'], ['grafana', '/var/lib/grafana'], ['redis', '/data'], ['alertwire', '/app/data']] as const) {
-    t.ok(mounts(services[name]!).some(([source, path]) => path === target && Object.keys(volumes).includes(source!)), `${name} keeps ${target} on a named volume`)
+  for (const [name, target] of [
+    ['prometheus', '/prometheus'],
+    ['alertmanager', '/alertmanager'],
+    ['grafana', '/var/lib/grafana'],
+    ['redis', '/data'],
+    ['alertwire', '/app/data'],
+  ] as const) {
+    t.ok(
+      mounts(services[name]!).some(([source, path]) => path === target && Object.keys(volumes).includes(source!)),
+      `${name} keeps ${target} on a named volume`,
+    )
   }
   const prometheus = services.prometheus!.command!.join(' ')
   t.match(prometheus, '--storage.tsdb.retention.time=30d')
@@ -135,7 +175,11 @@ t.test('docker-compose config: the stack, each service with a healthcheck and it
   const grafana = services.grafana!.environment!
   t.notOk('GF_SECURITY_ADMIN_PASSWORD' in grafana, 'no fixed Grafana password in the file')
   t.equal(grafana.GF_SECURITY_ADMIN_PASSWORD__FILE, '/run/secrets/grafana_admin_password')
-  t.ok(services.alertwire!.secrets?.some((s) => s.source === 'alertwire_webhook_token') && services.alertmanager!.secrets?.some((s) => s.source === 'alertwire_webhook_token'), 'Alertmanager and alertwire share the token file')
+  t.ok(
+    services.alertwire!.secrets?.some((s) => s.source === 'alertwire_webhook_token') &&
+      services.alertmanager!.secrets?.some((s) => s.source === 'alertwire_webhook_token'),
+    'Alertmanager and alertwire share the token file',
+  )
   // the file validates on its own too, without the demo profile
   await passes(t, 'docker-compose', ['-f', join(DEPLOY, 'docker-compose.yml'), 'config', '--quiet'])
   t.ok(output.includes('DORADURA_TARGET: host.docker.internal:9090'), 'an empty DORADURA_TARGET in .env falls back to the bot on the Docker host')
@@ -156,7 +200,9 @@ t.test('alertwire check-config accepts deploy/alertwire/alertwire.yaml', async (
 })
 
 t.test('shellcheck: the scripts', async (t) => {
-  const scripts = readdirSync(join(DEPLOY, 'scripts')).filter((f) => f.endsWith('.sh')).map((f) => join(DEPLOY, 'scripts', f))
+  const scripts = readdirSync(join(DEPLOY, 'scripts'))
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => join(DEPLOY, 'scripts', f))
   t.same(scripts.map((s) => s.split('/').pop()).sort(), ['check-metrics.sh', 'lib.sh', 'start-monitoring.sh', 'stop-monitoring.sh'])
   await passes(t, 'shellcheck', ['-x', ...scripts, join(DEPLOY, 'prometheus/run-prometheus.sh')])
 })

@@ -50,7 +50,14 @@ const Dashboard = Type.Object({
   editable: Type.Boolean(),
   panels: Type.Array(Panel, { minItems: 1 }),
   templating: Type.Object({
-    list: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), type: Type.String(), query: Type.Optional(Type.Unknown()), datasource: Type.Optional(Type.Unknown()) })),
+    list: Type.Array(
+      Type.Object({
+        name: Type.String({ minLength: 1 }),
+        type: Type.String(),
+        query: Type.Optional(Type.Unknown()),
+        datasource: Type.Optional(Type.Unknown()),
+      }),
+    ),
   }),
   annotations: Type.Object({ list: Type.Array(Type.Object({ name: Type.String(), enable: Type.Boolean(), expr: Type.Optional(Type.String()) })) }),
 })
@@ -67,7 +74,11 @@ t.test("every dashboard has Grafana's dashboard shape", async (t) => {
   t.same(files.sort(), ['alertwire.json', 'doradura_overview.json'])
   const prometheus = provisioned.datasources.find((d) => d.type === 'prometheus')!
   for (const { file, json } of dashboards) {
-    t.same([...Value.Errors(Dashboard, json)].map((e) => `${e.instancePath}: ${e.message}`), [], `${file} matches the schema`)
+    t.same(
+      [...Value.Errors(Dashboard, json)].map((e) => `${e.instancePath}: ${e.message}`),
+      [],
+      `${file} matches the schema`,
+    )
     const ids = json.panels.map((p) => p.id)
     t.equal(new Set(ids).size, ids.length, `${file}: panel ids are unique`)
     for (const panel of json.panels) {
@@ -96,30 +107,46 @@ t.test("doradura_overview has the seed's nine panels", async (t) => {
   const overview = dashboards.find((d) => d.file === 'doradura_overview.json')!.json
   const panel = (title: string) => overview.panels.find((p) => p.title === title)
   const seed: [string, string][] = [
-    ['Download Rate', 'timeseries'], ['Success Rate', 'gauge'], ['Queue Depth', 'stat'],
-    ['Download Duration p50/p95/p99', 'timeseries'], ['Downloads by Format', 'bargauge'], ['Daily Active Users', 'stat'],
-    ['Total Revenue in Stars', 'stat'], ['Active Subscriptions', 'stat'], ['Errors by Category', 'timeseries'],
+    ['Download Rate', 'timeseries'],
+    ['Success Rate', 'gauge'],
+    ['Queue Depth', 'stat'],
+    ['Download Duration p50/p95/p99', 'timeseries'],
+    ['Downloads by Format', 'bargauge'],
+    ['Daily Active Users', 'stat'],
+    ['Total Revenue in Stars', 'stat'],
+    ['Active Subscriptions', 'stat'],
+    ['Errors by Category', 'timeseries'],
   ]
   for (const [title, type] of seed) t.equal(panel(title)?.type, type, `${title} (${type})`)
-  t.same(panel('Download Rate')!.targets!.map((q) => q.legendFormat), ['success', 'failure'])
-  t.same(panel('Download Duration p50/p95/p99')!.targets!.map((q) => q.legendFormat), ['p50', 'p95', 'p99'])
+  t.same(
+    panel('Download Rate')!.targets!.map((q) => q.legendFormat),
+    ['success', 'failure'],
+  )
+  t.same(
+    panel('Download Duration p50/p95/p99')!.targets!.map((q) => q.legendFormat),
+    ['p50', 'p95', 'p99'],
+  )
   t.match(panel('Downloads by Format')!.targets![0]!.expr, /by \(format\)/)
   t.match(panel('Errors by Category')!.targets![0]!.expr, /by \(category\)/)
 })
 
 t.test('provisioning points Grafana at the stack: datasources and the dashboards folder', async (t) => {
-  t.match(provisioned.datasources, [{ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }, { type: 'alertmanager', url: 'http://alertmanager:9093' }])
+  t.match(provisioned.datasources, [
+    { uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' },
+    { type: 'alertmanager', url: 'http://alertmanager:9093' },
+  ])
   const providers = YAML.parse(readDeploy('grafana/provisioning/dashboards/dashboards.yml')) as { providers: { type: string; options: { path: string } }[] }
   const compose = YAML.parse(readDeploy('docker-compose.yml')) as { services: { grafana: { volumes: string[] } } }
-  t.ok(compose.services.grafana.volumes.includes(`./grafana/dashboards:${providers.providers[0]!.options.path}:ro`), 'the provider reads the folder compose mounts the dashboards into')
+  t.ok(
+    compose.services.grafana.volumes.includes(`./grafana/dashboards:${providers.providers[0]!.options.path}:ro`),
+    'the provider reads the folder compose mounts the dashboards into',
+  )
   t.ok(compose.services.grafana.volumes.includes('./grafana/provisioning:/etc/grafana/provisioning:ro'))
 })
 
 /** grafanaToPromql replaces Grafana's variables with what Grafana would send for "All" over the last minute. */
 function grafanaToPromql(expr: string): string {
-  return expr
-    .replace(/\$__rate_interval|\$__interval|\$__range/g, '1m')
-    .replace(/\$instance|\$\{instance\}/g, '.*')
+  return expr.replace(/\$__rate_interval|\$__interval|\$__range/g, '1m').replace(/\$instance|\$\{instance\}/g, '.*')
 }
 
 // Queries that may rightly be empty on a healthy stack that has just started.

@@ -34,7 +34,15 @@ const METRICS: Record<string, string> = {
 }
 
 t.test('runs as shipped (node --import tsx), serves the metrics, and its knobs move them', async (t) => {
-  const proc = spawnTracked('demo-exporter', process.execPath, ['--import', 'tsx', join(DEPLOY, 'demo-exporter/exporter.ts'), '--port', '0', '--set', 'queue_depth=7'])
+  const proc = spawnTracked('demo-exporter', process.execPath, [
+    '--import',
+    'tsx',
+    join(DEPLOY, 'demo-exporter/exporter.ts'),
+    '--port',
+    '0',
+    '--set',
+    'queue_depth=7',
+  ])
   t.teardown(() => proc.stop())
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "listening" line: ${proc.output()}`)), 15_000)
@@ -96,7 +104,12 @@ function series(scenario: Partial<Knobs>): Map<string, (number | 'stale')[]> {
     for (const line of simulation.render().split('\n')) {
       if (!line || line.startsWith('#')) continue
       const at = line.lastIndexOf(' ')
-      const name = line.slice(0, at).replace(/^([a-z_:]+)(?:\{(.*)\})?$/, (_, metric: string, labels?: string) => `${metric}{job="${INSTANCE.job}", instance="${INSTANCE.instance}"${labels ? `, ${labels}` : ''}}`)
+      const name = line
+        .slice(0, at)
+        .replace(
+          /^([a-z_:]+)(?:\{(.*)\})?$/,
+          (_, metric: string, labels?: string) => `${metric}{job="${INSTANCE.job}", instance="${INSTANCE.instance}"${labels ? `, ${labels}` : ''}}`,
+        )
       // a bot that does not answer has no samples: Prometheus marks its series stale
       push(name, down ? 'stale' : Number(line.slice(at + 1)))
     }
@@ -116,7 +129,12 @@ function compact(values: (number | 'stale')[]): string {
     }
     let j = i + 1
     const step = typeof values[j] === 'number' ? (values[j] as number) - first : 0
-    while (j < values.length && typeof values[j] === 'number' && Math.abs((values[j] as number) - (first + step * (j - i))) <= 1e-6 * Math.max(1, Math.abs(values[j] as number))) j++
+    while (
+      j < values.length &&
+      typeof values[j] === 'number' &&
+      Math.abs((values[j] as number) - (first + step * (j - i))) <= 1e-6 * Math.max(1, Math.abs(values[j] as number))
+    )
+      j++
     const n = j - i - 1
     parts.push(n === 0 ? fmt(first) : `${fmt(first)}${step < 0 ? '-' : '+'}${fmt(Math.abs(step))}x${n}`)
     i = j
@@ -138,7 +156,11 @@ t.test('each scenario sets off its alert in the shipped rules; the healthy bot s
       promql_expr_test: [
         // the healthy half hour before the knobs turn: nothing
         { expr: 'count by (alertname) (ALERTS{alertstate="firing"})', eval_time: `${HEALTHY_MINUTES - 1}m`, exp_samples: [] },
-        { expr: 'count by (alertname) (ALERTS{alertstate="firing"})', eval_time: `${TOTAL_MINUTES}m`, exp_samples: expected.map((alert) => ({ labels: `{alertname="${alert}"}`, value: 1 })) },
+        {
+          expr: 'count by (alertname) (ALERTS{alertstate="firing"})',
+          eval_time: `${TOTAL_MINUTES}m`,
+          exp_samples: expected.map((alert) => ({ labels: `{alertname="${alert}"}`, value: 1 })),
+        },
       ],
     }
   })

@@ -38,6 +38,10 @@ t.test('QueueBackup: past the threshold a critical message, back under it the me
   t.equal(reply.reply_to_message_id, message!.message_id, 'and a reply says so')
   // every other alert had its 10 s to fire on the healthy demo bot by now
   t.equal(fake.messages(GROUP).length, 2, 'nothing else reached the chat')
-  t.same((await prometheus.alerts()).map((a) => `${a.labels.alertname} ${a.state}`), [], 'and nothing else fires or is pending')
+  t.same(
+    (await prometheus.alerts()).map((a) => `${a.labels.alertname} ${a.state}`),
+    [],
+    'and nothing else fires or is pending',
+  )
   t.equal(fake.calls.filter((c) => c.status >= 400).length, 0, 'Telegram accepted every call')
 })

@@ -45,7 +45,12 @@ async function isolated() {
     REDIS_PORT: await freePort(), // nothing answers there: the script starts its own redis-server
   }
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(PATH|HOME|LANG|LC_ALL|TMPDIR|USER)$/.test(k))) as Record<string, string>
-  const env = { ...inherited, MONITORING_STATE_DIR: state, MONITORING_ENV_FILE: '/dev/null', ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) }
+  const env = {
+    ...inherited,
+    MONITORING_STATE_DIR: state,
+    MONITORING_ENV_FILE: '/dev/null',
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+  }
   return { dir, state, ports, env }
 }
 
@@ -63,7 +68,8 @@ function listening(port: number): Promise<boolean> {
 
 t.test('start, check and stop the stack without Docker', async (t) => {
   const { dir, state, ports, env } = await isolated()
-  const pids = () => (existsSync(join(state, 'pids')) ? readdirSync(join(state, 'pids')).map((f) => Number(readFileSync(join(state, 'pids', f), 'utf8').split(' ')[0])) : [])
+  const pids = () =>
+    existsSync(join(state, 'pids')) ? readdirSync(join(state, 'pids')).map((f) => Number(readFileSync(join(state, 'pids', f), 'utf8').split(' ')[0])) : []
   let started: number[] = []
   t.teardown(async () => {
     // whatever happened above: stop what runs, then make sure of it
@@ -93,7 +99,7 @@ t.test('start, check and stop the stack without Docker', async (t) => {
   for (const job of ['doradura', 'alertwire', 'alertmanager', 'prometheus']) t.match(check.output, `✓ Prometheus scrapes ${job} at 127.0.0.1:`)
   t.match(check.output, 'Prometheus sends alerts to 1 Alertmanager(s)')
   t.match(check.output, 'DRY RUN', 'no bot token: it says messages go to the log')
-  t.match(check.output, /doradura daily active users +120/, 'a sample of the demo bot\'s metrics')
+  t.match(check.output, /doradura daily active users +120/, "a sample of the demo bot's metrics")
 
   const stop = await run('stop-monitoring.sh', ['--delete-data', '--yes'], env)
   t.equal(stop.code, 0, 'stop-monitoring.sh succeeds', { output: stop.output })

@@ -34,7 +34,11 @@ export function readDeploy(path: string): string {
 export const RULE_FILES = ['doradura_recording.yml', 'doradura_alerts.yml', 'alertwire_alerts.yml']
 
 interface RuleFile {
-  groups: { name: string; interval?: string; rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[]
+  groups: {
+    name: string
+    interval?: string
+    rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[]
+  }[]
 }
 
 /** parseRules reads a shipped rule file. */
@@ -44,7 +48,9 @@ export function parseRules(name: string): RuleFile {
 
 /** shippedAlerts lists every alerting rule of every shipped rule file. */
 export function shippedAlerts() {
-  return RULE_FILES.flatMap((file) => parseRules(file).groups.flatMap((g) => g.rules.filter((r) => r.alert).map((rule) => ({ file, ...rule, alert: rule.alert! }))))
+  return RULE_FILES.flatMap((file) =>
+    parseRules(file).groups.flatMap((g) => g.rules.filter((r) => r.alert).map((rule) => ({ file, ...rule, alert: rule.alert! }))),
+  )
 }
 
 /** testRuleFiles returns the shipped rule files for the test Prometheus; `forDuration` replaces every alert's for: (test speed). */

@@ -21,8 +21,14 @@ t.test('Alertmanager → alertwire → Telegram: the alert arrives, its resolve 
   t.match(message!.text, /Only 3% left & falling/)
   t.match(message!.text, /instance: db-1\.example\.com:9100/)
   t.match(message!.text, /mount: \/var\/<lib>/)
-  t.ok(message!.entities.some((e) => e.type === 'text_link' && e.url === 'https://runbooks.example.com/disk-full'), 'the runbook is a link')
-  t.ok(message!.entities.some((e) => e.type === 'text_link' && e.url?.startsWith(`${am.url}/#/alerts?filter=`)), 'a link to the alert in Alertmanager')
+  t.ok(
+    message!.entities.some((e) => e.type === 'text_link' && e.url === 'https://runbooks.example.com/disk-full'),
+    'the runbook is a link',
+  )
+  t.ok(
+    message!.entities.some((e) => e.type === 'text_link' && e.url?.startsWith(`${am.url}/#/alerts?filter=`)),
+    'a link to the alert in Alertmanager',
+  )
 
   await am.resolveAlerts([labels])
   const reply = await fake.waitFor(() => fake.messages(GROUP)[1], 10_000, 'resolved reply')
@@ -36,7 +42,9 @@ t.test('Alertmanager → alertwire → Telegram: the alert arrives, its resolve 
 
 t.test('an HA pair of Alertmanagers sending the same alerts makes one message per alert', async (t) => {
   const { url, fake } = await startWithFake(t)
-  const pair = await Promise.all([1, 2].map(() => startAlertmanager({ webhookUrl: `${url}/alerts`, bearerToken: WEBHOOK_TOKEN, groupBy: ['alertname', 'instance'] })))
+  const pair = await Promise.all(
+    [1, 2].map(() => startAlertmanager({ webhookUrl: `${url}/alerts`, bearerToken: WEBHOOK_TOKEN, groupBy: ['alertname', 'instance'] })),
+  )
   t.teardown(() => Promise.all(pair.map((am) => am.stop())))
   const startsAt = new Date(Date.now() - 60_000).toISOString()
   const alerts = ['a', 'b', 'c'].map((host) => ({ labels: { ...labels, instance: `${host}.example.com` }, annotations, startsAt }))
@@ -63,7 +71,10 @@ t.test('a wrong token: Alertmanager gets 401 and nothing reaches the chat', asyn
   t.teardown(() => am.stop())
   await am.postAlerts([{ labels, annotations }])
   const deadline = Date.now() + 5000
-  while (Date.now() < deadline && !/result="unauthorized"\} [1-9]/.test(await app.metrics.registry.getSingleMetricAsString('alertwire_webhooks_received_total'))) {
+  while (
+    Date.now() < deadline &&
+    !/result="unauthorized"\} [1-9]/.test(await app.metrics.registry.getSingleMetricAsString('alertwire_webhooks_received_total'))
+  ) {
     await new Promise((r) => setTimeout(r, 100))
   }
   t.match(await app.metrics.registry.getSingleMetricAsString('alertwire_webhooks_received_total'), /result="unauthorized"\} [1-9]/)

@@ -8,12 +8,22 @@ import t from 'tap'
 import { startAlertmanager } from '../helpers/alertmanager.js'
 import { GROUP, startWithFake, WEBHOOK_TOKEN } from '../helpers/app.js'
 
-t.test('500 alerts in 500 groups reach a group chat inside Telegram\'s limit', async (t) => {
+t.test("500 alerts in 500 groups reach a group chat inside Telegram's limit", async (t) => {
   const { url, fake } = await startWithFake(t, { fast: false })
-  const am = await startAlertmanager({ webhookUrl: `${url}/alerts`, bearerToken: WEBHOOK_TOKEN, groupBy: ['alertname', 'instance'], groupWait: '1s', groupInterval: '5m' })
+  const am = await startAlertmanager({
+    webhookUrl: `${url}/alerts`,
+    bearerToken: WEBHOOK_TOKEN,
+    groupBy: ['alertname', 'instance'],
+    groupWait: '1s',
+    groupInterval: '5m',
+  })
   t.teardown(() => am.stop())
   const alerts = Array.from({ length: 500 }, (_, i) => ({
-    labels: { alertname: ['HighLatency', 'DiskFull', 'NodeDown', 'HighErrorRate'][i % 4]!, severity: i % 10 === 0 ? 'critical' : 'warning', instance: `node-${i}.example.com:9100` },
+    labels: {
+      alertname: ['HighLatency', 'DiskFull', 'NodeDown', 'HighErrorRate'][i % 4]!,
+      severity: i % 10 === 0 ? 'critical' : 'warning',
+      instance: `node-${i}.example.com:9100`,
+    },
     annotations: { summary: `storm alert ${i}` },
   }))
   const started = Date.now()

@@ -6,11 +6,15 @@ import { type FakeTelegram, startFakeTelegram } from '../fakes/telegram.js'
 export const CHAT = -1001000000001
 
 /** FAST: a pace fast enough that a test is about the fault, not about waiting for Telegram's limits. */
-export const FAST = 'telegram: {pace: {group: "50/1s", private: "50/1s", global: "100/1s", headroom: 0}, request_timeout: 2s}\ndelivery: {retry_initial: 200ms, retry_max: 2s}\nstorms: {max_delay: 2s}\nlog: {level: warn}'
+export const FAST =
+  'telegram: {pace: {group: "50/1s", private: "50/1s", global: "100/1s", headroom: 0}, request_timeout: 2s}\ndelivery: {retry_initial: 200ms, retry_max: 2s}\nstorms: {max_delay: 2s}\nlog: {level: warn}'
 
 /** startFake starts the strict fake with the test chat and limits that match FAST. */
 export async function startFake(t: Test): Promise<FakeTelegram> {
-  const fake = await startFakeTelegram({ chats: [{ id: CHAT, type: 'supergroup' }], limits: { group: { max: 50, windowMs: 1000 }, global: { max: 100, windowMs: 1000 } } })
+  const fake = await startFakeTelegram({
+    chats: [{ id: CHAT, type: 'supergroup' }],
+    limits: { group: { max: 50, windowMs: 1000 }, global: { max: 100, windowMs: 1000 } },
+  })
   t.teardown(() => fake.close())
   return fake
 }
@@ -18,11 +22,22 @@ export async function startFake(t: Test): Promise<FakeTelegram> {
 /** notification builds a one-alert notification for alert n, named by its instance label. */
 export function notification(n: number) {
   return {
-    receiver: 'telegram', status: 'firing', version: '4', groupKey: `{}:{instance="node-${n}"}`, truncatedAlerts: 0, externalURL: '',
-    alerts: [{
-      status: 'firing', labels: { alertname: 'Fault', severity: 'warning', instance: `node-${n}.example.com` }, annotations: {},
-      startsAt: '2026-11-24T23:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: `f${n.toString(16).padStart(8, '0')}`,
-    }],
+    receiver: 'telegram',
+    status: 'firing',
+    version: '4',
+    groupKey: `{}:{instance="node-${n}"}`,
+    truncatedAlerts: 0,
+    externalURL: '',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'Fault', severity: 'warning', instance: `node-${n}.example.com` },
+        annotations: {},
+        startsAt: '2026-11-24T23:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: `f${n.toString(16).padStart(8, '0')}`,
+      },
+    ],
   }
 }
 

@@ -11,7 +11,11 @@ t.test('Redis down for 30 s under load: 503 while down, no crash, everything acc
   const redis = await startPrivateRedis({ appendonly: true })
   t.teardown(() => redis.close())
   const fake = await startFake(t)
-  const service = await startService(t, { redisUrl: redis.url, env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) }, yaml: FAST })
+  const service = await startService(t, {
+    redisUrl: redis.url,
+    env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) },
+    yaml: FAST,
+  })
   const accepted = new Set<number>()
   const during: number[] = []
   let slowest = 0
@@ -43,7 +47,10 @@ t.test('Redis down for 30 s under load: 503 while down, no crash, everything acc
   stop = true
   await pour
   t.ok(during.length > 100, `${during.length} webhooks while Redis was down`)
-  t.ok(during.every((s) => s === 503 || s === 200), `only 503s while down (a few 200s at the edges): ${[...new Set(during)].join(', ')}`)
+  t.ok(
+    during.every((s) => s === 503 || s === 200),
+    `only 503s while down (a few 200s at the edges): ${[...new Set(during)].join(', ')}`,
+  )
   t.ok(during.filter((s) => s === 503).length >= during.length - 3, 'refused with 503 so Alertmanager retries')
   t.ok(slowest < 2100, `the slowest answer while down took ${slowest} ms`)
   t.equal(service.child.exitCode, null, 'alertwire is still running')

@@ -9,7 +9,10 @@ import { CHAT, FAST, mentions, notification, startFake, until } from './common.j
 
 t.test('Telegram failing for 60 s: everything delivered afterwards, in order, retries visible', async (t) => {
   const fake = await startFake(t)
-  const service = await startService(t, { env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) }, yaml: mergeYaml(FAST, 'telegram: {updates: off}\nstorms: {max_delay: 1h}') })
+  const service = await startService(t, {
+    env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) },
+    yaml: mergeYaml(FAST, 'telegram: {updates: off}\nstorms: {max_delay: 1h}'),
+  })
   const modes = ['500', 'hang', 'reset'] as const
   fake.failFor(20_000, modes[0], { method: 'sendMessage' })
   const posted: number[] = []
@@ -25,7 +28,11 @@ t.test('Telegram failing for 60 s: everything delivered afterwards, in order, re
   t.ok(posted.length >= 100, `${posted.length} alerts posted during the outage`)
   await until(() => posted.every((i) => mentions(fake).has(i)), 90_000, 'everything delivered after the outage')
   const order = fake.messages(CHAT).flatMap((m) => [...m.text.matchAll(/node-(\d+)\.example\.com/g)].map((x) => Number(x[1])))
-  t.same(order, [...order].sort((a, b) => a - b), 'in the order the alerts came')
+  t.same(
+    order,
+    [...order].sort((a, b) => a - b),
+    'in the order the alerts came',
+  )
   const metrics = await (await fetch(`${service.url}/metrics`)).text()
   const retries = Number(/alertwire_telegram_retries_total\{reason="transient"\} (\d+)/.exec(metrics)?.[1] ?? 0)
   t.ok(retries > 10, `${retries} retries visible in /metrics`)

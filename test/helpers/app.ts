@@ -59,7 +59,12 @@ export async function startTestApp(t: Test, options: TestAppOptions = {}): Promi
     },
   })
   const log = createLogger({ level: 'debug', secrets: () => secrets, destination })
-  const app = await buildApp(config, { log, redisUrl, ...(options.telegram ? { telegram: options.telegram } : {}), ...(options.poller ? { leases: options.poller } : {}) })
+  const app = await buildApp(config, {
+    log,
+    redisUrl,
+    ...(options.telegram ? { telegram: options.telegram } : {}),
+    ...(options.poller ? { leases: options.poller } : {}),
+  })
   const url = options.start === false ? '' : await app.start()
   t.teardown(async () => {
     await app.close()
@@ -113,13 +118,19 @@ export const PERSON = 424242
  * FAST_PACE: tests run a tenth of a second apart instead of Telegram's seconds; the fake enforces
  * the same limits, so pacing is still checked for real, just faster.
  */
-export const FAST_PACE = { yaml: 'telegram: {pace: {group: "10/1s", private: "10/1s", headroom: 0.05}}', limits: { group: { max: 10, windowMs: 1000 }, private: { max: 10, windowMs: 1000 } } }
+export const FAST_PACE = {
+  yaml: 'telegram: {pace: {group: "10/1s", private: "10/1s", headroom: 0.05}}',
+  limits: { group: { max: 10, windowMs: 1000 }, private: { max: 10, windowMs: 1000 } },
+}
 
 /** startWithFake starts a strict Telegram fake and an app that talks to it, fast-paced unless told otherwise. */
 export async function startWithFake(t: Test, options: TestAppOptions & { fake?: FakeTelegramOptions; fast?: boolean } = {}) {
   const fast = options.fast !== false
   const fake = await startFakeTelegram({
-    chats: [{ id: GROUP, type: 'supergroup' }, { id: PERSON, type: 'private' }],
+    chats: [
+      { id: GROUP, type: 'supergroup' },
+      { id: PERSON, type: 'private' },
+    ],
     ...(fast ? { limits: FAST_PACE.limits } : {}),
     ...options.fake,
   })

@@ -16,7 +16,10 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json } 
 
 /** RawJson: JSON text spliced in verbatim, for what JSON.stringify cannot make (deep nesting, duplicate keys, lone-surrogate escapes). */
 export class RawJson {
-  constructor(readonly text: string, readonly note = 'raw JSON') {}
+  constructor(
+    readonly text: string,
+    readonly note = 'raw JSON',
+  ) {}
 }
 
 /** describeValue names a value for a failure report without printing 100 KB of it. */
@@ -40,7 +43,9 @@ export function printable(text: string): string {
 
 /** abbreviate writes a value for a failure report, shortening long strings (a counterexample with 100 KB strings is unreadable). */
 export function abbreviate(value: unknown, max = 2000): string {
-  const text = serialize(JSON.parse(serialize(value), (_key, v: unknown) => (typeof v === 'string' && v.length > 120 ? `${v.slice(0, 60)}...(${v.length} chars)` : v)))
+  const text = serialize(
+    JSON.parse(serialize(value), (_key, v: unknown) => (typeof v === 'string' && v.length > 120 ? `${v.slice(0, 60)}...(${v.length} chars)` : v)),
+  )
   return printable(text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text)
 }
 
@@ -54,17 +59,102 @@ export function described<T extends object>(value: T, describe: (value: T) => st
 /* ------------------------------------------------------------------------------------------ */
 
 const CONTROL = [...Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)), '\u007f', '\u0085', '\u009b']
-const INVISIBLE = ['\u2028', '\u2029', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff', '\ufffd', '\ufffe', '\uffff', '\u00ad', '\u034f']
+const INVISIBLE = [
+  '\u2028',
+  '\u2029',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\ufeff',
+  '\ufffd',
+  '\ufffe',
+  '\uffff',
+  '\u00ad',
+  '\u034f',
+]
 const EMOJI = ['🔥', '🔴', '✅', '👨‍👩‍👧‍👦', '🏳️‍🌈', '🇺🇦', '👍🏽', '1️⃣', '𝕏', '𠜎', '😀', 'e\u0301', 'Z̤͔ͧ̑̓ä͖̭̈̇l͖͎g̞̥͈͖o', 'ﬃ', 'ß', 'İ', 'ǅ', '\u{10ffff}', '\u{e0041}']
 // Lone and reversed surrogates: valid in a JS string and in JSON (as \u escapes), never valid UTF-8
 const SURROGATES = ['\ud800', '\udbff', '\udc00', '\udfff', '\udc00\ud800', 'x\ud83d', '\ude00y']
 // Telegram HTML and MarkdownV2 metacharacters, entities Telegram refuses, tags it does not know
 const MARKUP = [
-  '<', '>', '&', '"', "'", '&amp;', '&lt;', '&quot;', '&nbsp;', '&#0;', '&#x110000;', '&#xd800;', '&#128512;', '&bogus;', '&&;', '&;',
-  '<b>', '</b>', '<i>', '<a href="javascript:alert(1)">x</a>', '<a href="http://a.b/">', '<script>alert(1)</script>', '<tg-spoiler>',
-  '<span class="tg-spoiler">', '<pre><code class="language-x">', '<blockquote expandable>', '<!--', '-->', ']]>', '<br/>', '</code>',
-  '_', '*', '[', ']', '(', ')', '~', '`', '#', '+', '-', '=', '|', '{', '}', '.', '!', '\\', '```', '||', '__', '[x](http://a.b)',
-  '{{x}}', '{{{x}}}', '{{#each x}}', '${x}', '%s', '%n', '\r\n', '\t', '/', '..', 'tg://user?id=1', 'mailto:a@b.c', '@channel', '/start',
+  '<',
+  '>',
+  '&',
+  '"',
+  "'",
+  '&amp;',
+  '&lt;',
+  '&quot;',
+  '&nbsp;',
+  '&#0;',
+  '&#x110000;',
+  '&#xd800;',
+  '&#128512;',
+  '&bogus;',
+  '&&;',
+  '&;',
+  '<b>',
+  '</b>',
+  '<i>',
+  '<a href="javascript:alert(1)">x</a>',
+  '<a href="http://a.b/">',
+  '<script>alert(1)</script>',
+  '<tg-spoiler>',
+  '<span class="tg-spoiler">',
+  '<pre><code class="language-x">',
+  '<blockquote expandable>',
+  '<!--',
+  '-->',
+  ']]>',
+  '<br/>',
+  '</code>',
+  '_',
+  '*',
+  '[',
+  ']',
+  '(',
+  ')',
+  '~',
+  '`',
+  '#',
+  '+',
+  '-',
+  '=',
+  '|',
+  '{',
+  '}',
+  '.',
+  '!',
+  '\\',
+  '```',
+  '||',
+  '__',
+  '[x](http://a.b)',
+  '{{x}}',
+  '{{{x}}}',
+  '{{#each x}}',
+  '${x}',
+  '%s',
+  '%n',
+  '\r\n',
+  '\t',
+  '/',
+  '..',
+  'tg://user?id=1',
+  'mailto:a@b.c',
+  '@channel',
+  '/start',
 ]
 
 /** piece: one hostile fragment (a known troublemaker, or random code points). */
@@ -93,24 +183,92 @@ export const hugeText: fc.Arbitrary<string> = fc.tuple(fc.constantFrom(...HUGE_U
 
 /** HOSTS: URL hosts Telegram may refuse to link (no dot, odd characters, IDN, IP literals, bad ports). */
 const HOSTS = [
-  'example.com', 'a.b', 'prometheus:9090', 'localhost', '127.0.0.1', '[::1]', '[::1]:9090', 'xn--80ak6aa92e.com', 'пример.рф',
-  'a!b.com', 'a_b.com', 'a..b', '.a.com', 'a.com.', 'user:p@ss@a.com', 'a.com:0', 'a.com:65535', 'a$b.com', "a'b.com", 'a*b.com',
-  'a(b).com', 'a~b.com', 'a+b.com', 'a,b.com', 'a;b.com', 'a=b.com', 'a&b.com', 'A.COM', '1.2.3', '0x7f.1', '%41.com',
+  'example.com',
+  'a.b',
+  'prometheus:9090',
+  'localhost',
+  '127.0.0.1',
+  '[::1]',
+  '[::1]:9090',
+  'xn--80ak6aa92e.com',
+  'пример.рф',
+  'a!b.com',
+  'a_b.com',
+  'a..b',
+  '.a.com',
+  'a.com.',
+  'user:p@ss@a.com',
+  'a.com:0',
+  'a.com:65535',
+  'a$b.com',
+  "a'b.com",
+  'a*b.com',
+  'a(b).com',
+  'a~b.com',
+  'a+b.com',
+  'a,b.com',
+  'a;b.com',
+  'a=b.com',
+  'a&b.com',
+  'A.COM',
+  '1.2.3',
+  '0x7f.1',
+  '%41.com',
 ]
 const SCHEMES = ['http://', 'https://', 'HTTP://', 'javascript:', 'tg://', 'mailto:', 'ftp://', 'data:text/html,', '//', '', 'http:/', 'http:///']
 
 /** hostileUrl: something in a URL field: maybe a URL, with hostile hosts, paths, and sometimes 30 KB+ of path. */
 export const hostileUrl: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...SCHEMES), fc.constantFrom(...HOSTS), fc.constantFrom('/', '/graph?g0.expr=', '?', '#', ''), hostileText(8)).map((p) => p.join('')) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('http://a.example.com/', 'https://b.example.org/?q='), fc.integer({ min: 30_000, max: 45_000 }), fc.constantFrom('x', '&', '"', '%22', '<')).map(([prefix, n, c]) => prefix + c.repeat(n / c.length)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...SCHEMES), fc.constantFrom(...HOSTS), fc.constantFrom('/', '/graph?g0.expr=', '?', '#', ''), hostileText(8))
+      .map((p) => p.join('')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('http://a.example.com/', 'https://b.example.org/?q='),
+        fc.integer({ min: 30_000, max: 45_000 }),
+        fc.constantFrom('x', '&', '"', '%22', '<'),
+      )
+      .map(([prefix, n, c]) => prefix + c.repeat(n / c.length)),
+  },
   { weight: 2, arbitrary: hostileText(8) },
 )
 
 /** oddName: a label or annotation name Prometheus would never produce (prototype names included, but not __proto__, which the JSON parser refuses by design). */
-export const oddName: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: hostileText(6) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'alertname ', 'ALERTNAME', 'severity\u0000', '0', '-1', '1e3', 'a.b', 'a/b', 'a:b', 'runbook_url', 'dashboard', 'grafana_url') },
-).filter((name) => name !== '__proto__')
+export const oddName: fc.Arbitrary<string> = fc
+  .oneof(
+    { weight: 3, arbitrary: hostileText(6) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'valueOf',
+        '__defineGetter__',
+        'alertname ',
+        'ALERTNAME',
+        'severity\u0000',
+        '0',
+        '-1',
+        '1e3',
+        'a.b',
+        'a/b',
+        'a:b',
+        'runbook_url',
+        'dashboard',
+        'grafana_url',
+      ),
+    },
+  )
+  .filter((name) => name !== '__proto__')
 
 /* ------------------------------------------------------------------------------------------ */
 /* Valid-but-hostile notifications                                                             */
@@ -120,14 +278,32 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0')
 
 /** dateTime: an RFC 3339 date-time the schema accepts, in the forms it allows (t/z in any case, space, offsets, leap second, long fractions). */
 export const dateTime: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({
-    y: fc.integer({ min: 0, max: 9999 }), mo: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }),
-    h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }),
-    frac: fc.option(fc.stringMatching(/^[0-9]{1,20}$/), { nil: undefined }),
-    sep: fc.constantFrom('T', 't', ' '),
-    zone: fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+14:00', '-12:00', '+05:30', '-23:59', '+0100'),
-  }).map((p) => `${pad(p.y, 4)}-${pad(p.mo)}-${pad(p.d)}${p.sep}${pad(p.h)}:${pad(p.mi)}:${pad(p.s)}${p.frac ? `.${p.frac}` : ''}${p.zone}`) },
-  { weight: 1, arbitrary: fc.constantFrom('2016-12-31T23:59:60Z', '2024-02-29T00:00:00Z', '0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z') },
+  {
+    weight: 8,
+    arbitrary: fc
+      .record({
+        y: fc.integer({ min: 0, max: 9999 }),
+        mo: fc.integer({ min: 1, max: 12 }),
+        d: fc.integer({ min: 1, max: 28 }),
+        h: fc.integer({ min: 0, max: 23 }),
+        mi: fc.integer({ min: 0, max: 59 }),
+        s: fc.integer({ min: 0, max: 59 }),
+        frac: fc.option(fc.stringMatching(/^[0-9]{1,20}$/), { nil: undefined }),
+        sep: fc.constantFrom('T', 't', ' '),
+        zone: fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+14:00', '-12:00', '+05:30', '-23:59', '+0100'),
+      })
+      .map((p) => `${pad(p.y, 4)}-${pad(p.mo)}-${pad(p.d)}${p.sep}${pad(p.h)}:${pad(p.mi)}:${pad(p.s)}${p.frac ? `.${p.frac}` : ''}${p.zone}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '2016-12-31T23:59:60Z',
+      '2024-02-29T00:00:00Z',
+      '0000-01-01T00:00:00Z',
+      '0001-01-01T00:00:00Z',
+      '9999-12-31T23:59:59.999999999Z',
+    ),
+  },
 )
 
 /** labels: a label set; `lots` makes thousands of them. */
@@ -148,25 +324,60 @@ export interface HostileAlert {
   endsAt?: string
 }
 
-const hostileAlert = (lots: boolean): fc.Arbitrary<HostileAlert> => fc.record({
-  alertname: hostileText(8),
-  severity: fc.option(fc.oneof(fc.constantFrom(...SEVERITIES), hostileText(8)), { nil: undefined }),
-  labels: labelSet(lots),
-  annotations: fc.option(fc.record({
-    summary: hostileText(),
-    description: hostileText(40),
-    runbook_url: hostileUrl,
-    extra: fc.array(fc.tuple(fc.oneof(oddName, oddName.map((n) => `${n}_url`)), fc.oneof(hostileText(), hostileUrl)), { maxLength: 6 }),
-  }, { requiredKeys: [] }).map(({ extra, ...known }) => ({ ...Object.fromEntries(extra ?? []), ...known })), { nil: undefined }),
-  generatorURL: fc.option(hostileUrl, { nil: undefined }),
-  endsAt: fc.option(fc.oneof(fc.constant('0001-01-01T00:00:00Z'), dateTime, hostileText(6)), { nil: undefined }),
-}, { requiredKeys: ['alertname', 'labels'] })
+const hostileAlert = (lots: boolean): fc.Arbitrary<HostileAlert> =>
+  fc.record(
+    {
+      alertname: hostileText(8),
+      severity: fc.option(fc.oneof(fc.constantFrom(...SEVERITIES), hostileText(8)), { nil: undefined }),
+      labels: labelSet(lots),
+      annotations: fc.option(
+        fc
+          .record(
+            {
+              summary: hostileText(),
+              description: hostileText(40),
+              runbook_url: hostileUrl,
+              extra: fc.array(
+                fc.tuple(
+                  fc.oneof(
+                    oddName,
+                    oddName.map((n) => `${n}_url`),
+                  ),
+                  fc.oneof(hostileText(), hostileUrl),
+                ),
+                { maxLength: 6 },
+              ),
+            },
+            { requiredKeys: [] },
+          )
+          .map(({ extra, ...known }) => ({ ...Object.fromEntries(extra ?? []), ...known })),
+        { nil: undefined },
+      ),
+      generatorURL: fc.option(hostileUrl, { nil: undefined }),
+      endsAt: fc.option(fc.oneof(fc.constant('0001-01-01T00:00:00Z'), dateTime, hostileText(6)), { nil: undefined }),
+    },
+    { requiredKeys: ['alertname', 'labels'] },
+  )
 
 /** tinyAlert: a small hostile alert, for notifications with thousands of alerts. */
 const tinyAlert: fc.Arbitrary<HostileAlert> = fc.record({ alertname: fc.constantFrom('', '<b>', '🔥', '\u202e', '&'), labels: fc.constant({ i: '<&>' }) })
 
 /** HUGE_TARGETS: where a hostile notification may carry its one 100 KB+ value. */
-const HUGE_TARGETS = ['label', 'labelName', 'alertname', 'description', 'summary', 'severity', 'receiver', 'groupKey', 'externalURL', 'generatorURL', 'endsAt', 'commonLabel', 'extra'] as const
+const HUGE_TARGETS = [
+  'label',
+  'labelName',
+  'alertname',
+  'description',
+  'summary',
+  'severity',
+  'receiver',
+  'groupKey',
+  'externalURL',
+  'generatorURL',
+  'endsAt',
+  'commonLabel',
+  'extra',
+] as const
 
 /** HostileCase: one valid notification's content plus what happens to it later (flapping, resolving). */
 export interface HostileCase {
@@ -196,31 +407,49 @@ const safeJson = fc.jsonValue({ maxDepth: 4 }).filter((v) => !/"(__proto__|const
 const TRUNCATED = fc.oneof(fc.constant(0), fc.nat(1000), fc.constantFrom(Number.MAX_SAFE_INTEGER, 1e21, 1e300))
 
 /** hostileCase: a well-formed notification whose values are hostile; alertwire must accept it and deliver it. */
-export const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
-  // one case in thirty has thousands of labels, one in thirty thousands of alerts: enough to cover them, few enough to drain fast
-  { weight: 28, arbitrary: fc.tuple(fc.array(hostileAlert(false), { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 3 })) },
-  { weight: 1, arbitrary: fc.tuple(fc.array(hostileAlert(true), { minLength: 1, maxLength: 2 }), fc.constant(0)) },
-  { weight: 1, arbitrary: fc.tuple(fc.array(tinyAlert, { minLength: 1000, maxLength: 1200 }), fc.constant(0)) },
-).chain(([alerts, flaps]) => fc.record({
-  alerts: fc.constant(alerts),
-  receiver: hostileText(8),
-  version: fc.oneof(fc.constant('4'), hostileText(4)),
-  groupKey: hostileText(12),
-  externalURL: fc.option(hostileUrl, { nil: undefined }),
-  truncatedAlerts: fc.option(TRUNCATED, { nil: undefined }),
-  groupLabels: fc.option(labelSet(false), { nil: undefined }),
-  commonLabels: fc.option(labelSet(false), { nil: undefined }),
-  commonAnnotations: fc.option(labelSet(false), { nil: undefined }),
-  extra: fc.dictionary(oddName, safeJson, { maxKeys: 3 }),
-  // one case in nine carries a 100 KB+ value: enough to hit every target, few enough to stay fast
-  huge: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.record({ target: fc.constantFrom(...HUGE_TARGETS), value: hugeText }) }),
-  startsAt: fc.uniqueArray(dateTime, { minLength: flaps + 1, maxLength: flaps + 1 }),
-  flaps: fc.constant(flaps),
-  resolve: fc.boolean(),
-}, { requiredKeys: ['alerts', 'receiver', 'version', 'groupKey', 'extra', 'startsAt', 'flaps', 'resolve'] }))
+export const hostileCase: fc.Arbitrary<HostileCase> = fc
+  .oneof(
+    // one case in thirty has thousands of labels, one in thirty thousands of alerts: enough to cover them, few enough to drain fast
+    { weight: 28, arbitrary: fc.tuple(fc.array(hostileAlert(false), { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 3 })) },
+    { weight: 1, arbitrary: fc.tuple(fc.array(hostileAlert(true), { minLength: 1, maxLength: 2 }), fc.constant(0)) },
+    { weight: 1, arbitrary: fc.tuple(fc.array(tinyAlert, { minLength: 1000, maxLength: 1200 }), fc.constant(0)) },
+  )
+  .chain(([alerts, flaps]) =>
+    fc.record(
+      {
+        alerts: fc.constant(alerts),
+        receiver: hostileText(8),
+        version: fc.oneof(fc.constant('4'), hostileText(4)),
+        groupKey: hostileText(12),
+        externalURL: fc.option(hostileUrl, { nil: undefined }),
+        truncatedAlerts: fc.option(TRUNCATED, { nil: undefined }),
+        groupLabels: fc.option(labelSet(false), { nil: undefined }),
+        commonLabels: fc.option(labelSet(false), { nil: undefined }),
+        commonAnnotations: fc.option(labelSet(false), { nil: undefined }),
+        extra: fc.dictionary(oddName, safeJson, { maxKeys: 3 }),
+        // one case in nine carries a 100 KB+ value: enough to hit every target, few enough to stay fast
+        huge: fc.oneof(
+          { weight: 8, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.record({ target: fc.constantFrom(...HUGE_TARGETS), value: hugeText }) },
+        ),
+        startsAt: fc.uniqueArray(dateTime, { minLength: flaps + 1, maxLength: flaps + 1 }),
+        flaps: fc.constant(flaps),
+        resolve: fc.boolean(),
+      },
+      { requiredKeys: ['alerts', 'receiver', 'version', 'groupKey', 'extra', 'startsAt', 'flaps', 'resolve'] },
+    ),
+  )
   .map((c) => described(c, (value) => abbreviate(value)))
   // a valid notification must fit the body limit (the 413 path is fuzzed with malformed requests)
-  .filter((c) => Math.max(...(['firing', 'resolved'] as const).map((kind) => Buffer.byteLength(serialize(buildHostile(c, 999_999, '⟦fz999999.9⟧', { kind, index: c.flaps })), 'utf8'))) < BODY_LIMIT - 1024)
+  .filter(
+    (c) =>
+      Math.max(
+        ...(['firing', 'resolved'] as const).map((kind) =>
+          Buffer.byteLength(serialize(buildHostile(c, 999_999, '⟦fz999999.9⟧', { kind, index: c.flaps })), 'utf8'),
+        ),
+      ) <
+      BODY_LIMIT - 1024,
+  )
 
 /** Phase: which notification of a case to build: its first firing (index 0), its k-th flap (index k), or its resolve. */
 export type Phase = { kind: 'firing'; index: number } | { kind: 'resolved'; index: number }
@@ -261,7 +490,9 @@ export function buildHostile(c: HostileCase, caseId: number, marker: string, pha
     status,
     alerts,
     ...(c.groupLabels ? { groupLabels: c.groupLabels } : {}),
-    ...(c.commonLabels || c.huge?.target === 'commonLabel' ? { commonLabels: { ...c.commonLabels, ...(c.huge?.target === 'commonLabel' ? { big: c.huge.value } : {}) } } : {}),
+    ...(c.commonLabels || c.huge?.target === 'commonLabel'
+      ? { commonLabels: { ...c.commonLabels, ...(c.huge?.target === 'commonLabel' ? { big: c.huge.value } : {}) } }
+      : {}),
     ...(c.commonAnnotations ? { commonAnnotations: c.commonAnnotations } : {}),
     ...(huge('externalURL', c.externalURL) !== undefined ? { externalURL: huge('externalURL', c.externalURL) } : {}),
     version: c.version,
@@ -287,13 +518,18 @@ export interface FuzzRequest {
 
 const request = (kind: string, payload: string, over: Partial<FuzzRequest> = {}): FuzzRequest =>
   described({ kind, payload, contentType: 'application/json', authorization: AUTH, ...over }, (r) =>
-    printable(`${r.kind} [content-type ${JSON.stringify(r.contentType)}, ${r.payload.length} chars] ${JSON.stringify(r.payload.length > 300 ? `${r.payload.slice(0, 150)}...${r.payload.slice(-150)}` : r.payload)}`))
+    printable(
+      `${r.kind} [content-type ${JSON.stringify(r.contentType)}, ${r.payload.length} chars] ${JSON.stringify(r.payload.length > 300 ? `${r.payload.slice(0, 150)}...${r.payload.slice(-150)}` : r.payload)}`,
+    ),
+  )
 
 const validText = () => JSON.stringify(webhook())
 
 /** wrongType: a value of some other JSON type than the field expects (or an awkward one of the same type). */
 const wrongType: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom<Json>(null, true, false, 0, -0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, '', [], {}, [[]], { a: 1 }, ['firing'], { status: 'firing' }),
+  fc.constantFrom<Json>(null, true, false, 0, -0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, '', [], {}, [[]], { a: 1 }, ['firing'], {
+    status: 'firing',
+  }),
   fc.double().map((n) => (Number.isFinite(n) ? n : null)),
   fc.array(hostileText(4), { maxLength: 3 }),
   hostileText(8),
@@ -310,18 +546,95 @@ const deepJson: fc.Arbitrary<RawJson> = fc.tuple(fc.integer({ min: 1_000, max: 6
 
 /** RAW_LITERALS: JSON text JSON.stringify never writes. */
 const RAW_LITERALS = [
-  '1e400', '-1e400', '-0', '123456789012345678901234567890', '0.0000000000000000000000000001', '"\\ud800"', '"\\udfff\\ud800"', '"\\u0000"',
-  '"a\\u0000b"', '"\\uFFFF"', '"\\/"', '"\\u2028\\u2029"', '"firing\\u0000"', '"\\u0066iring"', '[]', '{}', 'null', 'true', '""',
+  '1e400',
+  '-1e400',
+  '-0',
+  '123456789012345678901234567890',
+  '0.0000000000000000000000000001',
+  '"\\ud800"',
+  '"\\udfff\\ud800"',
+  '"\\u0000"',
+  '"a\\u0000b"',
+  '"\\uFFFF"',
+  '"\\/"',
+  '"\\u2028\\u2029"',
+  '"firing\\u0000"',
+  '"\\u0066iring"',
+  '[]',
+  '{}',
+  'null',
+  'true',
+  '""',
 ]
 
 const NOT_DATES = [
-  '', 'yesterday', 'now', 'NaN', 'Infinity', '0', '1700000000', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2026-11-24',
-  '2026-11-24T25:00:00Z', '2026-11-24T23:01:00', '2026-11-24T23:01:00.Z', '2026-11-24T23:01:00+25:00', '2026-11-24T23:61:00Z', '+002026-11-24T23:01:00Z',
-  '２０２６-11-24T23:01:00Z', '2026-11-24T23:01:00Z\n', ' 2026-11-24T23:01:00Z', '2026-11-24T23:01:00Z\u0000', '2026/11/24 23:01', 'Tue, 24 Nov 2026 23:01:00 GMT',
-  '2026-11-24T23:59:61Z', '-2026-11-24T23:01:00Z', '2026-W48-2T23:01:00Z', '20261124T230100Z',
+  '',
+  'yesterday',
+  'now',
+  'NaN',
+  'Infinity',
+  '0',
+  '1700000000',
+  '2026-13-01T00:00:00Z',
+  '2026-02-30T00:00:00Z',
+  '2023-02-29T00:00:00Z',
+  '2026-11-24',
+  '2026-11-24T25:00:00Z',
+  '2026-11-24T23:01:00',
+  '2026-11-24T23:01:00.Z',
+  '2026-11-24T23:01:00+25:00',
+  '2026-11-24T23:61:00Z',
+  '+002026-11-24T23:01:00Z',
+  '２０２６-11-24T23:01:00Z',
+  '2026-11-24T23:01:00Z\n',
+  ' 2026-11-24T23:01:00Z',
+  '2026-11-24T23:01:00Z\u0000',
+  '2026/11/24 23:01',
+  'Tue, 24 Nov 2026 23:01:00 GMT',
+  '2026-11-24T23:59:61Z',
+  '-2026-11-24T23:01:00Z',
+  '2026-W48-2T23:01:00Z',
+  '20261124T230100Z',
 ]
-const NOT_STATUSES = ['FIRING', 'Firing', ' firing', 'firing\n', 'firing\u0000', 'pending', 'inactive', 'suppressed', 'active', '', 'resolved ', 'ﬁring', 'firing,resolved', 'null', 'true']
-const NOT_FINGERPRINTS = ['', 'a:b', 'a/b', 'a b', 'a\nb', 'ab\u0000', '*', 'a{b}', '{', '٣', 'a.b', 'a|b', '../..', 'x'.repeat(65), 'é', '🔥', 'a\u202eb', ':', 'a\\b', '\ud800']
+const NOT_STATUSES = [
+  'FIRING',
+  'Firing',
+  ' firing',
+  'firing\n',
+  'firing\u0000',
+  'pending',
+  'inactive',
+  'suppressed',
+  'active',
+  '',
+  'resolved ',
+  'ﬁring',
+  'firing,resolved',
+  'null',
+  'true',
+]
+const NOT_FINGERPRINTS = [
+  '',
+  'a:b',
+  'a/b',
+  'a b',
+  'a\nb',
+  'ab\u0000',
+  '*',
+  'a{b}',
+  '{',
+  '٣',
+  'a.b',
+  'a|b',
+  '../..',
+  'x'.repeat(65),
+  'é',
+  '🔥',
+  'a\u202eb',
+  ':',
+  'a\\b',
+  '\ud800',
+]
 
 type Path = (string | number)[]
 
@@ -339,11 +652,19 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: wrongType.map((value) => ({ kind: 'set' as const, what: 'wrong type', value })) },
   { weight: 2, arbitrary: hugeText.map((value) => ({ kind: 'set' as const, what: 'huge string', value })) },
   { weight: 2, arbitrary: deepJson.map((value) => ({ kind: 'set' as const, what: 'deep nesting', value: value as Json })) },
-  { weight: 2, arbitrary: fc.constantFrom(...RAW_LITERALS).map((text) => ({ kind: 'set' as const, what: 'raw literal', value: new RawJson(text, text) as Json })) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(...RAW_LITERALS).map((text) => ({ kind: 'set' as const, what: 'raw literal', value: new RawJson(text, text) as Json })),
+  },
   { weight: 2, arbitrary: fc.constantFrom(...NOT_DATES).map((value) => ({ kind: 'set' as const, what: 'not a date', value })) },
   { weight: 2, arbitrary: fc.constantFrom(...NOT_STATUSES).map((value) => ({ kind: 'set' as const, what: 'not a status', value })) },
   { weight: 2, arbitrary: fc.constantFrom(...NOT_FINGERPRINTS).map((value) => ({ kind: 'set' as const, what: 'bad fingerprint', value })) },
-  { weight: 3, arbitrary: fc.tuple(oddName, fc.oneof(wrongType, hostileText() as fc.Arbitrary<Json>, deepJson as fc.Arbitrary<Json>)).map(([name, value]) => ({ kind: 'addKey' as const, name, value })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(oddName, fc.oneof(wrongType, hostileText() as fc.Arbitrary<Json>, deepJson as fc.Arbitrary<Json>))
+      .map(([name, value]) => ({ kind: 'addKey' as const, name, value })),
+  },
   { weight: 2, arbitrary: fc.tuple(wrongType, fc.boolean()).map(([value, before]) => ({ kind: 'duplicateKey' as const, value, before })) },
   { weight: 2, arbitrary: fc.constantFrom('proto' as const, 'constructor' as const).map((how) => ({ kind: 'pollute' as const, how })) },
 )
@@ -401,11 +722,17 @@ function apply(tree: Json, m: Mutation): { tree: Json; note: string } {
       return { tree: set(tree, path, m.op.value), note: `${m.op.what} ${describeValue(m.op.value)} at ${where}` }
     case 'addKey':
       if (!isObject(target)) return { tree, note: 'noop' }
-      return { tree: set(tree, objectPath, { ...target, [m.op.name]: m.op.value }), note: `add key ${printable(JSON.stringify(m.op.name.slice(0, 20)))} = ${describeValue(m.op.value)} at ${objectPath.join('.') || 'body'}` }
+      return {
+        tree: set(tree, objectPath, { ...target, [m.op.name]: m.op.value }),
+        note: `add key ${printable(JSON.stringify(m.op.name.slice(0, 20)))} = ${describeValue(m.op.value)} at ${objectPath.join('.') || 'body'}`,
+      }
     case 'duplicateKey': {
       const key = isObject(target) ? Object.keys(target)[0] : undefined
       if (!isObject(target) || key === undefined) return { tree, note: 'noop' }
-      return { tree: set(tree, objectPath, objectText(target, `${JSON.stringify(key)}:${serialize(m.op.value)}`, m.op.before) as Json), note: `duplicate key ${key} at ${objectPath.join('.') || 'body'}` }
+      return {
+        tree: set(tree, objectPath, objectText(target, `${JSON.stringify(key)}:${serialize(m.op.value)}`, m.op.before) as Json),
+        note: `duplicate key ${key} at ${objectPath.join('.') || 'body'}`,
+      }
     }
     case 'pollute': {
       if (!isObject(target)) return { tree, note: 'noop' }
@@ -428,27 +755,53 @@ const mutated: fc.Arbitrary<FuzzRequest> = fc.array(mutation, { minLength: 1, ma
 })
 
 /** manyOf: notifications with thousands of alerts or labels, some of them broken. */
-const manyOf: fc.Arbitrary<FuzzRequest> = fc.tuple(fc.integer({ min: 1000, max: 2000 }), fc.constantFrom('alerts', 'labels'), fc.option(fc.nat(), { nil: undefined })).map(([n, what, broken]) => {
-  const good = webhook()
-  const alert = good.alerts[0] as Record<string, unknown>
-  if (what === 'alerts') {
-    // minimal alerts, so that thousands fit the body limit
-    const small = { status: 'firing', labels: { alertname: 'Many' }, startsAt: '2026-11-24T23:01:00Z' }
-    const alerts = Array.from({ length: n }, (_, i) => (i === broken ? { ...small, status: 'burning', fingerprint: 'x' } : { ...small, fingerprint: `m${i}` }))
-    return request(`${n} alerts${broken !== undefined && broken < n ? `, #${broken} broken` : ''}`, JSON.stringify({ ...good, alerts }))
-  }
-  const labels = Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, i === broken ? 1 : `v${i}`]))
-  return request(`${n} labels`, JSON.stringify({ ...good, alerts: [{ ...alert, labels }] }))
-})
+const manyOf: fc.Arbitrary<FuzzRequest> = fc
+  .tuple(fc.integer({ min: 1000, max: 2000 }), fc.constantFrom('alerts', 'labels'), fc.option(fc.nat(), { nil: undefined }))
+  .map(([n, what, broken]) => {
+    const good = webhook()
+    const alert = good.alerts[0] as Record<string, unknown>
+    if (what === 'alerts') {
+      // minimal alerts, so that thousands fit the body limit
+      const small = { status: 'firing', labels: { alertname: 'Many' }, startsAt: '2026-11-24T23:01:00Z' }
+      const alerts = Array.from({ length: n }, (_, i) =>
+        i === broken ? { ...small, status: 'burning', fingerprint: 'x' } : { ...small, fingerprint: `m${i}` },
+      )
+      return request(`${n} alerts${broken !== undefined && broken < n ? `, #${broken} broken` : ''}`, JSON.stringify({ ...good, alerts }))
+    }
+    const labels = Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, i === broken ? 1 : `v${i}`]))
+    return request(`${n} labels`, JSON.stringify({ ...good, alerts: [{ ...alert, labels }] }))
+  })
 
 /** notJson: bodies that are not JSON at all, or almost JSON. */
 const notJson: fc.Arbitrary<FuzzRequest> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }).map((s) => request('random text', s)),
-  fc.nat().map((n) => { const text = validText(); return request('truncated JSON', text.slice(0, n % text.length)) }),
-  fc.constantFrom(
-    'NaN', 'undefined', "{'receiver': 'x'}", '{"a":1,}', '// comment\n{}', '/* c */{}', '{"receiver": "\\x41"}', '[1,2', '"', '\\', '{"a" 1}', '{a:1}',
-    '\u0000', '{}{}', '{"a":"\u0001"}', '{"a":"line\nbreak"}', ')]}\'\n{}', '<?xml version="1.0"?><alerts/>', 'receiver=telegram&status=firing',
-  ).map((s) => request('not JSON', s)),
+  fc.nat().map((n) => {
+    const text = validText()
+    return request('truncated JSON', text.slice(0, n % text.length))
+  }),
+  fc
+    .constantFrom(
+      'NaN',
+      'undefined',
+      "{'receiver': 'x'}",
+      '{"a":1,}',
+      '// comment\n{}',
+      '/* c */{}',
+      '{"receiver": "\\x41"}',
+      '[1,2',
+      '"',
+      '\\',
+      '{"a" 1}',
+      '{a:1}',
+      '\u0000',
+      '{}{}',
+      '{"a":"\u0001"}',
+      '{"a":"line\nbreak"}',
+      ")]}'\n{}",
+      '<?xml version="1.0"?><alerts/>',
+      'receiver=telegram&status=firing',
+    )
+    .map((s) => request('not JSON', s)),
   fc.tuple(fc.constantFrom('garbage after', 'raw control char', 'single quotes', 'BOM'), hostileText(4)).map(([how, junk]) => {
     const text = validText()
     if (how === 'garbage after') return request(how, `${text}${junk || 'x'}`)
@@ -460,39 +813,76 @@ const notJson: fc.Arbitrary<FuzzRequest> = fc.oneof(
 
 /** notObject: JSON that is not an object. */
 const notObject: fc.Arbitrary<FuzzRequest> = fc.oneof(
-  fc.jsonValue({ maxDepth: 3 }).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)).map((v) => request('JSON, not an object', JSON.stringify(v))),
+  fc
+    .jsonValue({ maxDepth: 3 })
+    .filter((v) => typeof v !== 'object' || v === null || Array.isArray(v))
+    .map((v) => request('JSON, not an object', JSON.stringify(v))),
   fc.constantFrom(`[${validText()}]`, JSON.stringify(validText()), '[]', 'null', '0', 'true', '""', '[{}]').map((s) => request('JSON, not an object', s)),
 )
 
 /** oversized: bodies over the limit, in the ways one gets there. */
-const oversized: fc.Arbitrary<FuzzRequest> = fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.constantFrom('label', 'whitespace', 'alerts', 'nesting')).map(([extra, how]) => {
-  const good = webhook()
-  const alert = good.alerts[0] as Record<string, unknown>
-  const over = BODY_LIMIT + extra
-  if (how === 'label') return request('oversized label', JSON.stringify({ ...good, alerts: [{ ...alert, labels: { big: 'x'.repeat(over) } }] }))
-  if (how === 'whitespace') return request('oversized whitespace', validText() + ' '.repeat(over))
-  if (how === 'alerts') return request('oversized alerts', JSON.stringify({ ...good, alerts: Array.from({ length: Math.ceil(over / 300) }, () => alert) }))
-  return request('oversized nesting', '['.repeat(over / 2 + 1) + ']'.repeat(over / 2 + 1))
-})
+const oversized: fc.Arbitrary<FuzzRequest> = fc
+  .tuple(fc.integer({ min: 1, max: 100_000 }), fc.constantFrom('label', 'whitespace', 'alerts', 'nesting'))
+  .map(([extra, how]) => {
+    const good = webhook()
+    const alert = good.alerts[0] as Record<string, unknown>
+    const over = BODY_LIMIT + extra
+    if (how === 'label') return request('oversized label', JSON.stringify({ ...good, alerts: [{ ...alert, labels: { big: 'x'.repeat(over) } }] }))
+    if (how === 'whitespace') return request('oversized whitespace', validText() + ' '.repeat(over))
+    if (how === 'alerts') return request('oversized alerts', JSON.stringify({ ...good, alerts: Array.from({ length: Math.ceil(over / 300) }, () => alert) }))
+    return request('oversized nesting', '['.repeat(over / 2 + 1) + ']'.repeat(over / 2 + 1))
+  })
 
 const CONTENT_TYPES = [
-  'text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/vnd.api+json',
-  'APPLICATION/JSON', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json;;;', 'json',
-  'application/jsonx', 'application/json, text/plain', '*/*', 'application/*',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+  'application/vnd.api+json',
+  'APPLICATION/JSON',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'application/json; charset=utf-16',
+  'application/json;;;',
+  'json',
+  'application/jsonx',
+  'application/json, text/plain',
+  '*/*',
+  'application/*',
 ]
 
 /** contentTypes: a valid notification under the wrong (or an odd) content type, or none. */
-const contentTypes: fc.Arbitrary<FuzzRequest> = fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined }).map((contentType) => request(`content-type ${contentType ?? 'missing'}`, validText(), { contentType }))
+const contentTypes: fc.Arbitrary<FuzzRequest> = fc
+  .option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined })
+  .map((contentType) => request(`content-type ${contentType ?? 'missing'}`, validText(), { contentType }))
 
 const AUTHS = [
-  undefined, '', 'Bearer', 'Bearer ', 'Bearer wrong', `Bearer ${WEBHOOK_TOKEN}x`, `Bearer  ${WEBHOOK_TOKEN}`, `bearer${WEBHOOK_TOKEN}`, WEBHOOK_TOKEN, `Token ${WEBHOOK_TOKEN}`,
-  `Basic ${Buffer.from(`x:${WEBHOOK_TOKEN}`).toString('base64')}`, 'Basic !!!', 'Basic ', `Bearer ${WEBHOOK_TOKEN.slice(0, -1)}`, `Bearer ${'x'.repeat(8000)}`,
-  `Bearer ${WEBHOOK_TOKEN.toUpperCase()}`, `Bearer ${Buffer.from(WEBHOOK_TOKEN).toString('base64')}`,
+  undefined,
+  '',
+  'Bearer',
+  'Bearer ',
+  'Bearer wrong',
+  `Bearer ${WEBHOOK_TOKEN}x`,
+  `Bearer  ${WEBHOOK_TOKEN}`,
+  `bearer${WEBHOOK_TOKEN}`,
+  WEBHOOK_TOKEN,
+  `Token ${WEBHOOK_TOKEN}`,
+  `Basic ${Buffer.from(`x:${WEBHOOK_TOKEN}`).toString('base64')}`,
+  'Basic !!!',
+  'Basic ',
+  `Bearer ${WEBHOOK_TOKEN.slice(0, -1)}`,
+  `Bearer ${'x'.repeat(8000)}`,
+  `Bearer ${WEBHOOK_TOKEN.toUpperCase()}`,
+  `Bearer ${Buffer.from(WEBHOOK_TOKEN).toString('base64')}`,
 ]
 
 /** badAuth: a valid notification without the right credentials (answer 401 before the body is parsed). */
-const badAuth: fc.Arbitrary<FuzzRequest> = fc.tuple(fc.constantFrom(...AUTHS), fc.boolean()).map(([authorization, broken]) =>
-  request(`authorization ${JSON.stringify(authorization)?.slice(0, 40) ?? 'missing'}`, broken ? '{"receiver":' : validText(), { authorization }))
+const badAuth: fc.Arbitrary<FuzzRequest> = fc
+  .tuple(fc.constantFrom(...AUTHS), fc.boolean())
+  .map(([authorization, broken]) =>
+    request(`authorization ${JSON.stringify(authorization)?.slice(0, 40) ?? 'missing'}`, broken ? '{"receiver":' : validText(), { authorization }),
+  )
 
 /** malformedRequest: everything a broken or hostile client might POST to /alerts. */
 export const malformedRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
@@ -512,8 +902,23 @@ export const malformedRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
 
 /** INVALID_UTF8: byte sequences no UTF-8 decoder should accept as is. */
 const INVALID_UTF8 = [
-  [0xff], [0xfe], [0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80],
-  [0xf8, 0x88, 0x80, 0x80, 0x80], [0xfc, 0x84, 0x80, 0x80, 0x80, 0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3, 0x28], [0xe2, 0x28, 0xa1],
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xbf],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xfc, 0x84, 0x80, 0x80, 0x80, 0x80],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xc3, 0x28],
+  [0xe2, 0x28, 0xa1],
 ]
 
 /** RawRequest: bytes and a content type. */
@@ -545,9 +950,31 @@ const placeholderText = (where: string) => {
 }
 
 /** rawRequest: invalid UTF-8 in values and anywhere, random bytes, other encodings. */
-export const rawRequest: fc.Arbitrary<RawRequest> = fc.oneof<fc.WeightedArbitrary<RawRequest>[]>(
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('label', 'label name', 'receiver', 'status'), invalidBytes).map(([where, bytes]) => ({ kind: `invalid UTF-8 in ${where}`, body: spliceBytes(placeholderText(where), bytes), contentType: 'application/json' })) },
-  { weight: 2, arbitrary: fc.tuple(invalidBytes, fc.nat()).map(([bytes, at]) => ({ kind: 'invalid UTF-8 anywhere', body: spliceBytes(validText(), bytes, at), contentType: 'application/json' })) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4000 }).map((bytes) => ({ kind: 'random bytes', body: Buffer.from(bytes), contentType: 'application/json' })) },
-  { weight: 1, arbitrary: fc.constantFrom('utf16le', 'latin1').map((encoding) => ({ kind: `body in ${encoding}`, body: Buffer.from(validText().replace('web-1', 'wéb-1 ☃'), encoding as BufferEncoding), contentType: `application/json; charset=${encoding === 'utf16le' ? 'utf-16' : 'iso-8859-1'}` })) },
-).map((r) => described(r, (value) => `${value.kind} [${value.contentType}] ${value.body.toString('hex').slice(0, 400)}`))
+export const rawRequest: fc.Arbitrary<RawRequest> = fc
+  .oneof<fc.WeightedArbitrary<RawRequest>[]>(
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.constantFrom('label', 'label name', 'receiver', 'status'), invalidBytes)
+        .map(([where, bytes]) => ({ kind: `invalid UTF-8 in ${where}`, body: spliceBytes(placeholderText(where), bytes), contentType: 'application/json' })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(invalidBytes, fc.nat())
+        .map(([bytes, at]) => ({ kind: 'invalid UTF-8 anywhere', body: spliceBytes(validText(), bytes, at), contentType: 'application/json' })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.uint8Array({ maxLength: 4000 }).map((bytes) => ({ kind: 'random bytes', body: Buffer.from(bytes), contentType: 'application/json' })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('utf16le', 'latin1').map((encoding) => ({
+        kind: `body in ${encoding}`,
+        body: Buffer.from(validText().replace('web-1', 'wéb-1 ☃'), encoding as BufferEncoding),
+        contentType: `application/json; charset=${encoding === 'utf16le' ? 'utf-16' : 'iso-8859-1'}`,
+      })),
+    },
+  )
+  .map((r) => described(r, (value) => `${value.kind} [${value.contentType}] ${value.body.toString('hex').slice(0, 400)}`))

@@ -4,7 +4,12 @@ import { type Config, parseConfig } from '../../src/config/parse.js'
 
 /** testConfig parses YAML (and env overrides) into a Config, throwing with the errors if it is invalid. */
 export function testConfig(yaml = '', env: Record<string, string | undefined> = {}): Config {
-  const result = parseConfig(yaml, { env, readSecret: () => { throw new Error('no secret files in tests') } })
+  const result = parseConfig(yaml, {
+    env,
+    readSecret: () => {
+      throw new Error('no secret files in tests')
+    },
+  })
   if (!result.ok) throw new Error(`test config invalid:\n${result.errors.join('\n')}`)
   return result.config
 }

@@ -60,7 +60,9 @@ export async function startService(t: Test, options: ServiceOptions = {}): Promi
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  t.teardown(() => { child.kill('SIGKILL') })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+  })
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 30_000 })
   return { url: `http://127.0.0.1:${port}`, port, child, exited, output: () => output, prefix, redisUrl, config }
 }
@@ -69,8 +71,10 @@ export async function startService(t: Test, options: ServiceOptions = {}): Promi
 export async function postTo(url: string, body: unknown, timeoutMs = 5000): Promise<number> {
   try {
     const response = await fetch(`${url}/alerts`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SERVICE_TOKEN}` },
-      body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SERVICE_TOKEN}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
     })
     await response.arrayBuffer()
     return response.status

@@ -44,7 +44,12 @@ t.test('a firing alert reaches the chat; its resolve edits that message and repl
 
 t.test('hostile label values read exactly as written and Telegram never refuses the message', async (t) => {
   const { url, fake } = await startWithFake(t)
-  await postWebhook(url, webhook({ alerts: [alert('bb22', { annotations: { summary: HOSTILE, description: HOSTILE, runbook_url: HOSTILE } }, { instance: HOSTILE, team: HOSTILE })] }))
+  await postWebhook(
+    url,
+    webhook({
+      alerts: [alert('bb22', { annotations: { summary: HOSTILE, description: HOSTILE, runbook_url: HOSTILE } }, { instance: HOSTILE, team: HOSTILE })],
+    }),
+  )
   const [message] = await fake.waitFor(() => fake.messages(GROUP).length === 1 && fake.messages(GROUP), 5000, 'hostile message')
   t.ok(message!.text.includes(HOSTILE), 'the value as written')
   t.equal(fake.calls.filter((c) => c.status === 400).length, 0, 'no 400 from Telegram')
@@ -53,7 +58,12 @@ t.test('hostile label values read exactly as written and Telegram never refuses 
 
 t.test('silent severities, forum topics and routes reach the right chat the right way', async (t) => {
   const { url, fake } = await startWithFake(t, {
-    fake: { chats: [{ id: GROUP, type: 'supergroup', isForum: true, topics: [7] }, { id: PERSON, type: 'private' }] },
+    fake: {
+      chats: [
+        { id: GROUP, type: 'supergroup', isForum: true, topics: [7] },
+        { id: PERSON, type: 'private' },
+      ],
+    },
     yaml: `
 routing:
   silent_severities: [info, warning]
@@ -91,9 +101,13 @@ t.test('duplicates from an HA pair, webhook retries and repeat notifications mak
 
 t.test('messages to one chat keep their order and stay inside the chat limit', async (t) => {
   const { url, fake } = await startWithFake(t)
-  for (let i = 0; i < 25; i++) await postWebhook(url, webhook({ groupKey: `order-${i}`, alerts: [alert(`o${i}`, {}, { alertname: `Alert${String(i).padStart(2, '0')}` })] }))
+  for (let i = 0; i < 25; i++)
+    await postWebhook(url, webhook({ groupKey: `order-${i}`, alerts: [alert(`o${i}`, {}, { alertname: `Alert${String(i).padStart(2, '0')}` })] }))
   await fake.waitFor(() => fake.messages(GROUP).length === 25, 15_000, '25 messages')
-  t.same(fake.messages(GROUP).map((m) => /Alert(\d+)/.exec(m.text)![1]), Array.from({ length: 25 }, (_, i) => String(i).padStart(2, '0')))
+  t.same(
+    fake.messages(GROUP).map((m) => /Alert(\d+)/.exec(m.text)![1]),
+    Array.from({ length: 25 }, (_, i) => String(i).padStart(2, '0')),
+  )
   t.equal(fake.stats.tooManyRequests, 0, 'paced: Telegram never had to say 429')
   const times = fake.calls.filter((c) => c.method === 'sendMessage').map((c) => c.at)
   t.ok(times.at(-1)! - times[0]! >= 2000, `25 messages at 10/s took ${times.at(-1)! - times[0]!} ms`)
@@ -101,9 +115,18 @@ t.test('messages to one chat keep their order and stay inside the chat limit', a
 
 t.test('a big group is split over several messages, and all of them are edited on resolve', async (t) => {
   const { url, fake } = await startWithFake(t)
-  const alerts = Array.from({ length: 60 }, (_, i) => alert(`big${i}`, { annotations: { summary: 'disk almost full '.repeat(10), description: 'x'.repeat(300) } }))
+  const alerts = Array.from({ length: 60 }, (_, i) =>
+    alert(`big${i}`, { annotations: { summary: 'disk almost full '.repeat(10), description: 'x'.repeat(300) } }),
+  )
   await postWebhook(url, webhook({ alerts, truncatedAlerts: 5 }))
-  const sent = await fake.waitFor(() => { const m = fake.messages(GROUP); return m.length >= 2 && m.every((x) => /part/.test(x.text)) && m.length === Number(/part 1\/(\d+)/.exec(m[0]!.text)?.[1]) && m }, 10_000, 'all parts')
+  const sent = await fake.waitFor(
+    () => {
+      const m = fake.messages(GROUP)
+      return m.length >= 2 && m.every((x) => /part/.test(x.text)) && m.length === Number(/part 1\/(\d+)/.exec(m[0]!.text)?.[1]) && m
+    },
+    10_000,
+    'all parts',
+  )
   const named = sent.flatMap((m) => [...m.text.matchAll(/big\d+/g)].map((x) => x[0]))
   t.same(new Set(named).size, 60, 'every alert is named')
   t.match(sent.at(-1)!.text, /5 more alerts in this group were not sent by Alertmanager/)
@@ -117,7 +140,11 @@ t.test('a resolve works after a restart and from another replica', async (t) => 
   await postWebhook(first.url, webhook({ alerts: [alert('rr11')] }))
   const [message] = await first.fake.waitFor(() => first.fake.messages(GROUP).length === 1 && first.fake.messages(GROUP), 5000, 'firing')
   await first.app.close()
-  const second = await startTestApp(t, { prefix: first.prefix, yaml: 'telegram: {pace: {group: "10/1s"}}', env: { TELEGRAM_BOT_TOKEN: first.fake.token, TELEGRAM_API_URL: first.fake.url, TELEGRAM_CHAT_ID: String(GROUP) } })
+  const second = await startTestApp(t, {
+    prefix: first.prefix,
+    yaml: 'telegram: {pace: {group: "10/1s"}}',
+    env: { TELEGRAM_BOT_TOKEN: first.fake.token, TELEGRAM_API_URL: first.fake.url, TELEGRAM_CHAT_ID: String(GROUP) },
+  })
   await postWebhook(second.url, webhook({ status: 'resolved', alerts: [resolved('rr11')] }))
   await first.fake.waitFor(() => first.fake.message(GROUP, message!.message_id)!.edits.length === 1, 5000, 'edited by the new process')
   t.match(first.fake.message(GROUP, message!.message_id)!.text, /^✅ RESOLVED/)

@@ -38,7 +38,11 @@ t.test('429: waits exactly retry_after, costs no attempt, loses nothing', async 
     const asked = Number((call.description ?? '').match(/retry after (\d+)/)?.[1]) * 1000
     t.ok(waited >= asked - 50 && waited < asked + 600, `asked to wait ${asked} ms, waited ${waited} ms`)
   }
-  t.same(fake.messages(GROUP).map((m) => /Alert_rl(\d)/.exec(m.text)![1]), ['0', '1', '2', '3', '4'], 'still in order')
+  t.same(
+    fake.messages(GROUP).map((m) => /Alert_rl(\d)/.exec(m.text)![1]),
+    ['0', '1', '2', '3', '4'],
+    'still in order',
+  )
   t.equal(await metric(url, /alertwire_telegram_rate_limited_total\{chat="-1001000000001"\}/), refused.length, 'every 429 is counted')
 })
 
@@ -51,7 +55,11 @@ t.test('5xx, resets and timeouts are retried with backoff until delivered', asyn
   await postWebhook(url, webhook({ alerts: [alert('tr1')] }))
   await postWebhook(url, webhook({ groupKey: 'second', alerts: [alert('tr2')] }))
   await fake.waitFor(() => fake.messages(GROUP).length === 2, 10_000, 'both delivered')
-  t.same(fake.messages(GROUP).map((m) => /Alert_(tr\d)/.exec(m.text)![1]), ['tr1', 'tr2'], 'in order: the second waited for the first')
+  t.same(
+    fake.messages(GROUP).map((m) => /Alert_(tr\d)/.exec(m.text)![1]),
+    ['tr1', 'tr2'],
+    'in order: the second waited for the first',
+  )
   t.equal(await metric(url, /alertwire_telegram_retries_total\{reason="transient"\}/), 5, 'retries are visible in /metrics')
 })
 
@@ -86,17 +94,26 @@ t.test('a blocked chat or an unknown chat is terminal: counted, logged, visible;
   await postWebhook(url, webhook({ groupKey: 'g', alerts: [alert('bl3')] }))
   await fake.waitFor(() => fake.messages(GROUP).length === 1, 5000, 'the group still gets its alert')
   const deadline = Date.now() + 5000
-  while (Date.now() < deadline && (await metric(url, /alertwire_dead_letters_total\{reason="chat_unreachable"\}/)) < 2) await new Promise((r) => setTimeout(r, 100))
+  while (Date.now() < deadline && (await metric(url, /alertwire_dead_letters_total\{reason="chat_unreachable"\}/)) < 2)
+    await new Promise((r) => setTimeout(r, 100))
   t.equal(await metric(url, /alertwire_dead_letters_total\{reason="chat_unreachable"\}/), 2)
   t.equal(await metric(url, /alertwire_dead_letters\{queue="messages"\}/), 2, 'kept in Redis for inspection')
-  t.ok(logs.some((l) => l.includes('dead letter') && l.includes('bot was blocked by the user')), 'logged with the reason')
+  t.ok(
+    logs.some((l) => l.includes('dead letter') && l.includes('bot was blocked by the user')),
+    'logged with the reason',
+  )
   t.equal(sends(fake, PERSON).length, 1, 'tried once, not hammered')
 })
 
 t.test('a group upgraded to a supergroup: alerts move there, now and later', async (t) => {
   const OLD = -4000001
   const { url, fake, logs } = await startWithFake(t, {
-    fake: { chats: [{ id: GROUP, type: 'supergroup' }, { id: OLD, type: 'group' }] },
+    fake: {
+      chats: [
+        { id: GROUP, type: 'supergroup' },
+        { id: OLD, type: 'group' },
+      ],
+    },
     env: { TELEGRAM_CHAT_ID: String(OLD) },
   })
   const NEW = fake.migrateChat(OLD)
@@ -104,14 +121,21 @@ t.test('a group upgraded to a supergroup: alerts move there, now and later', asy
   await fake.waitFor(() => fake.messages(NEW).length === 1, 5000, 'in the supergroup')
   await postWebhook(url, webhook({ groupKey: 'later', alerts: [alert('mg2')] }))
   await fake.waitFor(() => fake.messages(NEW).length === 2, 5000, 'later alerts too')
-  t.ok(logs.some((l) => l.includes('supergroup') && l.includes(String(NEW))), 'the operator is told to update the config')
+  t.ok(
+    logs.some((l) => l.includes('supergroup') && l.includes(String(NEW))),
+    'the operator is told to update the config',
+  )
 })
 
 t.test('the message to edit was deleted: the resolve sends a new one', async (t) => {
   const { url, fake } = await startWithFake(t)
   await postWebhook(url, webhook({ alerts: [alert('de1')] }))
   const [message] = await fake.waitFor(() => fake.messages(GROUP).length === 1 && fake.messages(GROUP), 5000, 'firing')
-  await fetch(`${fake.url}/bot${fake.token}/deleteMessage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: GROUP, message_id: message!.message_id }) })
+  await fetch(`${fake.url}/bot${fake.token}/deleteMessage`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ chat_id: GROUP, message_id: message!.message_id }),
+  })
   await postWebhook(url, webhook({ status: 'resolved', alerts: [alert('de1', {}, 'resolved')] }))
   await fake.waitFor(() => fake.messages(GROUP).length === 2, 5000, 'new resolved message and reply')
   t.match(fake.messages(GROUP)[0]!.text, /^✅ RESOLVED · Alert_de1/, 'the resolved state is shown in a new message')
@@ -143,7 +167,8 @@ t.test('a wrong bot token is not a reason to drop alerts: they wait, and the err
   const { url, fake, logs } = await startWithFake(t, { env: { TELEGRAM_BOT_TOKEN: '999:wrong' }, yaml: 'delivery: {retry_initial: 50ms, retry_max: 100ms}' })
   await postWebhook(url, webhook({ alerts: [alert('wt1')] }))
   const deadline = Date.now() + 5000
-  while (Date.now() < deadline && (await metric(url, /alertwire_telegram_retries_total\{reason="misconfigured"\}/)) < 3) await new Promise((r) => setTimeout(r, 100))
+  while (Date.now() < deadline && (await metric(url, /alertwire_telegram_retries_total\{reason="misconfigured"\}/)) < 3)
+    await new Promise((r) => setTimeout(r, 100))
   t.ok((await metric(url, /alertwire_telegram_retries_total\{reason="misconfigured"\}/)) >= 3, 'kept retrying')
   t.equal(logs.filter((l) => l.includes('refuses the bot token') && l.includes('"level":50')).length, 1, 'one error line, not one per retry')
   t.equal(await metric(url, /alertwire_dead_letters_total\{reason="[a-z_]+"\}/), 0)

@@ -14,7 +14,18 @@ import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import {
-  AUTH, BODY_LIMIT, buildHostile, type FuzzRequest, type HostileCase, hostileCase, malformedRequest, type Phase, printable, type RawRequest, rawRequest, serialize,
+  AUTH,
+  BODY_LIMIT,
+  buildHostile,
+  type FuzzRequest,
+  type HostileCase,
+  hostileCase,
+  malformedRequest,
+  type Phase,
+  printable,
+  type RawRequest,
+  rawRequest,
+  serialize,
 } from '../helpers/arbitraries.js'
 import { GROUP, startWithFake, webhook } from '../helpers/app.js'
 
@@ -192,12 +203,19 @@ t.test('malformed webhooks: never a 5xx or a hang, nothing stored when refused',
   // two at a time, like an HA pair of Alertmanagers: a bad request must not spoil the one stored with it
   const pair = fc.tuple(malformedRequest, malformedRequest)
   let sent = 0
-  await fc.assert(fc.asyncProperty(pair, async (requests) => {
-    const before = await jobsCreated()
-    const answers = await Promise.all(requests.map(inject))
-    sent += requests.length
-    checkBatch(requests.map((r) => r.kind), answers.map((a) => a.status), (await jobsCreated()) - before)
-  }), { numRuns: MALFORMED_RUNS, seed: SEED + 1 })
+  await fc.assert(
+    fc.asyncProperty(pair, async (requests) => {
+      const before = await jobsCreated()
+      const answers = await Promise.all(requests.map(inject))
+      sent += requests.length
+      checkBatch(
+        requests.map((r) => r.kind),
+        answers.map((a) => a.status),
+        (await jobsCreated()) - before,
+      )
+    }),
+    { numRuns: MALFORMED_RUNS, seed: SEED + 1 },
+  )
   t.ok(sent >= 10_000, `${sent} malformed webhooks sent`)
 })
 
@@ -206,22 +224,28 @@ t.test('malformed webhooks: never a 5xx or a hang, nothing stored when refused',
 /* ------------------------------------------------------------------------------------------ */
 
 async function postRaw(r: RawRequest): Promise<number> {
-  const response = await within(fetch(`${url}/alerts`, {
-    method: 'POST',
-    headers: { authorization: AUTH, ...(r.contentType ? { 'content-type': r.contentType } : {}) },
-    body: new Uint8Array(r.body),
-  }), r.kind)
+  const response = await within(
+    fetch(`${url}/alerts`, {
+      method: 'POST',
+      headers: { authorization: AUTH, ...(r.contentType ? { 'content-type': r.contentType } : {}) },
+      body: new Uint8Array(r.body),
+    }),
+    r.kind,
+  )
   await response.arrayBuffer()
   count(response.status)
   return response.status
 }
 
 t.test('raw bodies over HTTP (invalid UTF-8, random bytes, other encodings)', async () => {
-  await fc.assert(fc.asyncProperty(rawRequest, async (r) => {
-    const before = await jobsCreated()
-    const status = await postRaw(r)
-    checkBatch([r.kind], [status], (await jobsCreated()) - before)
-  }), { numRuns: RAW_RUNS, seed: SEED + 2 })
+  await fc.assert(
+    fc.asyncProperty(rawRequest, async (r) => {
+      const before = await jobsCreated()
+      const status = await postRaw(r)
+      checkBatch([r.kind], [status], (await jobsCreated()) - before)
+    }),
+    { numRuns: RAW_RUNS, seed: SEED + 2 },
+  )
 })
 
 /** chunked streams a body of `size` bytes (a valid notification padded with spaces) without a content-length. */
@@ -246,12 +270,15 @@ async function postChunked(size: number, chunk: number): Promise<number> {
 
 t.test('chunked bodies: over the limit is 413 and stores nothing, under it is fine', async () => {
   const sizes = fc.oneof(fc.integer({ min: BODY_LIMIT + 1, max: 4 * BODY_LIMIT }), fc.integer({ min: 400, max: BODY_LIMIT }))
-  await fc.assert(fc.asyncProperty(sizes, fc.integer({ min: 1024, max: 65536 }), async (size, chunk) => {
-    const before = await jobsCreated()
-    const status = await postChunked(size, chunk)
-    checkBatch([`chunked ${size}`], [status], (await jobsCreated()) - before)
-    if ((status === 413) !== (size > BODY_LIMIT)) throw new Error(`a chunked body of ${size} bytes answered ${status}`)
-  }), { numRuns: STREAM_RUNS, seed: SEED + 3 })
+  await fc.assert(
+    fc.asyncProperty(sizes, fc.integer({ min: 1024, max: 65536 }), async (size, chunk) => {
+      const before = await jobsCreated()
+      const status = await postChunked(size, chunk)
+      checkBatch([`chunked ${size}`], [status], (await jobsCreated()) - before)
+      if ((status === 413) !== size > BODY_LIMIT) throw new Error(`a chunked body of ${size} bytes answered ${status}`)
+    }),
+    { numRuns: STREAM_RUNS, seed: SEED + 3 },
+  )
 })
 
 /** Exchange: bytes to write on a raw connection, then either a half-close (FIN) or an abrupt destroy. */
@@ -263,51 +290,66 @@ interface Exchange {
 
 /** exchange writes raw bytes and returns the statuses answered (all of them: a lying request can get two) or 'closed'. */
 function exchange(e: Exchange): Promise<(number | string)[]> {
-  return within(new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1')
-    let received = ''
-    const finish = () => {
-      const statuses = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]))
-      resolve(statuses.length > 0 ? statuses : ['closed'])
-    }
-    socket.on('data', (chunk) => (received += chunk.toString('latin1')))
-    socket.on('error', () => undefined)
-    socket.on('close', finish)
-    socket.write(e.bytes, () => {
-      if (e.end === 'fin') socket.end()
-      // a client that gives up mid-body: nothing to wait for, only nothing may be stored
-      else setTimeout(() => socket.destroy(), 20)
-    })
-  }), e.kind)
+  return within(
+    new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      let received = ''
+      const finish = () => {
+        const statuses = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]))
+        resolve(statuses.length > 0 ? statuses : ['closed'])
+      }
+      socket.on('data', (chunk) => (received += chunk.toString('latin1')))
+      socket.on('error', () => undefined)
+      socket.on('close', finish)
+      socket.write(e.bytes, () => {
+        if (e.end === 'fin') socket.end()
+        // a client that gives up mid-body: nothing to wait for, only nothing may be stored
+        else setTimeout(() => socket.destroy(), 20)
+      })
+    }),
+    e.kind,
+  )
 }
 
 const head = (extra: string) => `POST /alerts HTTP/1.1\r\nHost: alertwire\r\nContent-Type: application/json\r\nAuthorization: ${AUTH}\r\n${extra}\r\n`
 
 /** lyingRequest: truncated bodies, content-lengths that lie, broken chunked encoding. */
-const lyingRequest: fc.Arbitrary<Exchange> = fc.tuple(fc.nat(), fc.constantFrom<'fin' | 'destroy'>('fin', 'destroy'), fc.integer({ min: 0, max: 7 })).map(([cut, end, variant]) => {
-  const body = JSON.stringify(webhook({ groupKey: 'raw' }))
-  const part = body.slice(0, cut % body.length)
-  const variants: [string, string][] = [
-    ['truncated body', `${head(`Content-Length: ${body.length}\r\n`)}${part}`],
-    ['content-length too small', `${head(`Content-Length: ${part.length}\r\n`)}${body}`],
-    ['content-length over the limit', `${head(`Content-Length: ${BODY_LIMIT + 1 + cut}\r\n`)}${part}`],
-    ['content-length not a number', `${head(`Content-Length: ${['abc', '-1', '1e3', '0x10', ''][cut % 5]}\r\n`)}${body}`],
-    ['two content-lengths', `${head(`Content-Length: ${body.length}\r\nContent-Length: ${part.length}\r\n`)}${body}`],
-    ['bad chunk size', `${head('Transfer-Encoding: chunked\r\n')}zz\r\n${part}\r\n0\r\n\r\n`],
-    ['chunked without the last chunk', `${head('Transfer-Encoding: chunked\r\n')}${part.length.toString(16)}\r\n${part}\r\n`],
-    ['chunked and content-length', `${head(`Transfer-Encoding: chunked\r\nContent-Length: ${body.length}\r\n`)}${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`],
-  ]
-  const [kind, bytes] = variants[variant]!
-  return { kind: `${kind} (${end})`, bytes, end }
-})
+const lyingRequest: fc.Arbitrary<Exchange> = fc
+  .tuple(fc.nat(), fc.constantFrom<'fin' | 'destroy'>('fin', 'destroy'), fc.integer({ min: 0, max: 7 }))
+  .map(([cut, end, variant]) => {
+    const body = JSON.stringify(webhook({ groupKey: 'raw' }))
+    const part = body.slice(0, cut % body.length)
+    const variants: [string, string][] = [
+      ['truncated body', `${head(`Content-Length: ${body.length}\r\n`)}${part}`],
+      ['content-length too small', `${head(`Content-Length: ${part.length}\r\n`)}${body}`],
+      ['content-length over the limit', `${head(`Content-Length: ${BODY_LIMIT + 1 + cut}\r\n`)}${part}`],
+      ['content-length not a number', `${head(`Content-Length: ${['abc', '-1', '1e3', '0x10', ''][cut % 5]}\r\n`)}${body}`],
+      ['two content-lengths', `${head(`Content-Length: ${body.length}\r\nContent-Length: ${part.length}\r\n`)}${body}`],
+      ['bad chunk size', `${head('Transfer-Encoding: chunked\r\n')}zz\r\n${part}\r\n0\r\n\r\n`],
+      ['chunked without the last chunk', `${head('Transfer-Encoding: chunked\r\n')}${part.length.toString(16)}\r\n${part}\r\n`],
+      [
+        'chunked and content-length',
+        `${head(`Transfer-Encoding: chunked\r\nContent-Length: ${body.length}\r\n`)}${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      ],
+    ]
+    const [kind, bytes] = variants[variant]!
+    return { kind: `${kind} (${end})`, bytes, end }
+  })
 
 t.test('truncated and lying HTTP requests: 4xx or a closed connection, nothing stored', async () => {
-  await fc.assert(fc.asyncProperty(lyingRequest, async (e) => {
-    const before = await jobsCreated()
-    const statuses = await exchange(e)
-    statuses.forEach(count)
-    checkBatch(statuses.map(() => e.kind), statuses, (await jobsCreated()) - before)
-  }), { numRuns: SOCKET_RUNS, seed: SEED + 4 })
+  await fc.assert(
+    fc.asyncProperty(lyingRequest, async (e) => {
+      const before = await jobsCreated()
+      const statuses = await exchange(e)
+      statuses.forEach(count)
+      checkBatch(
+        statuses.map(() => e.kind),
+        statuses,
+        (await jobsCreated()) - before,
+      )
+    }),
+    { numRuns: SOCKET_RUNS, seed: SEED + 4 },
+  )
 })
 
 /* ------------------------------------------------------------------------------------------ */
@@ -331,7 +373,11 @@ function warnings(): string {
     const kind = `${msg}${error ? `: ${error.slice(0, 80)}` : ''}`
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
   }
-  return [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([kind, n]) => `${n} x ${kind}`).join(' | ')
+  return [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([kind, n]) => `${n} x ${kind}`)
+    .join(' | ')
 }
 
 /** drained waits until nothing is waiting, planned or in flight, three readings in a row; says what is left if not. */
@@ -351,7 +397,10 @@ async function drained(timeoutMs: number): Promise<string | undefined> {
 }
 
 t.test('after the run: still up, every 200 stored once, Telegram never answered 400, every hostile case delivered', async (t) => {
-  const summary = [...outcomes].sort().map(([status, n]) => `${status}: ${n}`).join(', ')
+  const summary = [...outcomes]
+    .sort()
+    .map(([status, n]) => `${status}: ${n}`)
+    .join(', ')
   t.comment(`answers: ${summary}`)
   t.equal((await within(fetch(`${url}/healthz`), 'healthz')).status, 200, 'the process still answers /healthz')
   const left = await drained(30_000)
@@ -366,18 +415,31 @@ t.test('after the run: still up, every 200 stored once, Telegram never answered 
   const kinds = new Map<string, { n: number; example: string }>()
   for (const c of refused) {
     const kind = `${c.method}: ${(c.description ?? '').replace(/URL '[\s\S]*' of/, "URL '…' of").replace(/\d+/g, 'N')}`
-    const known = kinds.get(kind) ?? { n: 0, example: printable(`${c.description} <- ${JSON.stringify(String(c.params.text ?? '').slice(0, 200))} (${Buffer.byteLength(String(c.params.text ?? ''))} bytes)`) }
+    const known = kinds.get(kind) ?? {
+      n: 0,
+      example: printable(
+        `${c.description} <- ${JSON.stringify(String(c.params.text ?? '').slice(0, 200))} (${Buffer.byteLength(String(c.params.text ?? ''))} bytes)`,
+      ),
+    }
     kinds.set(kind, { ...known, n: known.n + 1 })
   }
-  t.same([...kinds].map(([kind, { n, example }]) => printable(`${n} x ${kind} e.g. ${example}`)), [], `${refused.length} of ${fake.calls.length} Telegram call(s) answered 400`)
+  t.same(
+    [...kinds].map(([kind, { n, example }]) => printable(`${n} x ${kind} e.g. ${example}`)),
+    [],
+    `${refused.length} of ${fake.calls.length} Telegram call(s) answered 400`,
+  )
 
   // what is still waiting has not reached the chat yet: only a drained app can be held to every case
   if (left !== undefined) return t.fail('hostile cases not checked: alertwire did not drain')
   // every text the chat ever showed: a later edit replaces a message's text, so read the calls, not the messages
-  const texts = fake.calls.filter((c) => c.status === 200 && /^(sendMessage|editMessageText)$/.test(c.method) && String(c.params.chat_id) === String(GROUP)).map((c) => String(c.params.text))
+  const texts = fake.calls
+    .filter((c) => c.status === 200 && /^(sendMessage|editMessageText)$/.test(c.method) && String(c.params.chat_id) === String(GROUP))
+    .map((c) => String(c.params.text))
   const seen = new Set(texts.flatMap((x) => x.match(MARKER) ?? []))
   const seenResolved = new Set(texts.filter((x) => /resolved/i.test(x)).flatMap((x) => x.match(MARKER) ?? []))
-  const missing = expectations.filter((e) => !seen.has(e.first) || !seen.has(e.last)).map((e) => printable(`${e.what}: ${seen.has(e.first) ? e.last : e.first} never shown`))
+  const missing = expectations
+    .filter((e) => !seen.has(e.first) || !seen.has(e.last))
+    .map((e) => printable(`${e.what}: ${seen.has(e.first) ? e.last : e.first} never shown`))
   const unresolved = expectations.filter((e) => e.resolved && !seenResolved.has(e.last)).map((e) => printable(`${e.what}: ${e.last} never shown resolved`))
   t.same(missing.slice(0, 8), [], `${missing.length} of ${expectations.length} hostile case(s) never reached the chat`)
   t.same(unresolved.slice(0, 8), [], `${unresolved.length} resolved hostile case(s) never shown resolved`)

@@ -42,15 +42,19 @@ t.test('after the upgrade, a repeated firing is not announced again and a resolv
   await postWebhook(url, webhook({ groupKey: 'later', alerts: [alert('m3')] }))
   const [later] = await fake.waitFor(() => fake.messages(NEW).length === 1 && fake.messages(NEW), 5000, 'a new alert arrives in the supergroup')
   t.match(later!.text, /Alert_m3/)
-  t.equal(later!.message_id, announced[0]!.message_id, 'Telegram numbers messages per chat: the supergroup has a message with the id of m1\'s')
+  t.equal(later!.message_id, announced[0]!.message_id, "Telegram numbers messages per chat: the supergroup has a message with the id of m1's")
 
   await postWebhook(url, repeating)
   await postWebhook(url, webhook({ groupKey: 'resolving', status: 'resolved', alerts: [alert('m1', 'resolved')] }))
   const resolved = await fake.waitFor(() => fake.messages(NEW).find((m) => /Alert_m1/.test(m.text)), 5000, 'the resolve is told in the supergroup')
   t.match(resolved.text, /^✅ RESOLVED · Alert_m1/)
   await new Promise((r) => setTimeout(r, 500))
-  t.same(fake.messages(NEW).map((m) => m.text.match(/Alert_m\d/)?.[0]), ['Alert_m3', 'Alert_m1'], 'the repeated firing of m2 was not announced a second time')
-  t.equal(fake.message(NEW, later!.message_id)!.edits.length, 0, 'the supergroup\'s message with m1\'s old id is left alone')
+  t.same(
+    fake.messages(NEW).map((m) => m.text.match(/Alert_m\d/)?.[0]),
+    ['Alert_m3', 'Alert_m1'],
+    'the repeated firing of m2 was not announced a second time',
+  )
+  t.equal(fake.message(NEW, later!.message_id)!.edits.length, 0, "the supergroup's message with m1's old id is left alone")
 })
 
 t.test('/mute from the supergroup holds alerts still routed to the old id; /unmute there releases them', async (t) => {
@@ -63,7 +67,10 @@ t.test('/mute from the supergroup holds alerts still routed to the old id; /unmu
   await fake.waitFor(() => fake.messages(NEW).some((m) => /Notifications paused here until/.test(m.text)), 5000, 'muted')
   await postWebhook(url, webhook({ groupKey: 'w', alerts: [alert('u2', 'firing', 'warning')] }))
   await new Promise((r) => setTimeout(r, 500))
-  t.notOk(fake.messages(NEW).some((m) => /Alert_u2/.test(m.text)), 'the warning waits')
+  t.notOk(
+    fake.messages(NEW).some((m) => /Alert_u2/.test(m.text)),
+    'the warning waits',
+  )
 
   fake.sendCommand({ chatId: NEW, from: ADMIN, text: '/unmute' })
   await fake.waitFor(() => fake.messages(NEW).some((m) => /1 held alert events follow/.test(m.text)), 5000, 'unmuted')

@@ -28,9 +28,21 @@ t.test('no secret appears in logs, /metrics, answers or the chat, whatever goes 
   const record = async (response: Response) => answers.push(`${response.status} ${JSON.stringify([...response.headers])} ${await response.text()}`)
 
   // wrong and missing credentials, wrong Telegram secret, a bad body
-  await record(await fetch(`${url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.webhookToken}x` }, body: JSON.stringify(webhook()) }))
+  await record(
+    await fetch(`${url}/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.webhookToken}x` },
+      body: JSON.stringify(webhook()),
+    }),
+  )
   await record(await fetch(`${url}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }))
-  await record(await fetch(`${url}/telegram/updates`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'nope' }, body: '{}' }))
+  await record(
+    await fetch(`${url}/telegram/updates`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'nope' },
+      body: '{}',
+    }),
+  )
   // an alert whose message then fails in every way Telegram can fail
   fake.failNext(1, '500', { method: 'sendMessage' })
   fake.failNext(1, 'reset', { method: 'sendMessage' })
@@ -47,12 +59,22 @@ t.test('no secret appears in logs, /metrics, answers or the chat, whatever goes 
   await record(await fetch(`${url}/readyz`))
   await new Promise((r) => setTimeout(r, 300))
 
-  const everything = [logs.join('\n'), answers.join('\n'), fake.messages(GROUP).map((m) => m.text).join('\n')].join('\n')
+  const everything = [
+    logs.join('\n'),
+    answers.join('\n'),
+    fake
+      .messages(GROUP)
+      .map((m) => m.text)
+      .join('\n'),
+  ].join('\n')
   for (const [name, secret] of Object.entries({ ...SECRETS, botToken })) {
     t.notOk(everything.includes(secret), `${name} appears nowhere`)
   }
   t.notOk(everything.includes(botToken.split(':')[1]!), 'not even the secret half of the bot token')
   for (const logged of ['webhook refused', 'Telegram webhook refused', 'Telegram call failed', 'admin action silence: failed']) {
-    t.ok(logs.some((l) => l.includes(logged)), `the logs checked include "${logged}"`)
+    t.ok(
+      logs.some((l) => l.includes(logged)),
+      `the logs checked include "${logged}"`,
+    )
   }
 })

@@ -11,7 +11,12 @@ function alert(n: number, over: { status?: 'firing' | 'resolved'; severity?: str
   const status = over.status ?? 'firing'
   return {
     status,
-    labels: { alertname: n % 2 ? 'HighLatency' : 'DiskFull', severity: over.severity ?? (n % 5 === 0 ? 'critical' : 'warning'), instance: `host-${n}.example.com`, ...over.labels },
+    labels: {
+      alertname: n % 2 ? 'HighLatency' : 'DiskFull',
+      severity: over.severity ?? (n % 5 === 0 ? 'critical' : 'warning'),
+      instance: `host-${n}.example.com`,
+      ...over.labels,
+    },
     annotations: { summary: `alert ${n}` },
     startsAt: over.startsAt ?? '2026-11-24T23:00:00Z',
     endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T23:20:00Z',
@@ -31,7 +36,7 @@ function named(texts: string[]): Set<string> {
   return new Set(texts.flatMap((text) => [...text.matchAll(/host-(\d+)\.example\.com/g)].map((m) => m[1]!)))
 }
 
-t.test('a storm at Telegram\'s group limit: the first alert within 2 s, every alert named, never a 429', async (t) => {
+t.test("a storm at Telegram's group limit: the first alert within 2 s, every alert named, never a 429", async (t) => {
   const { url, fake } = await startWithFake(t, { fast: false })
   const alerts = Array.from({ length: 200 }, (_, i) => i)
   const started = Date.now()
@@ -80,9 +85,17 @@ t.test('an alert flapping is folded into one message updated in place', async (t
   for (let i = 0; i < 6; i++) {
     const startsAt = `2026-11-24T23:0${i}:00Z`
     await post(url, 7, { startsAt })
-    await fake.waitFor(() => fake.calls.filter((c) => c.status === 200 && /sendMessage|editMessageText/i.test(c.method)).length >= i * 2 + 1, 5000, `firing ${i}`)
+    await fake.waitFor(
+      () => fake.calls.filter((c) => c.status === 200 && /sendMessage|editMessageText/i.test(c.method)).length >= i * 2 + 1,
+      5000,
+      `firing ${i}`,
+    )
     await post(url, 7, { startsAt, status: 'resolved' })
-    await fake.waitFor(() => fake.calls.filter((c) => c.status === 200 && /sendMessage|editMessageText/i.test(c.method)).length >= i * 2 + 2, 5000, `resolved ${i}`)
+    await fake.waitFor(
+      () => fake.calls.filter((c) => c.status === 200 && /sendMessage|editMessageText/i.test(c.method)).length >= i * 2 + 2,
+      5000,
+      `resolved ${i}`,
+    )
   }
   const messages = fake.messages(GROUP)
   t.equal(messages.length, 2, 'two messages before it counted as flapping, then updates of the last one')
@@ -95,7 +108,13 @@ t.test('mute windows: warnings silent or held, critical always loud', async (t) 
   await post(silent.url, 1, { severity: 'warning' })
   await post(silent.url, 2, { severity: 'critical' })
   await silent.fake.waitFor(() => silent.fake.messages(GROUP).length === 2, 5000, 'both delivered')
-  t.same(silent.fake.messages(GROUP).map((m) => [/WARNING|CRITICAL/.exec(m.text)![0], m.disable_notification]), [['WARNING', true], ['CRITICAL', false]])
+  t.same(
+    silent.fake.messages(GROUP).map((m) => [/WARNING|CRITICAL/.exec(m.text)![0], m.disable_notification]),
+    [
+      ['WARNING', true],
+      ['CRITICAL', false],
+    ],
+  )
 
   const held = await startWithFake(t, { yaml: 'routing: {mute_windows: [{severities: [warning], times: "00:00-24:00", action: hold}]}' })
   await post(held.url, 3, { severity: 'warning' })
@@ -116,18 +135,24 @@ t.test('a route throttle folds what waited for its slot into one digest', async 
   t.equal(messages.length, 2, 'the first alert, then one digest of the four that waited')
   t.match(messages[1]!.text, /Alert storm · 4 alerts/)
   const sends = fake.calls.filter((c) => c.method === 'sendMessage')
-  t.ok(sends[1]!.at - sends[0]!.at >= 1900, 'the route\'s pace held')
+  t.ok(sends[1]!.at - sends[0]!.at >= 1900, "the route's pace held")
 })
 
 t.test('two replicas on one Redis behave as one: no duplicates, one pace', async (t) => {
   const one = await startWithFake(t)
-  const two = await startTestApp(t, { prefix: one.prefix, yaml: 'telegram: {pace: {group: "10/1s", private: "10/1s"}}', env: { TELEGRAM_BOT_TOKEN: one.fake.token, TELEGRAM_API_URL: one.fake.url, TELEGRAM_CHAT_ID: String(GROUP) } })
+  const two = await startTestApp(t, {
+    prefix: one.prefix,
+    yaml: 'telegram: {pace: {group: "10/1s", private: "10/1s"}}',
+    env: { TELEGRAM_BOT_TOKEN: one.fake.token, TELEGRAM_API_URL: one.fake.url, TELEGRAM_CHAT_ID: String(GROUP) },
+  })
   const ns = Array.from({ length: 30 }, (_, i) => i)
   // an HA pair: each notification reaches both replicas
-  await Promise.all(ns.map(async (n) => {
-    const body = webhook({ groupKey: `replica-${n}`, alerts: [alert(n)] })
-    await Promise.all([postWebhook(one.url, body), postWebhook(two.url, body)])
-  }))
+  await Promise.all(
+    ns.map(async (n) => {
+      const body = webhook({ groupKey: `replica-${n}`, alerts: [alert(n)] })
+      await Promise.all([postWebhook(one.url, body), postWebhook(two.url, body)])
+    }),
+  )
   await one.fake.waitFor(() => named(one.fake.messages(GROUP).map((m) => m.text)).size === 30, 15_000, 'all thirty named')
   await new Promise((r) => setTimeout(r, 500))
   const mentions = one.fake.messages(GROUP).flatMap((m) => [...m.text.matchAll(/host-(\d+)\.example\.com/g)].map((x) => x[1]))
@@ -136,8 +161,16 @@ t.test('two replicas on one Redis behave as one: no duplicates, one pace', async
 })
 
 t.test('a reloaded config takes effect at once, without losing queued work; a bad one is refused', async (t) => {
-  const { app, url, fake } = await startWithFake(t, { fake: { chats: [{ id: GROUP, type: 'supergroup' }, { id: PERSON, type: 'private' }] } })
-  const yaml = (to: number) => `telegram: {chat_id: ${GROUP}, pace: {group: "10/1s", private: "10/1s"}}\nrouting: {routes: [{matchers: ['team="db"'], chats: [{chat_id: ${to}}]}]}`
+  const { app, url, fake } = await startWithFake(t, {
+    fake: {
+      chats: [
+        { id: GROUP, type: 'supergroup' },
+        { id: PERSON, type: 'private' },
+      ],
+    },
+  })
+  const yaml = (to: number) =>
+    `telegram: {chat_id: ${GROUP}, pace: {group: "10/1s", private: "10/1s"}}\nrouting: {routes: [{matchers: ['team="db"'], chats: [{chat_id: ${to}}]}]}`
   t.ok(app.applyConfig({ ok: true, config: testConfig(yaml(PERSON), { ALERTWIRE_WEBHOOK_TOKEN: WEBHOOK_TOKEN }), raw: {} as never }))
   await post(url, 1, { labels: { team: 'db' } })
   await fake.waitFor(() => fake.messages(PERSON).length === 1, 5000, 'the new route is used')

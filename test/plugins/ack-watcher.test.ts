@@ -27,12 +27,22 @@ t.test('webhook mode: an acknowledged alert that resolves has its silence expire
   const one = await startWithFake(t, { yaml, env: { PORT: String(port), ALERTWIRE_ADMINS: String(ADMIN.id) } })
   // a second replica on the same state: it must not expire the silence a second time, nor poll
   const env = { TELEGRAM_BOT_TOKEN: one.fake.token, TELEGRAM_API_URL: one.fake.url, TELEGRAM_CHAT_ID: String(GROUP), ALERTWIRE_ADMINS: String(ADMIN.id) }
-  const two = await startTestApp(t, { prefix: one.prefix, env, yaml: `alertmanager: {url: "${am.url}"}\nsilences: {ack_check_interval: 300ms}\ntelegram: {pace: {group: "10/1s"}, updates: webhook, webhook_url: "http://127.0.0.1:${port}/telegram/updates", webhook_secret: "hook-secret"}` })
+  const two = await startTestApp(t, {
+    prefix: one.prefix,
+    env,
+    yaml: `alertmanager: {url: "${am.url}"}\nsilences: {ack_check_interval: 300ms}\ntelegram: {pace: {group: "10/1s"}, updates: webhook, webhook_url: "http://127.0.0.1:${port}/telegram/updates", webhook_secret: "hook-secret"}`,
+  })
   const { fake, url } = one
 
   await am.postAlerts([{ labels }])
   const [alert] = await am.getAlerts()
-  await postWebhook(url, webhook({ groupKey: 'ack', alerts: [{ status: 'firing', labels, annotations: {}, startsAt: alert!.startsAt, endsAt: '0001-01-01T00:00:00Z', fingerprint: alert!.fingerprint }] }))
+  await postWebhook(
+    url,
+    webhook({
+      groupKey: 'ack',
+      alerts: [{ status: 'firing', labels, annotations: {}, startsAt: alert!.startsAt, endsAt: '0001-01-01T00:00:00Z', fingerprint: alert!.fingerprint }],
+    }),
+  )
   const message = await fake.waitFor(() => fake.messages(GROUP).find((m) => m.text.includes('DiskFull')), 5000, 'the alert message')
   const ack = message.reply_markup!.inline_keyboard.flat().find((b) => /Ack/.test(b.text))!.callback_data!
   t.equal((await fake.pressButton({ chatId: GROUP, messageId: message.message_id, from: ADMIN, data: ack })).text, 'Acknowledged: silenced until it resolves.')

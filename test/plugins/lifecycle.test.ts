@@ -9,7 +9,12 @@ import { GROUP, postWebhook, startWithFake, webhook, WEBHOOK_TOKEN } from '../he
 
 t.test('built, not started: webhooks are stored, nothing is planned or sent', async (t) => {
   const { app, fake } = await startWithFake(t, { start: false })
-  const response = await app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload: webhook() })
+  const response = await app.server.inject({
+    method: 'POST',
+    url: '/alerts',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    payload: webhook(),
+  })
   t.equal(response.statusCode, 200)
   await new Promise((r) => setTimeout(r, 500))
   t.equal((await app.queue.getJobCounts('waiting')).waiting, 1, 'the notification waits in the queue')
@@ -23,7 +28,10 @@ t.test('close: webhooks refused first, the Telegram call under way finishes and 
   await fake.waitFor(() => fake.calls.some((c) => c.method === 'sendMessage'), 5000, 'the send under way')
   const closed = app.close()
   await new Promise((r) => setTimeout(r, 100))
-  const late = await postWebhook(url, webhook({ groupKey: 'late' })).then((r) => r.status, () => 0)
+  const late = await postWebhook(url, webhook({ groupKey: 'late' })).then(
+    (r) => r.status,
+    () => 0,
+  )
   t.not(late, 200, 'a webhook posted while closing is not accepted')
   await closed
   t.equal(fake.messages(GROUP).length, 1, 'the message under way was delivered')

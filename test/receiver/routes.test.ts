@@ -10,8 +10,15 @@ async function stored(app: Awaited<ReturnType<typeof startTestApp>>['app']): Pro
 t.test('the webhook requires credentials and stores nothing without them', async (t) => {
   // not started: no planner takes the notification away, so the queue shows exactly what was stored
   const fresh = await startTestApp(t, { start: false })
-  const inject = (headers: Record<string, string>) => fresh.app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', ...headers }, payload: webhook() })
-  for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${WEBHOOK_TOKEN}x` }, { authorization: WEBHOOK_TOKEN }, { authorization: `Basic ${Buffer.from(`x:${WEBHOOK_TOKEN}`).toString('base64')}` }]) {
+  const inject = (headers: Record<string, string>) =>
+    fresh.app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', ...headers }, payload: webhook() })
+  for (const headers of [
+    {} as Record<string, string>,
+    { authorization: 'Bearer wrong' },
+    { authorization: `Bearer ${WEBHOOK_TOKEN}x` },
+    { authorization: WEBHOOK_TOKEN },
+    { authorization: `Basic ${Buffer.from(`x:${WEBHOOK_TOKEN}`).toString('base64')}` },
+  ]) {
     const response = await inject(headers)
     t.equal(response.statusCode, 401, JSON.stringify(headers))
     t.match(response.json(), { error: 'unauthorized', message: /credentials/ })
@@ -24,8 +31,18 @@ t.test('the webhook requires credentials and stores nothing without them', async
 })
 
 t.test('basic auth works, and so does explicitly turning auth off', async (t) => {
-  const basic = await startTestApp(t, { start: false, yaml: 'webhook: {basic_auth: {username: am, password: "s3cret pass"}}', env: { ALERTWIRE_WEBHOOK_TOKEN: undefined } })
-  const send = (app: typeof basic.app, authorization?: string) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, payload: webhook() })
+  const basic = await startTestApp(t, {
+    start: false,
+    yaml: 'webhook: {basic_auth: {username: am, password: "s3cret pass"}}',
+    env: { ALERTWIRE_WEBHOOK_TOKEN: undefined },
+  })
+  const send = (app: typeof basic.app, authorization?: string) =>
+    app.server.inject({
+      method: 'POST',
+      url: '/alerts',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      payload: webhook(),
+    })
   t.equal((await send(basic.app, `Basic ${Buffer.from('am:s3cret pass').toString('base64')}`)).statusCode, 200)
   t.equal((await send(basic.app, `Basic ${Buffer.from('am:wrong').toString('base64')}`)).statusCode, 401)
   t.equal((await send(basic.app, `Basic ${Buffer.from('eve:s3cret pass').toString('base64')}`)).statusCode, 401)
@@ -36,7 +53,8 @@ t.test('basic auth works, and so does explicitly turning auth off', async (t) =>
 
 t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
   const { app } = await startTestApp(t, { start: false })
-  const send = (payload: string | object) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
+  const send = (payload: string | object) =>
+    app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
   const good = webhook()
   const alert = good.alerts[0] as Record<string, unknown>
   const cases: [string | object, RegExp][] = [
@@ -58,7 +76,12 @@ t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
   t.equal(await stored(app), 0)
   const extra = await send({ ...good, somethingNew: { nested: true }, alerts: [{ ...alert, newField: 1 }] })
   t.equal(extra.statusCode, 200, 'fields added by newer Alertmanagers are accepted')
-  const wrongType = await app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'text/plain', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload: 'x' })
+  const wrongType = await app.server.inject({
+    method: 'POST',
+    url: '/alerts',
+    headers: { 'content-type': 'text/plain', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    payload: 'x',
+  })
   t.equal(wrongType.statusCode, 400, 'a text body is not a notification')
   t.match(wrongType.json().message, /^body: must be object/)
 })
@@ -66,7 +89,12 @@ t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
 t.test('a body over the limit gets 413', async (t) => {
   const { app } = await startTestApp(t, { start: false, yaml: 'server: {body_limit: 2KiB}' })
   const big = webhook({ alerts: [{ ...webhook().alerts[0], annotations: { description: 'x'.repeat(4096) } }] })
-  const response = await app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload: big })
+  const response = await app.server.inject({
+    method: 'POST',
+    url: '/alerts',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    payload: big,
+  })
   t.equal(response.statusCode, 413)
   t.match(response.json(), { error: 'too large' })
   t.equal(await stored(app), 0)
@@ -102,11 +130,21 @@ t.test('Redis down: 503 within 2 s, never a hang or a crash; back to 200 when it
 })
 
 t.test('/metrics exposes the service metrics and never a secret', async (t) => {
-  const { url, logs } = await startTestApp(t, { env: { TELEGRAM_BOT_TOKEN: '123456:SECRET-bot-token', TELEGRAM_CHAT_ID: '-1001' }, yaml: 'telegram: {api_url: "http://127.0.0.1:9"}' })
+  const { url, logs } = await startTestApp(t, {
+    env: { TELEGRAM_BOT_TOKEN: '123456:SECRET-bot-token', TELEGRAM_CHAT_ID: '-1001' },
+    yaml: 'telegram: {api_url: "http://127.0.0.1:9"}',
+  })
   await postWebhook(url, webhook(), { authorization: 'Bearer nope' })
   await postWebhook(url, webhook())
   const text = await (await fetch(`${url}/metrics`)).text()
-  for (const name of ['alertwire_webhooks_received_total', 'alertwire_queue_depth', 'alertwire_queue_oldest_age_seconds', 'alertwire_dead_letters', 'alertwire_process_resident_memory_bytes', 'alertwire_telegram_request_duration_seconds']) {
+  for (const name of [
+    'alertwire_webhooks_received_total',
+    'alertwire_queue_depth',
+    'alertwire_queue_oldest_age_seconds',
+    'alertwire_dead_letters',
+    'alertwire_process_resident_memory_bytes',
+    'alertwire_telegram_request_duration_seconds',
+  ]) {
     t.match(text, name)
   }
   t.match(text, /alertwire_webhooks_received_total\{result="unauthorized"\} 1/)
@@ -119,12 +157,16 @@ t.test('what is stored is cleaned: unknown fields dropped (however deep), string
   const { app } = await startTestApp(t, { start: false })
   const body = `${JSON.stringify(webhook()).slice(0, -1)},"fromTheFuture":${'['.repeat(5000)}${']'.repeat(5000)}}`
   const lone = { ...webhook({ groupKey: 'lone' }), alerts: [{ ...webhook().alerts[0], labels: { alertname: 'Disk\ud800Full', ['bad\udfffname']: 'x\ud800' } }] }
-  const send = (payload: string | object) => app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
+  const send = (payload: string | object) =>
+    app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
   const [deep, surrogate] = await Promise.all([send(body), send(lone)])
   t.same([deep.statusCode, surrogate.statusCode], [200, 200], 'both accepted, neither spoils the other')
   const jobs = await app.queue.getJobs(['waiting'])
   t.equal(jobs.length, 2)
-  t.notOk(jobs.some((job) => 'fromTheFuture' in (job.data.notification as object)), 'the unknown field is not stored')
+  t.notOk(
+    jobs.some((job) => 'fromTheFuture' in (job.data.notification as object)),
+    'the unknown field is not stored',
+  )
   const labels = jobs.find((job) => job.data.notification.groupKey === 'lone')!.data.notification.alerts[0]!.labels
   t.same(labels, { alertname: 'Disk\ufffdFull', 'bad\ufffdname': 'x\ufffd' })
 })

@@ -15,7 +15,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function capture() {
   const lines: { level: number; msg: string; retryInMs?: number }[] = []
-  const destination = new Writable({ write(chunk, _e, done) { lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))); done() } })
+  const destination = new Writable({
+    write(chunk, _e, done) {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      )
+      done()
+    },
+  })
   return { log: createLogger({ level: 'debug', destination }), lines }
 }
 
@@ -23,7 +33,14 @@ t.test('stop lets the run in progress finish, then no run starts', async (t) => 
   const { log } = capture()
   let finished = 0
   let runs = 0
-  const loop = new Periodic(async () => { runs++; await sleep(150); finished++ }, { name: 'slow', log, intervalMs: () => 10, immediate: true })
+  const loop = new Periodic(
+    async () => {
+      runs++
+      await sleep(150)
+      finished++
+    },
+    { name: 'slow', log, intervalMs: () => 10, immediate: true },
+  )
   loop.start()
   await sleep(50)
   await loop.stop()
@@ -36,10 +53,13 @@ t.test('stop lets the run in progress finish, then no run starts', async (t) => 
 t.test('a failing run backs off, is logged once while it fails the same way, and recovery is said', async (t) => {
   const { log, lines } = capture()
   let runs = 0
-  const loop = new Periodic(async () => {
-    runs++
-    if (runs <= 3) throw new Error('peer down')
-  }, { name: 'flaky', log, intervalMs: () => 10_000, immediate: true, retry: { initialMs: 20, maxMs: 100 } })
+  const loop = new Periodic(
+    async () => {
+      runs++
+      if (runs <= 3) throw new Error('peer down')
+    },
+    { name: 'flaky', log, intervalMs: () => 10_000, immediate: true, retry: { initialMs: 20, maxMs: 100 } },
+  )
   loop.start()
   const deadline = Date.now() + 2000
   while (runs < 4 && Date.now() < deadline) await sleep(10)
@@ -52,15 +72,21 @@ t.test('a failing run backs off, is logged once while it fails the same way, and
 t.test('RetryIn: the work says how long at least to wait, and is not logged again', async (t) => {
   const { log, lines } = capture()
   const starts: number[] = []
-  const loop = new Periodic(async () => {
-    starts.push(Date.now())
-    if (starts.length === 1) throw new RetryIn(300, 'slow down')
-  }, { name: 'told', log, intervalMs: () => 10_000, immediate: true, retry: { initialMs: 10, maxMs: 50 } })
+  const loop = new Periodic(
+    async () => {
+      starts.push(Date.now())
+      if (starts.length === 1) throw new RetryIn(300, 'slow down')
+    },
+    { name: 'told', log, intervalMs: () => 10_000, immediate: true, retry: { initialMs: 10, maxMs: 50 } },
+  )
   loop.start()
   while (starts.length < 2) await sleep(10)
   await loop.stop()
   t.ok(starts[1]! - starts[0]! >= 290, `waited ${starts[1]! - starts[0]!} ms`)
-  t.notOk(lines.some((l) => l.level >= 40), 'no warning: the work reported it')
+  t.notOk(
+    lines.some((l) => l.level >= 40),
+    'no warning: the work reported it',
+  )
 })
 
 t.test('exclusive work runs on one replica; the other takes over when it stops or loses the lease', async (t) => {
@@ -75,10 +101,19 @@ t.test('exclusive work runs on one replica; the other takes over when it stops o
   const { log } = capture()
   const runs = { a: 0, b: 0 }
   const held = { a: false, b: false }
-  const replica = (name: 'a' | 'b') => new Periodic(async () => { runs[name]++ }, {
-    name, log, intervalMs: () => 20, immediate: true,
-    exclusive: { lock: new Lease(redis, key, 600), retryMs: 50, onChange: (on) => (held[name] = on) },
-  })
+  const replica = (name: 'a' | 'b') =>
+    new Periodic(
+      async () => {
+        runs[name]++
+      },
+      {
+        name,
+        log,
+        intervalMs: () => 20,
+        immediate: true,
+        exclusive: { lock: new Lease(redis, key, 600), retryMs: 50, onChange: (on) => (held[name] = on) },
+      },
+    )
   const a = replica('a')
   const b = replica('b')
   a.start()

@@ -34,13 +34,16 @@ t.test('button tokens are unguessable and fit in callback data', async (t) => {
   for (const token of [...tokens].slice(0, 50)) {
     t.match(token, /^[A-Za-z0-9_-]{22}$/, '128 random bits, URL-safe')
     const data = buttonData('it999', token)
-    t.ok(Buffer.byteLength(data) <= 64, 'the longest action and the token fit Telegram\'s 64 bytes')
+    t.ok(Buffer.byteLength(data) <= 64, "the longest action and the token fit Telegram's 64 bytes")
     t.same(parseButtonData(data), { action: 'it999', token }, 'and read back')
   }
 })
 
 t.test('a button finds what it acts on, on any replica, until its TTL', async (t) => {
-  const { redis, stores: [a, b] } = await replicas(t, 'buttons', 2)
+  const {
+    redis,
+    stores: [a, b],
+  } = await replicas(t, 'buttons', 2)
   const token = BotStore.newToken()
   t.equal(await a!.target(token), undefined, 'an unknown token acts on nothing')
   await a!.saveTarget(token, messageTarget)
@@ -53,12 +56,14 @@ t.test('a button finds what it acts on, on any replica, until its TTL', async (t
   await a!.saveTarget(shortLived, page, 100)
   t.same(await b!.target(shortLived), page)
   await sleep(200)
-  t.equal(await b!.target(shortLived), undefined, 'an expired page\'s buttons act on nothing')
+  t.equal(await b!.target(shortLived), undefined, "an expired page's buttons act on nothing")
   t.same(await b!.target(token), messageTarget, 'other buttons are unaffected')
 })
 
 t.test('acknowledgements are kept until their silences end, and shared by replicas', async (t) => {
-  const { stores: [a, b] } = await replicas(t, 'acks', 2)
+  const {
+    stores: [a, b],
+  } = await replicas(t, 'acks', 2)
   const ack = (silenceId: string, fingerprints: string[]): Ack => ({ silenceId, chat: '-100', messageId: 42, token: BotStore.newToken(), fingerprints })
   t.same(await a!.acks(), [], 'none at first')
   const first = ack('s-1', ['fp1', 'fp2'])
@@ -77,7 +82,9 @@ t.test('acknowledgements are kept until their silences end, and shared by replic
 })
 
 t.test('membership answers are cached per chat and user, so every press does not ask Telegram', async (t) => {
-  const { stores: [a, b] } = await replicas(t, 'members', 2)
+  const {
+    stores: [a, b],
+  } = await replicas(t, 'members', 2)
   const asked: string[] = []
   const ask = (who: string, status: string) => async () => {
     asked.push(who)
@@ -89,12 +96,20 @@ t.test('membership answers are cached per chat and user, so every press does not
   t.equal(await a!.memberStatus('-200', 1, ask('-200/1', 'left')), 'left', 'the same user in another chat is asked about')
   t.same(asked, ['-100/1', '-100/2', '-200/1'])
 
-  await t.rejects(a!.memberStatus('-300', 1, async () => { throw new Error('Telegram is down') }), /Telegram is down/, 'a failed question fails the check')
+  await t.rejects(
+    a!.memberStatus('-300', 1, async () => {
+      throw new Error('Telegram is down')
+    }),
+    /Telegram is down/,
+    'a failed question fails the check',
+  )
   t.equal(await a!.memberStatus('-300', 1, ask('-300/1', 'creator')), 'creator', 'and is not cached: the next press asks again')
 })
 
 t.test('polling goes on from the last handled update, on whichever replica polls', async (t) => {
-  const { stores: [a, b] } = await replicas(t, 'offset', 2)
+  const {
+    stores: [a, b],
+  } = await replicas(t, 'offset', 2)
   t.equal(await a!.updateOffset(), undefined, 'nothing handled yet: Telegram decides where to start')
   await a!.setUpdateOffset(880_000_001)
   t.equal(await b!.updateOffset(), 880_000_001, 'the replica taking over goes on from there')

@@ -17,9 +17,24 @@ async function setup(t: Test, name: string) {
 
 function candidate(fp: string, status: 'firing' | 'resolved', over: Partial<Candidate> = {}): Candidate {
   return {
-    chat: '-100', thread: '', fingerprint: fp, status, startsAt: '2026-11-24T23:00:00Z', requireFiringSeen: status === 'resolved', repeatIntervalMs: 0, muteWindows: [],
+    chat: '-100',
+    thread: '',
+    fingerprint: fp,
+    status,
+    startsAt: '2026-11-24T23:00:00Z',
+    requireFiringSeen: status === 'resolved',
+    repeatIntervalMs: 0,
+    muteWindows: [],
     item: {
-      id: `${fp}/${status}`, groupKey: 'g', externalURL: '', truncatedAlerts: 0, silent: false, route: 'default', paceMs: 1000, receivedAt: Date.now(), seq: 0,
+      id: `${fp}/${status}`,
+      groupKey: 'g',
+      externalURL: '',
+      truncatedAlerts: 0,
+      silent: false,
+      route: 'default',
+      paceMs: 1000,
+      receivedAt: Date.now(),
+      seq: 0,
       alert: { fingerprint: fp, status, labels: {}, annotations: {}, startsAt: '2026-11-24T23:00:00Z' },
     },
     ...over,
@@ -46,7 +61,11 @@ t.test('a resolve needs the firing it resolves, whatever order they are planned 
   t.same(await store.commitEvents([candidate('x', 'resolved')]), ['unannounced'], 'no firing seen (yet): nothing to say')
   t.same(await store.commitEvents([candidate('x', 'firing')]), ['queued'], 'the firing planned late brings its resolve along')
   const { items } = await store.loadChat('-100', 10)
-  t.same(items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`), ['y/firing', 'y/resolved', 'x/firing', 'x/resolved'], 'firing first, then its resolve')
+  t.same(
+    items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
+    ['y/firing', 'y/resolved', 'x/firing', 'x/resolved'],
+    'firing first, then its resolve',
+  )
   t.same(await store.commitEvents([candidate('x', 'firing')]), ['duplicate'])
   t.same(await store.commitEvents([candidate('z', 'resolved', { requireFiringSeen: false })]), ['queued'], 'resolved_unannounced queues it anyway')
   t.same(await store.commitEvents([candidate('z', 'firing')]), ['stale'], 'and a firing after a resolve already sent is not announced')
@@ -59,13 +78,23 @@ t.test('each outbox keeps the order notifications were stored in, whatever order
     return { ...c, item: { ...c.item, seq } }
   }
   // planners working on several notifications at once finish them in any order
-  for (const [fp, seq] of [['a', 1], ['c', 3], ['b', 2], ['e', 5], ['d', 4]] as const) await store.commitEvents([stored(fp, 'firing', seq)])
+  for (const [fp, seq] of [
+    ['a', 1],
+    ['c', 3],
+    ['b', 2],
+    ['e', 5],
+    ['d', 4],
+  ] as const)
+    await store.commitEvents([stored(fp, 'firing', seq)])
   // a resolve stored (6) before its firing (7) and planned first waits; the firing is planned after a later alert (8)
   t.same(await store.commitEvents([stored('f', 'resolved', 6)]), ['unannounced'])
   await store.commitEvents([stored('g', 'firing', 8)])
   await store.commitEvents([stored('f', 'firing', 7)])
   const { items } = await store.loadChat('-100', 20)
-  t.same(items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`), ['a/firing', 'b/firing', 'c/firing', 'd/firing', 'e/firing', 'f/firing', 'f/resolved', 'g/firing'])
+  t.same(
+    items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
+    ['a/firing', 'b/firing', 'c/firing', 'd/firing', 'e/firing', 'f/firing', 'f/resolved', 'g/firing'],
+  )
 })
 
 t.test('a still-firing alert is queued again as a reminder once its repeat interval has passed', async (t) => {
@@ -77,7 +106,10 @@ t.test('a still-firing alert is queued again as a reminder once its repeat inter
   t.same(await store.commitEvents([every]), ['repeated'], 'after the interval: a reminder')
   t.same(await store.commitEvents([every]), ['duplicate'], 'and not again before the next interval')
   const { items } = await store.loadChat('-100', 10)
-  t.same(items.map((i) => i.repeat ?? false), [false, true])
+  t.same(
+    items.map((i) => i.repeat ?? false),
+    [false, true],
+  )
   await store.commitEvents([candidate('r', 'resolved')])
   await new Promise((r) => setTimeout(r, 1000))
   t.same(await store.commitEvents([every]), ['duplicate'], 'no reminders once it resolved')
@@ -92,7 +124,10 @@ t.test('an alert that keeps firing and resolving says how often it flapped', asy
     await store.commitEvents([candidate('f', 'resolved', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
   }
   const { items } = await store.loadChat('-100', 20)
-  t.same(items.map((i) => `${i.alert.status}:${i.flaps ?? 0}`), ['firing:0', 'resolved:0', 'firing:0', 'resolved:0', 'firing:3', 'resolved:3', 'firing:4', 'resolved:4'])
+  t.same(
+    items.map((i) => `${i.alert.status}:${i.flaps ?? 0}`),
+    ['firing:0', 'resolved:0', 'firing:0', 'resolved:0', 'firing:3', 'resolved:3', 'firing:4', 'resolved:4'],
+  )
 })
 
 t.test('a held event waits outside the outbox until its mute ends', async (t) => {
@@ -100,12 +135,20 @@ t.test('a held event waits outside the outbox until its mute ends', async (t) =>
   t.same(await store.commitEvents([candidate('n', 'firing')]), ['queued'])
   await store.muteChat('-100', Date.now() + 600)
   t.same(await store.commitEvents([candidate('h', 'firing')]), ['held'])
-  t.same((await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint), ['n'], 'only the unheld one is waiting to be sent')
+  t.same(
+    (await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint),
+    ['n'],
+    'only the unheld one is waiting to be sent',
+  )
   const { chat } = await store.claim('t1', 5000, 0)
   await store.complete(chat!, 't1', { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 })
   await new Promise((r) => setTimeout(r, 700))
   await store.claim('t2', 5000, 0)
-  t.same((await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint), ['n', 'h'], 'released when the window ended')
+  t.same(
+    (await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint),
+    ['n', 'h'],
+    'released when the window ended',
+  )
 })
 
 t.test('a chat is leased to one worker at a time and paced by Redis time', async (t) => {
@@ -117,7 +160,11 @@ t.test('a chat is leased to one worker at a time and paced by Redis time', async
   t.ok(first.chat && second.chat && first.chat !== second.chat, 'two chats, two workers')
   t.equal(third.chat, undefined, 'both chats are leased')
   t.ok(third.waitMs > 4000, 'the next turn is when a lease expires')
-  t.equal(await store.complete(first.chat!, 'wrong-token', { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 }), false, 'a worker that lost its lease cannot write')
+  t.equal(
+    await store.complete(first.chat!, 'wrong-token', { paceMs: 0, inflight: undefined, writes: [], retryInMs: 0 }),
+    false,
+    'a worker that lost its lease cannot write',
+  )
   // the chat had one item still in its outbox: after the call it is due again only after its pace
   t.equal(await store.complete(first.chat!, 't1', { paceMs: 3000, inflight: undefined, writes: [], retryInMs: 0 }), true)
   const paced = await store.claim('t4', 5000, 0)
@@ -160,7 +207,11 @@ t.test('an event the planner puts before what a turn read is not lost when the t
   await store.commitEvents([stored('b', 2)]) // stored before c, planned after the turn read the outbox
   const flight = { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }
   t.notOk(await store.startDelivery(chat!, 'tok', { take: read.length, last: read.at(-1)! }, flight), 'the turn must plan again')
-  t.same((await store.loadChat(chat!, 10)).items.map((i) => i.alert.fingerprint), ['a', 'b', 'c'], 'nothing taken')
+  t.same(
+    (await store.loadChat(chat!, 10)).items.map((i) => i.alert.fingerprint),
+    ['a', 'b', 'c'],
+    'nothing taken',
+  )
   t.ok(await store.startDelivery(chat!, 'tok', { take: 3, last: { id: 'c/firing' } }, flight), 'planned again on what is there now')
   t.equal((await store.loadChat(chat!, 10)).waiting, 0)
 })
@@ -186,7 +237,17 @@ t.test('a chat that became a supergroup keeps what alertwire remembers about it,
   // the announcement goes out in the group
   const first = await store.claim('t1', 5000, 0)
   t.ok(await store.startDelivery(first.chat!, 't1', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
-  const record = { messageId: 1, silent: false, groupKey: 'g', commonLabels: [], externalURL: '', truncatedAlerts: 0, part: 1, parts: 1, alerts: [firing('a').item.alert] }
+  const record = {
+    messageId: 1,
+    silent: false,
+    groupKey: 'g',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 1,
+    parts: 1,
+    alerts: [firing('a').item.alert],
+  }
   t.ok(await store.complete('-100', 't1', { paceMs: 0, inflight: undefined, writes: store.recordWrites('-100', record, true), retryInMs: 0 }))
   // Telegram says the group moved while the next alert is on its way
   await store.commitEvents([firing('b')])
@@ -197,26 +258,45 @@ t.test('a chat that became a supergroup keeps what alertwire remembers about it,
   t.same(await store.commitEvents([firing('a', { chat: '-100999' })]), ['duplicate'], 'nor once the route names the new id')
   t.same(await store.commitEvents([candidate('a', 'resolved')]), ['queued'], 'its resolve is worth a message: its firing was seen here')
   const moved = await store.loadChat('-100999', 10)
-  t.same(moved.items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`), ['b/firing', 'a/resolved'], 'both wait in the supergroup')
+  t.same(
+    moved.items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
+    ['b/firing', 'a/resolved'],
+    'both wait in the supergroup',
+  )
   const { refs, records } = await store.lookups('-100999', moved.items)
   t.same(refs.get('a'), { messageId: 1, startsAt: '2026-11-24T23:00:00Z', elsewhere: true }, 'its message is known to be in the old group')
-  t.equal(records.size, 0, 'whose message 1 is not the supergroup\'s message 1')
+  t.equal(records.size, 0, "whose message 1 is not the supergroup's message 1")
 
   await store.muteChat('-100999', Date.now() + 60_000)
   t.ok(await store.chatMutedUntil('-100'), '/mute from the supergroup mutes the chat under both ids')
   t.same(await store.commitEvents([firing('c')]), ['held'], 'an alert routed to the old id is held')
   t.equal(await store.unmuteChat('-100999'), 1, '/unmute there releases it')
-  t.same((await store.loadChat('-100999', 10)).items.map((i) => i.alert.fingerprint), ['b', 'a', 'c'])
+  t.same(
+    (await store.loadChat('-100999', 10)).items.map((i) => i.alert.fingerprint),
+    ['b', 'a', 'c'],
+  )
 
   await store.pushNotice('-100', { kind: 'mark', messageId: 1, silence: null })
-  t.equal((await store.loadChat('-100', 10)).notices.length + (await store.loadChat('-100999', 10)).notices.length, 0, 'a note about a message in the old group is dropped: it can no longer change')
+  t.equal(
+    (await store.loadChat('-100', 10)).notices.length + (await store.loadChat('-100999', 10)).notices.length,
+    0,
+    'a note about a message in the old group is dropped: it can no longer change',
+  )
 
   const third = await store.claim('t3', 5000, 0)
   t.equal(third.chat, '-100999')
   t.ok(await store.migrate('-100999', '-100777', 't3'), 'and moved once more')
-  t.same(await store.commitEvents([firing('a'), firing('a', { chat: '-100999' }), firing('a', { chat: '-100777' })]), ['duplicate', 'duplicate', 'duplicate'], 'any of its ids finds the same memory')
+  t.same(
+    await store.commitEvents([firing('a'), firing('a', { chat: '-100999' }), firing('a', { chat: '-100777' })]),
+    ['duplicate', 'duplicate', 'duplicate'],
+    'any of its ids finds the same memory',
+  )
   t.same(await store.commitEvents([firing('d')]), ['queued'])
-  t.same((await store.loadChat('-100777', 10)).items.map((i) => i.alert.fingerprint), ['b', 'a', 'c', 'd'], 'everything waits at the newest address')
+  t.same(
+    (await store.loadChat('-100777', 10)).items.map((i) => i.alert.fingerprint),
+    ['b', 'a', 'c', 'd'],
+    'everything waits at the newest address',
+  )
   t.equal((await store.lookups('-100777', [candidate('a', 'resolved').item])).refs.get('a')?.elsewhere, true)
 })
 

@@ -38,13 +38,18 @@ t.test('a redis-server left running by a killed alertwire is adopted, not double
 })
 
 t.test('a configured URL wins; a local Redis is used if one answers', async (t) => {
-  t.same(await resolveRedis({ url: 'redis://elsewhere:6380', dataDir: '/nonexistent', command: 'x', log }), { url: 'redis://elsewhere:6380', source: 'configured' })
+  t.same(await resolveRedis({ url: 'redis://elsewhere:6380', dataDir: '/nonexistent', command: 'x', log }), {
+    url: 'redis://elsewhere:6380',
+    source: 'configured',
+  })
 })
 
 t.test('no Redis and no redis-server: one line saying what to do', async (t) => {
   const nobodyHome = await freePort()
   await t.rejects(
     resolveRedis({ dataDir: '/tmp/aw-never', command: 'redis-server-not-installed', log, localPort: nobodyHome }),
-    new RedisStartupError(`no Redis: nothing answers on 127.0.0.1:${nobodyHome} and "redis-server-not-installed" is not installed; install it (apt-get install redis-server) or set REDIS_URL`),
+    new RedisStartupError(
+      `no Redis: nothing answers on 127.0.0.1:${nobodyHome} and "redis-server-not-installed" is not installed; install it (apt-get install redis-server) or set REDIS_URL`,
+    ),
   )
 })

@@ -77,7 +77,11 @@ t.test('notifications arriving together share one round trip, and each is answer
   await Promise.all(flood.map((j) => store(j, 5000)))
   const floodTrips = roundTrips.slice(2)
   t.notOk(floodTrips.includes(0), 'no empty writes')
-  t.equal(floodTrips.reduce((a, b) => a + b, 0), 600, 'a flood is stored whole')
+  t.equal(
+    floodTrips.reduce((a, b) => a + b, 0),
+    600,
+    'a flood is stored whole',
+  )
   t.ok(floodTrips.length <= 3, `in a few bounded batches, not one per webhook (${floodTrips.join(', ')})`)
   t.equal((await stored()).length, 621)
 })

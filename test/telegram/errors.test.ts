@@ -11,7 +11,7 @@ t.test('Telegram failures are sorted by what to do next', async (t) => {
     [new NetworkError('Network request failed: sendMessage'), 'transient'],
     [new TimeoutError('Request timed out: sendMessage'), 'transient'],
     [new ParseError('Invalid JSON in response to sendMessage'), 'transient'],
-    [api(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"), 'bad_format'],
+    [api(400, 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3'), 'bad_format'],
     [api(400, 'Bad Request: message is too long'), 'bad_format'],
     [api(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same'), 'not_modified'],
     [api(400, 'Bad Request: message to edit not found'), 'edit_target_missing'],
@@ -31,9 +31,13 @@ t.test('Telegram failures are sorted by what to do next', async (t) => {
 
 t.test('a 429 carries exactly the wait Telegram asked for, and a migration the new chat', async (t) => {
   t.same(classifyTelegramError(new TelegramApiError(429, 'Too Many Requests: retry after 7', { retry_after: 7 })), {
-    kind: 'rate_limited', retryAfterMs: 7000, description: '429: Too Many Requests: retry after 7',
+    kind: 'rate_limited',
+    retryAfterMs: 7000,
+    description: '429: Too Many Requests: retry after 7',
   })
-  const migrated = classifyTelegramError(new TelegramApiError(400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: -100777 }))
+  const migrated = classifyTelegramError(
+    new TelegramApiError(400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: -100777 }),
+  )
   t.equal(migrated.kind === 'migrated' && migrated.migrateTo, -100777)
 })
 
@@ -47,7 +51,10 @@ t.test('a 409 says whether a webhook is in the way of polling, or another poller
 })
 
 t.test('a failure to reach Telegram is told apart from a refusal, and keeps its message', async (t) => {
-  t.same(classifyTelegramError(new NetworkError('Network request failed: sendMessage')), { kind: 'transient', description: 'Network request failed: sendMessage' })
+  t.same(classifyTelegramError(new NetworkError('Network request failed: sendMessage')), {
+    kind: 'transient',
+    description: 'Network request failed: sendMessage',
+  })
   t.same(classifyTelegramError(new TelegramApiError(502, 'Bad Gateway')), { kind: 'transient', description: '502: Bad Gateway' })
   t.same(classifyTelegramError('something odd'), { kind: 'transient', description: 'something odd' })
 })

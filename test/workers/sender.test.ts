@@ -24,15 +24,23 @@ const FAST = { yaml: 'telegram: {pace: {group: "10/1s", private: "10/1s", headro
 
 function alert(fingerprint: string, status: 'firing' | 'resolved' = 'firing', labels: Record<string, string> = {}): WebhookAlert {
   return {
-    status, fingerprint, startsAt: '2026-11-24T23:01:00Z', endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T23:11:00Z',
-    labels: { alertname: `Alert_${fingerprint}`, severity: 'critical', instance: 'web-1.example.com:9100', ...labels }, annotations: { summary: `summary of ${fingerprint}` },
+    status,
+    fingerprint,
+    startsAt: '2026-11-24T23:01:00Z',
+    endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T23:11:00Z',
+    labels: { alertname: `Alert_${fingerprint}`, severity: 'critical', instance: 'web-1.example.com:9100', ...labels },
+    annotations: { summary: `summary of ${fingerprint}` },
   }
 }
 
 /** setup: a fake Telegram with one supergroup, a store, and a sender over them (not started). */
 async function setup(t: Test, options: { yaml?: string; fake?: FakeTelegramOptions; telegram?: (real: TelegramPort) => TelegramPort } = {}) {
   const fake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }], limits: FAST.limits, ...options.fake })
-  const config = testConfig(mergeYaml(FAST.yaml, options.yaml ?? ''), { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(GROUP) })
+  const config = testConfig(mergeYaml(FAST.yaml, options.yaml ?? ''), {
+    TELEGRAM_BOT_TOKEN: fake.token,
+    TELEGRAM_API_URL: fake.url,
+    TELEGRAM_CHAT_ID: String(GROUP),
+  })
   const url = await testRedisUrl()
   const prefix = uniquePrefix(t.name)
   const redis = new Redis(url)
@@ -46,7 +54,13 @@ async function setup(t: Test, options: { yaml?: string; fake?: FakeTelegramOptio
     },
   })
   const metrics = createMetrics()
-  const deps = { store, telegram: options.telegram?.(real) ?? real, metrics, log: createLogger({ level: 'debug', destination }), config: () => senderConfig(config) }
+  const deps = {
+    store,
+    telegram: options.telegram?.(real) ?? real,
+    metrics,
+    log: createLogger({ level: 'debug', destination }),
+    config: () => senderConfig(config),
+  }
   const sender = new Sender(deps)
   t.teardown(async () => {
     await sender.stop()
@@ -59,14 +73,27 @@ async function setup(t: Test, options: { yaml?: string; fake?: FakeTelegramOptio
   const queue = async (alerts: WebhookAlert[], groupKey = 'g') => {
     const status = alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved'
     const notification: Webhook = {
-      receiver: 'telegram', status, alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', version: '4', groupKey, truncatedAlerts: 0,
+      receiver: 'telegram',
+      status,
+      alerts,
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
+      version: '4',
+      groupKey,
+      truncatedAlerts: 0,
     }
     const planner = plannerConfig(config)
     const plan = planNotification(planner.routing, notification, { receivedAt: Date.now(), seq: ++seq }, planner.plan)
     await store.commitEvents(plan.candidates, planner.events)
     sender.wake()
   }
-  const counted = async (name: string) => (await metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n')
+  const counted = async (name: string) =>
+    (await metrics.registry.getSingleMetricAsString(name))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n')
   return { fake, store, sender, deps, queue, logs, counted }
 }
 
@@ -118,7 +145,9 @@ t.test('a 429 waits exactly retry_after and spends no attempt', async (t) => {
 
 t.test('HTML Telegram refuses is resent as plain text', async (t) => {
   // passes alertwire's own template check, but Telegram refuses a link that is not a URL
-  const { fake, sender, queue, counted } = await setup(t, { yaml: `messages: {templates: {alert: '<a href="{{labels.instance}}">{{alertname}}</a> {{summary}}'}}` })
+  const { fake, sender, queue, counted } = await setup(t, {
+    yaml: `messages: {templates: {alert: '<a href="{{labels.instance}}">{{alertname}}</a> {{summary}}'}}`,
+  })
   await queue([alert('plain', 'firing', { instance: 'not a url' })])
   sender.start()
   const [message] = await fake.waitFor(() => fake.messages(GROUP).length === 1 && fake.messages(GROUP), 5000, 'sent')
