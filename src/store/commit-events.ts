@@ -35,9 +35,12 @@ interface ChatIds {
   address: string
 }
 
-/** Read: the state as read, all at one moment. */
+/** Read: the chats' ids and the state, as read at one moment. */
 interface Read {
   now: number
+  ids: Map<string, ChatIds>
+  /** the chat-id fields as stored (null: absent), for the guards */
+  idFields: Map<string, { origin: string | null; address: string | null }>
   strings: Map<string, string | null>
   zsets: Map<string, string[]>
   mutes: Map<string, string | null>
@@ -45,32 +48,21 @@ interface Read {
 
 /** commitEvents decides and commits the candidates (see the file comment); one result per candidate. */
 export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, candidates: readonly Candidate[], policy: EventPolicy): Promise<EventResult[]> {
+  const chats = [...new Set(candidates.map((c) => c.chat))]
   for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
-    const { ids, guards } = await readChatIds(redis, keys, candidates)
-    const read = await readState(redis, keys, candidates, ids)
-    const plan = decideAll(keys, candidates, ids, read, policy)
+    // a chat is almost always its own origin: read as if so, and again only for a chat that moved
+    let read = await readState(redis, keys, candidates, new Map(chats.map((chat) => [chat, chat])))
+    if (chats.some((chat) => read.ids.get(chat)!.origin !== chat)) read = await readState(redis, keys, candidates, originsOf(read.ids))
+    const plan = decideAll(keys, candidates, read, policy)
     // nothing to write: the decisions came from one consistent read, so they stand
     if (plan.writes.length === 0 && plan.queue.length === 0) return plan.results
-    if (await run([...guards, ...readGuards(keys, read)], plan.writes, plan.queue)) return plan.results
+    if (await run(readGuards(keys, read), plan.writes, plan.queue)) return plan.results
   }
   throw new Error(`events kept changing under the commit (${MAX_COMMIT_ATTEMPTS} attempts); the notification will be planned again`)
 }
 
-/** readChatIds finds each candidate chat's origin and current address, and the guards that keep them so. */
-async function readChatIds(redis: Redis, keys: Keys, candidates: readonly Candidate[]): Promise<{ ids: Map<string, ChatIds>; guards: Guard[] }> {
-  const chats = [...new Set(candidates.map((c) => c.chat))]
-  const [[, origins], [, addresses]] = (await redis
-    .multi()
-    .hmget(keys.chatOrigin, ...chats)
-    .hmget(keys.chatmap, ...chats)
-    .exec()) as [[null, (string | null)[]], [null, (string | null)[]]]
-  const ids = new Map<string, ChatIds>()
-  const guards: Guard[] = []
-  chats.forEach((chat, i) => {
-    ids.set(chat, { origin: origins[i] ?? chat, address: addresses[i] ?? chat })
-    guards.push(fieldGuard(keys.chatOrigin, chat, origins[i] ?? null), fieldGuard(keys.chatmap, chat, addresses[i] ?? null))
-  })
-  return { ids, guards }
+function originsOf(ids: Map<string, ChatIds>): Map<string, string> {
+  return new Map([...ids].map(([chat, id]) => [chat, id.origin]))
 }
 
 /** markerKeys are the keys of what alertwire remembers about a candidate's alert instance in its chat. */
@@ -84,33 +76,44 @@ function markerKeys(keys: Keys, origin: string, c: Candidate) {
   }
 }
 
-/** readState reads every marker the candidates need, the chats' /mute and Redis time, in one transaction. */
-async function readState(redis: Redis, keys: Keys, candidates: readonly Candidate[], ids: Map<string, ChatIds>): Promise<Read> {
+/**
+ * readState reads, in one transaction, each chat's origin and current address, and under the
+ * given origins every marker the candidates need, the chats' /mute and Redis time.
+ */
+async function readState(redis: Redis, keys: Keys, candidates: readonly Candidate[], origins: Map<string, string>): Promise<Read> {
+  const chats = [...origins.keys()]
   const strings = new Set<string>()
   const zsets = new Set<string>()
   for (const c of candidates) {
-    const { flap, ...markers } = markerKeys(keys, ids.get(c.chat)!.origin, c)
+    const { flap, ...markers } = markerKeys(keys, origins.get(c.chat)!, c)
     for (const key of Object.values(markers)) strings.add(key)
     zsets.add(flap)
   }
-  const origins = [...new Set([...ids.values()].map((id) => id.origin))]
+  const mutedChats = [...new Set(origins.values())]
   const transaction = redis
     .multi()
+    .hmget(keys.chatOrigin, ...chats)
+    .hmget(keys.chatmap, ...chats)
     .time()
-    .hmget(keys.chatMute, ...origins)
+    .hmget(keys.chatMute, ...mutedChats)
     .mget(...strings)
   for (const key of zsets) transaction.zrange(key, '0', '-1', 'WITHSCORES')
-  const [[, time], [, mutes], [, values], ...flaps] = (await transaction.exec()) as [
-    [null, [string, string]],
-    [null, (string | null)[]],
-    [null, (string | null)[]],
-    ...[null, string[]][],
+  type Reply<T> = [null, T]
+  const [[, origin], [, address], [, time], [, mutes], [, values], ...flaps] = (await transaction.exec()) as [
+    Reply<(string | null)[]>,
+    Reply<(string | null)[]>,
+    Reply<[string, string]>,
+    Reply<(string | null)[]>,
+    Reply<(string | null)[]>,
+    ...Reply<string[]>[],
   ]
   return {
     now: timeMs(time),
+    ids: new Map(chats.map((chat, i) => [chat, { origin: origin[i] ?? chat, address: address[i] ?? chat }])),
+    idFields: new Map(chats.map((chat, i) => [chat, { origin: origin[i] ?? null, address: address[i] ?? null }])),
     strings: new Map([...strings].map((key, i) => [key, values[i] ?? null])),
     zsets: new Map([...zsets].map((key, i) => [key, flaps[i]![1]])),
-    mutes: new Map(origins.map((origin, i) => [origin, mutes[i] ?? null])),
+    mutes: new Map(mutedChats.map((chat, i) => [chat, mutes[i] ?? null])),
   }
 }
 
@@ -126,6 +129,7 @@ function fieldGuard(key: string, field: string, value: string | null): Guard {
 /** readGuards: everything the decisions were made from must still be as read when they are applied. */
 function readGuards(keys: Keys, read: Read): Guard[] {
   return [
+    ...[...read.idFields].flatMap(([chat, id]) => [fieldGuard(keys.chatOrigin, chat, id.origin), fieldGuard(keys.chatmap, chat, id.address)]),
     ...[...read.strings].map(([key, value]): Guard => (value === null ? { key } : { key, value })),
     ...[...read.zsets].map(([key, members]): Guard => ({ key, members })),
     ...[...read.mutes].map(([origin, value]) => fieldGuard(keys.chatMute, origin, value)),
@@ -136,14 +140,14 @@ function readGuards(keys: Keys, read: Read): Guard[] {
  * decideAll decides the candidates in order against a working copy of what was read, so a later
  * candidate sees what an earlier one changed (the same alert routed twice to one chat is one event).
  */
-function decideAll(keys: Keys, candidates: readonly Candidate[], ids: Map<string, ChatIds>, read: Read, policy: EventPolicy) {
+function decideAll(keys: Keys, candidates: readonly Candidate[], read: Read, policy: EventPolicy) {
   const strings = new Map(read.strings)
   const zsets = new Map(read.zsets)
   const writes = new Map<string, StateWrite>()
   const queue: QueueOp[] = []
   const results: EventResult[] = []
   for (const c of candidates) {
-    const { origin, address } = ids.get(c.chat)!
+    const { origin, address } = read.ids.get(c.chat)!
     const markers = markerKeys(keys, origin, c)
     const state: EventState = {
       firingSeen: strings.get(markers.seenFiring) != null,
