@@ -1,14 +1,16 @@
 /**
- * npm run bench:planner: how many notifications one replica plans per second — routing, the event
- * decision (core/events.ts) and its compare-and-set commit against real Redis — one at a time and
- * 8 and 16 at once (the planner worker runs 8), and for HA twins (the same notifications again:
- * all duplicates). One alert per notification, 50 groups, one chat.
+ * npm run bench:planner: how many notifications one replica plans per second: routing, the event
+ * decision (core/events.ts) and its compare-and-set commit against real Redis, notifications
+ * planned together committed together as the planner does; one at a time, 8 and 16 at once (the
+ * planner worker runs 16), and HA twins (the same notifications again: all duplicates). One alert
+ * per notification, 50 groups, one chat.
  */
 import { Redis } from 'ioredis'
 import { plannerConfig } from '../src/config/slices.js'
 import { planNotification } from '../src/core/candidates.js'
 import type { Webhook } from '../src/core/webhook.js'
 import { DeliveryStore } from '../src/store/delivery-store.js'
+import { groupCommit } from '../src/workers/planner.js'
 import { testConfig } from '../test/helpers/config.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
 
@@ -38,6 +40,7 @@ const prefix = uniquePrefix('bench-planner')
 const redis = new Redis(url)
 const config = plannerConfig(testConfig('', { TELEGRAM_CHAT_ID: '-1001000000001' }))
 const store = new DeliveryStore(redis, prefix, 3_600_000)
+const commit = groupCommit(store)
 
 /** rate plans and commits notifications first..first+PER_RUN, `concurrency` at a time; returns notifications/s. */
 async function rate(first: number, concurrency: number): Promise<number> {
@@ -47,7 +50,7 @@ async function rate(first: number, concurrency: number): Promise<number> {
     while (next < PER_RUN) {
       const i = first + next++
       const plan = planNotification(config.routing, notification(i), { receivedAt: Date.now(), seq: i + 1 }, config.plan)
-      await store.commitEvents(plan.candidates, config.events)
+      await commit(plan.candidates, config.events)
     }
   }
   await Promise.all(Array.from({ length: concurrency }, lane))

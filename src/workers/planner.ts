@@ -8,9 +8,10 @@ import { type Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { PlannerConfig } from '../config/slices.js'
-import { planNotification } from '../core/candidates.js'
+import { type Candidate, planNotification } from '../core/candidates.js'
+import type { EventResult } from '../core/events.js'
 import type { Metrics } from '../metrics.js'
-import type { DeliveryStore } from '../store/delivery-store.js'
+import type { CommitPolicy, DeliveryStore } from '../store/delivery-store.js'
 import { type IngestJob, QUEUE_NAME } from '../store/notification-queue.js'
 
 /** PlannerDeps: what the planner works with. */
@@ -25,11 +26,63 @@ export interface PlannerDeps {
   onQueued: () => void
 }
 
+/** Commit: commits a notification's candidate events; one result per candidate. */
+export type Commit = (candidates: readonly Candidate[], policy: CommitPolicy) => Promise<EventResult[]>
+
+interface Waiting {
+  candidates: readonly Candidate[]
+  policy: CommitPolicy
+  resolve: (results: EventResult[]) => void
+  reject: (error: Error) => void
+}
+
+/**
+ * groupCommit commits together the notifications planned while a commit is in flight: one read
+ * and one compare-and-set for all of them instead of one each (the decisions are taken in order,
+ * so an HA twin in the same group is still a duplicate). Each caller gets its own results, or the
+ * group's error (then each notification is retried on its own).
+ */
+export function groupCommit(store: DeliveryStore): Commit {
+  let waiting: Waiting[] = []
+  let inFlight = false
+  const flush = async () => {
+    inFlight = true
+    while (waiting.length > 0) {
+      // one policy per commit: a reload between two notifications splits the group there
+      const policy = waiting[0]!.policy
+      const same = (w: Waiting) => w.policy === policy || JSON.stringify(w.policy) === JSON.stringify(policy)
+      const group = waiting.filter(same)
+      waiting = waiting.filter((w) => !same(w))
+      try {
+        const results = await store.commitEvents(
+          group.flatMap((w) => w.candidates),
+          policy,
+        )
+        let first = 0
+        for (const w of group) {
+          w.resolve(results.slice(first, first + w.candidates.length))
+          first += w.candidates.length
+        }
+      } catch (error) {
+        for (const w of group) w.reject(error as Error)
+      }
+    }
+    inFlight = false
+  }
+  return (candidates, policy) => {
+    if (candidates.length === 0) return Promise.resolve([])
+    return new Promise((resolve, reject) => {
+      waiting.push({ candidates, policy, resolve, reject })
+      if (!inFlight) void flush()
+    })
+  }
+}
+
 /** planJob plans one stored notification (seq: its job number) and commits its events. */
-async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, data: IngestJob, seq: number): Promise<void> {
+async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, commit: Commit, data: IngestJob, seq: number): Promise<void> {
   const config = deps.config()
   const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, config.plan)
-  const results = await deps.store.commitEvents(plan.candidates, config.events)
+  const results = await commit(plan.candidates, config.events)
   for (const [i, candidate] of plan.candidates.entries()) deps.metrics.alertsReceived.inc({ status: candidate.status, result: results[i] ?? 'unknown' })
   if (plan.unrouted > 0) {
     deps.metrics.alertsReceived.inc({ status: data.notification.status, result: 'unrouted' }, plan.unrouted)
@@ -39,12 +92,13 @@ async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, data: I
   deps.log.debug({ groupKey: data.notification.groupKey, results }, 'notification planned')
 }
 
-/** PLANNER_CONCURRENCY: notifications one replica plans at once (each is a few Redis round trips). */
-const PLANNER_CONCURRENCY = 8
+/** PLANNER_CONCURRENCY: notifications one replica plans at once (those planned together are committed together). */
+const PLANNER_CONCURRENCY = 16
 
 /** startPlanner runs the planner worker; close() it to stop after the jobs in progress. */
 export function startPlanner(deps: PlannerDeps): Worker<IngestJob> {
-  const worker = new Worker<IngestJob>(QUEUE_NAME, async (job: Job<IngestJob>) => planJob(deps, job.data, Number(job.id)), {
+  const commit = groupCommit(deps.store)
+  const worker = new Worker<IngestJob>(QUEUE_NAME, async (job: Job<IngestJob>) => planJob(deps, commit, job.data, Number(job.id)), {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: PLANNER_CONCURRENCY,

@@ -1,0 +1,81 @@
+import { Redis } from 'ioredis'
+import t, { type Test } from 'tap'
+import type { Candidate } from '../../src/core/candidates.js'
+import { DeliveryStore } from '../../src/store/delivery-store.js'
+import { groupCommit } from '../../src/workers/planner.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+
+const POLICY = { flapping: { windowMs: 0, threshold: 0 }, criticalWhenMuted: 'silent' as const }
+
+async function setup(t: Test) {
+  const url = await testRedisUrl()
+  const prefix = uniquePrefix(t.name)
+  const redis = new Redis(url)
+  t.teardown(async () => {
+    await cleanupPrefix(url, prefix)
+    redis.disconnect()
+  })
+  const store = new DeliveryStore(redis, prefix, 60_000)
+  const commits: number[] = []
+  const commitEvents = store.commitEvents.bind(store)
+  store.commitEvents = (candidates, policy) => {
+    commits.push(candidates.length)
+    return commitEvents(candidates, policy)
+  }
+  return { store, commits, commit: groupCommit(store) }
+}
+
+function candidate(fp: string, seq: number): Candidate {
+  const startsAt = '2026-11-24T23:00:00Z'
+  return {
+    chat: '-100',
+    thread: '',
+    fingerprint: fp,
+    status: 'firing',
+    startsAt,
+    requireFiringSeen: false,
+    repeatIntervalMs: 0,
+    muteWindows: [],
+    item: {
+      id: `${fp}/firing`,
+      groupKey: 'g',
+      externalURL: '',
+      truncatedAlerts: 0,
+      silent: false,
+      route: 'default',
+      paceMs: 1000,
+      receivedAt: Date.now(),
+      seq,
+      alert: { fingerprint: fp, status: 'firing', labels: { alertname: fp }, annotations: {}, startsAt },
+    },
+  }
+}
+
+t.test('notifications planned while a commit is in flight are committed together, each told its own results', async (t) => {
+  const { store, commits, commit } = await setup(t)
+  const answers = await Promise.all([
+    commit([candidate('a', 1)], POLICY),
+    commit([candidate('b', 2), candidate('c', 2)], POLICY),
+    commit([candidate('a', 3)], POLICY), // the HA twin of the first, in the same group
+    commit([], POLICY),
+    commit([candidate('d', 4)], POLICY),
+  ])
+  t.same(answers, [['queued'], ['queued', 'queued'], ['duplicate'], [], ['queued']])
+  t.same(commits, [1, 4], 'the first commits alone; the three that came meanwhile share the next one')
+  const queued = (await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint)
+  t.same(queued, ['a', 'b', 'c', 'd'], 'each event queued once, in the order stored')
+})
+
+t.test('a group that cannot be committed fails each of its notifications, and the next group goes on', async (t) => {
+  const { store, commit } = await setup(t)
+  const commitEvents = store.commitEvents.bind(store)
+  let failNext = false
+  store.commitEvents = (candidates, policy) => (failNext ? Promise.reject(new Error('Redis went away')) : commitEvents(candidates, policy))
+  const first = commit([candidate('a', 1)], POLICY)
+  failNext = true
+  const failing = [commit([candidate('b', 2)], POLICY), commit([candidate('c', 3)], POLICY)].map((p) => p.catch((e: Error) => e.message))
+  await first
+  failNext = false
+  t.same(await Promise.all(failing), ['Redis went away', 'Redis went away'], 'each is told, so BullMQ retries each')
+  t.same(await commit([candidate('b', 2)], POLICY), ['queued'], 'the retry goes through')
+})
