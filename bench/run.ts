@@ -216,6 +216,29 @@ async function sustained(service: Service) {
   verdicts.push(['sustained: memory flat (last third ≤ first third + 10%)', last <= first * 1.1, `${first.toFixed(0)} → ${last.toFixed(0)} MB`])
 }
 
+/** storm: 500 alerts in 500 groups through a real Alertmanager to one group chat, via alertwire and via Alertmanager's own receiver. */
+async function storm(dir: string, prefix: string, env: Record<string, string>, services: Service[]) {
+  process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
+  const stormFake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }] })
+  try {
+    const service = await startAlertwire(dir, 'storm', `redis: {prefix: "${prefix}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, {
+      ...env,
+      TELEGRAM_BOT_TOKEN: stormFake.token,
+      TELEGRAM_API_URL: stormFake.url,
+    })
+    services.push(service)
+    const ours = await stormViaAlertwire(service.url, TOKEN, stormFake, service.process.pid!)
+    row('storm via alertwire', formatStorm(ours))
+    const theirs = await stormViaAlertmanager()
+    row('storm via Alertmanager telegram_configs', formatStorm(theirs))
+    verdicts.push(['storm: every alert named within 60 s', ours.named === 500, `${ours.named}/500`])
+    verdicts.push(['storm: zero 429s', ours.tooManyRequests === 0, `${ours.tooManyRequests}`])
+    verdicts.push(['storm: first message within 2 s', (ours.firstNamedMs ?? Infinity) <= 2000, `${ours.firstNamedMs} ms (including group_wait 1 s)`])
+  } finally {
+    await stormFake.close()
+  }
+}
+
 async function main() {
   const only = new Set(process.argv.slice(2))
   const wanted = (part: string) => only.size === 0 || only.has(part)
@@ -271,28 +294,7 @@ async function main() {
       await sustained(steady)
       steady.process.kill('SIGTERM')
     }
-    if (wanted('storm')) {
-      process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
-      const stormFake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }] })
-      try {
-        const storm = await startAlertwire(
-          dir,
-          'storm',
-          `redis: {prefix: "${prefixes[2]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
-          { ...env, TELEGRAM_BOT_TOKEN: stormFake.token, TELEGRAM_API_URL: stormFake.url },
-        )
-        services.push(storm)
-        const ours = await stormViaAlertwire(storm.url, TOKEN, stormFake, storm.process.pid!)
-        row('storm via alertwire', formatStorm(ours))
-        const theirs = await stormViaAlertmanager()
-        row('storm via Alertmanager telegram_configs', formatStorm(theirs))
-        verdicts.push(['storm: every alert named within 60 s', ours.named === 500, `${ours.named}/500`])
-        verdicts.push(['storm: zero 429s', ours.tooManyRequests === 0, `${ours.tooManyRequests}`])
-        verdicts.push(['storm: first message within 2 s', (ours.firstNamedMs ?? Infinity) <= 2000, `${ours.firstNamedMs} ms (including group_wait 1 s)`])
-      } finally {
-        await stormFake.close()
-      }
-    }
+    if (wanted('storm')) await storm(dir, prefixes[2]!, env, services)
   } finally {
     for (const service of services) service.process.kill('SIGTERM')
     bare?.kill('SIGTERM')
@@ -302,12 +304,17 @@ async function main() {
     rmSync(dir, { recursive: true, force: true })
   }
 
+  report()
+  process.exit(0)
+}
+
+/** report prints the table of figures and the goals. */
+function report() {
   const width = Math.max(...rows.map(([name]) => name.length))
   process.stdout.write(`\n${'benchmark'.padEnd(width + 2)}result\n`)
   for (const [name, value] of rows) process.stdout.write(`${name.padEnd(width + 2)}${value}\n`)
   process.stdout.write('\ngoals\n')
   for (const [goal, met, value] of verdicts) process.stdout.write(`${met ? '✓' : '✗'} ${goal.padEnd(46)} ${value}\n`)
-  process.exit(0)
 }
 
 await main()
