@@ -107,6 +107,8 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
     repeatIntervalMs: policy.repeatIntervalMs,
     muteWindows: policy.muteWindows,
     item: {
+      // first, so the store's outbox ordering reads it at the head of the stored JSON (and nothing a sender wrote can come before it)
+      seq,
       id: eventId(chat, thread, alert.fingerprint, alert.status, alert.startsAt),
       alert: snapshotOf(alert),
       groupKey: webhook.groupKey,
@@ -117,7 +119,6 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
       route: target.route,
       paceMs: Math.max(chatPace, policy.throttleMs ?? 0),
       receivedAt,
-      seq,
     },
   }
 }

@@ -3,22 +3,25 @@
  * seen markers, reminders, waiting resolves, flapping windows, /mute and Redis time, in one round
  * trip), let the core decide each candidate in order (core/events.ts), and apply the changes and
  * the queueing in one script only if nothing that was read changed meanwhile; else read and
- * decide again. An HA pair of Alertmanagers posts the same notification at the same moment:
- * exactly one commit queues it, the other reads it back as a duplicate.
+ * decide again. What a chat remembers is guarded by one version per chat, which every commit that
+ * changes it bumps, so the compare-and-set stays small however many alerts a notification holds.
+ * An HA pair of Alertmanagers posts the same notification at the same moment: exactly one commit
+ * queues it, the other reads it back as a duplicate.
  */
 import type { Redis } from 'ioredis'
 import type { Candidate, OutboxItem } from '../core/candidates.js'
 import { decideEvent, type EventChange, type EventPolicy, type EventResult, type EventState, type FlapMark } from '../core/events.js'
 import type { Keys } from './keys.js'
 
-/** Guard: a value a decision was made from (value absent: missing; members: a sorted set as read). */
-type Guard = { key: string; field?: string; value?: string } | { key: string; members: string[] }
+/** Guard: a value a decision was made from (value absent: missing). */
+type Guard = { key: string; field?: string; value?: string }
 
 /** StateWrite: a change to remember, expiring at `at` (ms since epoch). */
 type StateWrite =
   | { op: 'set'; key: string; value: string; at: string }
   | { op: 'del'; key: string }
   | { op: 'zset'; key: string; entries: [string, string][]; at: string }
+  | { op: 'bump'; key: string }
 
 /** QueueOp: an item for a chat's outbox, or for its held set until `hold`. */
 type QueueOp = { item: string; chat: string; seq: number; outbox: string } | { item: string; chat: string; held: string; hold: string }
@@ -44,6 +47,8 @@ interface Read {
   strings: Map<string, string | null>
   zsets: Map<string, string[]>
   mutes: Map<string, string | null>
+  /** each origin's events version as read (null: never changed) */
+  versions: Map<string, string | null>
 }
 
 /** commitEvents decides and commits the candidates (see the file comment); one result per candidate. */
@@ -96,13 +101,15 @@ async function readState(redis: Redis, keys: Keys, candidates: readonly Candidat
     .hmget(keys.chatmap, ...chats)
     .time()
     .hmget(keys.chatMute, ...mutedChats)
+    .mget(...mutedChats.map(keys.eventsVersion))
     .mget(...strings)
   for (const key of zsets) transaction.zrange(key, '0', '-1', 'WITHSCORES')
   type Reply<T> = [null, T]
-  const [[, origin], [, address], [, time], [, mutes], [, values], ...flaps] = (await transaction.exec()) as [
+  const [[, origin], [, address], [, time], [, mutes], [, versions], [, values], ...flaps] = (await transaction.exec()) as [
     Reply<(string | null)[]>,
     Reply<(string | null)[]>,
     Reply<[string, string]>,
+    Reply<(string | null)[]>,
     Reply<(string | null)[]>,
     Reply<(string | null)[]>,
     ...Reply<string[]>[],
@@ -114,6 +121,7 @@ async function readState(redis: Redis, keys: Keys, candidates: readonly Candidat
     strings: new Map([...strings].map((key, i) => [key, values[i] ?? null])),
     zsets: new Map([...zsets].map((key, i) => [key, flaps[i]![1]])),
     mutes: new Map(mutedChats.map((chat, i) => [chat, mutes[i] ?? null])),
+    versions: new Map(mutedChats.map((chat, i) => [chat, versions[i] ?? null])),
   }
 }
 
@@ -126,13 +134,12 @@ function fieldGuard(key: string, field: string, value: string | null): Guard {
   return value === null ? { key, field } : { key, field, value }
 }
 
-/** readGuards: everything the decisions were made from must still be as read when they are applied. */
+/** readGuards: what the decisions were made from must still be as read when they are applied: the chats' ids, /mute and events versions. */
 function readGuards(keys: Keys, read: Read): Guard[] {
   return [
     ...[...read.idFields].flatMap(([chat, id]) => [fieldGuard(keys.chatOrigin, chat, id.origin), fieldGuard(keys.chatmap, chat, id.address)]),
-    ...[...read.strings].map(([key, value]): Guard => (value === null ? { key } : { key, value })),
-    ...[...read.zsets].map(([key, members]): Guard => ({ key, members })),
     ...[...read.mutes].map(([origin, value]) => fieldGuard(keys.chatMute, origin, value)),
+    ...[...read.versions].map(([origin, value]): Guard => (value === null ? { key: keys.eventsVersion(origin) } : { key: keys.eventsVersion(origin), value })),
   ]
 }
 
@@ -146,6 +153,7 @@ function decideAll(keys: Keys, candidates: readonly Candidate[], read: Read, pol
   const writes = new Map<string, StateWrite>()
   const queue: QueueOp[] = []
   const results: EventResult[] = []
+  const changed = new Set<string>()
   for (const c of candidates) {
     const { origin, address } = read.ids.get(c.chat)!
     const markers = markerKeys(keys, origin, c)
@@ -159,6 +167,7 @@ function decideAll(keys: Keys, candidates: readonly Candidate[], read: Read, pol
     }
     const decision = decideEvent(policy, state, c, read.now)
     results.push(decision.result)
+    if (decision.changes.length > 0 || decision.queue.length > 0) changed.add(origin)
     for (const change of decision.changes) {
       const write = stateWrite(markers, change, read.now)
       writes.set(write.key, write)
@@ -178,7 +187,17 @@ function decideAll(keys: Keys, candidates: readonly Candidate[], read: Read, pol
       )
     }
   }
-  return { results, writes: [...writes.values()], queue }
+  const bumps = [...changed].map((origin): StateWrite => ({ op: 'bump', key: keys.eventsVersion(origin) }))
+  // in arrival order, so each append finds its place at the tail of the outbox at once
+  const ordered = queue
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => seqOf(a.op) - seqOf(b.op) || a.i - b.i)
+    .map(({ op }) => op)
+  return { results, writes: [...writes.values(), ...bumps], queue: ordered }
+}
+
+function seqOf(op: QueueOp): number {
+  return 'seq' in op ? op.seq : 0
 }
 
 /** stateWrite is the Redis write of one change to what alertwire remembers. */

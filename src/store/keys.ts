@@ -47,6 +47,8 @@ export function keysFor(prefix: string) {
     repeat: (chat: string, thread: string, fingerprint: string, startsAt: string) => `${prefix}:repeat:${event(chat, thread, fingerprint)}${startsAt}`,
     early: (chat: string, thread: string, fingerprint: string, startsAt: string) => `${prefix}:early:${event(chat, thread, fingerprint)}${startsAt}`,
     flap: (chat: string, thread: string, fingerprint: string) => `${prefix}:flap:${event(chat, thread, fingerprint)}`,
+    /** bumped by every commit that changes what a chat (origin) remembers: the value commits compare-and-set on */
+    eventsVersion: (chat: string) => `${prefix}:events-version:${chat}`,
     alert: (fingerprint: string) => `${prefix}:alert:${fingerprint}`,
     message: (chat: string, messageId: number) => `${prefix}:msg:${chat}:${messageId}`,
     button: (token: string) => `${prefix}:button:${token}`,

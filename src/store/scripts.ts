@@ -25,10 +25,10 @@ end
  * COMMIT_EVENTS applies what the core decided about a notification's events (see core/events.ts),
  * only if every value the decision was made from is still what was read; else it changes nothing
  * and returns 0 (the store reads again and decides again). KEYS: due, pace, held chats.
- * ARGV: guards JSON [{key, field?, value?} | {key, members}] (value absent: the key or field was
- * missing; members: a sorted set as ZRANGE WITHSCORES read it), writes JSON
- * [{op: 'set', key, value, at} | {op: 'del', key} | {op: 'zset', key, entries: [[score, member]], at}]
- * (at: expiry, ms since epoch), queue JSON [{item, seq, chat, outbox} | {item, chat, held, hold}].
+ * ARGV: guards JSON [{key, field?, value?}] (value absent: the key or field was missing; the
+ * chats' ids, /mute and events versions), writes JSON [{op: 'set', key, value, at} | {op: 'del', key}
+ * | {op: 'zset', key, entries: [[score, member]], at} | {op: 'bump', key}] (at: expiry, ms since
+ * epoch; bump: a chat's events version), queue JSON [{item, seq, chat, outbox} | {item, chat, held, hold}].
  * Returns 1 when applied.
  *
  * Queued items go to their outbox in the order notifications were stored (seq), whatever order
@@ -39,21 +39,14 @@ export const COMMIT_EVENTS = `${NOW}
 local MAX_REORDER = 64
 local function unchanged(g)
   local actual
-  if g.members then
-    actual = redis.call('ZRANGE', g.key, 0, -1, 'WITHSCORES')
-    if #actual ~= #g.members then return false end
-    for i, value in ipairs(actual) do
-      if value ~= g.members[i] then return false end
-    end
-    return true
-  end
   if g.field then actual = redis.call('HGET', g.key, g.field) else actual = redis.call('GET', g.key) end
   if actual == false then return g.value == nil end
   return actual == g.value
 end
--- seqOf reads an item's arrival number (a top-level number; nested values are all strings)
+-- seqOf reads an item's arrival number: the first key of an item (at once, however large the item
+-- is), or, in an item an earlier version stored, a top-level number found by searching
 local function seqOf(item)
-  return tonumber(string.match(item, '"seq":(%d+)') or '0')
+  return tonumber(string.match(item, '^{"seq":(%d+)') or string.match(item, '"seq":(%d+)') or '0')
 end
 -- append keeps the outbox in arrival order: notifications planned out of order (several at a
 -- time, on several replicas) go back past the few later ones already queued
@@ -78,6 +71,8 @@ for _, w in ipairs(cjson.decode(ARGV[2])) do
     redis.call('DEL', w.key)
     for _, entry in ipairs(w.entries) do redis.call('ZADD', w.key, entry[1], entry[2]) end
     redis.call('PEXPIREAT', w.key, w.at)
+  elseif w.op == 'bump' then
+    redis.call('INCR', w.key)
   end
 end
 for _, q in ipairs(cjson.decode(ARGV[3])) do

@@ -51,10 +51,11 @@ export function groupCommit(store: DeliveryStore): Commit {
       // one policy per commit: a reload between two notifications splits the group there
       const policy = waiting[0]!.policy
       const same = (w: Waiting) => w.policy === policy || JSON.stringify(w.policy) === JSON.stringify(policy)
-      const group = waiting.filter(same)
-      waiting = waiting.filter((w) => !same(w))
+      const group = takeGroup(waiting.filter(same))
+      waiting = waiting.filter((w) => !group.includes(w))
       try {
-        const results = await store.commitEvents(
+        const results = await commitInChunks(
+          store,
           group.flatMap((w) => w.candidates),
           policy,
         )
@@ -76,6 +77,34 @@ export function groupCommit(store: DeliveryStore): Commit {
       if (!inFlight) void flush()
     })
   }
+}
+
+/**
+ * MAX_COMMIT_CANDIDATES: most events one commit decides. A commit's script holds Redis while it
+ * runs: bounded, the webhooks stored meanwhile never wait long (a 1,000-alert notification is
+ * committed in parts, in order; its retry finds the parts already committed as duplicates).
+ */
+const MAX_COMMIT_CANDIDATES = 64
+
+/** takeGroup takes waiting notifications, in order, while their events fit one commit (at least one). */
+function takeGroup(waiting: readonly Waiting[]): Waiting[] {
+  const group: Waiting[] = []
+  let events = 0
+  for (const w of waiting) {
+    if (group.length > 0 && events + w.candidates.length > MAX_COMMIT_CANDIDATES) break
+    group.push(w)
+    events += w.candidates.length
+  }
+  return group
+}
+
+/** commitInChunks commits candidates in order, at most MAX_COMMIT_CANDIDATES at a time. */
+async function commitInChunks(store: DeliveryStore, candidates: readonly Candidate[], policy: CommitPolicy): Promise<EventResult[]> {
+  const results: EventResult[] = []
+  for (let first = 0; first < candidates.length; first += MAX_COMMIT_CANDIDATES) {
+    results.push(...(await store.commitEvents(candidates.slice(first, first + MAX_COMMIT_CANDIDATES), policy)))
+  }
+  return results
 }
 
 /** planJob plans one stored notification (seq: its job number) and commits its events. */
