@@ -41,7 +41,6 @@ interface ChatIds {
 /** Read: the chats' ids and the state, as read at one moment. */
 interface Read {
   now: number
-  ids: Map<string, ChatIds>
   /** the chat-id fields as stored (null: absent), for the guards */
   idFields: Map<string, { origin: string | null; address: string | null }>
   strings: Map<string, string | null>
@@ -57,7 +56,8 @@ export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, 
   for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
     // a chat is almost always its own origin: read as if so, and again only for a chat that moved
     let read = await readState(redis, keys, candidates, new Map(chats.map((chat) => [chat, chat])))
-    if (chats.some((chat) => read.ids.get(chat)!.origin !== chat)) read = await readState(redis, keys, candidates, originsOf(read.ids))
+    if (chats.some((chat) => idsOf(read, chat).origin !== chat))
+      read = await readState(redis, keys, candidates, new Map(chats.map((chat) => [chat, idsOf(read, chat).origin])))
     const plan = decideAll(keys, candidates, read, policy)
     // nothing to write: the decisions came from one consistent read, so they stand
     if (plan.writes.length === 0 && plan.queue.length === 0) return plan.results
@@ -66,10 +66,11 @@ export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, 
   throw new Error(`events kept changing under the commit (${MAX_COMMIT_ATTEMPTS} attempts); the notification will be planned again`)
 }
 
-function originsOf(ids: Map<string, ChatIds>): Map<string, string> {
-  return new Map([...ids].map(([chat, id]) => [chat, id.origin]))
+/** idsOf is a chat's origin and current address as read (a chat that never moved is both). */
+function idsOf(read: Read, chat: string): ChatIds {
+  const fields = read.idFields.get(chat)!
+  return { origin: fields.origin ?? chat, address: fields.address ?? chat }
 }
-
 /** markerKeys are the keys of what alertwire remembers about a candidate's alert instance in its chat. */
 function markerKeys(keys: Keys, origin: string, c: Candidate) {
   return {
@@ -116,7 +117,6 @@ async function readState(redis: Redis, keys: Keys, candidates: readonly Candidat
   ]
   return {
     now: timeMs(time),
-    ids: new Map(chats.map((chat, i) => [chat, { origin: origin[i] ?? chat, address: address[i] ?? chat }])),
     idFields: new Map(chats.map((chat, i) => [chat, { origin: origin[i] ?? null, address: address[i] ?? null }])),
     strings: new Map([...strings].map((key, i) => [key, values[i] ?? null])),
     zsets: new Map([...zsets].map((key, i) => [key, flaps[i]![1]])),
@@ -155,7 +155,7 @@ function decideAll(keys: Keys, candidates: readonly Candidate[], read: Read, pol
   const results: EventResult[] = []
   const changed = new Set<string>()
   for (const c of candidates) {
-    const { origin, address } = read.ids.get(c.chat)!
+    const { origin, address } = idsOf(read, c.chat)
     const markers = markerKeys(keys, origin, c)
     const state: EventState = {
       firingSeen: strings.get(markers.seenFiring) != null,

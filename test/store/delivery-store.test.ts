@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import type { Candidate } from '../../src/core/candidates.js'
 import { DeliveryStore } from '../../src/store/delivery-store.js'
+import type { Candidate } from '../../src/core/candidates.js'
+import { candidate } from '../helpers/candidates.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 async function setup(t: Test, name: string) {
@@ -13,32 +14,6 @@ async function setup(t: Test, name: string) {
     redis.disconnect()
   })
   return { redis, store: new DeliveryStore(redis, prefix, 60_000) }
-}
-
-function candidate(fp: string, status: 'firing' | 'resolved', over: Partial<Candidate> = {}): Candidate {
-  return {
-    chat: '-100',
-    thread: '',
-    fingerprint: fp,
-    status,
-    startsAt: '2026-11-24T23:00:00Z',
-    requireFiringSeen: status === 'resolved',
-    repeatIntervalMs: 0,
-    muteWindows: [],
-    item: {
-      id: `${fp}/${status}`,
-      groupKey: 'g',
-      externalURL: '',
-      truncatedAlerts: 0,
-      silent: false,
-      route: 'default',
-      paceMs: 1000,
-      receivedAt: Date.now(),
-      seq: 0,
-      alert: { fingerprint: fp, status, labels: {}, annotations: {}, startsAt: '2026-11-24T23:00:00Z' },
-    },
-    ...over,
-  }
 }
 
 t.test('the same event is queued once per chat, whoever sends it and however often', async (t) => {

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import type { Candidate } from '../../src/core/candidates.js'
 import { DeliveryStore } from '../../src/store/delivery-store.js'
 import { groupCommit } from '../../src/workers/planner.js'
+import { candidate as event } from '../helpers/candidates.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 const POLICY = { flapping: { windowMs: 0, threshold: 0 }, criticalWhenMuted: 'silent' as const }
@@ -25,40 +25,14 @@ async function setup(t: Test) {
   return { store, commits, commit: groupCommit(store) }
 }
 
-function candidate(fp: string, seq: number): Candidate {
-  const startsAt = '2026-11-24T23:00:00Z'
-  return {
-    chat: '-100',
-    thread: '',
-    fingerprint: fp,
-    status: 'firing',
-    startsAt,
-    requireFiringSeen: false,
-    repeatIntervalMs: 0,
-    muteWindows: [],
-    item: {
-      id: `${fp}/firing`,
-      groupKey: 'g',
-      externalURL: '',
-      truncatedAlerts: 0,
-      silent: false,
-      route: 'default',
-      paceMs: 1000,
-      receivedAt: Date.now(),
-      seq,
-      alert: { fingerprint: fp, status: 'firing', labels: { alertname: fp }, annotations: {}, startsAt },
-    },
-  }
-}
-
 t.test('notifications planned while a commit is in flight are committed together, each told its own results', async (t) => {
   const { store, commits, commit } = await setup(t)
   const answers = await Promise.all([
-    commit([candidate('a', 1)], POLICY),
-    commit([candidate('b', 2), candidate('c', 2)], POLICY),
-    commit([candidate('a', 3)], POLICY), // the HA twin of the first, in the same group
+    commit([event('a', 'firing', {}, 1)], POLICY),
+    commit([event('b', 'firing', {}, 2), event('c', 'firing', {}, 2)], POLICY),
+    commit([event('a', 'firing', {}, 3)], POLICY), // the HA twin of the first, in the same group
     commit([], POLICY),
-    commit([candidate('d', 4)], POLICY),
+    commit([event('d', 'firing', {}, 4)], POLICY),
   ])
   t.same(answers, [['queued'], ['queued', 'queued'], ['duplicate'], [], ['queued']])
   t.same(commits, [1, 4], 'the first commits alone; the three that came meanwhile share the next one')
@@ -71,11 +45,11 @@ t.test('a group that cannot be committed fails each of its notifications, and th
   const commitEvents = store.commitEvents.bind(store)
   let failNext = false
   store.commitEvents = (candidates, policy) => (failNext ? Promise.reject(new Error('Redis went away')) : commitEvents(candidates, policy))
-  const first = commit([candidate('a', 1)], POLICY)
+  const first = commit([event('a', 'firing', {}, 1)], POLICY)
   failNext = true
-  const failing = [commit([candidate('b', 2)], POLICY), commit([candidate('c', 3)], POLICY)].map((p) => p.catch((e: Error) => e.message))
+  const failing = [commit([event('b', 'firing', {}, 2)], POLICY), commit([event('c', 'firing', {}, 3)], POLICY)].map((p) => p.catch((e: Error) => e.message))
   await first
   failNext = false
   t.same(await Promise.all(failing), ['Redis went away', 'Redis went away'], 'each is told, so BullMQ retries each')
-  t.same(await commit([candidate('b', 2)], POLICY), ['queued'], 'the retry goes through')
+  t.same(await commit([event('b', 'firing', {}, 2)], POLICY), ['queued'], 'the retry goes through')
 })
