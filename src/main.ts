@@ -16,6 +16,7 @@ import { formatMatcher } from './core/matchers.js'
 import { chatPaceMs } from './core/pace.js'
 import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './core/route.js'
 import { formatDuration } from './core/duration.js'
+import { severityOf } from './core/severity.js'
 import { RedisStartupError, type ResolvedRedis, resolveRedis } from './store/embedded-redis.js'
 
 const HELP = `alertwire: Prometheus Alertmanager → Telegram, durable, deduplicated and paced.
@@ -99,7 +100,7 @@ function routeTest(path: string, pairs: string[]): void {
     const route = config.routing.routes.find((r) => r.name === target.route)
     const matchers = route ? ` [${route.matchers.map(formatMatcher).join(', ')}]` : target.route === DEFAULT_ROUTE_NAME ? ' [no route matched]' : ''
     const thread = target.chat.threadId ? ` topic ${target.chat.threadId}` : ''
-    process.stdout.write(`${target.route}${matchers} → chat ${target.chat.chatId}${thread} (${describePolicy(target, labels.severity ?? '', config)})\n`)
+    process.stdout.write(`${target.route}${matchers} → chat ${target.chat.chatId}${thread} (${describePolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`)
   }
 }
 

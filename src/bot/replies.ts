@@ -3,7 +3,8 @@
  * HTML, every value escaped and cut before escaping, never over Telegram's limit. Pure.
  */
 import { formatDuration } from '../core/duration.js'
-import { identifyingLabels, severityOf, type RenderOptions, type Rendered, finish, formatTime } from '../core/render.js'
+import { type RenderOptions, type Rendered, finish, formatTime, shownLabels } from '../core/render.js'
+import { severityOf } from '../core/severity.js'
 import { cutText, escapeHtml as e } from '../core/html.js'
 import type { InlineButton } from '../core/keyboard.js'
 import { buttonData } from '../core/keyboard.js'
@@ -46,7 +47,7 @@ function navigation(token: string, current: number, pages: number): InlineButton
 
 /** sortAlerts orders alerts most severe first, then longest firing. */
 export function sortAlerts(alerts: readonly AlertRow[], options: RenderOptions): AlertRow[] {
-  return [...alerts].sort((a, b) => severityOf(a.labels, options).rank - severityOf(b.labels, options).rank || a.startsAt.localeCompare(b.startsAt))
+  return [...alerts].sort((a, b) => severityOf(a.labels, options.severities).rank - severityOf(b.labels, options.severities).rank || a.startsAt.localeCompare(b.startsAt))
 }
 
 /** alertsPage renders one page of /alerts with a silence button per alert. */
@@ -60,8 +61,8 @@ export function alertsPage(
   if (alerts.length === 0) return { ...finish('✅ <b>Nothing is firing</b> (Alertmanager: no active, unsilenced alerts).'), keyboard: [] }
   const { items, current, pages, offset } = pageOf(alerts, page)
   const lines = items.map((a, i) => {
-    const severity = severityOf(a.labels, options)
-    const labels = identifyingLabels(a.labels, options.hideLabels)
+    const severity = severityOf(a.labels, options.severities)
+    const labels = shownLabels(a.labels, options)
       .map((l) => `${l.name}: ${l.value}`)
       .join(' · ')
     const since = formatDuration(options.now - Date.parse(a.startsAt))

@@ -8,6 +8,8 @@ import Value from 'typebox/value'
 import YAML from 'yaml'
 import { type Matcher, parseMatcher } from '../core/matchers.js'
 import { compileMuteWindow } from '../core/mute.js'
+import { compileLabelDisplay, type LabelDisplay } from '../core/labels.js'
+import { compileSeverities, levelOf, type SeverityScheme } from '../core/severity.js'
 import { chatKind, type Pace } from '../core/pace.js'
 import type { ChatTarget, Policy, Route, Routing } from '../core/route.js'
 import { type CompiledTemplates, compileTemplates } from '../core/templates.js'
@@ -45,9 +47,9 @@ export interface Config {
   messages: {
     resolved: 'both' | 'edit' | 'reply'
     resolvedUnannounced: boolean
-    hideLabels: ReadonlySet<string>
+    labels: LabelDisplay
     timeZone: string
-    severities: Record<string, { marker: string; rank: number }>
+    severities: SeverityScheme
     templates: CompiledTemplates
   }
   storms: { maxDelayMs: number; digestMaxAlerts: number }
@@ -220,13 +222,14 @@ function compileChat(raw: RawChatTarget, headroom: number): ChatTarget {
 type RawPolicy = Pick<RawRoute, 'silent_severities' | 'repeat_interval' | 'throttle' | 'mute_windows'>
 
 /** compilePolicy reads a route's policy, inheriting what it leaves out from the routing defaults. */
-function compilePolicy(raw: RawPolicy, defaults: Policy | undefined, timeZone: string): Policy {
+function compilePolicy(raw: RawPolicy, defaults: Policy | undefined, display: Display): Policy {
   const throttle = raw.throttle ? Math.ceil(parseDuration(raw.throttle.per)! / raw.throttle.messages) : defaults?.throttleMs
+  const levels = (values: readonly string[]) => values.map((v) => levelOf(v, display.severities))
   return {
-    silentSeverities: raw.silent_severities ? new Set(raw.silent_severities) : defaults!.silentSeverities,
+    silentSeverities: raw.silent_severities ? new Set(levels(raw.silent_severities)) : defaults!.silentSeverities,
     repeatIntervalMs: raw.repeat_interval !== undefined ? (parseDuration(raw.repeat_interval) ?? 0) : defaults!.repeatIntervalMs,
     ...(throttle ? { throttleMs: throttle } : {}),
-    muteWindows: raw.mute_windows ? raw.mute_windows.map((w) => compileMuteWindow(w, timeZone)) : defaults!.muteWindows,
+    muteWindows: raw.mute_windows ? raw.mute_windows.map((w) => compileMuteWindow({ ...w, severities: levels(w.severities) }, display.timeZone)) : defaults!.muteWindows,
   }
 }
 
@@ -286,16 +289,16 @@ function crossFieldErrors(raw: RawConfig): string[] {
 }
 
 /** compileRouting compiles the default chat, the routing defaults and every route (matcher errors are collected). */
-function compileRouting(raw: RawConfig, errors: string[]): Routing {
+function compileRouting(raw: RawConfig, display: Display, errors: string[]): Routing {
   const headroom = raw.telegram.pace.headroom
   const defaultChat =
     raw.telegram.chat_id !== undefined ? compileChat({ chat_id: raw.telegram.chat_id, thread_id: raw.telegram.thread_id }, headroom) : undefined
-  const defaults = compilePolicy(raw.routing, undefined, raw.messages.time_zone)
+  const defaults = compilePolicy(raw.routing, undefined, display)
   const routes: Route[] = raw.routing.routes.map((route, i) => ({
     name: route.name ?? `routes[${i}]`,
     matchers: compileMatchers(route.matchers, `routing.routes[${i}].matchers`, errors),
     ...(route.chats ? { chats: route.chats.map((c) => compileChat(c, headroom)) } : {}),
-    ...compilePolicy(route, defaults, raw.messages.time_zone),
+    ...compilePolicy(route, defaults, display),
     continue: route.continue,
   }))
   return { ...(defaultChat ? { defaultChat } : {}), ...defaults, routes }
@@ -305,7 +308,8 @@ function compileRouting(raw: RawConfig, errors: string[]): Routing {
 function compile(raw: RawConfig, errors: string[]): Config | undefined {
   errors.push(...crossFieldErrors(raw))
   if (errors.length > 0) return undefined
-  const routing = compileRouting(raw, errors)
+  const display = compileDisplay(raw, errors)
+  const routing = compileRouting(raw, display, errors)
   let templates: CompiledTemplates | undefined
   try {
     templates = compileTemplates(raw.messages.templates)
@@ -313,11 +317,26 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
     errors.push(`messages.templates.${(error as Error).message}`)
   }
   if (errors.length > 0 || !templates) return undefined
-  return assemble(raw, routing, templates)
+  return assemble(raw, routing, display, templates)
+}
+
+/** Display: how alerts look, compiled (severity levels and what labels to hide), needed by routing too. */
+interface Display {
+  severities: SeverityScheme
+  labels: LabelDisplay
+  timeZone: string
+}
+
+function compileDisplay(raw: RawConfig, errors: string[]): Display {
+  const { messages } = raw
+  const severities = compileSeverities(messages.severities, messages.severity_aliases, messages.heartbeats)
+  const labels = compileLabelDisplay(messages.hide_labels, messages.hide_annotations)
+  errors.push(...severities.errors.map((e) => `messages.${e}`), ...labels.errors)
+  return { severities: severities.scheme, labels: labels.display, timeZone: messages.time_zone }
 }
 
 /** assemble is the runtime Config, key by key, from a YAML already checked and compiled (a declarative table). */
-function assemble(raw: RawConfig, routing: Routing, templates: CompiledTemplates): Config {
+function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Config {
   const headroom = raw.telegram.pace.headroom
   const { defaultChat } = routing
   const bodyLimit = parseSize(raw.server.body_limit)!
@@ -362,9 +381,9 @@ function assemble(raw: RawConfig, routing: Routing, templates: CompiledTemplates
     messages: {
       resolved: raw.messages.resolved as Config['messages']['resolved'],
       resolvedUnannounced: raw.messages.resolved_unannounced,
-      hideLabels: new Set(raw.messages.hide_labels),
+      labels: display.labels,
       timeZone: raw.messages.time_zone,
-      severities: raw.messages.severities,
+      severities: display.severities,
       templates,
     },
     silences: {

@@ -5,6 +5,8 @@
  */
 import Type from 'typebox'
 import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
+import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/labels.js'
+import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
 
@@ -79,7 +81,26 @@ export const RouteSchema = Type.Object(
 
 const BasicAuthSchema = Type.Object({ username: Type.String({ minLength: 1 }), password: Secret, password_file: Secret }, { additionalProperties: false })
 
-const SeveritySchema = Type.Object({ marker: Type.String({ minLength: 1 }), rank: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })
+const SeveritySchema = Type.Object(
+  {
+    marker: Type.String({ minLength: 1 }),
+    rank: Type.Integer({ minimum: 0 }),
+    aliases: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { expected: 'a list of other ways to write this severity, like [crit, P1]' })),
+  },
+  { additionalProperties: false },
+)
+
+/** HideRuleSchema: a label name (or glob) to hide, or names hidden only for alerts that match `when`. */
+const HideRuleSchema = Type.Union(
+  [
+    Type.String({ minLength: 1 }),
+    Type.Object(
+      { labels: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), when: Type.Optional(Type.Array(Type.String())) },
+      { additionalProperties: false },
+    ),
+  ],
+  { expected: 'a label name like "endpoint", or {labels: [instance, job], when: [\'job="kube-state-metrics"\']}' },
+)
 
 /** ConfigSchema: the whole alertwire.yaml. */
 export const ConfigSchema = Type.Object(
@@ -154,7 +175,7 @@ export const ConfigSchema = Type.Object(
     ),
     routing: Type.Object(
       {
-        silent_severities: Type.Array(Type.String({ minLength: 1 }), { default: ['info'] }),
+        silent_severities: Type.Array(Type.String({ minLength: 1 }), { default: ['info', 'none'] }),
         repeat_interval: Type.String({ pattern: `${DURATION_PATTERN}|^0$`, default: '4h', expected: 'a duration like "4h" (0: never repeat)' }),
         throttle: Type.Optional(ThrottleSchema),
         mute_windows: Type.Array(MuteWindowSchema, { default: [] }),
@@ -166,16 +187,15 @@ export const ConfigSchema = Type.Object(
       {
         resolved: Type.Enum(['both', 'edit', 'reply'], { default: 'both', expected: 'one of both, edit, reply' }),
         resolved_unannounced: Type.Boolean({ default: false }),
-        hide_labels: Type.Array(Type.String(), { default: [] }),
+        hide_labels: Type.Array(HideRuleSchema, { default: structuredClone(DEFAULT_HIDDEN_LABELS) }),
+        hide_annotations: Type.Array(Type.String({ minLength: 1 }), { default: [...DEFAULT_HIDDEN_ANNOTATIONS] }),
         time_zone: Type.String({ default: 'UTC' }),
-        severities: Type.Record(Type.String(), SeveritySchema, {
-          default: {
-            critical: { marker: '🔴', rank: 0 },
-            error: { marker: '🔴', rank: 1 },
-            warning: { marker: '🟠', rank: 2 },
-            info: { marker: '🔵', rank: 3 },
-          },
+        severities: Type.Record(Type.String({ minLength: 1 }), SeveritySchema, { default: structuredClone(DEFAULT_LEVELS) }),
+        severity_aliases: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+          default: {},
+          expected: 'a mapping of values to severity levels, like {sev-a: critical}',
         }),
+        heartbeats: Type.Array(Type.String({ minLength: 1 }), { default: [...DEFAULT_HEARTBEATS] }),
         templates: Type.Object(
           {
             header: Type.Optional(Type.String()),

@@ -18,7 +18,7 @@ export function displayOptions(config: Config, now: number): RenderOptions {
   return {
     templates: config.messages.templates,
     severities: config.messages.severities,
-    hideLabels: config.messages.hideLabels,
+    labels: config.messages.labels,
     timeZone: config.messages.timeZone,
     flapWindowMs: config.flapping.windowMs,
     now,
@@ -117,7 +117,12 @@ export interface PlannerConfig {
 export function plannerConfig(config: Config): PlannerConfig {
   return {
     routing: config.routing,
-    plan: { resolvedUnannounced: config.messages.resolvedUnannounced, alertmanagerUrl: config.alertmanager.url, pace: config.telegram.pace },
+    plan: {
+      resolvedUnannounced: config.messages.resolvedUnannounced,
+      alertmanagerUrl: config.alertmanager.url,
+      pace: config.telegram.pace,
+      severities: config.messages.severities,
+    },
     events: { flapping: config.flapping, criticalWhenMuted: config.mute.critical },
   }
 }

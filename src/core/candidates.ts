@@ -8,8 +8,9 @@
 import type { Webhook } from './webhook.js'
 import type { MuteWindow } from './mute.js'
 import { chatPaceMs, type Pace } from './pace.js'
-import type { AlertSnapshot } from './render.js'
+import type { AlertSnapshot, AlertSource } from './render.js'
 import { routeAlert, type Routing, type Target } from './route.js'
+import { type SeverityScheme, severityOf } from './severity.js'
 
 /** OutboxItem: one alert event waiting in a chat's outbox. */
 export interface OutboxItem {
@@ -17,6 +18,8 @@ export interface OutboxItem {
   alert: AlertSnapshot
   groupKey: string
   externalURL: string
+  /** Grafana alerting sent it (absent: Alertmanager) */
+  source?: AlertSource
   truncatedAlerts: number
   threadId?: number
   silent: boolean
@@ -45,6 +48,8 @@ export interface Candidate {
   repeatIntervalMs: number
   /** the route's mute windows (decided at the moment the event is committed) */
   muteWindows: readonly MuteWindow[]
+  /** the alert's severity level, as mute windows and /mute compare it */
+  level: string
   item: OutboxItem
 }
 
@@ -67,6 +72,7 @@ export function snapshotOf(alert: Webhook['alerts'][number]): AlertSnapshot {
     startsAt: alert.startsAt,
     ...(alert.endsAt && !ZERO_TIME.test(alert.endsAt) ? { endsAt: alert.endsAt } : {}),
     ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
+    ...(alert.grafana ? { grafana: alert.grafana } : {}),
   }
 }
 
@@ -83,6 +89,8 @@ export interface PlanOptions {
   alertmanagerUrl: string
   /** Telegram's pace per chat class, in ms between messages */
   pace: Pick<Pace, 'privateIntervalMs' | 'groupIntervalMs'>
+  /** how severities are written, to know an alert's level */
+  severities: SeverityScheme
 }
 
 /** Arrival: when a notification was received, and its number in the order notifications were stored. */
@@ -95,7 +103,7 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
   const chat = String(target.chat.chatId)
   const thread = target.chat.threadId ? String(target.chat.threadId) : ''
   const { policy } = target
-  const severity = alert.labels.severity ?? ''
+  const { level } = severityOf(alert.labels, options.severities)
   const chatPace = chatPaceMs(target.chat, options.pace)
   return {
     chat,
@@ -106,6 +114,7 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
     requireFiringSeen: alert.status === 'resolved' && !options.resolvedUnannounced,
     repeatIntervalMs: policy.repeatIntervalMs,
     muteWindows: policy.muteWindows,
+    level,
     item: {
       // first, so the store's outbox ordering reads it at the head of the stored JSON (and nothing a sender wrote can come before it)
       seq,
@@ -113,9 +122,11 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
       alert: snapshotOf(alert),
       groupKey: webhook.groupKey,
       externalURL: webhook.externalURL || options.alertmanagerUrl,
+      // absent means Alertmanager: so items (and jobs) stored before there was a source read the same
+      ...(webhook.source === 'grafana' ? { source: 'grafana' as const } : {}),
       truncatedAlerts: webhook.truncatedAlerts ?? 0,
       ...(target.chat.threadId ? { threadId: target.chat.threadId } : {}),
-      silent: policy.silentSeverities.has(severity),
+      silent: policy.silentSeverities.has(level),
       route: target.route,
       paceMs: Math.max(chatPace, policy.throttleMs ?? 0),
       receivedAt,

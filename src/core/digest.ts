@@ -7,20 +7,23 @@
 import { plainLength, truncateHtml } from './html.js'
 import {
   type AlertSnapshot,
-  alertmanagerLink,
+  type AlertSource,
+  alertsPageContext,
   type DigestSummary,
   finish,
   frame,
-  identifyingLabels,
   type MessageContent,
   type Rendered,
   type RenderOptions,
-  severityOf,
+  shownLabels,
   silenceNote,
   TELEGRAM_TEXT_LIMIT,
 } from './render.js'
+import { severityOf } from './severity.js'
 
 const LINE_LIMIT = 300
+/** what the count by severity calls alerts without one */
+const NO_SEVERITY = 'no severity'
 const ALERTNAMES_SHOWN = 10
 /** room for what grows between send and edit ("· 120 here resolved") */
 const GROWTH_SLACK = 40
@@ -33,6 +36,7 @@ export interface DigestRound {
   reminders: number
   resolvedRound: boolean
   externalURL: string
+  source?: AlertSource
 }
 
 /** natural order for names and labels: host-2 before host-10 (one collator: building one per comparison is slow) */
@@ -43,10 +47,10 @@ const NATURAL = new Intl.Collator('en', { numeric: true })
  * by severity and alertname (cheap); only the named ones also by their labels (costly at 10,000).
  */
 function orderFirst(alerts: readonly AlertSnapshot[], count: number, options: RenderOptions): AlertSnapshot[] {
-  const coarse = alerts.map((alert) => ({ alert, rank: severityOf(alert.labels, options).rank, name: alert.labels.alertname ?? '' }))
+  const coarse = alerts.map((alert) => ({ alert, rank: severityOf(alert.labels, options.severities).rank, name: alert.labels.alertname ?? '' }))
   coarse.sort((a, b) => a.rank - b.rank || NATURAL.compare(a.name, b.name))
   const labelsOf = (a: AlertSnapshot) =>
-    identifyingLabels(a.labels, options.hideLabels)
+    shownLabels(a.labels, options)
       .map((l) => `${l.name}=${l.value}`)
       .join(',')
   const named = coarse.slice(0, count).map((c) => ({ ...c, labels: labelsOf(c.alert) }))
@@ -73,9 +77,9 @@ function tally<T>(values: readonly T[]): [T, number][] {
 }
 
 function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: RenderOptions): DigestSummary {
-  const bySeverity = tally(round.alerts.map((a) => a.labels.severity ?? 'unknown')).sort(
-    (a, b) => severityOf({ severity: a[0] }, options).rank - severityOf({ severity: b[0] }, options).rank,
-  )
+  const levelOf = (a: AlertSnapshot) => severityOf(a.labels, options.severities).level || NO_SEVERITY
+  const rankOf = (level: string) => severityOf({ severity: level }, options.severities).rank
+  const bySeverity = tally(round.alerts.map(levelOf)).sort((a, b) => rankOf(a[0]) - rankOf(b[0]))
   return {
     total: round.alerts.length,
     bySeverity: bySeverity.map(([severity, count]) => ({ severity, count })),
@@ -98,7 +102,7 @@ function headerHtml(content: MessageContent, options: RenderOptions): string {
       parts: content.parts > 1 ? content.parts : 0,
       first: content.part === 1,
       resolved_count: summary.resolvedRound ? 0 : all.filter((a) => a.status === 'resolved').length,
-      by_severity: summary.bySeverity.map((s) => ({ ...s, marker: severityOf({ severity: s.severity }, options).marker })),
+      by_severity: summary.bySeverity.map((s) => ({ ...s, marker: severityOf({ severity: s.severity }, options.severities).marker })),
       by_alertname: summary.byAlertname.slice(0, ALERTNAMES_SHOWN),
       more_alertnames: Math.max(0, summary.byAlertname.length - ALERTNAMES_SHOWN),
       reminders: summary.reminders,
@@ -107,13 +111,14 @@ function headerHtml(content: MessageContent, options: RenderOptions): string {
 }
 
 function lineHtml(alert: AlertSnapshot, options: RenderOptions): string {
-  const severity = severityOf(alert.labels, options)
+  const severity = severityOf(alert.labels, options.severities)
   const html = options.templates.digest_alert({
     resolved: alert.status === 'resolved',
     marker: severity.marker,
-    severity: severity.name,
+    severity: severity.written,
+    level: severity.level,
     alertname: alert.labels.alertname ?? 'alert',
-    identifying: identifyingLabels(alert.labels, options.hideLabels),
+    identifying: shownLabels(alert.labels, options),
     labels: alert.labels,
     annotations: alert.annotations,
     summary: alert.annotations.summary ?? '',
@@ -124,13 +129,11 @@ function lineHtml(alert: AlertSnapshot, options: RenderOptions): string {
 function footerHtml(content: MessageContent, options: RenderOptions): string {
   if (content.part !== content.parts) return ''
   const unnamed = content.digest!.unnamed
-  const alertmanager = alertmanagerLink(content)
   return frame(
     options.templates.digest_footer({
       unnamed: unnamed.length,
       unnamed_resolved: content.digest!.resolvedRound ? 0 : unnamed.filter((a) => a.status === 'resolved').length,
-      alertmanager_url: alertmanager?.url ?? '',
-      alertmanager_linkable: alertmanager?.linkable ?? false,
+      ...alertsPageContext(content),
     }),
   )
 }
@@ -147,7 +150,8 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
   const ordered = orderFirst(round.alerts, maxNamed, options)
   const named = ordered.slice(0, maxNamed)
   const summary = summarize(round, ordered.slice(maxNamed).map(counted), options)
-  const base: MessageContent = { alerts: [], commonLabels: [], externalURL: round.externalURL, truncatedAlerts: 0, part: 99, parts: 99, digest: summary }
+  const source = round.source && round.source !== 'alertmanager' ? { source: round.source } : {}
+  const base: MessageContent = { alerts: [], commonLabels: [], externalURL: round.externalURL, ...source, truncatedAlerts: 0, part: 99, parts: 99, digest: summary }
   const asResolved = (alerts: AlertSnapshot[]) => alerts.map((a) => ({ ...a, status: 'resolved' as const }))
   // reserve the longest header and footer any part can have (part 1 carries the summary)
   const first = named[0]

@@ -131,12 +131,11 @@ export function decideEvent(policy: EventPolicy, state: EventState, event: Candi
  * later hold wins; under /mute a critical alert comes silently, loudly or waits too, as configured.
  */
 function quietHours(policy: EventPolicy, state: EventState, event: Candidate, now: number): { holdUntil: number; item: OutboxItem } {
-  const severity = event.item.alert.labels.severity ?? ''
-  const window = muteDecision(event.muteWindows, severity, now)
+  const window = muteDecision(event.muteWindows, event.level, now)
   let holdUntil = window.action === 'hold' ? window.until : 0
   let silent = event.item.silent || window.action !== 'none'
   if (state.mutedUntil > now) {
-    if (severity !== 'critical' || policy.criticalWhenMuted === 'hold') holdUntil = Math.max(holdUntil, state.mutedUntil)
+    if (event.level !== 'critical' || policy.criticalWhenMuted === 'hold') holdUntil = Math.max(holdUntil, state.mutedUntil)
     else if (policy.criticalWhenMuted === 'silent') silent = true
   }
   return { holdUntil, item: silent === event.item.silent ? event.item : { ...event.item, silent } }

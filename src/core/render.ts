@@ -6,14 +6,25 @@
  */
 import { formatDuration } from './duration.js'
 import { htmlToPlain, plainLength, truncateHtml } from './html.js'
+import {
+  distinguishingLabels,
+  extraAnnotations,
+  firstAnnotation,
+  type Label,
+  type LabelDisplay,
+  sharedLabels,
+  TEXT_ANNOTATIONS,
+  TITLE_ANNOTATIONS,
+} from './labels.js'
+import { alertLinks, alertsPageLink, isUrl, type Link } from './links.js'
 import type { Labels } from './matchers.js'
+import { mostSevere, type SeverityScheme, severityOf } from './severity.js'
 import type { CompiledTemplates } from './templates.js'
 
 /** TELEGRAM_TEXT_LIMIT: Telegram's limit on message text, in characters after entity parsing. */
 export const TELEGRAM_TEXT_LIMIT = 4096
 const SEPARATOR = '\n\n'
 const REPLY_LIST_LIMIT = 30
-const UNKNOWN_SEVERITY = { marker: '⚪', rank: 99 }
 /** Room kept for text that grows between send and edit: "5m" becomes "1d 2h", "3 alerts, 1 resolved", a silence note. */
 const GROWTH_SLACK = 160
 
@@ -28,7 +39,24 @@ export interface AlertSnapshot {
   generatorURL?: string
   /** times it started firing within the flapping window, when that made it flapping */
   flaps?: number
+  /** what Grafana alerting sends besides Alertmanager's fields (webhook version 1) */
+  grafana?: GrafanaExtras
 }
+
+/** GrafanaExtras: Grafana alerting's per-alert links and the values that made it fire. */
+export interface GrafanaExtras {
+  dashboardURL?: string
+  panelURL?: string
+  silenceURL?: string
+  imageURL?: string
+  /** the query results that fired it, by refId ("A": 0.93) */
+  values?: Record<string, number | null>
+  /** Grafana's own text of the values, kept when `values` is absent */
+  valueString?: string
+}
+
+/** AlertSource: who sent a notification, which decides where its links point. */
+export type AlertSource = 'alertmanager' | 'grafana'
 
 /** DigestSummary: what a storm round was, kept with each of its digest messages. */
 export interface DigestSummary {
@@ -47,6 +75,8 @@ export interface DigestSummary {
 /** MessageContent: everything needed to render one Telegram message of a group. */
 export interface MessageContent {
   alerts: AlertSnapshot[]
+  /** Grafana: the footer links Grafana's alert list, and there are no Alertmanager silence buttons (absent: Alertmanager) */
+  source?: AlertSource
   /** label names shown once in the header because every alert of the group shares them */
   commonLabels: string[]
   externalURL: string
@@ -74,8 +104,8 @@ export interface SilenceMark {
 /** RenderOptions: the operator's wording and display choices, plus the clock. */
 export interface RenderOptions {
   templates: CompiledTemplates
-  severities: Record<string, { marker: string; rank: number }>
-  hideLabels: ReadonlySet<string>
+  severities: SeverityScheme
+  labels: LabelDisplay
   timeZone: string
   /** the flapping window, to say "flapping: 6 times in 10m" */
   flapWindowMs: number
@@ -86,74 +116,6 @@ export interface RenderOptions {
 export interface Rendered {
   html: string
   plain: string
-}
-
-const ALWAYS_HIDDEN = new Set(['alertname', 'severity'])
-
-/** severityOf names an alert's severity with its marker and rank (unknown severities rank last). */
-export function severityOf(labels: Labels, options: RenderOptions) {
-  const name = labels.severity ?? 'unknown'
-  // own keys only: a severity called "constructor" is just unknown
-  return { name, ...(Object.hasOwn(options.severities, name) ? options.severities[name]! : UNKNOWN_SEVERITY) }
-}
-
-/** mostSevere picks the severity that describes a set of alerts: the lowest rank wins. */
-function mostSevere(alerts: readonly AlertSnapshot[], options: RenderOptions) {
-  return alerts.map((a) => severityOf(a.labels, options)).sort((a, b) => a.rank - b.rank)[0] ?? { name: 'unknown', ...UNKNOWN_SEVERITY }
-}
-
-/** Link: a URL to show, and whether Telegram will make it a link (it drops links to hosts without a dot, like http://prometheus:9090). */
-interface Link {
-  title: string
-  url: string
-  linkable: boolean
-}
-
-function httpUrl(value: string | undefined): URL | undefined {
-  if (!value) return undefined
-  try {
-    const url = new URL(value)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** MAX_LINK_URL: longer URLs are shown (cut) as text rather than linked; Telegram refuses very long links. */
-const MAX_LINK_URL = 2048
-const LINKABLE_HOST = /^(\[[0-9a-f:.]+\]|([a-z0-9_-]+\.)+[a-z0-9_-]+)$/i
-
-/** telegramLinkable: Telegram links http(s) URLs whose host has a dot (or is an IPv6 literal) and whose port is real; it drops the rest. */
-function telegramLinkable(url: URL): boolean {
-  const port = url.port === '' ? 80 : Number(url.port)
-  return url.href.length <= MAX_LINK_URL && LINKABLE_HOST.test(url.hostname) && port >= 1 && port <= 65535
-}
-
-function link(title: string, url: URL): Link {
-  return { title, url: url.href, linkable: telegramLinkable(url) }
-}
-
-function titleFromKey(key: string): string {
-  const words = key
-    .replace(/_?url$/i, '')
-    .replace(/[_-]+/g, ' ')
-    .trim()
-  return words ? words[0]!.toUpperCase() + words.slice(1) : 'Link'
-}
-
-/** alertLinks lists the links an alert carries: its source, then runbook, dashboard and other *_url annotations. */
-function alertLinks(alert: AlertSnapshot): Link[] {
-  const links: Link[] = []
-  const source = httpUrl(alert.generatorURL)
-  if (source) links.push(link('Source', source))
-  const keys = Object.keys(alert.annotations).filter((k) => /(^|_)url$|^runbook$|^dashboard$/i.test(k))
-  const rank = (k: string) => (/^runbook/i.test(k) ? 0 : /^(dashboard|grafana)/i.test(k) ? 1 : 2)
-  keys.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
-  for (const key of keys) {
-    const url = httpUrl(alert.annotations[key])
-    if (url) links.push(link(titleFromKey(key), url))
-  }
-  return links
 }
 
 const timeFormats = new Map<string, Intl.DateTimeFormat>()
@@ -180,92 +142,141 @@ export function formatTime(iso: string, timeZone: string): string {
   return `${text} ${timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'UTC' : timeZone}`
 }
 
-function firedFor(alert: AlertSnapshot, now: number): number {
-  const start = Date.parse(alert.startsAt)
-  const end = alert.status === 'resolved' && alert.endsAt ? Date.parse(alert.endsAt) : now
-  return Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, end - start) : 0
+/** ZERO_TIME: what Alertmanager (Go) writes for "no time"; such a start is unknown, not year 1. */
+const ZERO_TIME = /^0001-01-01T/
+
+/** knownTime reads a time worth showing, or nothing (Go's zero time, garbage). */
+function knownTime(iso: string | undefined): number | undefined {
+  if (!iso || ZERO_TIME.test(iso)) return undefined
+  const ms = Date.parse(iso)
+  return Number.isFinite(ms) ? ms : undefined
 }
 
-/** identifyingLabels are the labels that tell one alert from another, in a stable order. */
-export function identifyingLabels(labels: Labels, hidden: ReadonlySet<string>, common: readonly string[] = []) {
-  return Object.keys(labels)
-    .filter((name) => !ALWAYS_HIDDEN.has(name) && !hidden.has(name) && !common.includes(name))
-    .sort()
-    .map((name) => ({ name, value: labels[name]! }))
+/** firedFor: how long the alert fired (until now, or until it resolved); undefined when its start is unknown. */
+function firedFor(alert: AlertSnapshot, now: number): number | undefined {
+  const start = knownTime(alert.startsAt)
+  const end = alert.status === 'resolved' ? (knownTime(alert.endsAt) ?? now) : now
+  return start === undefined ? undefined : Math.max(0, end - start)
 }
 
-/** commonLabelNames: the labels every alert shares with the same value (worth saying once). */
-export function commonLabelNames(alerts: readonly AlertSnapshot[], hidden: ReadonlySet<string>): string[] {
-  if (alerts.length < 2) return []
-  const first = alerts[0]!.labels
-  return Object.keys(first)
-    .filter((name) => !ALWAYS_HIDDEN.has(name) && !hidden.has(name))
-    .filter((name) => alerts.every((a) => a.labels[name] === first[name]))
-    .sort()
+function durationText(alert: AlertSnapshot, now: number): string {
+  const ms = firedFor(alert, now)
+  return ms === undefined ? '' : formatDuration(ms)
 }
 
-function alertnameOf(alerts: readonly AlertSnapshot[]): string {
-  const names = [...new Set(alerts.map((a) => a.labels.alertname ?? 'alert'))]
+/** shownLabels: the labels an alert shows on its own (no neighbours): all but the hidden and those shown elsewhere. */
+export function shownLabels(labels: Labels, options: Pick<RenderOptions, 'labels'>): Label[] {
+  return distinguishingLabels(labels, [], options.labels, false)
+}
+
+function alertnameOf(alert: AlertSnapshot): string {
+  return alert.labels.alertname || 'alert'
+}
+
+/** alertnamesOf names the alerts of a message: "A", "A, B, C", "A, B, C +2". */
+function alertnamesOf(alerts: readonly AlertSnapshot[]): string {
+  const names = distinctNames(alerts)
   return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} +${names.length - 3}`
 }
 
-function alertContext(alert: AlertSnapshot, content: MessageContent, many: boolean, options: RenderOptions) {
-  const severity = severityOf(alert.labels, options)
+function distinctNames(alerts: readonly AlertSnapshot[]): string[] {
+  return [...new Set(alerts.map(alertnameOf))]
+}
+
+/** valuesOf: what Grafana says made the alert fire, as name=value pairs (or its own text of them). */
+function valuesOf(alert: AlertSnapshot): { values: Label[]; values_text: string } {
+  const values = Object.entries(alert.grafana?.values ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => ({ name, value: value === null ? 'no data' : String(value) }))
+  return { values, values_text: values.length === 0 ? (alert.grafana?.valueString ?? '') : '' }
+}
+
+/** Heading: the alertname heading a run of alerts in a message that holds several alertnames. */
+interface Heading {
+  name: string
+  count: number
+  /** more than one alert of this name */
+  many: boolean
+}
+
+function alertContext(alert: AlertSnapshot, content: MessageContent, options: RenderOptions, heading?: Heading) {
+  const severity = severityOf(alert.labels, options.severities)
+  const many = isMany(content)
+  const title = firstAnnotation(alert.annotations, TITLE_ANNOTATIONS)
+  const text = firstAnnotation(alert.annotations, TEXT_ANNOTATIONS)
+  const hiddenAnnotation = (name: string) => options.labels.hideAnnotations.test(name)
+  const identifying = distinguishingLabels(alert.labels, content.commonLabels, options.labels, many)
   return {
     many,
+    heading,
     status: alert.status,
     resolved: alert.status === 'resolved',
     marker: severity.marker,
-    severity: severity.name,
-    alertname: alert.labels.alertname ?? 'alert',
-    summary: alert.annotations.summary ?? alert.annotations.title ?? '',
-    description: alert.annotations.description ?? alert.annotations.message ?? '',
+    severity: severity.written,
+    level: severity.level,
+    alertname: alertnameOf(alert),
+    summary: title.value,
+    description: text.value,
+    details: extraAnnotations(alert.annotations, [title.name, text.name], options.labels, isUrl),
     labels: alert.labels,
     annotations: alert.annotations,
-    identifying: identifyingLabels(alert.labels, options.hideLabels, many ? content.commonLabels : []),
-    starts_at: formatTime(alert.startsAt, options.timeZone),
-    ends_at: alert.endsAt ? formatTime(alert.endsAt, options.timeZone) : '',
-    duration: formatDuration(firedFor(alert, options.now)),
-    links: alertLinks(alert),
+    identifying,
+    // an alert of a group without a summary is named by its labels, on its first line
+    labels_first: many && !title.value && identifying.length > 0,
+    starts_at: knownTime(alert.startsAt) === undefined ? '' : formatTime(alert.startsAt, options.timeZone),
+    ends_at: knownTime(alert.endsAt) === undefined ? '' : formatTime(alert.endsAt!, options.timeZone),
+    duration: durationText(alert, options.now),
+    ...valuesOf(alert),
+    links: alertLinks(alert, hiddenAnnotation),
     fingerprint: alert.fingerprint,
     flaps: alert.flaps ?? 0,
     flap_window: formatDuration(options.flapWindowMs),
   }
 }
 
+/** isMany: the message is one of several alerts (a part of a split group is, even when it holds one). */
+function isMany(content: MessageContent): boolean {
+  return content.alerts.length > 1 || content.parts > 1
+}
+
 function headerContext(content: MessageContent, options: RenderOptions, countOverride?: number) {
   const { alerts } = content
-  const severity = mostSevere(alerts, options)
+  const severity = mostSevere(
+    alerts.map((a) => a.labels),
+    options.severities,
+  )
   const resolvedCount = alerts.filter((a) => a.status === 'resolved').length
-  const many = (countOverride ?? alerts.length) > 1
   const first = alerts[0]?.labels ?? {}
   return {
-    many,
+    many: (countOverride ?? alerts.length) > 1,
     resolved: alerts.length > 0 && resolvedCount === alerts.length,
     count: countOverride ?? alerts.length,
     resolved_count: resolvedCount,
     marker: severity.marker,
-    severity: severity.name,
-    alertname: alertnameOf(alerts),
+    severity: severity.written,
+    level: severity.level,
+    alertname: alertnamesOf(alerts),
+    alertnames: distinctNames(alerts).length,
     common_labels: content.commonLabels.map((name) => ({ name, value: first[name] ?? '' })),
     part: content.parts > 1 ? content.part : 0,
     parts: content.parts > 1 ? content.parts : 0,
   }
 }
 
-/** alertmanagerLink links to the alerts of a message in Alertmanager (as text if Telegram would not link it). */
-export function alertmanagerLink(content: MessageContent): Link | undefined {
-  const base = httpUrl(content.externalURL)
-  if (!base) return undefined
-  if (!telegramLinkable(base)) return link('Alertmanager', base)
-  const names = [...new Set(content.alerts.map((a) => a.labels.alertname).filter(Boolean))]
-  const filter = names.length === 1 ? `?filter=${encodeURIComponent(`{alertname="${names[0]}"}`)}` : ''
-  return link('Alertmanager', new URL(`${base.href.replace(/\/$/, '')}/#/alerts${filter}`))
+/** alertsPage: the footer's link to the message's alerts in Alertmanager (or Grafana). */
+export function alertsPage(content: Pick<MessageContent, 'alerts' | 'externalURL' | 'source'>): Link | undefined {
+  const names = [...new Set(content.alerts.map((a) => a.labels.alertname).filter((n): n is string => !!n))]
+  return alertsPageLink(content.externalURL, content.source ?? 'alertmanager', names)
+}
+
+/** alertsPageContext: the footer templates' fields for that link. */
+export function alertsPageContext(content: Pick<MessageContent, 'alerts' | 'externalURL' | 'source'>) {
+  const page = alertsPage(content)
+  return { alertmanager_url: page?.url ?? '', alertmanager_linkable: page?.linkable ?? false, alerts_page: page?.title ?? '' }
 }
 
 function footerContext(content: MessageContent) {
-  const alertmanager = alertmanagerLink(content)
-  return { truncated_alerts: content.truncatedAlerts, alertmanager_url: alertmanager?.url ?? '', alertmanager_linkable: alertmanager?.linkable ?? false }
+  return { truncated_alerts: content.truncatedAlerts, ...alertsPageContext(content) }
 }
 
 function join(pieces: string[]): string {
@@ -314,9 +325,30 @@ function blockBudget(content: MessageContent, options: RenderOptions, totalAlert
   return Math.max(200, TELEGRAM_TEXT_LIMIT - header - footer - 2 * SEPARATOR.length - GROWTH_SLACK)
 }
 
-function renderBlock(alert: AlertSnapshot, content: MessageContent, many: boolean, options: RenderOptions, budget: number) {
-  const html = options.templates.alert(alertContext(alert, content, many, options))
+function renderBlock(alert: AlertSnapshot, content: MessageContent, options: RenderOptions, budget: number, heading?: Heading) {
+  // a block whose first lines are empty (no summary, a single alert) starts at its first line
+  const html = options.templates.alert(alertContext(alert, content, options, heading)).replace(/^\n+/, '')
   return plainLength(html) > budget ? truncateHtml(html, budget) : html
+}
+
+/** headings: in a message of several alertnames, the first alert of each name (in this part) is headed by it. */
+function headings(alerts: readonly AlertSnapshot[], counts: ReadonlyMap<string, number>): (Heading | undefined)[] {
+  if (counts.size < 2) return alerts.map(() => undefined)
+  return alerts.map((alert, i) => {
+    const name = alertnameOf(alert)
+    return i === 0 || alertnameOf(alerts[i - 1]!) !== name ? headingOf(name, counts) : undefined
+  })
+}
+
+function headingOf(name: string, counts: ReadonlyMap<string, number>): Heading {
+  const count = counts.get(name) ?? 1
+  return { name, count, many: count > 1 }
+}
+
+function nameCounts(alerts: readonly AlertSnapshot[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const alert of alerts) counts.set(alertnameOf(alert), (counts.get(alertnameOf(alert)) ?? 0) + 1)
+  return counts
 }
 
 /** silenceNote says who silenced a message's alerts and until when (empty when nobody did). */
@@ -327,42 +359,73 @@ export function silenceNote(content: MessageContent, options: RenderOptions): st
 
 /** renderMessage renders one message (one part of a group) as it should look now. */
 export function renderMessage(content: MessageContent, options: RenderOptions): Rendered {
-  const many = content.alerts.length > 1
   const budget = blockBudget(content, options, content.alerts.length)
   const header = headerHtml(content, options)
-  const blocks = content.alerts.map((a) => renderBlock(a, content, many, options, budget))
+  const heads = headings(content.alerts, nameCounts(content.alerts))
+  const blocks = content.alerts.map((a, i) => renderBlock(a, content, options, budget, heads[i]))
   const footer = content.part === content.parts ? footerHtml(content, options) : ''
   return finish(join([header, ...blocks, footer, silenceNote(content, options)]))
 }
 
+/** WORST_AGE: an alert's age when measured for packing: its duration grows to at most this many characters. */
+const WORST_AGE_MS = 999 * 86_400_000
+
+/** worstSize: the most characters an alert's block can take in any later look (resolved, flapping, a long duration). */
+function worstSize(alert: AlertSnapshot, content: MessageContent, options: RenderOptions, budget: number, heading?: Heading): number {
+  const start = knownTime(alert.startsAt) ?? options.now
+  const later = { ...options, now: start + WORST_AGE_MS }
+  const looks: AlertSnapshot[] = [
+    { ...alert, status: 'firing', flaps: 999 },
+    { ...alert, status: 'resolved', endsAt: new Date(start + WORST_AGE_MS).toISOString(), flaps: 999 },
+  ]
+  return Math.max(...looks.map((look) => plainLength(renderBlock(look, content, later, budget, heading))))
+}
+
+/** byAlertname orders a group's alerts so each alertname's alerts are together, names in order of first appearance. */
+function byAlertname(alerts: readonly AlertSnapshot[]): AlertSnapshot[] {
+  const order = new Map<string, number>()
+  for (const alert of alerts) if (!order.has(alertnameOf(alert))) order.set(alertnameOf(alert), order.size)
+  return [...alerts].sort((a, b) => order.get(alertnameOf(a))! - order.get(alertnameOf(b))!)
+}
+
+/** Group: the alerts of one group as a delivery takes them. */
+export interface Group {
+  alerts: AlertSnapshot[]
+  externalURL: string
+  truncatedAlerts: number
+  source?: AlertSource
+}
+
 /**
- * packAlerts splits a group's alerts into message contents that each fit Telegram's limit in both
- * their firing and resolved look. Nothing is dropped: a group too big for one message becomes
- * several parts.
+ * packAlerts splits a group's alerts into message contents that each fit Telegram's limit in every
+ * look they can take later (resolved, flapping, older). Nothing is dropped: a group too big for one
+ * message becomes several parts.
  */
-export function packAlerts(group: { alerts: AlertSnapshot[]; externalURL: string; truncatedAlerts: number }, options: RenderOptions): MessageContent[] {
-  const commonLabels = commonLabelNames(group.alerts, options.hideLabels)
-  const base: MessageContent = { ...group, commonLabels, part: 1, parts: 1 }
-  const many = group.alerts.length > 1
-  const budget = blockBudget(base, options, group.alerts.length)
+export function packAlerts(group: Group, options: RenderOptions): MessageContent[] {
+  const alerts = byAlertname(group.alerts)
+  const commonLabels = sharedLabels(
+    alerts.map((a) => a.labels),
+    options.labels,
+  ).map((l) => l.name)
+  const { source, ...rest } = group
+  const base: MessageContent = { ...rest, alerts, ...(source && source !== 'alertmanager' ? { source } : {}), commonLabels, part: 1, parts: 1 }
+  const budget = blockBudget(base, options, alerts.length)
+  const counts = nameCounts(alerts)
   const parts: AlertSnapshot[][] = [[]]
   let used = 0
-  for (const alert of group.alerts) {
-    const size =
-      Math.max(
-        plainLength(renderBlock({ ...alert, status: 'firing' }, base, many, options, budget)),
-        plainLength(renderBlock({ ...alert, status: 'resolved', endsAt: alert.endsAt ?? new Date(options.now).toISOString() }, base, many, options, budget)),
-      ) +
-      SEPARATOR.length +
-      GROWTH_SLACK
-    if (used + size > budget && parts.at(-1)!.length > 0) {
+  for (const alert of alerts) {
+    const current = parts.at(-1)!
+    const heading = (last?: AlertSnapshot) => (counts.size > 1 && (!last || alertnameOf(last) !== alertnameOf(alert)) ? headingOf(alertnameOf(alert), counts) : undefined)
+    let size = worstSize(alert, base, options, budget, heading(current.at(-1))) + SEPARATOR.length
+    if (used + size > budget && current.length > 0) {
       parts.push([])
       used = 0
+      size = worstSize(alert, base, options, budget, heading()) + SEPARATOR.length
     }
     parts.at(-1)!.push(alert)
     used += size
   }
-  return parts.map((alerts, i) => ({ ...base, alerts, part: i + 1, parts: parts.length }))
+  return parts.map((partAlerts, i) => ({ ...base, alerts: partAlerts, part: i + 1, parts: parts.length }))
 }
 
 /** renderResolvedReply renders the short reply that tells the chat alerts of a message resolved. */
@@ -375,18 +438,32 @@ export function renderRepeatReply(alerts: readonly AlertSnapshot[], options: Ren
   return finish(options.templates.repeat_reply(replyContext(alerts, options)))
 }
 
+/** replyContext: a reply names each alert (by alertname when it covers several) by what tells it apart from the others it lists. */
 function replyContext(alerts: readonly AlertSnapshot[], options: RenderOptions) {
-  const listed = alerts.slice(0, REPLY_LIST_LIMIT)
+  const ordered = byAlertname(alerts)
+  const listed = ordered.slice(0, REPLY_LIST_LIMIT)
+  const many = alerts.length > 1
+  const shared = sharedLabels(
+    alerts.map((a) => a.labels),
+    options.labels,
+  ).map((l) => l.name)
+  const severalNames = distinctNames(alerts).length > 1
   return {
-    alertname: alertnameOf(alerts),
-    many: alerts.length > 1,
+    alertname: alertnamesOf(ordered),
+    many,
     count: alerts.length,
     more: alerts.length - listed.length,
-    alerts: listed.map((a) => ({
-      identifying: identifyingLabels(a.labels, options.hideLabels),
-      duration: formatDuration(firedFor(a, options.now)),
-      labels: a.labels,
-      annotations: a.annotations,
-    })),
+    alerts: listed.map((a) => {
+      const identifying = distinguishingLabels(a.labels, shared, options.labels, many)
+      return {
+        name: severalNames ? alertnameOf(a) : '',
+        identifying,
+        // nothing else tells it apart: its summary does
+        summary: identifying.length === 0 ? firstAnnotation(a.annotations, TITLE_ANNOTATIONS).value : '',
+        duration: durationText(a, options.now),
+        labels: a.labels,
+        annotations: a.annotations,
+      }
+    }),
   }
 }

@@ -26,35 +26,41 @@ export type CompiledTemplates = Record<TemplateName, (context: object) => string
 /** DEFAULT_TEMPLATES: the wording alertwire ships with (each documented in the example config). */
 export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   header: [
-    '{{#if resolved}}✅ <b>RESOLVED</b>{{else}}{{marker}} <b>{{upper (trunc severity 40)}}</b>{{/if}}',
-    ' · <b>{{trunc alertname 200}}</b>',
+    '{{#if resolved}}✅ <b>RESOLVED</b> · {{else}}{{marker}} {{#if severity}}<b>{{upper (trunc severity 40)}}</b> · {{/if}}{{/if}}',
+    '<b>{{trunc alertname 200}}</b>',
     '{{#if many}} · {{count}} alerts{{#if resolved_count}}{{#unless resolved}}, {{resolved_count}} resolved{{/unless}}{{/if}}{{/if}}',
     '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
     '{{#each common_labels}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}',
   ].join(''),
   alert: [
+    '{{#if heading}}▸ <b>{{trunc heading.name 200}}</b>{{#if heading.many}} · {{heading.count}} alerts{{/if}}\n{{/if}}',
     '{{#if many}}{{#if resolved}}✅{{else}}{{marker}}{{/if}} {{/if}}',
-    '{{#if summary}}<b>{{trunc summary 500}}</b>{{else}}{{#if many}}{{else}}<b>{{trunc alertname 200}}</b>{{/if}}{{/if}}',
+    '{{#if summary}}<b>{{trunc summary 500}}</b>',
+    '{{else}}{{#if labels_first}}{{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}',
+    '{{else}}{{#if many}}<b>{{trunc alertname 200}}</b>{{/if}}{{/if}}{{/if}}',
     '{{#if description}}\n{{trunc description 1500}}{{/if}}',
-    '{{#each identifying}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}',
-    '\n{{#if resolved}}✅ resolved after {{duration}} (started {{starts_at}}){{else}}🕒 since {{starts_at}} ({{duration}}){{/if}}',
+    '{{#each details}}\n{{trunc name 100}}: {{trunc value 500}}{{/each}}',
+    '{{#unless labels_first}}{{#each identifying}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}{{/unless}}',
+    '{{#each values}}{{#if @first}}\n📈 {{else}} · {{/if}}{{trunc name 50}}={{trunc value 50}}{{/each}}{{#if values_text}}\n📈 {{trunc values_text 300}}{{/if}}',
+    '\n{{#if resolved}}✅ resolved{{#if duration}} after {{duration}}{{/if}}{{#if starts_at}} (started {{starts_at}}){{/if}}',
+    '{{else}}🕒 {{#if starts_at}}since {{starts_at}} ({{duration}}){{else}}firing, start unknown{{/if}}{{/if}}',
     '{{#if flaps}}\n🔁 flapping: {{flaps}} times in {{flap_window}}{{/if}}',
     '{{#each links}}{{#if @first}}\n🔗 {{else}} · {{/if}}{{#if linkable}}<a href="{{url}}">{{trunc title 100}}</a>{{else}}{{trunc title 100}}: {{trunc url 200}}{{/if}}{{/each}}',
   ].join(''),
   footer: [
     '{{#if truncated_alerts}}⚠️ {{truncated_alerts}} more alerts in this group were not sent by Alertmanager (max_alerts){{/if}}',
-    '{{#if alertmanager_url}}{{#if truncated_alerts}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
+    '{{#if alertmanager_url}}{{#if truncated_alerts}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">{{alerts_page}}</a>{{else}}{{alerts_page}}: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
   ].join(''),
   resolved_reply: [
     '✅ <b>Resolved</b>: <b>{{trunc alertname 200}}</b>',
-    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: {{trunc value 100}}{{/each}} · after {{duration}}{{/each}}',
-    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} after {{duration}}{{/each}}{{/if}}',
+    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{> reply_alert}}{{#if duration}} · after {{duration}}{{/if}}{{/each}}',
+    '{{else}}{{#each alerts}}{{> reply_labels}}{{#if duration}} after {{duration}}{{/if}}{{/each}}{{/if}}',
     '{{#if more}}\n… and {{more}} more{{/if}}',
   ].join(''),
   repeat_reply: [
     '🔁 <b>Still firing</b>: <b>{{trunc alertname 200}}</b>',
-    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: {{trunc value 100}}{{/each}} · for {{duration}}{{/each}}',
-    '{{else}}{{#each alerts}}{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}} for {{duration}}{{/each}}{{/if}}',
+    '{{#if many}} · {{count}} alerts{{#each alerts}}\n• {{> reply_alert}}{{#if duration}} · for {{duration}}{{/if}}{{/each}}',
+    '{{else}}{{#each alerts}}{{> reply_labels}}{{#if duration}} for {{duration}}{{/if}}{{/each}}{{/if}}',
     '{{#if more}}\n… and {{more}} more{{/if}}',
   ].join(''),
   digest_header: [
@@ -70,7 +76,7 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
   digest_footer: [
     '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',
-    '{{#if alertmanager_url}}{{#if unnamed}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">Alertmanager</a>{{else}}Alertmanager: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
+    '{{#if alertmanager_url}}{{#if unnamed}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">{{alerts_page}}</a>{{else}}{{alerts_page}}: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
   ].join(''),
 }
 
@@ -91,6 +97,12 @@ const onText =
     typeof value === 'string' ? escapeHtml(fn(htmlToPlain(value), ...args.slice(0, -1))) : value
 
 const handlebars = Handlebars.create()
+// pieces the replies share: one alert of a list (its name when the list holds several, what tells it apart, else its summary), and one alert's labels in brackets
+handlebars.registerPartial(
+  'reply_alert',
+  '{{#if name}}<b>{{trunc name 100}}</b>{{#if identifying}} · {{/if}}{{/if}}{{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: {{trunc value 100}}{{/each}}{{#if summary}}{{#if name}} · {{/if}}{{trunc summary 200}}{{/if}}',
+)
+handlebars.registerPartial('reply_labels', '{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}}')
 handlebars.registerHelper(
   'trunc',
   onText((text, max) => (typeof max === 'number' ? cutText(text, max) : text)),
@@ -130,6 +142,11 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
     summary: HOSTILE,
     description: HOSTILE,
     identifying: HOSTILE_LABELS,
+    labels_first: false,
+    heading: { name: HOSTILE, count: 2, many: true },
+    details: HOSTILE_LABELS,
+    values: HOSTILE_LABELS,
+    values_text: HOSTILE,
     labels: { instance: HOSTILE },
     annotations: { summary: HOSTILE },
     starts_at: '2026-01-01 00:00 UTC',
@@ -141,15 +158,15 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
       { title: HOSTILE, url: 'http://prometheus:9090/?a=<b>', linkable: false },
     ],
   },
-  footer: { truncated_alerts: 3, alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}', alertmanager_linkable: true },
+  footer: { truncated_alerts: 3, alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}', alertmanager_linkable: true, alerts_page: 'Alertmanager' },
   resolved_reply: {
     alertname: HOSTILE,
     many: true,
     count: 2,
     more: 1,
     alerts: [
-      { identifying: HOSTILE_LABELS, duration: '5m' },
-      { identifying: HOSTILE_LABELS, duration: '1h' },
+      { name: HOSTILE, identifying: HOSTILE_LABELS, summary: HOSTILE, duration: '5m' },
+      { name: '', identifying: [], summary: HOSTILE, duration: '1h' },
     ],
   },
   repeat_reply: {
@@ -158,8 +175,8 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
     count: 2,
     more: 1,
     alerts: [
-      { identifying: HOSTILE_LABELS, duration: '5m' },
-      { identifying: HOSTILE_LABELS, duration: '1h' },
+      { name: HOSTILE, identifying: HOSTILE_LABELS, summary: HOSTILE, duration: '5m' },
+      { name: '', identifying: [], summary: HOSTILE, duration: '1h' },
     ],
   },
   digest_header: {
@@ -177,7 +194,13 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
   },
   digest_alert: { resolved: true, marker: '🔴', severity: HOSTILE, alertname: HOSTILE, identifying: HOSTILE_LABELS, labels: { instance: HOSTILE } },
   silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: true },
-  digest_footer: { unnamed: 5, unnamed_resolved: 1, alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}', alertmanager_linkable: true },
+  digest_footer: {
+    unnamed: 5,
+    unnamed_resolved: 1,
+    alertmanager_url: 'http://example.com/#/alerts?filter={a="<b>"}',
+    alertmanager_linkable: true,
+    alerts_page: 'Alertmanager',
+  },
 }
 
 /**

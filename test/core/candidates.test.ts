@@ -12,7 +12,7 @@ routing:
       continue: true
 `)
 
-const options = { resolvedUnannounced: false, alertmanagerUrl: '', pace: config.telegram.pace }
+const options = { resolvedUnannounced: false, alertmanagerUrl: '', pace: config.telegram.pace, severities: config.messages.severities }
 
 function webhook(alerts: Partial<Webhook['alerts'][number]>[]): Webhook {
   return {

@@ -27,6 +27,7 @@ function event(status: 'firing' | 'resolved', over: { severity?: string; seq?: n
     requireFiringSeen: status === 'resolved',
     repeatIntervalMs: 0,
     muteWindows: [],
+    level: severity,
     item: {
       id: `-100//fp1/${status}/${STARTS}`,
       groupKey: 'g',

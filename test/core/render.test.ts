@@ -73,7 +73,8 @@ t.test('hostile label and annotation values stay valid HTML and read exactly as 
   const parsed = parseHtml(html)
   t.ok(parsed.ok, parsed.ok ? 'valid' : parsed.error)
   t.ok(plain.includes(HOSTILE), 'the value appears verbatim in what the chat shows')
-  t.notMatch(html, /javascript:/, 'only http(s) links are linked')
+  t.notMatch(html, /href="javascript:/, 'only http(s) links are linked')
+  t.match(plain, /dashboard_url: javascript:alert\(1\)/, 'anything else is shown as text, not dropped')
 })
 
 t.test('a huge alert is cut in plain text and still fits, firing and resolved', async (t) => {

@@ -12,6 +12,7 @@ export function candidate(fp: string, status: 'firing' | 'resolved', over: Parti
     requireFiringSeen: status === 'resolved',
     repeatIntervalMs: 0,
     muteWindows: [],
+    level: '',
     item: {
       seq,
       id: `${fp}/${status}`,
