@@ -17,6 +17,7 @@ import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'
 import {
   type AlertSnapshot,
+  type AlertSource,
   type MessageContent,
   packAlerts,
   renderMessage,
@@ -52,6 +53,8 @@ export interface Call {
   plainOnly?: boolean
   /** the buttons under the message (an edit without them removes them) */
   keyboard?: InlineButton[][]
+  /** a picture to show with the message (Telegram previews this URL) */
+  preview?: string
   fingerprints: string[]
 }
 
@@ -165,7 +168,12 @@ export function resolveRecord(record: MessageRecord, resolutions: readonly Resol
 function announceCalls(items: readonly OutboxItem[], options: BatchOptions): Call[] {
   const head = items[0]!
   const contents = packAlerts(
-    { alerts: items.map((i) => snapshot(i)), externalURL: head.externalURL, truncatedAlerts: Math.max(...items.map((i) => i.truncatedAlerts)) },
+    {
+      alerts: items.map((i) => snapshot(i)),
+      externalURL: head.externalURL,
+      ...sourceOf(head),
+      truncatedAlerts: Math.max(...items.map((i) => i.truncatedAlerts)),
+    },
     options,
   )
   return contents.map((content) => recordCall(content, head, options))
@@ -173,7 +181,8 @@ function announceCalls(items: readonly OutboxItem[], options: BatchOptions): Cal
 
 function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptions): Call {
   const thread = head.threadId ? { threadId: head.threadId } : {}
-  const content = options.newToken && !plain.digest ? { ...plain, token: options.newToken() } : plain
+  // Grafana's alerts cannot be silenced in Alertmanager: their messages link Grafana's silence page instead of buttons
+  const content = options.newToken && !plain.digest && plain.source !== 'grafana' ? { ...plain, token: options.newToken() } : plain
   const keyboard = alertKeyboard(content, options.durationsMs)
   return {
     op: 'send',
@@ -185,6 +194,10 @@ function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptio
     ...(keyboard ? { keyboard } : {}),
     fingerprints: [...content.alerts, ...(content.digest?.unnamed ?? [])].map((a) => a.fingerprint),
   }
+}
+
+function sourceOf(item: OutboxItem): { source?: AlertSource } {
+  return item.source && item.source !== 'alertmanager' ? { source: item.source } : {}
 }
 
 function snapshot(item: OutboxItem): AlertSnapshot {
@@ -362,7 +375,7 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
   const calls: Call[] = []
   const dropped: Delivery['dropped'] = []
   if (announced.length > 0) {
-    const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, externalURL: head.externalURL }
+    const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, externalURL: head.externalURL, ...sourceOf(head) }
     calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => recordCall(content, head, options)))
   } else if (reminders > 0) {
     for (const item of items.filter((i) => kindOf(i) === 'repeat'))
@@ -378,7 +391,7 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
   const told = [...[...found.values()].flat(), ...anew]
   dropped.push(...unannounced)
   if (told.length > 0) {
-    const round: DigestRound = { alerts: told.map((i) => i.alert), reminders: 0, resolvedRound: true, externalURL: head.externalURL }
+    const round: DigestRound = { alerts: told.map((i) => i.alert), reminders: 0, resolvedRound: true, externalURL: head.externalURL, ...sourceOf(head) }
     // a resolved digest is a summary: nothing refers to it later, so it keeps no record
     calls.push(
       ...packDigest(round, options.digestMaxAlerts, options).map((content) => ({

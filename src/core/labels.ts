@@ -65,14 +65,18 @@ export interface Label {
   value: string
 }
 
-/** sharedLabels: the labels every alert has with the same value, worth saying once (none for a single alert: it says them itself). */
-export function sharedLabels(alerts: readonly Labels[], display: LabelDisplay): Label[] {
+/** sharedLabels: the labels every alert has with the same value (none for a single alert: it says them itself). */
+export function sharedLabels(alerts: readonly Labels[]): string[] {
   if (alerts.length < 2) return []
   const first = alerts[0]!
   return Object.keys(first)
-    .filter((name) => !SHOWN_ELSEWHERE.has(name) && alerts.every((a) => a[name] === first[name] && !isHidden(name, a, display)))
+    .filter((name) => !SHOWN_ELSEWHERE.has(name) && alerts.every((a) => a[name] === first[name]))
     .sort()
-    .map((name) => ({ name, value: first[name]! }))
+}
+
+/** headerLabels: the shared labels worth saying once, in a message's header (not the hidden ones). */
+export function headerLabels(shared: readonly string[], first: Labels, display: LabelDisplay): Label[] {
+  return shared.filter((name) => first[name] !== undefined && !isHidden(name, first, display)).map((name) => ({ name, value: first[name]! }))
 }
 
 /**

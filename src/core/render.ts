@@ -10,13 +10,14 @@ import {
   distinguishingLabels,
   extraAnnotations,
   firstAnnotation,
+  headerLabels,
   type Label,
   type LabelDisplay,
   sharedLabels,
   TEXT_ANNOTATIONS,
   TITLE_ANNOTATIONS,
 } from './labels.js'
-import { alertLinks, alertsPageLink, isUrl, type Link } from './links.js'
+import { alertLinks, alertsPageLink, httpUrl, isUrl, type Link, telegramLinkable } from './links.js'
 import type { Labels } from './matchers.js'
 import { mostSevere, type SeverityScheme, severityOf } from './severity.js'
 import type { CompiledTemplates } from './templates.js'
@@ -116,6 +117,8 @@ export interface RenderOptions {
 export interface Rendered {
   html: string
   plain: string
+  /** a picture Telegram shows with the message (Grafana's image of the panel), as a link preview */
+  preview?: string
 }
 
 const timeFormats = new Map<string, Intl.DateTimeFormat>()
@@ -257,7 +260,7 @@ function headerContext(content: MessageContent, options: RenderOptions, countOve
     level: severity.level,
     alertname: alertnamesOf(alerts),
     alertnames: distinctNames(alerts).length,
-    common_labels: content.commonLabels.map((name) => ({ name, value: first[name] ?? '' })),
+    common_labels: headerLabels(content.commonLabels, first, options.labels),
     part: content.parts > 1 ? content.part : 0,
     parts: content.parts > 1 ? content.parts : 0,
   }
@@ -364,7 +367,17 @@ export function renderMessage(content: MessageContent, options: RenderOptions): 
   const heads = headings(content.alerts, nameCounts(content.alerts))
   const blocks = content.alerts.map((a, i) => renderBlock(a, content, options, budget, heads[i]))
   const footer = content.part === content.parts ? footerHtml(content, options) : ''
-  return finish(join([header, ...blocks, footer, silenceNote(content, options)]))
+  const preview = previewOf(content.alerts)
+  return { ...finish(join([header, ...blocks, footer, silenceNote(content, options)])), ...(preview ? { preview } : {}) }
+}
+
+/** previewOf: the first image Grafana sent with the message's alerts, if Telegram can fetch it. */
+function previewOf(alerts: readonly AlertSnapshot[]): string | undefined {
+  for (const alert of alerts) {
+    const url = httpUrl(alert.grafana?.imageURL)
+    if (url && telegramLinkable(url)) return url.href
+  }
+  return undefined
 }
 
 /** WORST_AGE: an alert's age when measured for packing: its duration grows to at most this many characters. */
@@ -403,10 +416,7 @@ export interface Group {
  */
 export function packAlerts(group: Group, options: RenderOptions): MessageContent[] {
   const alerts = byAlertname(group.alerts)
-  const commonLabels = sharedLabels(
-    alerts.map((a) => a.labels),
-    options.labels,
-  ).map((l) => l.name)
+  const commonLabels = sharedLabels(alerts.map((a) => a.labels))
   const { source, ...rest } = group
   const base: MessageContent = { ...rest, alerts, ...(source && source !== 'alertmanager' ? { source } : {}), commonLabels, part: 1, parts: 1 }
   const budget = blockBudget(base, options, alerts.length)
@@ -443,10 +453,7 @@ function replyContext(alerts: readonly AlertSnapshot[], options: RenderOptions) 
   const ordered = byAlertname(alerts)
   const listed = ordered.slice(0, REPLY_LIST_LIMIT)
   const many = alerts.length > 1
-  const shared = sharedLabels(
-    alerts.map((a) => a.labels),
-    options.labels,
-  ).map((l) => l.name)
+  const shared = sharedLabels(alerts.map((a) => a.labels))
   const severalNames = distinctNames(alerts).length > 1
   return {
     alertname: alertnamesOf(ordered),

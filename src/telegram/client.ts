@@ -19,6 +19,8 @@ export interface OutgoingMessage {
   silent: boolean
   replyTo?: number
   keyboard?: InlineButton[][]
+  /** a URL Telegram previews under the text (otherwise previews are off) */
+  preview?: string
 }
 
 /** MessageEdit: new text for a message alertwire sent. */
@@ -28,6 +30,7 @@ export interface MessageEdit {
   text: string
   html: boolean
   keyboard?: InlineButton[][]
+  preview?: string
 }
 
 /** TelegramPort: what alertwire needs from Telegram. Errors are the client library's; classify them with classifyTelegramError. */
@@ -42,6 +45,11 @@ function wireChatId(chatId: string): number | string {
   return /^-?[0-9]+$/.test(chatId) ? Number(chatId) : chatId
 }
 
+/** linkPreview: previews stay off (an alert's links would otherwise preview Prometheus), except for a picture the message asks for. */
+function linkPreview(preview: string | undefined) {
+  return preview ? { url: preview, prefer_large_media: true } : { is_disabled: true }
+}
+
 /** createTelegramClient talks to the real Bot API (or any server at apiUrl, such as the test fake). */
 export function createTelegramClient(options: { token: string; apiUrl: string; timeoutMs: number }): TelegramPort {
   const api = new Api(options.token, { apiRoot: options.apiUrl, timeoutMs: options.timeoutMs, maxRetries: 0 })
@@ -54,7 +62,7 @@ export function createTelegramClient(options: { token: string; apiUrl: string; t
         ...(message.html ? { parse_mode: 'HTML' as const } : {}),
         ...(message.threadId ? { message_thread_id: message.threadId } : {}),
         disable_notification: message.silent,
-        link_preview_options: { is_disabled: true },
+        link_preview_options: linkPreview(message.preview),
         ...(message.replyTo ? { reply_parameters: { message_id: message.replyTo, allow_sending_without_reply: true } } : {}),
         ...(message.keyboard ? { reply_markup: { inline_keyboard: message.keyboard } } : {}),
       })
@@ -66,7 +74,7 @@ export function createTelegramClient(options: { token: string; apiUrl: string; t
         message_id: edit.messageId,
         text: edit.text,
         ...(edit.html ? { parse_mode: 'HTML' as const } : {}),
-        link_preview_options: { is_disabled: true },
+        link_preview_options: linkPreview(edit.preview),
         ...(edit.keyboard ? { reply_markup: { inline_keyboard: edit.keyboard } } : {}),
       })
     },

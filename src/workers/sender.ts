@@ -177,10 +177,10 @@ export class Sender {
     const { telegram } = this.deps
     const html = !call.plainOnly
     const text = html ? call.html : call.plain
-    const keyboard = call.keyboard ? { keyboard: call.keyboard } : {}
+    const extras = { ...(call.keyboard ? { keyboard: call.keyboard } : {}), ...(call.preview ? { preview: call.preview } : {}) }
     try {
       if (call.op === 'edit') {
-        await telegram.editMessageText({ chatId: chat, messageId: call.messageId!, text, html, ...keyboard })
+        await telegram.editMessageText({ chatId: chat, messageId: call.messageId!, text, html, ...extras })
         return { ok: true }
       }
       const sent = await telegram.sendMessage({
@@ -188,7 +188,7 @@ export class Sender {
         text,
         html,
         silent: call.silent,
-        ...keyboard,
+        ...extras,
         ...(call.threadId ? { threadId: call.threadId } : {}),
         ...(call.messageId ? { replyTo: call.messageId } : {}),
       })

@@ -178,3 +178,173 @@ t.test('a severity named like an object property is just an unknown severity', a
     t.match(renderMessage(single(alert({}, { severity }))[0]!, options).plain.split('\n')[0], new RegExp(`^⚪ ${severity.toUpperCase()} · `))
   }
 })
+
+/** kube-prometheus-stack's alerts from kube-state-metrics: 11 labels, most of them shared or noise */
+function kube(pod: string, alertname: string, severity: string, fingerprint = `${alertname}/${pod}`): AlertSnapshot {
+  return {
+    fingerprint,
+    status: 'firing',
+    labels: {
+      alertname,
+      container: 'api',
+      endpoint: 'http',
+      instance: '10.0.3.7:8080',
+      job: 'kube-state-metrics',
+      namespace: 'payments',
+      pod,
+      prometheus: 'monitoring/kube-prometheus-stack-prometheus',
+      reason: 'CrashLoopBackOff',
+      service: 'kube-prometheus-stack-kube-state-metrics',
+      severity,
+      uid: `uid-${pod}`,
+    },
+    annotations: { description: `Pod payments/${pod} (api) is restarting.`, runbook_url: `https://runbooks.prometheus-operator.dev/runbooks/kubernetes/${alertname.toLowerCase()}` },
+    startsAt: '2026-11-24T23:01:00Z',
+  }
+}
+
+function group(alerts: AlertSnapshot[], over: Partial<Parameters<typeof packAlerts>[0]> = {}) {
+  return packAlerts({ alerts, externalURL: 'https://alertmanager.example.com', truncatedAlerts: 0, ...over }, options)
+}
+
+/** pairsOf: every "name: value" a message shows of the alerts' labels */
+function pairsOf(plain: string, alerts: readonly AlertSnapshot[]): string[] {
+  const pairs = new Set(alerts.flatMap((a) => Object.entries(a.labels).map(([k, v]) => `${k}: ${v}`)))
+  return [...pairs].flatMap((pair) => Array(plain.split(pair).length - 1).fill(pair))
+}
+
+t.test('a message of several alertnames names every alert, grouped under its alertname', async (t) => {
+  const alerts = [
+    kube('api-1', 'KubePodCrashLooping', 'warning'),
+    kube('api-1', 'KubeContainerWaiting', 'warning'),
+    kube('api-2', 'KubePodCrashLooping', 'warning'),
+  ]
+  const [content, more] = group(alerts)
+  t.equal(more, undefined, 'one message')
+  const { plain } = renderMessage(content!, options)
+  const headings = [...plain.matchAll(/^▸ (\w+)(?: · (\d+) alerts)?$/gm)].map((m) => [m[1], m[2]])
+  t.same(
+    headings,
+    [
+      ['KubePodCrashLooping', '2'],
+      ['KubeContainerWaiting', undefined],
+    ],
+    'each alertname heads its alerts, which sit together',
+  )
+  t.ok(plain.indexOf('pod: api-2') < plain.indexOf('▸ KubeContainerWaiting'), 'api-2 is under KubePodCrashLooping')
+  const reply = renderResolvedReply(
+    alerts.map((a) => ({ ...a, status: 'resolved' as const, endsAt: '2026-11-24T23:04:20Z' })),
+    options,
+  ).plain
+  t.same(reply.split('\n').slice(1), [
+    '• KubePodCrashLooping · pod: api-1 · after 3m 20s',
+    '• KubePodCrashLooping · pod: api-2 · after 3m 20s',
+    '• KubeContainerWaiting · pod: api-1 · after 3m 20s',
+  ])
+})
+
+t.test('no wall of labels: shared labels once in the header, per alert what tells it apart, noise hidden', async (t) => {
+  const alerts = ['api-1', 'api-2', 'api-3'].map((pod) => kube(pod, 'KubePodCrashLooping', 'warning'))
+  const { plain } = renderMessage(group(alerts)[0]!, options)
+  t.match(plain.split('\n')[1], /^container: api · namespace: payments · reason: CrashLoopBackOff$/, 'the header says the shared ones')
+  for (const noise of ['endpoint', 'prometheus', 'uid', 'instance', 'job', 'service']) t.notMatch(plain, new RegExp(`^${noise}: |· ${noise}: `, 'm'), `${noise} hidden`)
+  const pairs = pairsOf(plain, alerts)
+  t.same(pairs.filter((p, i) => pairs.indexOf(p) !== i), [], 'no label shown twice')
+  t.same(
+    pairs.filter((p) => p.startsWith('pod: ')),
+    ['pod: api-1', 'pod: api-2', 'pod: api-3'],
+  )
+  const alone = renderMessage(group([alerts[0]!])[0]!, options).plain
+  t.match(alone, /container: api · namespace: payments · pod: api-1 · reason: CrashLoopBackOff/, 'a single alert shows its labels, still without noise')
+})
+
+t.test('twelve alerts without summaries: one message, and a reply naming each', async (t) => {
+  const alerts = Array.from({ length: 12 }, (_, i) => alert({ fingerprint: `n${i}`, annotations: {}, generatorURL: undefined }, { instance: `node-${i}:9100` }))
+  const contents = group(alerts)
+  t.equal(contents.length, 1, 'twelve short alerts fit one message')
+  const { plain } = renderMessage(contents[0]!, options)
+  for (let i = 0; i < 12; i++) t.match(plain, new RegExp(`^🔴 instance: node-${i}:9100$`, 'm'), `alert ${i} is named by its labels on its first line`)
+  const reply = renderResolvedReply(
+    alerts.map((a) => ({ ...a, status: 'resolved' as const, endsAt: '2026-11-24T23:11:00Z' })),
+    options,
+  ).plain
+  t.equal(reply.split('\n').length, 13)
+  t.match(reply, /^• instance: node-11:9100 · after 9m 59s$/m)
+  t.notMatch(reply, /• +·/, 'no empty bullet')
+})
+
+t.test('short alerts pack densely; the last part of a split group does not repeat the shared labels', async (t) => {
+  const short = (n: number) => Array.from({ length: n }, (_, i) => alert({ fingerprint: `s${i}`, annotations: { summary: `web-${i} slow` } }, { instance: `web-${i}:9100` }))
+  t.equal(group(short(11)).length, 1, '11 short alerts: one message')
+  t.ok(group(short(19)).length <= 2, '19 short alerts: at most two')
+  const parts = group(short(40))
+  const last = parts.at(-1)!
+  const lastPart = renderMessage({ ...last, alerts: last.alerts.slice(-1) }, options).plain
+  t.equal(lastPart.split('job: node').length - 1, 1, 'job: node once, in the header')
+  t.notMatch(lastPart, /^🔴 CRITICAL · HighLatency\n[\s\S]*\njob: node$/m)
+})
+
+t.test('severity as written: any case, aliases, none silent-looking, missing shown plainly', async (t) => {
+  const first = (labels: Record<string, string>) => renderMessage(single(alert({}, labels))[0]!, options).plain.split('\n')[0]
+  t.equal(first({ severity: 'Critical' }), '🔴 CRITICAL · HighLatency')
+  t.equal(first({ severity: 'WARNING' }), '🟠 WARNING · HighLatency')
+  t.equal(first({ severity: 'P1' }), '🔴 P1 · HighLatency')
+  t.equal(first({ severity: 'page' }), '🔴 PAGE · HighLatency')
+  t.equal(first({ severity: 'none', alertname: 'Watchdog' }), '⚪ NONE · Watchdog')
+  const noSeverity = alert()
+  delete (noSeverity.labels as Record<string, string>).severity
+  t.equal(renderMessage(single(noSeverity)[0]!, options).plain.split('\n')[0], '⚪ HighLatency', 'no UNKNOWN')
+})
+
+t.test('no annotation dropped: extra ones as lines, URLs as links', async (t) => {
+  const rich = alert({
+    annotations: {
+      summary: 'p99 high',
+      description: 'desc',
+      impact: 'checkout is slow',
+      owner: 'team-web',
+      dashboard_url: 'https://grafana.example.com/d/web',
+      logs: 'https://logs.example.com/?q=web',
+      title: 'Latency',
+    },
+  })
+  const { html, plain } = renderMessage(single(rich)[0]!, options)
+  t.match(plain, /^impact: checkout is slow$/m)
+  t.match(plain, /^owner: team-web$/m)
+  t.match(plain, /^title: Latency$/m, 'a title beside a summary is shown too')
+  t.match(html, /<a href="https:\/\/grafana\.example\.com\/d\/web">Dashboard<\/a>/)
+  t.match(html, /<a href="https:\/\/logs\.example\.com\/\?q=web">Logs<\/a>/)
+})
+
+t.test("Grafana's alerts: its links, values, image and alert list", async (t) => {
+  const grafana: AlertSnapshot = {
+    ...alert({ annotations: { summary: 'CPU above 90%', __dashboardUid__: 'abc' } }, { grafana_folder: 'Infra' }),
+    generatorURL: 'https://grafana.example.com/alerting/grafana/uid1/view',
+    grafana: {
+      dashboardURL: 'https://grafana.example.com/d/abc',
+      panelURL: 'https://grafana.example.com/d/abc?viewPanel=2',
+      silenceURL: 'https://grafana.example.com/alerting/silence/new?matcher=alertname%3DHighLatency',
+      imageURL: 'https://grafana.example.com/public/img/x.png',
+      values: { B: 93.2, C: 1 },
+    },
+  }
+  const [content] = group([grafana], { externalURL: 'https://grafana.example.com/', source: 'grafana' })
+  const { html, plain, preview } = renderMessage(content!, options)
+  t.match(plain, /^📈 B=93\.2 · C=1$/m)
+  for (const title of ['Dashboard', 'Panel', 'Silence', 'Image']) t.match(html, new RegExp(`<a href="https://grafana\\.example\\.com/[^"]*">${title}</a>`), title)
+  t.match(html, /<a href="https:\/\/grafana\.example\.com\/alerting\/list">Grafana<\/a>/, "the footer links Grafana's alert list")
+  t.notMatch(plain, /#\/alerts|__dashboardUid__/)
+  t.equal(preview, 'https://grafana.example.com/public/img/x.png', "Grafana's image is shown with the message")
+  const text = renderMessage(group([{ ...grafana, grafana: { valueString: "[ var='B' value=93.2 ]" } }])[0]!, options).plain
+  t.match(text, /^📈 \[ var='B' value=93\.2 \]$/m, 'without values, its text of them')
+})
+
+t.test('a zero or unknown start is not shown as year 1', async (t) => {
+  const zero = alert({ startsAt: '0001-01-01T00:00:00Z' })
+  const firing = renderMessage(single(zero)[0]!, options).plain
+  t.notMatch(firing, /0001|1-01-01|739\d+d/)
+  t.match(firing, /🕒 firing, start unknown/)
+  const resolved = renderMessage(single({ ...zero, status: 'resolved', endsAt: '2026-11-24T23:05:00Z' })[0]!, options).plain
+  t.match(resolved, /^✅ resolved$/m)
+  t.match(renderResolvedReply([{ ...zero, status: 'resolved' }], options).plain, /^✅ Resolved: HighLatency \(instance: web-1:9100, job: node\)$/)
+})
