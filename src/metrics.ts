@@ -53,6 +53,17 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    webhookUnknownVersions: new Counter({
+      name: 'alertwire_webhook_unknown_versions_total',
+      help: 'Webhooks accepted with a payload version alertwire does not know (not Alertmanager\'s "4", nor Grafana\'s "1" with orgId), by version ("none": no version, "other": past the first ten or not a short version).',
+      labelNames: ['version'] as const,
+      registers: [registry],
+    }),
+    webhookAlertsUnreadable: new Counter({
+      name: 'alertwire_webhook_alerts_unreadable_total',
+      help: 'Alerts skipped because they cannot be read (no labels object, a label that is an object...), in webhooks whose other alerts were stored.',
+      registers: [registry],
+    }),
     webhookDuration: new Histogram({
       name: 'alertwire_webhook_duration_seconds',
       help: 'Time from receiving a webhook to answering it (storing it in Redis included), by HTTP status.',

@@ -1,10 +1,15 @@
 /** alertwire's HTTP answers as TypeBox schemas (the webhook's own schema is the core's: core/webhook.ts). */
 import Type from 'typebox'
 
-/** AcceptedSchema: the answer once every alert of the notification is stored. */
+/** AcceptedSchema: the answer once every alert that can be read is stored (and what could not be, if any). */
 export const AcceptedSchema = Type.Object({
   status: Type.Literal('accepted'),
+  /** alerts stored */
   alerts: Type.Integer(),
+  /** alerts skipped because they cannot be read */
+  unreadable: Type.Optional(Type.Integer()),
+  /** why, for the first few: "alerts[2].labels: is missing" */
+  problems: Type.Optional(Type.Array(Type.String())),
 })
 
 /** ErrorSchema: every refusal, with a message a person can act on. */

@@ -51,7 +51,7 @@ t.test('basic auth works, and so does explicitly turning auth off', async (t) =>
   t.equal((await send(open.app)).statusCode, 200)
 })
 
-t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
+t.test('a body no alert can be read from gets 400 naming the field, and changes nothing', async (t) => {
   const { app } = await startTestApp(t, { start: false })
   const send = (payload: string | object) =>
     app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
@@ -59,13 +59,14 @@ t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
   const alert = good.alerts[0] as Record<string, unknown>
   const cases: [string | object, RegExp][] = [
     ['{"receiver": ', /JSON/i],
-    [{ ...good, alerts: [{ ...alert, status: 'burning' }] }, /^alerts\[0\]\.status: .*\(firing, resolved\)/],
-    [{ ...good, alerts: [{ ...alert, fingerprint: undefined }] }, /^alerts\[0\]\.fingerprint: /],
-    [{ ...good, alerts: [{ ...alert, fingerprint: 'a:b' }] }, /^alerts\[0\]\.fingerprint: /],
-    [{ ...good, alerts: [{ ...alert, labels: { a: 1 } }] }, /^alerts\[0\]\.labels\.a: must be string/],
-    [{ ...good, alerts: [{ ...alert, startsAt: 'yesterday' }] }, /^alerts\[0\]\.startsAt: /],
+    [{ ...good, alerts: [{ ...alert, labels: undefined }] }, /^alerts\[0\]\.labels: is missing$/],
+    [{ ...good, alerts: [{ ...alert, labels: 'alertname=X' }] }, /^alerts\[0\]\.labels: must be object$/],
+    [{ ...good, alerts: [{ ...alert, labels: { a: { b: 1 } } }] }, /^alerts\[0\]\.labels\.a: must be string, number, boolean or null$/],
+    [{ ...good, alerts: [7, null] }, /^alerts\[0\]: must be object \(none of the 2 alerts can be read\)$/],
     [{ ...good, alerts: [] }, /^alerts: /],
-    [{ ...good, groupKey: undefined }, /^groupKey: /],
+    [{ ...good, alerts: undefined }, /^alerts: /],
+    [{ ...good, groupKey: { a: 1 } }, /^groupKey: must be string, number, boolean or null$/],
+    [{ ...good, commonLabels: [] }, /^commonLabels: must be object or null$/],
     [[1, 2], /^body: /],
   ]
   for (const [payload, message] of cases) {
@@ -84,6 +85,86 @@ t.test('bad bodies get 400 naming the field, and change nothing', async (t) => {
   })
   t.equal(wrongType.statusCode, 400, 'a text body is not a notification')
   t.match(wrongType.json().message, /^body: must be object/)
+})
+
+t.test('what older senders and hand-made bodies leave out or write differently is accepted and stored', async (t) => {
+  const { app } = await startTestApp(t, { start: false })
+  const send = (payload: object) =>
+    app.server.inject({ method: 'POST', url: '/alerts', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, payload })
+  const good = webhook()
+  const alert = good.alerts[0] as Record<string, unknown>
+  const bodies: [string, object][] = [
+    ['no fingerprint', { ...good, alerts: [{ ...alert, fingerprint: undefined }] }],
+    ['a fingerprint that cannot enter a key', { ...good, alerts: [{ ...alert, fingerprint: 'a:b' }] }],
+    ['no alert status', { ...good, alerts: [{ ...alert, status: undefined }] }],
+    ['a status word alertwire does not know', { ...good, alerts: [{ ...alert, status: 'burning' }] }],
+    ['numbers: version, groupKey, a label', { ...good, version: 4, groupKey: 42, alerts: [{ ...alert, labels: { alertname: 'X', port: 9100 } }] }],
+    ['no version, groupKey or receiver', { ...good, version: undefined, groupKey: undefined, receiver: undefined }],
+    ['a startsAt that is not a date', { ...good, alerts: [{ ...alert, startsAt: 'yesterday' }] }],
+    ['only alerts with labels', { alerts: [{ labels: { alertname: 'Bare' } }] }],
+  ]
+  for (const [name, payload] of bodies) {
+    const response = await send(payload)
+    t.equal(response.statusCode, 200, name)
+    t.same(response.json(), { status: 'accepted', alerts: 1 }, name)
+  }
+  t.equal(await stored(app), bodies.length, 'each stored')
+})
+
+t.test('alerts that cannot be read are skipped and reported; the others are stored', async (t) => {
+  const { app, logs } = await startTestApp(t, { start: false })
+  const good = webhook()
+  const alert = good.alerts[0] as Record<string, unknown>
+  const response = await app.server.inject({
+    method: 'POST',
+    url: '/alerts',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    payload: { ...good, alerts: [{ ...alert, labels: undefined }, alert, { ...alert, fingerprint: 'other', annotations: ['x'] }] },
+  })
+  t.equal(response.statusCode, 200)
+  t.same(response.json(), {
+    status: 'accepted',
+    alerts: 1,
+    unreadable: 2,
+    problems: ['alerts[0].labels: is missing', 'alerts[2].annotations: must be object or null'],
+  })
+  t.equal(await stored(app), 1)
+  const [job] = await app.queue.getJobs(['waiting'])
+  t.same(
+    job!.data.notification.alerts.map((a) => a.fingerprint),
+    ['076ae3f4b12baf7a'],
+  )
+  const metrics = await app.server.inject({ method: 'GET', url: '/metrics' })
+  t.match(metrics.body, /alertwire_webhook_alerts_unreadable_total 2/)
+  t.ok(
+    logs.some((l) => l.includes('cannot be read were skipped') && l.includes('alerts[0].labels: is missing')),
+    'logged with the reasons',
+  )
+})
+
+t.test('an unknown payload version is accepted, logged once per version and counted', async (t) => {
+  const { app, logs } = await startTestApp(t, { start: false })
+  const send = (version: unknown, extra: object = {}) =>
+    app.server.inject({
+      method: 'POST',
+      url: '/alerts',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+      payload: { ...webhook(), version, ...extra },
+    })
+  for (const version of ['3', '3', 'v9', undefined, undefined, '4', '1']) t.equal((await send(version)).statusCode, 200, `version ${version}`)
+  t.equal((await send('1', { orgId: 1 })).statusCode, 200, 'Grafana')
+  for (let i = 0; i < 20; i++) await send(`x${i}`)
+  const metrics = (await app.server.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /alertwire_webhook_unknown_versions_total\{version="3"\} 2/)
+  t.match(metrics, /alertwire_webhook_unknown_versions_total\{version="none"\} 2/)
+  t.match(metrics, /alertwire_webhook_unknown_versions_total\{version="1"\} 1/, '"1" without orgId is not Grafana')
+  t.notMatch(metrics, /version="4"/, "Alertmanager's own version is not counted")
+  const series = metrics.split('\n').filter((l) => l.startsWith('alertwire_webhook_unknown_versions_total{'))
+  t.ok(series.length <= 12, `the series stay bounded (${series.length}: ten versions, none, other)`)
+  t.match(metrics, /alertwire_webhook_unknown_versions_total\{version="other"\} \d+/)
+  const logged = logs.filter((l) => l.includes('payload version alertwire does not know'))
+  t.equal(logged.filter((l) => l.includes('"version":"3"')).length, 1, 'logged once')
+  t.equal(logged.filter((l) => l.includes('"version":null')).length, 1, 'no version: logged once too')
 })
 
 t.test('a body over the limit gets 413', async (t) => {
