@@ -47,7 +47,9 @@ function navigation(token: string, current: number, pages: number): InlineButton
 
 /** sortAlerts orders alerts most severe first, then longest firing. */
 export function sortAlerts(alerts: readonly AlertRow[], options: RenderOptions): AlertRow[] {
-  return [...alerts].sort((a, b) => severityOf(a.labels, options.severities).rank - severityOf(b.labels, options.severities).rank || a.startsAt.localeCompare(b.startsAt))
+  return [...alerts].sort(
+    (a, b) => severityOf(a.labels, options.severities).rank - severityOf(b.labels, options.severities).rank || a.startsAt.localeCompare(b.startsAt),
+  )
 }
 
 /** alertsPage renders one page of /alerts with a silence button per alert. */

@@ -229,7 +229,9 @@ function compilePolicy(raw: RawPolicy, defaults: Policy | undefined, display: Di
     silentSeverities: raw.silent_severities ? new Set(levels(raw.silent_severities)) : defaults!.silentSeverities,
     repeatIntervalMs: raw.repeat_interval !== undefined ? (parseDuration(raw.repeat_interval) ?? 0) : defaults!.repeatIntervalMs,
     ...(throttle ? { throttleMs: throttle } : {}),
-    muteWindows: raw.mute_windows ? raw.mute_windows.map((w) => compileMuteWindow({ ...w, severities: levels(w.severities) }, display.timeZone)) : defaults!.muteWindows,
+    muteWindows: raw.mute_windows
+      ? raw.mute_windows.map((w) => compileMuteWindow({ ...w, severities: levels(w.severities) }, display.timeZone))
+      : defaults!.muteWindows,
   }
 }
 

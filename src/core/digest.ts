@@ -151,7 +151,16 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
   const named = ordered.slice(0, maxNamed)
   const summary = summarize(round, ordered.slice(maxNamed).map(counted), options)
   const source = round.source && round.source !== 'alertmanager' ? { source: round.source } : {}
-  const base: MessageContent = { alerts: [], commonLabels: [], externalURL: round.externalURL, ...source, truncatedAlerts: 0, part: 99, parts: 99, digest: summary }
+  const base: MessageContent = {
+    alerts: [],
+    commonLabels: [],
+    externalURL: round.externalURL,
+    ...source,
+    truncatedAlerts: 0,
+    part: 99,
+    parts: 99,
+    digest: summary,
+  }
   const asResolved = (alerts: AlertSnapshot[]) => alerts.map((a) => ({ ...a, status: 'resolved' as const }))
   // reserve the longest header and footer any part can have (part 1 carries the summary)
   const first = named[0]

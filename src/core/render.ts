@@ -425,7 +425,8 @@ export function packAlerts(group: Group, options: RenderOptions): MessageContent
   let used = 0
   for (const alert of alerts) {
     const current = parts.at(-1)!
-    const heading = (last?: AlertSnapshot) => (counts.size > 1 && (!last || alertnameOf(last) !== alertnameOf(alert)) ? headingOf(alertnameOf(alert), counts) : undefined)
+    const heading = (last?: AlertSnapshot) =>
+      counts.size > 1 && (!last || alertnameOf(last) !== alertnameOf(alert)) ? headingOf(alertnameOf(alert), counts) : undefined
     let size = worstSize(alert, base, options, budget, heading(current.at(-1))) + SEPARATOR.length
     if (used + size > budget && current.length > 0) {
       parts.push([])

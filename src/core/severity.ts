@@ -72,7 +72,7 @@ export function compileSeverities(
     if (other !== undefined && other !== level) errors.push(`${where}: "${value}" already means ${other}`)
     else aliases.set(key, level)
   }
-  for (const [name, level] of Object.entries(levels)) add(name, name, `severities.${name}`)
+  for (const name of Object.keys(levels)) add(name, name, `severities.${name}`)
   for (const [name, level] of Object.entries(levels)) for (const alias of level.aliases ?? []) add(alias, name, `severities.${name}.aliases`)
   for (const [value, target] of Object.entries(extraAliases)) {
     const level = byLower.get(target.toLowerCase())

@@ -102,7 +102,10 @@ handlebars.registerPartial(
   'reply_alert',
   '{{#if name}}<b>{{trunc name 100}}</b>{{#if identifying}} · {{/if}}{{/if}}{{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc name 100}}: {{trunc value 100}}{{/each}}{{#if summary}}{{#if name}} · {{/if}}{{trunc summary 200}}{{/if}}',
 )
-handlebars.registerPartial('reply_labels', '{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}}')
+handlebars.registerPartial(
+  'reply_labels',
+  '{{#each identifying}}{{#if @first}} ({{else}}, {{/if}}{{trunc name 100}}: {{trunc value 100}}{{#if @last}}){{/if}}{{/each}}',
+)
 handlebars.registerHelper(
   'trunc',
   onText((text, max) => (typeof max === 'number' ? cutText(text, max) : text)),

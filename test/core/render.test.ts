@@ -198,7 +198,10 @@ function kube(pod: string, alertname: string, severity: string, fingerprint = `$
       severity,
       uid: `uid-${pod}`,
     },
-    annotations: { description: `Pod payments/${pod} (api) is restarting.`, runbook_url: `https://runbooks.prometheus-operator.dev/runbooks/kubernetes/${alertname.toLowerCase()}` },
+    annotations: {
+      description: `Pod payments/${pod} (api) is restarting.`,
+      runbook_url: `https://runbooks.prometheus-operator.dev/runbooks/kubernetes/${alertname.toLowerCase()}`,
+    },
     startsAt: '2026-11-24T23:01:00Z',
   }
 }
@@ -247,9 +250,14 @@ t.test('no wall of labels: shared labels once in the header, per alert what tell
   const alerts = ['api-1', 'api-2', 'api-3'].map((pod) => kube(pod, 'KubePodCrashLooping', 'warning'))
   const { plain } = renderMessage(group(alerts)[0]!, options)
   t.match(plain.split('\n')[1], /^container: api · namespace: payments · reason: CrashLoopBackOff$/, 'the header says the shared ones')
-  for (const noise of ['endpoint', 'prometheus', 'uid', 'instance', 'job', 'service']) t.notMatch(plain, new RegExp(`^${noise}: |· ${noise}: `, 'm'), `${noise} hidden`)
+  for (const noise of ['endpoint', 'prometheus', 'uid', 'instance', 'job', 'service'])
+    t.notMatch(plain, new RegExp(`^${noise}: |· ${noise}: `, 'm'), `${noise} hidden`)
   const pairs = pairsOf(plain, alerts)
-  t.same(pairs.filter((p, i) => pairs.indexOf(p) !== i), [], 'no label shown twice')
+  t.same(
+    pairs.filter((p, i) => pairs.indexOf(p) !== i),
+    [],
+    'no label shown twice',
+  )
   t.same(
     pairs.filter((p) => p.startsWith('pod: ')),
     ['pod: api-1', 'pod: api-2', 'pod: api-3'],
@@ -274,7 +282,8 @@ t.test('twelve alerts without summaries: one message, and a reply naming each', 
 })
 
 t.test('short alerts pack densely; the last part of a split group does not repeat the shared labels', async (t) => {
-  const short = (n: number) => Array.from({ length: n }, (_, i) => alert({ fingerprint: `s${i}`, annotations: { summary: `web-${i} slow` } }, { instance: `web-${i}:9100` }))
+  const short = (n: number) =>
+    Array.from({ length: n }, (_, i) => alert({ fingerprint: `s${i}`, annotations: { summary: `web-${i} slow` } }, { instance: `web-${i}:9100` }))
   t.equal(group(short(11)).length, 1, '11 short alerts: one message')
   t.ok(group(short(19)).length <= 2, '19 short alerts: at most two')
   const parts = group(short(40))
@@ -331,7 +340,8 @@ t.test("Grafana's alerts: its links, values, image and alert list", async (t) =>
   const [content] = group([grafana], { externalURL: 'https://grafana.example.com/', source: 'grafana' })
   const { html, plain, preview } = renderMessage(content!, options)
   t.match(plain, /^📈 B=93\.2 · C=1$/m)
-  for (const title of ['Dashboard', 'Panel', 'Silence', 'Image']) t.match(html, new RegExp(`<a href="https://grafana\\.example\\.com/[^"]*">${title}</a>`), title)
+  for (const title of ['Dashboard', 'Panel', 'Silence', 'Image'])
+    t.match(html, new RegExp(`<a href="https://grafana\\.example\\.com/[^"]*">${title}</a>`), title)
   t.match(html, /<a href="https:\/\/grafana\.example\.com\/alerting\/list">Grafana<\/a>/, "the footer links Grafana's alert list")
   t.notMatch(plain, /#\/alerts|__dashboardUid__/)
   t.equal(preview, 'https://grafana.example.com/public/img/x.png', "Grafana's image is shown with the message")
