@@ -1,7 +1,8 @@
 /**
  * fast-check generators for fuzzing the webhook receiver: hostile text, malformed requests made by
  * mutating a valid Alertmanager notification, raw byte bodies, and valid-but-hostile notifications
- * that alertwire must accept and deliver. Pure: nothing here talks to the app.
+ * (shaped as Alertmanager, older senders or Grafana alerting send them) that alertwire must accept
+ * and deliver. Pure: nothing here talks to the app.
  */
 import fc from 'fast-check'
 import { webhook, WEBHOOK_TOKEN } from './app.js'
@@ -314,6 +315,16 @@ const labelSet = (lots: boolean): fc.Arbitrary<Record<string, string>> =>
 
 const SEVERITIES = ['critical', 'error', 'warning', 'info', 'none', '', 'CRITICAL', 'constructor', 'toString', '__proto__', 'hasOwnProperty']
 
+/** GrafanaBits: what Grafana alerting adds to each alert (webhook version "1"). */
+export interface GrafanaBits {
+  silenceURL?: string
+  dashboardURL?: string
+  panelURL?: string
+  imageURL?: string
+  values?: Record<string, number | null>
+  valueString?: string
+}
+
 /** HostileAlert: an alert before alertwire-visible identity (fingerprint, alertname marker, startsAt) is filled in at send time. */
 export interface HostileAlert {
   alertname: string
@@ -322,7 +333,22 @@ export interface HostileAlert {
   annotations?: Record<string, string>
   generatorURL?: string
   endsAt?: string
+  /** sent only when the case is shaped as Grafana's */
+  grafana?: GrafanaBits
 }
+
+/** grafanaBits: Grafana's per-alert links (hostile URLs, or the empty strings Grafana sends) and values by refId. */
+const grafanaBits: fc.Arbitrary<GrafanaBits> = fc.record(
+  {
+    silenceURL: fc.oneof(hostileUrl, fc.constant('')),
+    dashboardURL: fc.oneof(hostileUrl, fc.constant('')),
+    panelURL: fc.oneof(hostileUrl, fc.constant('')),
+    imageURL: hostileUrl,
+    values: fc.dictionary(oddName, fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null)), { maxKeys: 4 }),
+    valueString: hostileText(12),
+  },
+  { requiredKeys: [] },
+)
 
 const hostileAlert = (lots: boolean): fc.Arbitrary<HostileAlert> =>
   fc.record(
@@ -355,6 +381,7 @@ const hostileAlert = (lots: boolean): fc.Arbitrary<HostileAlert> =>
       ),
       generatorURL: fc.option(hostileUrl, { nil: undefined }),
       endsAt: fc.option(fc.oneof(fc.constant('0001-01-01T00:00:00Z'), dateTime, hostileText(6)), { nil: undefined }),
+      grafana: grafanaBits,
     },
     { requiredKeys: ['alertname', 'labels'] },
   )
@@ -379,8 +406,16 @@ const HUGE_TARGETS = [
   'extra',
 ] as const
 
+/**
+ * Shape: who sends a case. 'alertmanager': as Alertmanager does; 'older': what older Alertmanagers,
+ * relays and hand-made bodies send (no fingerprint, no status, the version a number or missing,
+ * label values that are numbers); 'grafana': Grafana alerting (version "1", orgId, links and values).
+ */
+export type Shape = 'alertmanager' | 'older' | 'grafana'
+
 /** HostileCase: one valid notification's content plus what happens to it later (flapping, resolving). */
 export interface HostileCase {
+  shape: Shape
   alerts: HostileAlert[]
   receiver: string
   version: string
@@ -417,6 +452,7 @@ export const hostileCase: fc.Arbitrary<HostileCase> = fc
   .chain(([alerts, flaps]) =>
     fc.record(
       {
+        shape: fc.constantFrom<Shape>('alertmanager', 'alertmanager', 'alertmanager', 'older', 'grafana'),
         alerts: fc.constant(alerts),
         receiver: hostileText(8),
         version: fc.oneof(fc.constant('4'), hostileText(4)),
@@ -436,7 +472,7 @@ export const hostileCase: fc.Arbitrary<HostileCase> = fc
         flaps: fc.constant(flaps),
         resolve: fc.boolean(),
       },
-      { requiredKeys: ['alerts', 'receiver', 'version', 'groupKey', 'extra', 'startsAt', 'flaps', 'resolve'] },
+      { requiredKeys: ['shape', 'alerts', 'receiver', 'version', 'groupKey', 'extra', 'startsAt', 'flaps', 'resolve'] },
     ),
   )
   .map((c) => described(c, (value) => abbreviate(value)))
@@ -462,32 +498,38 @@ export type Phase = { kind: 'firing'; index: number } | { kind: 'resolved'; inde
 export function buildHostile(c: HostileCase, caseId: number, marker: string, phase: Phase): Record<string, unknown> {
   const huge = (target: (typeof HUGE_TARGETS)[number], fallback: string | undefined) => (c.huge?.target === target ? c.huge.value : fallback)
   const status = phase.kind
+  // an older sender leaves status and fingerprint out: alertwire derives the status from endsAt (passed: resolved)
+  const older = c.shape === 'older'
   const alerts = c.alerts.map((a, i) => {
-    const labels: Record<string, string> = { ...a.labels, alertname: `${marker}${huge('alertname', a.alertname)}` }
+    const labels: Record<string, unknown> = { ...a.labels, alertname: `${marker}${huge('alertname', a.alertname)}` }
     const severity = huge('severity', a.severity)
     if (severity !== undefined) labels.severity = severity
     if (i === 0 && c.huge?.target === 'label') labels.huge = c.huge.value
     if (i === 0 && c.huge?.target === 'labelName') labels[c.huge.value] = 'v'
+    if (older) Object.assign(labels, { port: 9100, up: true })
     const annotations = a.annotations && {
       ...a.annotations,
       ...(i === 0 && c.huge?.target === 'description' ? { description: c.huge.value } : {}),
       ...(i === 0 && c.huge?.target === 'summary' ? { summary: c.huge.value } : {}),
     }
+    const endsAt =
+      status === 'resolved' ? (older ? '2001-01-01T00:00:00Z' : (huge('endsAt', a.endsAt) ?? '2030-01-01T00:00:00Z')) : older ? undefined : a.endsAt
     return {
-      status,
+      ...(older ? {} : { status }),
       labels,
       ...(annotations ? { annotations } : {}),
       startsAt: c.startsAt[phase.index]!,
-      ...(status === 'resolved' ? { endsAt: huge('endsAt', a.endsAt) ?? '2030-01-01T00:00:00Z' } : a.endsAt !== undefined ? { endsAt: a.endsAt } : {}),
+      ...(endsAt !== undefined ? { endsAt } : {}),
       ...(huge('generatorURL', a.generatorURL) !== undefined ? { generatorURL: huge('generatorURL', a.generatorURL) } : {}),
-      fingerprint: `fz${caseId}_${i}`,
+      ...(older ? {} : { fingerprint: `fz${caseId}_${i}` }),
+      ...(c.shape === 'grafana' ? a.grafana : {}),
     }
   })
   return {
     ...c.extra,
     ...(c.huge?.target === 'extra' ? { extraHuge: c.huge.value } : {}),
     receiver: huge('receiver', c.receiver),
-    status,
+    ...(older ? {} : { status }),
     alerts,
     ...(c.groupLabels ? { groupLabels: c.groupLabels } : {}),
     ...(c.commonLabels || c.huge?.target === 'commonLabel'
@@ -495,7 +537,9 @@ export function buildHostile(c: HostileCase, caseId: number, marker: string, pha
       : {}),
     ...(c.commonAnnotations ? { commonAnnotations: c.commonAnnotations } : {}),
     ...(huge('externalURL', c.externalURL) !== undefined ? { externalURL: huge('externalURL', c.externalURL) } : {}),
-    version: c.version,
+    // older senders: the version as a number, or none at all
+    version: c.shape === 'grafana' ? '1' : older ? (c.version === '4' ? 4 : undefined) : c.version,
+    ...(c.shape === 'grafana' ? { orgId: 1, title: `[${status.toUpperCase()}] ${c.receiver}`, state: 'alerting', message: c.receiver } : {}),
     // unique per case and phase: alerts of different cases never share a message, nor do two firings of
     // one case still waiting together (a message with several alertnames names only the first three)
     groupKey: `${huge('groupKey', c.groupKey)}#${caseId}.${phase.kind}${phase.index}`,
