@@ -36,6 +36,8 @@ export const DEFAULT_HIDDEN_LABELS: readonly RawHideRule[] = [
   'container_id',
   'image_id',
   { labels: ['instance', 'job', 'service'], when: ['job="kube-state-metrics"'] },
+  // alerts on deployments and jobs carry kube-state-metrics' own pod and container
+  { labels: ['pod', 'container'], when: ['job="kube-state-metrics"', 'container="kube-state-metrics"'] },
   { labels: ['job', 'service', 'name'], when: ['job="kubelet"'] },
 ]
 
@@ -67,11 +69,31 @@ export interface Label {
 
 /** sharedLabels: the labels every alert has with the same value (none for a single alert: it says them itself). */
 export function sharedLabels(alerts: readonly Labels[]): string[] {
-  if (alerts.length < 2) return []
-  const first = alerts[0]!
+  return sharedKeys(alerts).filter((name) => !SHOWN_ELSEWHERE.has(name))
+}
+
+/** sharedAnnotations: the annotations every alert has with the same text (19 pods not ready need the summary once). */
+export function sharedAnnotations(alerts: readonly Labels[]): string[] {
+  return sharedKeys(alerts).filter((name) => alerts[0]![name]!.trim() !== '')
+}
+
+function sharedKeys(records: readonly Labels[]): string[] {
+  if (records.length < 2) return []
+  const first = records[0]!
   return Object.keys(first)
-    .filter((name) => !SHOWN_ELSEWHERE.has(name) && alerts.every((a) => a[name] === first[name]))
+    .filter((name) => records.every((r) => r[name] === first[name]))
     .sort()
+}
+
+/** pick: only some keys of a record. */
+export function pick(record: Labels, names: readonly string[]): Labels {
+  return Object.fromEntries(names.filter((name) => record[name] !== undefined).map((name) => [name, record[name]!]))
+}
+
+/** without: a record less some of its keys. */
+export function without(record: Labels, names: readonly string[]): Labels {
+  if (names.length === 0) return record
+  return Object.fromEntries(Object.entries(record).filter(([name]) => !names.includes(name)))
 }
 
 /** headerLabels: the shared labels worth saying once, in a message's header (not the hidden ones). */

@@ -12,12 +12,15 @@ import {
   firstAnnotation,
   headerLabels,
   type Label,
+  pick,
+  sharedAnnotations,
+  without,
   type LabelDisplay,
   sharedLabels,
   TEXT_ANNOTATIONS,
   TITLE_ANNOTATIONS,
 } from './labels.js'
-import { alertLinks, alertsPageLink, httpUrl, isUrl, type Link, telegramLinkable } from './links.js'
+import { alertLinks, alertsPageLink, httpUrl, isUrl, type Link, type LinkSource, telegramLinkable } from './links.js'
 import type { Labels } from './matchers.js'
 import { mostSevere, type SeverityScheme, severityOf } from './severity.js'
 import type { CompiledTemplates } from './templates.js'
@@ -80,6 +83,8 @@ export interface MessageContent {
   source?: AlertSource
   /** label names shown once in the header because every alert of the group shares them */
   commonLabels: string[]
+  /** annotation names every alert of the group shares: said once, in the header */
+  commonAnnotations?: string[]
   externalURL: string
   truncatedAlerts: number
   part: number
@@ -190,8 +195,17 @@ function distinctNames(alerts: readonly AlertSnapshot[]): string[] {
 function valuesOf(alert: AlertSnapshot): { values: Label[]; values_text: string } {
   const values = Object.entries(alert.grafana?.values ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => ({ name, value: value === null ? 'no data' : String(value) }))
+    .map(([name, value]) => ({ name, value: value === null ? 'no data' : readableNumber(value) }))
   return { values, values_text: values.length === 0 ? (alert.grafana?.valueString ?? '') : '' }
+}
+
+const TWO_DECIMALS = new Intl.NumberFormat('en', { maximumFractionDigits: 2, useGrouping: false })
+const THREE_DIGITS = new Intl.NumberFormat('en', { maximumSignificantDigits: 3, useGrouping: false })
+
+/** readableNumber: a query result as a person reads it: 44.24, 0.00123, 1250000 (not 44.23943737541908). */
+export function readableNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  return Math.abs(value) >= 1 || value === 0 ? TWO_DECIMALS.format(value) : THREE_DIGITS.format(value)
 }
 
 /** Heading: the alertname heading a run of alerts in a message that holds several alertnames. */
@@ -202,12 +216,24 @@ interface Heading {
   many: boolean
 }
 
+/** annotationContext: what a template shows of some annotations: title, text, the other ones, links. */
+function annotationContext(annotations: Labels, options: RenderOptions, link: LinkSource = { annotations }) {
+  const title = firstAnnotation(annotations, TITLE_ANNOTATIONS)
+  const text = firstAnnotation(annotations, TEXT_ANNOTATIONS)
+  return {
+    summary: title.value,
+    description: text.value,
+    details: extraAnnotations(annotations, [title.name, text.name], options.labels, isUrl),
+    links: alertLinks(link, (name) => options.labels.hideAnnotations.test(name)),
+  }
+}
+
 function alertContext(alert: AlertSnapshot, content: MessageContent, options: RenderOptions, heading?: Heading) {
   const severity = severityOf(alert.labels, options.severities)
   const many = isMany(content)
-  const title = firstAnnotation(alert.annotations, TITLE_ANNOTATIONS)
-  const text = firstAnnotation(alert.annotations, TEXT_ANNOTATIONS)
-  const hiddenAnnotation = (name: string) => options.labels.hideAnnotations.test(name)
+  // what every alert of the message says is in its header
+  const own = without(alert.annotations, content.commonAnnotations ?? [])
+  const shown = annotationContext(own, options, { ...alert, annotations: own })
   const identifying = distinguishingLabels(alert.labels, content.commonLabels, options.labels, many)
   return {
     many,
@@ -218,19 +244,16 @@ function alertContext(alert: AlertSnapshot, content: MessageContent, options: Re
     severity: severity.written,
     level: severity.level,
     alertname: alertnameOf(alert),
-    summary: title.value,
-    description: text.value,
-    details: extraAnnotations(alert.annotations, [title.name, text.name], options.labels, isUrl),
+    ...shown,
     labels: alert.labels,
     annotations: alert.annotations,
     identifying,
     // an alert of a group without a summary is named by its labels, on its first line
-    labels_first: many && !title.value && identifying.length > 0,
+    labels_first: many && !shown.summary && identifying.length > 0,
     starts_at: knownTime(alert.startsAt) === undefined ? '' : formatTime(alert.startsAt, options.timeZone),
     ends_at: knownTime(alert.endsAt) === undefined ? '' : formatTime(alert.endsAt!, options.timeZone),
     duration: durationText(alert, options.now),
     ...valuesOf(alert),
-    links: alertLinks(alert, hiddenAnnotation),
     fingerprint: alert.fingerprint,
     flaps: alert.flaps ?? 0,
     flap_window: formatDuration(options.flapWindowMs),
@@ -261,6 +284,7 @@ function headerContext(content: MessageContent, options: RenderOptions, countOve
     alertname: alertnamesOf(alerts),
     alertnames: distinctNames(alerts).length,
     common_labels: headerLabels(content.commonLabels, first, options.labels),
+    ...annotationContext(pick(alerts[0]?.annotations ?? {}, content.commonAnnotations ?? []), options),
     part: content.parts > 1 ? content.part : 0,
     parts: content.parts > 1 ? content.parts : 0,
   }
@@ -417,8 +441,17 @@ export interface Group {
 export function packAlerts(group: Group, options: RenderOptions): MessageContent[] {
   const alerts = byAlertname(group.alerts)
   const commonLabels = sharedLabels(alerts.map((a) => a.labels))
+  const commonAnnotations = sharedAnnotations(alerts.map((a) => a.annotations))
   const { source, ...rest } = group
-  const base: MessageContent = { ...rest, alerts, ...(source && source !== 'alertmanager' ? { source } : {}), commonLabels, part: 1, parts: 1 }
+  const base: MessageContent = {
+    ...rest,
+    alerts,
+    ...(source && source !== 'alertmanager' ? { source } : {}),
+    commonLabels,
+    ...(commonAnnotations.length > 0 ? { commonAnnotations } : {}),
+    part: 1,
+    parts: 1,
+  }
   const budget = blockBudget(base, options, alerts.length)
   const counts = nameCounts(alerts)
   const parts: AlertSnapshot[][] = [[]]

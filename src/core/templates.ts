@@ -31,6 +31,9 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     '{{#if many}} · {{count}} alerts{{#if resolved_count}}{{#unless resolved}}, {{resolved_count}} resolved{{/unless}}{{/if}}{{/if}}',
     '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
     '{{#each common_labels}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 100}}: <code>{{trunc value 200}}</code>{{/each}}',
+    '{{#if summary}}\n<b>{{trunc summary 300}}</b>{{/if}}{{#if description}}\n{{trunc description 300}}{{/if}}',
+    '{{#each details}}\n{{trunc name 60}}: {{trunc value 100}}{{/each}}',
+    '{{#each links}}{{#if @first}}\n🔗 {{else}} · {{/if}}{{#if linkable}}<a href="{{url}}">{{trunc title 60}}</a>{{else}}{{trunc title 60}}: {{trunc url 100}}{{/if}}{{/each}}',
   ].join(''),
   alert: [
     '{{#if heading}}▸ <b>{{trunc heading.name 200}}</b>{{#if heading.many}} · {{heading.count}} alerts{{/if}}\n{{/if}}',
@@ -135,6 +138,10 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
     part: 1,
     parts: 2,
     common_labels: HOSTILE_LABELS,
+    summary: HOSTILE,
+    description: HOSTILE,
+    details: HOSTILE_LABELS,
+    links: [{ title: HOSTILE, url: 'http://example.com/?a=1&b=<2>', linkable: true }],
   },
   alert: {
     many: true,

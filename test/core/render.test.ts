@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parseHtml, plainLength } from '../../src/core/html.js'
-import { type AlertSnapshot, formatTime, packAlerts, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
+import { type AlertSnapshot, formatTime, packAlerts, readableNumber, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 
@@ -357,4 +357,35 @@ t.test('a zero or unknown start is not shown as year 1', async (t) => {
   const resolved = renderMessage(single({ ...zero, status: 'resolved', endsAt: '2026-11-24T23:05:00Z' })[0]!, options).plain
   t.match(resolved, /^✅ resolved$/m)
   t.match(renderResolvedReply([{ ...zero, status: 'resolved' }], options).plain, /^✅ Resolved: HighLatency \(instance: web-1:9100, job: node\)$/)
+})
+
+t.test('what every alert of a message says is said once, in its header', async (t) => {
+  const alerts = Array.from({ length: 19 }, (_, i) =>
+    alert(
+      {
+        fingerprint: `p${i}`,
+        annotations: { summary: 'Pod has been in a non-ready state for more than 15 minutes.', runbook_url: 'https://runbooks.example/pod-not-ready' },
+      },
+      { instance: `pod-${i}` },
+    ),
+  )
+  const contents = group(alerts)
+  const { plain, html } = renderMessage(contents[0]!, options)
+  t.equal(plain.split('non-ready state').length - 1, 1, 'the summary once')
+  t.equal(html.split('>Runbook</a>').length - 1, 1, 'the shared runbook once')
+  t.match(plain, /^🔴 instance: pod-0$/m, 'each alert is named by what tells it apart')
+  const resolved = renderMessage({ ...contents[0]!, alerts: contents[0]!.alerts.map((a) => ({ ...a, status: 'resolved' as const })) }, options).plain
+  t.equal(resolved.split('non-ready state').length - 1, 1, 'and so in its resolved look')
+})
+
+t.test("Grafana's values read as numbers people write", async (t) => {
+  const rows: [number, string][] = [
+    [44.23943737541908, '44.24'],
+    [0, '0'],
+    [1250000, '1250000'],
+    [0.001234567, '0.00123'],
+    [-3.14159, '-3.14'],
+    [1, '1'],
+  ]
+  for (const [value, text] of rows) t.equal(readableNumber(value), text, String(value))
 })
