@@ -384,7 +384,7 @@ t.test("Grafana's values read as numbers people write", async (t) => {
     [0, '0'],
     [1250000, '1250000'],
     [0.001234567, '0.00123'],
-    [-3.14159, '-3.14'],
+    [-7.12545, '-7.13'],
     [1, '1'],
   ]
   for (const [value, text] of rows) t.equal(readableNumber(value), text, String(value))
