@@ -100,7 +100,9 @@ function routeTest(path: string, pairs: string[]): void {
     const route = config.routing.routes.find((r) => r.name === target.route)
     const matchers = route ? ` [${route.matchers.map(formatMatcher).join(', ')}]` : target.route === DEFAULT_ROUTE_NAME ? ' [no route matched]' : ''
     const thread = target.chat.threadId ? ` topic ${target.chat.threadId}` : ''
-    process.stdout.write(`${target.route}${matchers} → chat ${target.chat.chatId}${thread} (${describePolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`)
+    process.stdout.write(
+      `${target.route}${matchers} → chat ${target.chat.chatId}${thread} (${describePolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`,
+    )
   }
 }
 
