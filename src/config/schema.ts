@@ -175,7 +175,7 @@ export const ConfigSchema = Type.Object(
     ),
     routing: Type.Object(
       {
-        silent_severities: Type.Array(Type.String({ minLength: 1 }), { default: ['info', 'none'] }),
+        silent_severities: Type.Array(Type.String({ minLength: 1 }), { default: ['info'] }),
         repeat_interval: Type.String({ pattern: `${DURATION_PATTERN}|^0$`, default: '4h', expected: 'a duration like "4h" (0: never repeat)' }),
         throttle: Type.Optional(ThrottleSchema),
         mute_windows: Type.Array(MuteWindowSchema, { default: [] }),

@@ -10,7 +10,7 @@ import type { MuteWindow } from './mute.js'
 import { chatPaceMs, type Pace } from './pace.js'
 import type { AlertSnapshot, AlertSource } from './render.js'
 import { routeAlert, type Routing, type Target } from './route.js'
-import { type SeverityScheme, severityOf } from './severity.js'
+import { HEARTBEAT_LEVEL, type SeverityScheme, severityOf } from './severity.js'
 
 /** OutboxItem: one alert event waiting in a chat's outbox. */
 export interface OutboxItem {
@@ -126,7 +126,8 @@ function candidateFor(webhook: Webhook, alert: Webhook['alerts'][number], target
       ...(webhook.source === 'grafana' ? { source: 'grafana' as const } : {}),
       truncatedAlerts: webhook.truncatedAlerts ?? 0,
       ...(target.chat.threadId ? { threadId: target.chat.threadId } : {}),
-      silent: policy.silentSeverities.has(level),
+      // heartbeats fire all the time on purpose: never worth a sound
+      silent: level === HEARTBEAT_LEVEL || policy.silentSeverities.has(level),
       route: target.route,
       paceMs: Math.max(chatPace, policy.throttleMs ?? 0),
       receivedAt,

@@ -68,3 +68,31 @@ t.test('alerts nobody takes are counted', async (t) => {
   const plan = planNotification(testConfig('').routing, webhook([{}, {}]), { receivedAt: 0, seq: 1 }, options)
   t.same([plan.candidates.length, plan.unrouted], [0, 2])
 })
+
+t.test('silence and mute policy compare levels, however the alert writes its severity', async (t) => {
+  const quiet = testConfig(`
+telegram: {chat_id: -100}
+routing: {silent_severities: [Info, warning]}
+`)
+  const plan = (labels: Record<string, string>) =>
+    planNotification(
+      quiet.routing,
+      webhook([{ labels: { alertname: 'X', ...labels } }]),
+      { receivedAt: 1000, seq: 1 },
+      { ...options, severities: quiet.messages.severities },
+    ).candidates[0]!
+  // [labels, silent, level]
+  const rows: [Record<string, string>, boolean, string][] = [
+    [{ severity: 'INFO' }, true, 'info'],
+    [{ severity: 'P4' }, true, 'info'],
+    [{ severity: 'Warning' }, true, 'warning'],
+    [{ severity: 'P1' }, false, 'critical'],
+    [{ severity: 'none' }, true, 'none'],
+    [{ alertname: 'Watchdog', severity: 'critical' }, true, 'none'],
+    [{}, false, ''],
+  ]
+  for (const [labels, silent, level] of rows) {
+    const candidate = plan(labels)
+    t.same([candidate.item.silent, candidate.level], [silent, level], JSON.stringify(labels))
+  }
+})
