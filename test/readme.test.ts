@@ -22,7 +22,7 @@ const NEXT_MESSAGE = '\n⸻\n'
 /** chatSees renders a fixture's firing body as the chat shows it, five minutes after its last alert started (its resolve, when asked). */
 function chatSees(path: string, resolved: boolean): string {
   const { body } = JSON.parse(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')) as { body: WebhookBody }
-  const starts = body.alerts.map((a) => Date.parse(String(a.startsAt))).filter(Number.isFinite)
+  const starts = (body.alerts as { startsAt?: unknown }[]).map((a) => Date.parse(String(a.startsAt))).filter(Number.isFinite)
   const now = Math.max(...starts) + 5 * 60_000
   const reading = readWebhook(body, now)
   if (!reading.ok) throw new Error(`${path}: ${reading.message}`)
