@@ -137,3 +137,22 @@ t.test('a resolve of an alert announced before the chat became a supergroup is t
   )
   t.same(round.deferredEdits, [])
 })
+
+t.test("Grafana's alerts get Grafana's links and picture, and no Alertmanager buttons (a silence there would match nothing)", async (t) => {
+  const withButtons = { ...options, newToken: () => 'tok_0123456789abcdef' }
+  const grafana = item('g', 'firing', {
+    source: 'grafana',
+    externalURL: 'https://grafana.example.com/',
+    alert: {
+      ...item('g', 'firing').alert,
+      grafana: { silenceURL: 'https://grafana.example.com/alerting/silence/new', imageURL: 'https://grafana.example.com/img/g.png' },
+    },
+  })
+  const [call] = planDelivery([grafana], none, withButtons).calls
+  t.equal(call!.keyboard, undefined, 'no silence buttons')
+  t.equal(call!.preview, 'https://grafana.example.com/img/g.png', 'its picture previewed')
+  t.match(call!.html, /<a href="https:\/\/grafana\.example\.com\/alerting\/list">Grafana<\/a>/)
+  t.match(call!.html, /<a href="https:\/\/grafana\.example\.com\/alerting\/silence\/new">Silence<\/a>/)
+  const [alertmanager] = planDelivery([item('a', 'firing')], none, withButtons).calls
+  t.ok(alertmanager!.keyboard, "Alertmanager's alerts keep their buttons")
+})

@@ -1,6 +1,7 @@
 /**
  * Delivery through a real app, real Redis and the strict Telegram fake: what the chat sees.
  */
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { GROUP, PERSON, postWebhook, startTestApp, startWithFake, webhook } from '../helpers/app.js'
 
@@ -194,4 +195,20 @@ t.test('dry run: no token, every message is written to the log in full', async (
   t.equal(line.chat, '-100123')
   t.match(line.text, /🔴 <b>CRITICAL<\/b> · <b>HighLatency<\/b>/)
   t.match(line.text, /the whole summary/)
+})
+
+t.test("a Grafana alert arrives with Grafana's picture and links, and without Alertmanager's silence buttons", async (t) => {
+  const { url, fake } = await startWithFake(t)
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/webhooks/grafana-dashboard-panel-image.json', import.meta.url), 'utf8')) as {
+    body: { alerts: { imageURL: string }[] }
+  }
+  t.equal((await postWebhook(url, fixture.body)).status, 200)
+  const [message] = await fake.waitFor(() => fake.messages(GROUP).length === 1 && fake.messages(GROUP), 5000, 'the Grafana message')
+  t.same(message!.link_preview_options, { url: fixture.body.alerts[0]!.imageURL, prefer_large_media: true }, 'its picture is shown with it')
+  t.equal(message!.reply_markup, undefined, 'no buttons that would silence nothing')
+  t.match(message!.text, /🔔 Grafana$/)
+  await postWebhook(url, webhook({ alerts: [alert('cc33')] }))
+  const [, other] = await fake.waitFor(() => fake.messages(GROUP).length === 2 && fake.messages(GROUP), 5000, 'an Alertmanager message')
+  t.same(other!.link_preview_options, { is_disabled: true }, 'previews stay off otherwise')
+  t.ok(other!.reply_markup, 'and Alertmanager alerts keep their buttons')
 })
