@@ -120,3 +120,30 @@ promql() {
   printf '%s' "$body" | grep -o '"metric":{[^}]*},"value":\[[^]]*\]' |
     sed -E 's/"metric":\{([^}]*)\},"value":\[[^,]*,"([^"]*)"\]/\1 \2/; s/"__name__":"[^"]*",?//; s/"([^"]+)":"([^"]*)"/\1=\2/g'
 }
+
+# prometheus_ui prints the prefix of Prometheus's alerts, targets and rules pages: Debian's
+# package serves only the classic UI, under /classic/ (its /alerts is a 404), while the official
+# builds (the Docker image) serve the new UI at /alerts.
+prometheus_ui() {
+  if http_ok "$1/classic/alerts"; then printf '%s/classic' "$1"; else printf '%s' "$1"; fi
+}
+
+# desktop_opener prints the command that opens a URL in the desktop's browser, or fails when
+# there is none (a server, a container, an SSH session without a display).
+desktop_opener() {
+  if command -v xdg-open >/dev/null 2>&1 && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    echo xdg-open
+  elif [ "$(uname -s)" = Darwin ] && command -v open >/dev/null 2>&1; then
+    echo open
+  else
+    return 1
+  fi
+}
+
+# open_urls opens each URL in the browser, in the background; quietly nothing without a desktop.
+open_urls() {
+  local opener url
+  opener=$(desktop_opener) || return 0
+  for url in "$@"; do "$opener" "$url" >/dev/null 2>&1 </dev/null & done
+  return 0
+}

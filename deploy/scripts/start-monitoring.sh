@@ -8,13 +8,15 @@ REPO_DIR=$(cd "$DEPLOY_DIR/.." && pwd)
 
 usage() {
   cat <<EOF
-Usage: deploy/scripts/start-monitoring.sh [--demo] [--docker | --native]
+Usage: deploy/scripts/start-monitoring.sh [--demo] [--open] [--docker | --native]
 
 Starts the monitoring stack and waits until it is healthy. Settings come from deploy/.env
 (see deploy/.env.example) and the environment.
 
   --demo     also start the demo exporter, standing in for the bot (its knobs push any alert
              past its threshold: curl -X POST http://127.0.0.1:\$DEMO_EXPORTER_PORT/scenario/QueueBackup)
+  --open     open Prometheus's alerts, Alertmanager and Grafana in the browser once the stack
+             is up (with xdg-open on a desktop, open on macOS; nothing happens without one)
   --docker   run with Docker Compose (the default when a Docker engine answers)
   --native   run Debian's prometheus, prometheus-alertmanager and redis-server and alertwire from
              this checkout (needs npm ci); Grafana only if it is installed. Data, logs and pids go
@@ -23,10 +25,12 @@ EOF
 }
 
 DEMO=no
+OPEN=no
 MODE=${MONITORING_MODE:-auto}
 while [ $# -gt 0 ]; do
   case "$1" in
     --demo) DEMO=yes ;;
+    --open) OPEN=yes ;;
     --docker) MODE=docker ;;
     --native) MODE=native ;;
     -h | --help) usage; exit 0 ;;
@@ -355,17 +359,21 @@ wait_first_scrapes
 host=$(host_of "$BIND_ADDRESS")
 # shellcheck source=/dev/null
 . "$STACK_FILE"
+prom_ui=$(prometheus_ui "http://$host:$PROMETHEUS_PORT")
 cat <<EOF
 
 The monitoring stack is up ($MODE).
-  Prometheus    http://$host:$PROMETHEUS_PORT        (alerts: http://$host:$PROMETHEUS_PORT/alerts)
+  Prometheus    http://$host:$PROMETHEUS_PORT
+    alerts: $prom_ui/alerts   targets: $prom_ui/targets   rules: $prom_ui/rules
   Alertmanager  http://$host:$ALERTMANAGER_PORT
   alertwire     http://$host:$ALERTWIRE_PORT/metrics
 EOF
+dashboards=("$prom_ui/alerts" "http://$host:$ALERTMANAGER_PORT")
 if [ "$MODE" = docker ] || [ "${GRAFANA:-no}" = yes ]; then
   secrets_dir=$DEPLOY_DIR/secrets
   [ "$MODE" = docker ] || secrets_dir=$STATE_DIR/secrets
   echo "  Grafana       http://$host:$GRAFANA_PORT  (user $GRAFANA_ADMIN_USER, password in $secrets_dir/grafana_admin_password)"
+  dashboards+=("http://$host:$GRAFANA_PORT")
 fi
 if [ "$DEMO" = yes ]; then
   cat <<EOF
@@ -381,3 +389,4 @@ cat <<EOF
 
 Check it: deploy/scripts/check-metrics.sh    Stop it: deploy/scripts/stop-monitoring.sh [--delete-data]
 EOF
+[ "$OPEN" = no ] || open_urls "${dashboards[@]}"

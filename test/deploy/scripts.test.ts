@@ -5,8 +5,9 @@
  * stop-monitoring.sh --delete-data stops every process and deletes the state it kept.
  * Every port is a free one and the state lives in a temp dir, so nothing on the machine is touched.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
@@ -66,8 +67,23 @@ function listening(port: number): Promise<boolean> {
   })
 }
 
+/** fakeOpener puts an xdg-open on PATH that records the URLs it is given, one a line. */
+async function fakeOpener(dir: string, env: Record<string, string>) {
+  const bin = join(dir, 'bin')
+  const opened = join(dir, 'opened.txt')
+  await mkdir(bin, { recursive: true })
+  await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$1" >>'${opened}'\n`, { mode: 0o755 })
+  return { env: { ...env, PATH: `${bin}:${env.PATH}` }, opened: () => (existsSync(opened) ? readFileSync(opened, 'utf8').split('\n').filter(Boolean) : []) }
+}
+
+/** links: the http URLs a script printed. */
+const links = (output: string) => [...new Set(output.match(/http:\/\/[^\s)]+/g) ?? [])]
+
 t.test('start, check and stop the stack without Docker', async (t) => {
-  const { dir, state, ports, env } = await isolated()
+  const { dir, state, ports, env: plain } = await isolated()
+  // a desktop: DISPLAY is set and xdg-open is there
+  const { env: desktopEnv, opened } = await fakeOpener(dir, plain)
+  const env = { ...desktopEnv, DISPLAY: ':0' }
   const pids = () =>
     existsSync(join(state, 'pids')) ? readdirSync(join(state, 'pids')).map((f) => Number(readFileSync(join(state, 'pids', f), 'utf8').split(' ')[0])) : []
   let started: number[] = []
@@ -78,9 +94,18 @@ t.test('start, check and stop the stack without Docker', async (t) => {
     await removeTempDir(dir)
   })
 
-  const start = await run('start-monitoring.sh', ['--native', '--demo'], env)
+  const start = await run('start-monitoring.sh', ['--native', '--demo', '--open'], env)
   t.equal(start.code, 0, 'start-monitoring.sh succeeds', { output: start.output })
   t.match(start.output, 'The monitoring stack is up (native)')
+  // Debian's Prometheus serves only its classic UI: /alerts is a 404 there, /classic/alerts is not
+  const prometheus = `http://127.0.0.1:${ports.PROMETHEUS_PORT}`
+  for (const page of ['alerts', 'targets', 'rules']) t.match(start.output, `${prometheus}/classic/${page}`, `the ${page} link is the classic UI's`)
+  for (const url of links(start.output).filter((u) => !u.includes('/scenario/'))) {
+    t.equal((await fetch(url)).status, 200, `${url} answers`)
+  }
+  const deadline = Date.now() + 5000
+  while (opened().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  t.same(opened(), [`${prometheus}/classic/alerts`, `http://127.0.0.1:${ports.ALERTMANAGER_PORT}`], '--open opened the alerts pages (Grafana is not installed)')
   t.match(start.output, `Prometheus    http://127.0.0.1:${ports.PROMETHEUS_PORT}`)
   t.match(start.output, `Alertmanager  http://127.0.0.1:${ports.ALERTMANAGER_PORT}`)
   t.match(start.output, `curl -X POST http://127.0.0.1:${ports.DEMO_EXPORTER_PORT}/scenario/QueueBackup`)
@@ -122,4 +147,16 @@ t.test('a start that fails half-way stops what it had started', async (t) => {
   const stop = await run('stop-monitoring.sh', ['--delete-data', '--yes'], env)
   t.equal(stop.code, 0)
   t.notOk(existsSync(state), 'the state dir is deleted')
+})
+
+t.test('--open does nothing, quietly, without a desktop', async (t) => {
+  const { dir, env: plain } = await isolated()
+  t.teardown(() => removeTempDir(dir))
+  const { env, opened } = await fakeOpener(dir, plain)
+  // xdg-open is installed but there is no display (a server, an SSH session)
+  const result = spawnSync('bash', ['-c', `. ${SCRIPTS}/lib.sh && open_urls http://127.0.0.1:1/alerts && echo done`], { env, encoding: 'utf8' })
+  t.equal(result.status, 0)
+  t.equal(`${result.stdout}${result.stderr}`, 'done\n', 'nothing printed')
+  await new Promise((r) => setTimeout(r, 300))
+  t.same(opened(), [], 'nothing opened')
 })
