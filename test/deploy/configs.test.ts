@@ -5,12 +5,12 @@
  */
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import YAML from 'yaml'
 import { makeTempDir, removeTempDir, runCommand } from '../helpers/processes.js'
-import { DEPLOY, parseRules, readDeploy, shippedAlerts } from './stack.js'
+import { DEPLOY, parseRules, RULE_FILES, readDeploy, shippedAlerts } from './stack.js'
 
 /** the seed's alerts and their severities */
 const SEED_ALERTS: Record<string, string> = {
@@ -65,6 +65,45 @@ t.test('promtool test rules: each alert fires past its threshold and stays quiet
       checks.some((c) => c.alertname === alert && c.exp_alerts.length === 0),
       `${alert} is shown quiet`,
     )
+  }
+})
+
+/** THRESHOLD: a comparison with a number in an alert's expression ("> 0.10", "< 0.90"). */
+const THRESHOLD = /([<>]=?)\s*(\d+(?:\.\d+)?)(?![\d.])/g
+
+/** withThreshold writes the shipped rules, one threshold of one alert moved to `value`, and that alert's rule tests, to dir; returns the tests' file. */
+async function withThreshold(dir: string, alert: string, occurrence: number, value: number) {
+  await mkdir(join(dir, 'rules'), { recursive: true })
+  for (const file of RULE_FILES) {
+    const rules = parseRules(file)
+    for (const rule of rules.groups.flatMap((g) => g.rules)) {
+      let n = 0
+      if (rule.alert === alert) rule.expr = rule.expr.replace(THRESHOLD, (match, op: string) => (n++ === occurrence ? `${op} ${value}` : match))
+    }
+    await writeFile(join(dir, 'rules', file), YAML.stringify(rules))
+  }
+  // only the cases about this alert: the whole files take seconds each
+  const cases = ruleTests().flatMap((file) => (YAML.parse(readFileSync(file, 'utf8')) as { tests: { alert_rule_test?: { alertname: string }[] }[] }).tests)
+  const tests = cases.filter((c) => c.alert_rule_test?.some((a) => a.alertname === alert))
+  const file = join(dir, 'moved_test.yml')
+  await writeFile(file, YAML.stringify({ rule_files: RULE_FILES.map((f) => join(dir, 'rules', f)), evaluation_interval: '1m', tests }))
+  return file
+}
+
+t.test('promtool test rules: every threshold is pinned from both sides (moved 20% up or down, a test fails)', async (t) => {
+  const dir = makeTempDir('thresholds')
+  t.teardown(() => removeTempDir(dir))
+  for (const { alert, expr } of shippedAlerts()) {
+    const thresholds = [...expr.matchAll(THRESHOLD)].map((m) => Number(m[2]))
+    for (const [occurrence, threshold] of thresholds.entries()) {
+      // "> 0" (any failure at all) has no nearer side: its tests start from a single event
+      if (threshold === 0) continue
+      for (const factor of [1.2, 0.8]) {
+        const moved = Number((threshold * factor).toPrecision(6))
+        const { code, output } = await runCommand('promtool', ['test', 'rules', await withThreshold(dir, alert, occurrence, moved)], 30_000)
+        t.not(code, 0, `${alert}: ${threshold} moved to ${moved} is caught`, { output })
+      }
+    }
   }
 })
 
