@@ -62,7 +62,8 @@ export const SCENARIOS: Readonly<Record<string, Partial<Knobs>>> = Object.freeze
   QueueBackup: { queue_depth: 150 },
   BotDown: { down: true },
   YtdlpFailures: { ytdlp_errors_per_second: 1 },
-  PaymentFailures: { payment_failures_per_hour: 6 },
+  // one every 3 minutes: always one in the rule's 5-minute window, so the alert stays firing
+  PaymentFailures: { payment_failures_per_hour: 20 },
   SlowDownloads: { download_seconds: 40 },
   // above the critical HighErrorRate's 10% too: both fire, and Alertmanager inhibits this one
   LowSuccessRate: { failure_ratio: 0.15 },
@@ -137,6 +138,9 @@ export class Simulation {
   private readonly histograms = new Map<string, HistogramState>()
   private readonly startedAt: number
   private last: number
+  /** failed payments due at the knob's rate (a fraction), and those counted (whole ones) */
+  private paymentFailuresDue = 0
+  private paymentFailuresCounted = 0
 
   constructor(knobs: Partial<Knobs> = {}, now = Date.now()) {
     this.knobs = { ...HEALTHY, ...knobs }
@@ -174,7 +178,11 @@ export class Simulation {
     this.add('doradura_errors_total', { category: 'timeout' }, failures * 0.4)
     this.add('doradura_errors_total', { category: 'ytdlp' }, k.ytdlp_errors_per_second * dt)
     for (const [category, perSecond] of BACKGROUND_ERRORS) this.add('doradura_errors_total', { category }, perSecond * dt)
-    const paymentFailures = (k.payment_failures_per_hour / 3600) * dt
+    // a failed payment is a whole event, counted as soon as one is due: the first fires
+    // PaymentFailures at once, and its message counts payments, not fractions of one
+    this.paymentFailuresDue += (k.payment_failures_per_hour / 3600) * dt
+    const paymentFailures = Math.ceil(this.paymentFailuresDue - 1e-9) - this.paymentFailuresCounted
+    this.paymentFailuresCounted += paymentFailures
     this.add('doradura_errors_total', { category: 'payment' }, paymentFailures)
     this.add('doradura_payment_failure_total', { plan: 'premium', reason: 'provider_error' }, paymentFailures)
     this.add('doradura_task_retries_total', {}, k.retries_per_second * dt)

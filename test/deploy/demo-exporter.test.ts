@@ -146,6 +146,23 @@ function compact(values: (number | 'stale')[]): string {
 // other (Alertmanager inhibits LowSuccessRate while HighErrorRate fires).
 const COMPANIONS: Record<string, string[]> = { HighErrorRate: ['LowSuccessRate'], LowSuccessRate: ['HighErrorRate'] }
 
+/** firstPayment: PaymentFailures a minute after the scenario turns, as the chat would read it. */
+const firstPayment = {
+  eval_time: `${HEALTHY_MINUTES + 1}m`,
+  alertname: 'PaymentFailures',
+  exp_alerts: [
+    {
+      exp_labels: { ...INSTANCE, severity: 'critical', service: 'doradura', component: 'payments' },
+      exp_annotations: {
+        summary: `Payments are failing on ${INSTANCE.instance}`,
+        description: 'A payment failed in the last 5 minutes (threshold: any).',
+        runbook_url: 'https://r.example#paymentfailures',
+        dashboard_url: `https://g.example/d/doradura-overview/doradura-overview?viewPanel=9&var-instance=${INSTANCE.instance}`,
+      },
+    },
+  ],
+}
+
 t.test('each scenario sets off its alert in the shipped rules; the healthy bot sets off none', async (t) => {
   const cases = [['healthy', {}] as const, ...Object.entries(SCENARIOS)].map(([name, knobs]) => {
     const expected = name === 'healthy' ? [] : [name, ...(COMPANIONS[name] ?? [])].sort()
@@ -162,6 +179,10 @@ t.test('each scenario sets off its alert in the shipped rules; the healthy bot s
           exp_samples: expected.map((alert) => ({ labels: `{alertname="${alert}"}`, value: 1 })),
         },
       ],
+      // the demo's first payment message counts a whole payment ("About 0 payment(s)" once)
+      ...(name === 'PaymentFailures'
+        ? { external_labels: { grafana_url: 'https://g.example', runbook_base: 'https://r.example' }, alert_rule_test: [firstPayment] }
+        : {}),
     }
   })
   t.equal(cases.length, 12, 'healthy and one scenario per alert of the seed')
