@@ -167,6 +167,32 @@ t.test('amtool check-config, and critical and warning alerts both reach alertwir
   t.same(webhook.http_config.authorization, { type: 'Bearer', credentials_file: '/run/secrets/alertwire_webhook_token' }, 'the bearer token comes from a file')
 })
 
+/** matches: an alert's static labels satisfy Alertmanager matchers like 'severity="critical"' and 'component!=""'. */
+function matches(labels: Record<string, string>, matchers: string[]) {
+  return matchers.every((m) => {
+    const [, name, op, value] = /^(\w+)(!?=)"(.*)"$/.exec(m) ?? []
+    if (!name) throw new Error(`matcher not understood: ${m}`)
+    return op === '=' ? (labels[name] ?? '') === value : (labels[name] ?? '') !== value
+  })
+}
+
+t.test('every inhibit rule of alertmanager.yml applies to a pair of shipped alerts', async (t) => {
+  const { inhibit_rules } = YAML.parse(readDeploy('alertmanager/alertmanager.yml')) as {
+    inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[]
+  }
+  const alerts = shippedAlerts().map((a) => ({ alertname: a.alert, ...a.labels }) as Record<string, string>)
+  for (const rule of inhibit_rules) {
+    // labels the rules set must be equal; job and instance come from the series and can be
+    const pairs = alerts.flatMap((source) =>
+      alerts
+        .filter((target) => target !== source && matches(source, rule.source_matchers) && matches(target, rule.target_matchers))
+        .filter((target) => rule.equal.every((l) => source[l] === target[l] || l === 'instance' || l === 'job'))
+        .map((target) => `${source.alertname} hides ${target.alertname}`),
+    )
+    t.ok(pairs.length > 0, `${rule.source_matchers} → ${rule.target_matchers} on ${rule.equal}: ${pairs.join(', ') || 'never applies'}`)
+  }
+})
+
 interface ComposeService {
   image?: string
   build?: { context: string; dockerfile?: string }
