@@ -213,27 +213,78 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
   },
 }
 
+/** TemplateError: every template that does not compile or renders HTML Telegram would refuse, one problem each, starting with its name. */
+export class TemplateError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'))
+  }
+}
+
+/** HandlebarsFailure: what Handlebars attaches to its own errors when it knows where they happened. */
+type HandlebarsFailure = Error & { lineNumber?: number; column?: number }
+
+/** sourceExcerpt is the template's line with a caret under the column (0-based), as an operator reads it in the YAML. */
+function sourceExcerpt(source: string, line: number, column: number): string {
+  const text = source.split('\n')[line - 1] ?? ''
+  return `\n${text}\n${' '.repeat(Math.min(column, text.length))}^`
+}
+
 /**
- * compileTemplates compiles the default templates with the operator's overrides, or throws an
- * Error whose message starts with the template name when one does not compile or renders HTML
- * Telegram would refuse.
+ * syntaxProblem parses a template and, when it does not parse, says where: Handlebars' own words
+ * with the line and column (1-based) and the line itself. A parse error's location is read from the
+ * parser's lexer, which Handlebars' message leaves out ("Parse error on line 1:" and an excerpt
+ * with the line breaks removed).
+ */
+function syntaxProblem(source: string): string | undefined {
+  try {
+    handlebars.parse(source)
+    return undefined
+  } catch (thrown) {
+    const error = thrown as HandlebarsFailure
+    if (error.lineNumber !== undefined && error.column !== undefined) {
+      const message = error.message.replace(/ - \d+:\d+$/, '')
+      return `line ${error.lineNumber}, column ${error.column + 1}: ${message}${sourceExcerpt(source, error.lineNumber, error.column)}`
+    }
+    const where = (handlebars as unknown as { Parser?: { lexer?: { yylloc?: { first_line: number; first_column: number } } } }).Parser?.lexer?.yylloc
+    const lines = error.message.split('\n')
+    const said = lines.at(-1) ?? error.message
+    if (!where || lines.length < 2) return error.message
+    const kind = /^Lexical error/.test(error.message) ? 'Lexical error' : 'Parse error'
+    return `${kind} on line ${where.first_line}, column ${where.first_column + 1}: ${said}${sourceExcerpt(source, where.first_line, where.first_column)}`
+  }
+}
+
+/** compileOne compiles one template and renders it with hostile sample values: the template, or what is wrong with it. */
+function compileOne(name: TemplateName, source: string): ((context: object) => string) | { problem: string } {
+  const syntax = syntaxProblem(source)
+  if (syntax) return { problem: syntax }
+  let template: (context: object) => string
+  let sample: string
+  try {
+    const render = handlebars.compile(source, { noEscape: true, strict: false, preventIndent: true })
+    template = (context) => render(escapeDeep(context))
+    sample = template(SAMPLE_CONTEXTS[name])
+  } catch (error) {
+    // what fails only when rendering: a missing partial or helper, #each without a list
+    return { problem: (error as Error).message }
+  }
+  const parsed = parseHtml(sample)
+  if (!parsed.ok) return { problem: `renders HTML Telegram would refuse: ${parsed.error}` }
+  return template
+}
+
+/**
+ * compileTemplates compiles the default templates with the operator's overrides, or throws a
+ * TemplateError naming every template that does not compile or renders HTML Telegram would refuse.
  */
 export function compileTemplates(overrides: Partial<Record<TemplateName, string>>): CompiledTemplates {
   const compiled = {} as CompiledTemplates
+  const problems: string[] = []
   for (const name of Object.keys(DEFAULT_TEMPLATES) as TemplateName[]) {
-    const source = overrides[name] ?? DEFAULT_TEMPLATES[name]
-    let template: (context: object) => string
-    let sample: string
-    try {
-      const render = handlebars.compile(source, { noEscape: true, strict: false, preventIndent: true })
-      template = (context) => render(escapeDeep(context))
-      sample = template(SAMPLE_CONTEXTS[name])
-    } catch (error) {
-      throw new Error(`${name}: ${(error as Error).message.split('\n')[0]}`)
-    }
-    const parsed = parseHtml(sample)
-    if (!parsed.ok) throw new Error(`${name}: renders HTML Telegram would refuse: ${parsed.error}`)
-    compiled[name] = template
+    const result = compileOne(name, overrides[name] ?? DEFAULT_TEMPLATES[name])
+    if (typeof result === 'function') compiled[name] = result
+    else problems.push(`${name}: ${result.problem}`)
   }
+  if (problems.length > 0) throw new TemplateError(problems)
   return compiled
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compileTemplates } from '../../src/core/templates.js'
+import { compileTemplates, TemplateError } from '../../src/core/templates.js'
 import { packAlerts, renderMessage } from '../../src/core/render.js'
 import { parseHtml } from '../../src/core/html.js'
 import { batchOptions } from '../../src/config/slices.js'
@@ -39,4 +39,28 @@ t.test('a template that does not compile or renders refused HTML is a config err
   t.throws(() => compileTemplates({ alert: '<b>{{summary}}' }), /^alert: renders HTML Telegram would refuse/)
   t.throws(() => compileTemplates({ footer: '{{#each}}' }), /^footer: /)
   t.doesNotThrow(() => compileTemplates({}))
+})
+
+t.test('every bad template is reported, each with the whole message and, for syntax, the line and column', async (t) => {
+  let error: unknown
+  try {
+    compileTemplates({
+      header: 'first line\n  {{#if resolved}}open',
+      alert: '{{#if a}}x{{/unless}}',
+      footer: '{{> no_such_partial}}',
+      digest_alert: '<b>{{alertname}}',
+      silence_note: 'by {{by}',
+    })
+  } catch (thrown) {
+    error = thrown
+  }
+  if (!(error instanceof TemplateError)) return t.fail('a TemplateError')
+  t.same(error.problems, [
+    "header: Parse error on line 2, column 23: Expecting 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'\n  {{#if resolved}}open\n                      ^",
+    "alert: line 1, column 4: if doesn't match unless\n{{#if a}}x{{/unless}}\n   ^",
+    'footer: The partial no_such_partial could not be found',
+    'digest_alert: renders HTML Telegram would refuse: tag "b" is never closed',
+    "silence_note: Parse error on line 1, column 8: Expecting 'CLOSE_RAW_BLOCK', 'CLOSE', 'CLOSE_UNESCAPED', 'OPEN_SEXPR', 'CLOSE_SEXPR', 'ID', 'OPEN_BLOCK_PARAMS', 'STRING', 'NUMBER', 'BOOLEAN', 'UNDEFINED', 'NULL', 'DATA', 'SEP', got 'INVALID'\nby {{by}\n       ^",
+  ])
+  t.match(error.message, /^header: Parse error on line 2/, 'the message lists them too')
 })
