@@ -15,6 +15,7 @@ import type { ChatTarget, Policy, Route, Routing } from '../core/route.js'
 import { type CompiledTemplates, compileTemplates } from '../core/templates.js'
 import { parseDuration, parseSize } from '../core/duration.js'
 import { pathText } from '../core/schema-errors.js'
+import { type ProxyChoice, settleProxies } from './proxy.js'
 import { ConfigSchema, type RawChatTarget, type RawConfig, type RawRoute } from './schema.js'
 
 /** Config: the compiled configuration every part of alertwire reads. */
@@ -39,10 +40,14 @@ export interface Config {
     chatAdministrators: boolean
     updates: 'polling' | 'webhook' | 'off'
     webhook?: { url: string; secret: string; path: string }
+    /** the proxy Telegram calls go through (telegram.proxy_url or HTTPS_PROXY/ALL_PROXY) */
+    proxy?: ProxyChoice
+    /** where a dry run shows each message as the chat would see it, besides the JSON log line */
+    dryRunView: 'auto' | 'always' | 'never'
   }
   silences: { durationsMs: number[]; matchLabels: string[]; ackMaxMs: number; ackCheckIntervalMs: number; comment: string; buttons: boolean }
   mute: { critical: 'silent' | 'loud' | 'hold' }
-  alertmanager: { url: string; timeoutMs: number; basicAuth?: { username: string; password: string }; bearerToken?: string }
+  alertmanager: { url: string; timeoutMs: number; basicAuth?: { username: string; password: string }; bearerToken?: string; proxy?: ProxyChoice }
   routing: Routing
   messages: {
     resolved: 'both' | 'edit' | 'reply'
@@ -207,6 +212,8 @@ function readSecrets(doc: RawConfig, ctx: ParseContext, errors: string[]) {
   secret(doc.telegram, 'webhook_secret', 'telegram.webhook_secret')
   secret(doc.alertmanager, 'bearer_token', 'alertmanager.bearer_token')
   secret(doc.alertmanager.basic_auth, 'password', 'alertmanager.basic_auth.password')
+  secret(doc.telegram, 'proxy_url', 'telegram.proxy_url')
+  secret(doc.alertmanager, 'proxy_url', 'alertmanager.proxy_url')
 }
 
 function compileChat(raw: RawChatTarget, headroom: number): ChatTarget {
@@ -358,10 +365,12 @@ function assemble(raw: RawConfig, routing: Routing, display: Display, templates:
       apiUrl: raw.telegram.api_url.replace(/\/+$/, ''),
       ...(defaultChat ? { defaultChat } : {}),
       requestTimeoutMs: ms(raw.telegram.request_timeout),
+      dryRunView: raw.telegram.dry_run_view as Config['telegram']['dryRunView'],
       admins: new Set(raw.telegram.admins),
       chatAdmins: new Map(Object.entries(raw.telegram.chat_admins).map(([chat, ids]) => [chat, new Set(ids)])),
       chatAdministrators: raw.telegram.chat_administrators,
-      updates: raw.telegram.bot_token ? (raw.telegram.updates as Config['telegram']['updates']) : 'off',
+      // kept in a dry run too, so its messages carry the buttons the bot would show; without a token no bot starts
+      updates: raw.telegram.updates as Config['telegram']['updates'],
       ...(raw.telegram.updates === 'webhook'
         ? { webhook: { url: raw.telegram.webhook_url!, secret: raw.telegram.webhook_secret!, path: raw.telegram.webhook_path } }
         : {}),
@@ -426,6 +435,13 @@ export function parseConfig(text: string, ctx: ParseContext): ParseResult {
   if (errors.length > 0) return { ok: false, errors }
   const raw = withDefaults as RawConfig
   readSecrets(raw, ctx, errors)
+  const proxies = settleProxies(
+    { telegram: { target: raw.telegram.api_url, ...raw.telegram }, alertmanager: { target: raw.alertmanager.url, ...raw.alertmanager } },
+    ctx.env,
+    errors,
+  )
   const config = compile(raw, errors)
+  if (config?.telegram && proxies.telegram) config.telegram.proxy = proxies.telegram
+  if (config?.alertmanager && proxies.alertmanager) config.alertmanager.proxy = proxies.alertmanager
   return config && errors.length === 0 ? { ok: true, config, raw } : { ok: false, errors }
 }

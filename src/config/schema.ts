@@ -17,6 +17,9 @@ const Rate = (fallback: string) => Type.String({ pattern: RATE_PATTERN, expected
 
 const Secret = Type.Optional(Type.String())
 
+// checked after *_file secrets are read (src/config/proxy.ts), so an error never repeats the credentials in it
+const ProxyUrl = Type.Optional(Type.String({ minLength: 1 }))
+
 /** ThrottleSchema: a route's own pace in a chat; what waits meanwhile is folded into digests. */
 const ThrottleSchema = Type.Object(
   {
@@ -141,6 +144,12 @@ export const ConfigSchema = Type.Object(
         chat_id: Type.Optional(ChatIdSchema),
         thread_id: Type.Optional(ThreadId),
         request_timeout: Duration('10s'),
+        proxy_url: ProxyUrl,
+        proxy_url_file: Secret,
+        dry_run_view: Type.Enum(['auto', 'always', 'never'], {
+          default: 'auto',
+          expected: 'auto (on stderr when it is a terminal), always or never',
+        }),
         admins: Type.Array(Type.Integer({ expected: 'a Telegram user id (a number)' }), { default: [] }),
         chat_admins: Type.Record(Type.String({ pattern: '^-?[0-9]+$' }), Type.Array(Type.Integer({ expected: 'a Telegram user id (a number)' })), {
           default: {},
@@ -170,6 +179,8 @@ export const ConfigSchema = Type.Object(
         bearer_token: Secret,
         bearer_token_file: Secret,
         timeout: Duration('5s'),
+        proxy_url: ProxyUrl,
+        proxy_url_file: Secret,
       },
       { additionalProperties: false, default: {} },
     ),
