@@ -1,13 +1,15 @@
 /**
  * The Telegram edge: the one interface the sender and the bot use, a real client over
  * node-telegram-bot-api (its own retries off: the outbox owns retries and pacing), and a dry-run
- * client that writes every message to the log in full. The token is only ever inside the library's
- * request URL, which is never logged.
+ * client that writes every message to the log in full (and, for a person at a terminal, as the chat
+ * would show it). The token is only ever inside the library's request URL, which is never logged;
+ * a proxy, when one is set, comes in as the fetch the library calls (src/telegram/proxy.ts).
  */
 import { Api } from 'node-telegram-bot-api'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
 import type { InlineButton } from '../core/keyboard.js'
+import { type DryRunFields, dryRunBlock, dryRunFields, type Style } from './dry-run.js'
 import { classifyTelegramError } from './errors.js'
 
 /** OutgoingMessage: a message to send. */
@@ -50,9 +52,22 @@ function linkPreview(preview: string | undefined) {
   return preview ? { url: preview, prefer_large_media: true } : { is_disabled: true }
 }
 
+/** TelegramConnection: how to reach the Bot API; fetch goes through a proxy when one is set (src/telegram/proxy.ts). */
+export interface TelegramConnection {
+  token: string
+  apiUrl: string
+  timeoutMs: number
+  fetch?: typeof fetch
+}
+
+/** apiFor: the library's client with its own retries off (the outbox owns retries and pacing). */
+function apiFor(options: TelegramConnection): Api {
+  return new Api(options.token, { apiRoot: options.apiUrl, timeoutMs: options.timeoutMs, maxRetries: 0, ...(options.fetch ? { fetch: options.fetch } : {}) })
+}
+
 /** createTelegramClient talks to the real Bot API (or any server at apiUrl, such as the test fake). */
-export function createTelegramClient(options: { token: string; apiUrl: string; timeoutMs: number }): TelegramPort {
-  const api = new Api(options.token, { apiRoot: options.apiUrl, timeoutMs: options.timeoutMs, maxRetries: 0 })
+export function createTelegramClient(options: TelegramConnection): TelegramPort {
+  const api = apiFor(options)
   return {
     dryRun: false,
     async sendMessage(message) {
@@ -81,29 +96,27 @@ export function createTelegramClient(options: { token: string; apiUrl: string; t
   }
 }
 
-/** createDryRunTelegram logs every message in full instead of sending it; ids come from nextId so edits line up across replicas. */
-export function createDryRunTelegram(log: Logger, nextId: () => Promise<number>): TelegramPort {
+/** DryRunView: where a person reads each dry-run message as the chat would show it (a terminal), besides the log. */
+export interface DryRunView {
+  write(block: string): void
+  style: Style
+}
+
+/** createDryRunTelegram logs every message in full instead of sending it (and shows it on view); ids come from nextId so edits line up across replicas. */
+export function createDryRunTelegram(log: Logger, nextId: () => Promise<number>, view?: DryRunView): TelegramPort {
+  const report = (fields: DryRunFields, message: string) => {
+    log.info(fields, message)
+    view?.write(dryRunBlock(fields, view.style))
+  }
   return {
     dryRun: true,
     async sendMessage(message) {
       const messageId = await nextId()
-      log.info(
-        {
-          dryRun: true,
-          chat: message.chatId,
-          thread: message.threadId,
-          silent: message.silent,
-          replyTo: message.replyTo,
-          messageId,
-          keyboard: message.keyboard,
-          text: message.text,
-        },
-        'dry run: would send message',
-      )
+      report(dryRunFields(message, 'send', messageId), 'dry run: would send message')
       return { messageId }
     },
     async editMessageText(edit) {
-      log.info({ dryRun: true, chat: edit.chatId, messageId: edit.messageId, keyboard: edit.keyboard, text: edit.text }, 'dry run: would edit message')
+      report(dryRunFields(edit, 'edit', edit.messageId), 'dry run: would edit message')
     },
   }
 }
@@ -142,8 +155,8 @@ export interface TelegramBotApi {
 }
 
 /** createTelegramBotApi talks to the Bot API for the bot (its own retries off: callers decide). */
-export function createTelegramBotApi(options: { token: string; apiUrl: string; timeoutMs: number }): TelegramBotApi {
-  const api = new Api(options.token, { apiRoot: options.apiUrl, timeoutMs: options.timeoutMs, maxRetries: 0 })
+export function createTelegramBotApi(options: TelegramConnection): TelegramBotApi {
+  const api = apiFor(options)
   return {
     getMe: async () => {
       const me = await api.getMe()
