@@ -4,6 +4,7 @@
  * got "sev critical"`). Pure apart from the injected secret-file reader; defaults first, then
  * types, then cross-field checks.
  */
+import { Settings } from 'typebox/system'
 import Value from 'typebox/value'
 import YAML from 'yaml'
 import { type Matcher, parseMatcher } from '../core/matchers.js'
@@ -12,7 +13,7 @@ import { compileLabelDisplay, type LabelDisplay } from '../core/labels.js'
 import { compileSeverities, levelOf, type SeverityScheme } from '../core/severity.js'
 import { chatKind, type Pace } from '../core/pace.js'
 import type { ChatTarget, Policy, Route, Routing } from '../core/route.js'
-import { type CompiledTemplates, compileTemplates } from '../core/templates.js'
+import { type CompiledTemplates, compileTemplates, TemplateError } from '../core/templates.js'
 import { parseDuration, parseSize } from '../core/duration.js'
 import { pathText } from '../core/schema-errors.js'
 import { type ProxyChoice, settleProxies } from './proxy.js'
@@ -160,8 +161,27 @@ function valueAt(doc: unknown, pointer: string): unknown {
     .reduce<unknown>((node, key) => (isObject(node) || Array.isArray(node) ? (node as Json)[key] : undefined), doc)
 }
 
+type SchemaIssues = ReturnType<typeof Value.Errors>
+
+/**
+ * MAX_CONFIG_ERRORS: TypeBox stops at 8 errors by default (a guard for untrusted input); a config
+ * file is the operator's own, and every error in one run saves rounds of fix-and-rerun.
+ */
+const MAX_CONFIG_ERRORS = 10_000
+
+/** schemaIssues lists every place the document breaks the schema, past TypeBox's usual first 8. */
+function schemaIssues(doc: unknown): SchemaIssues {
+  const cap = Settings.Get().maxErrors
+  Settings.Set({ maxErrors: MAX_CONFIG_ERRORS })
+  try {
+    return Value.Errors(ConfigSchema, doc)
+  } finally {
+    Settings.Set({ maxErrors: cap })
+  }
+}
+
 /** schemaErrors turns TypeBox errors into one line per offending path, preferring the schema's own words. */
-function schemaErrors(doc: unknown, fromEnv: Map<string, string>): string[] {
+function schemaErrors(doc: unknown, issues: SchemaIssues, fromEnv: Map<string, string>): string[] {
   const lines = new Map<string, { text: string; worded: boolean }>()
   const add = (pointer: string, message: string, worded: boolean) => {
     const path = pathText(pointer) || '(top level)'
@@ -169,7 +189,7 @@ function schemaErrors(doc: unknown, fromEnv: Map<string, string>): string[] {
     const existing = lines.get(pointer)
     if (!existing || (worded && !existing.worded)) lines.set(pointer, { text: `${path}${variable ? ` (from ${variable})` : ''}: ${message}`, worded })
   }
-  for (const error of Value.Errors(ConfigSchema, doc)) {
+  for (const error of issues) {
     if (error.keyword === 'boolean') continue
     const params = error.params as Record<string, unknown>
     if (error.keyword === 'additionalProperties') {
@@ -316,14 +336,14 @@ function compileRouting(raw: RawConfig, display: Display, errors: string[]): Rou
 /** compile turns the validated YAML into the runtime Config, collecting what only now shows as wrong. */
 function compile(raw: RawConfig, errors: string[]): Config | undefined {
   errors.push(...crossFieldErrors(raw))
-  if (errors.length > 0) return undefined
   const display = compileDisplay(raw, errors)
   const routing = compileRouting(raw, display, errors)
   let templates: CompiledTemplates | undefined
   try {
     templates = compileTemplates(raw.messages.templates)
   } catch (error) {
-    errors.push(`messages.templates.${(error as Error).message}`)
+    const problems = error instanceof TemplateError ? error.problems : [(error as Error).message]
+    errors.push(...problems.map((problem) => `messages.templates.${problem}`))
   }
   if (errors.length > 0 || !templates) return undefined
   return assemble(raw, routing, display, templates)
@@ -419,6 +439,103 @@ function assemble(raw: RawConfig, routing: Routing, display: Display, templates:
   }
 }
 
+/** DROPPED marks an array item removed by usableDocument until the arrays are swept. */
+const DROPPED = Symbol('dropped')
+
+const pointerKey = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
+const pointerParts = (pointer: string) =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+
+/** unusablePointers names the values a schema issue makes unusable: an unknown key, a wrong value, an object missing a required key. */
+function unusablePointers(issues: SchemaIssues): string[] {
+  const pointers = new Set<string>()
+  for (const issue of issues) {
+    if (issue.keyword === 'boolean') continue
+    const params = issue.params as Record<string, unknown>
+    if (issue.keyword === 'additionalProperties') {
+      for (const key of (params.additionalProperties as string[]) ?? []) pointers.add(`${issue.instancePath}/${pointerKey(key)}`)
+    } else if (issue.instancePath !== '') pointers.add(issue.instancePath)
+  }
+  return [...pointers]
+}
+
+/** itemSchemaAt walks the schema along a document pointer (objects, arrays, records); undefined where a union makes it ambiguous. */
+function itemSchemaAt(pointer: string): Record<string, unknown> | undefined {
+  let node: Record<string, unknown> | undefined = ConfigSchema as unknown as Record<string, unknown>
+  for (const part of pointerParts(pointer)) {
+    if (!node) return undefined
+    const properties = node.properties as Json | undefined
+    const patterns = node.patternProperties as Json | undefined
+    const next: unknown = properties?.[part] ?? node.items ?? (patterns ? Object.values(patterns)[0] : undefined)
+    node = isObject(next) ? next : undefined
+  }
+  return node
+}
+
+/** placeholder is the emptiest valid item for an array slot, so the items after it keep their index in later errors. */
+function placeholder(pointer: string): unknown {
+  const schema = itemSchemaAt(pointer)
+  if (!schema) return DROPPED
+  try {
+    const value = Value.Create(schema as never)
+    return Value.Check(schema as never, value) ? value : DROPPED
+  } catch {
+    return DROPPED // a pattern without a default cannot be created
+  }
+}
+
+function dropAt(doc: Json, pointer: string): void {
+  const parts = pointerParts(pointer)
+  const key = parts.pop()!
+  let parent: unknown = doc
+  for (const part of parts) parent = isObject(parent) || Array.isArray(parent) ? (parent as Json)[part] : undefined
+  if (Array.isArray(parent) && /^[0-9]+$/.test(key)) parent[Number(key)] = placeholder(pointer)
+  else if (isObject(parent)) delete parent[key]
+}
+
+function sweep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((item) => item !== DROPPED).map(sweep)
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sweep(v)]))
+  return value
+}
+
+/**
+ * usableDocument removes what the schema refused, so the later checks (secrets, cross-field,
+ * matchers, severities, templates) still run on everything else: a removed key takes its default,
+ * a removed list item its emptiest valid form. It also names what was removed, so the errors the
+ * later checks find in those pieces (already reported) can be left out. No raw config when the
+ * document cannot be made valid in a few rounds.
+ */
+function usableDocument(doc: unknown, issues: SchemaIssues): { raw?: RawConfig; unusable: string[] } {
+  const unusable: string[] = []
+  let current = doc
+  let pending = issues
+  for (let round = 0; round < 5 && pending.length > 0 && isObject(current); round++) {
+    const pointers = unusablePointers(pending)
+    unusable.push(...pointers)
+    // the deepest first, so a parent removed after its child leaves nothing half-removed
+    for (const pointer of pointers.sort((a, b) => b.split('/').length - a.split('/').length)) dropAt(current as Json, pointer)
+    current = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, sweep(current)))
+    pending = schemaIssues(current)
+  }
+  return pending.length === 0 ? { raw: current as RawConfig, unusable } : { unusable }
+}
+
+/** aboutUnusable: an error at, below or naming a value the schema already refused (its check could not run on it). */
+function aboutUnusable(error: string, unusable: readonly string[]): boolean {
+  const own = /^[^\s:]+/.exec(error)?.[0] ?? ''
+  return unusable
+    .map((pointer) => pathText(pointer))
+    .some((path) => {
+      if (own === path || own.startsWith(`${path}.`) || own.startsWith(`${path}[`)) return true
+      const named = new RegExp(`(^|[\\s(])${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w.[])`)
+      return named.test(error.slice(own.length))
+    })
+}
+
 /** parseConfig parses and validates config text; see the file comment. */
 export function parseConfig(text: string, ctx: ParseContext): ParseResult {
   const document = YAML.parseDocument(text, { prettyErrors: true })
@@ -431,17 +548,21 @@ export function parseConfig(text: string, ctx: ParseContext): ParseResult {
   const fromEnv = new Map<string, string>()
   applyEnvOverrides(doc, ctx.env, fromEnv)
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, doc))
-  const errors = schemaErrors(withDefaults, fromEnv)
-  if (errors.length > 0) return { ok: false, errors }
-  const raw = withDefaults as RawConfig
-  readSecrets(raw, ctx, errors)
+  const issues = schemaIssues(withDefaults)
+  const errors = schemaErrors(withDefaults, issues, fromEnv)
+  // the later checks still run, on the values the schema accepted: every error in one run
+  const { raw, unusable } = issues.length > 0 ? usableDocument(withDefaults, issues) : { raw: withDefaults as RawConfig, unusable: [] }
+  if (!raw) return { ok: false, errors }
+  const later: string[] = []
+  readSecrets(raw, ctx, later)
   const proxies = settleProxies(
     { telegram: { target: raw.telegram.api_url, ...raw.telegram }, alertmanager: { target: raw.alertmanager.url, ...raw.alertmanager } },
     ctx.env,
-    errors,
+    later,
   )
-  const config = compile(raw, errors)
+  const config = compile(raw, later)
   if (config?.telegram && proxies.telegram) config.telegram.proxy = proxies.telegram
   if (config?.alertmanager && proxies.alertmanager) config.alertmanager.proxy = proxies.alertmanager
+  errors.push(...later.filter((error) => !aboutUnusable(error, unusable)))
   return config && errors.length === 0 ? { ok: true, config, raw } : { ok: false, errors }
 }

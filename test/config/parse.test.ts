@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { Settings } from 'typebox/system'
+import { loadConfigFile } from '../../src/config/load.js'
 import { parseConfig } from '../../src/config/parse.js'
 import { ConfigSchema } from '../../src/config/schema.js'
 
@@ -139,4 +141,71 @@ t.test('config/alertwire.example.yaml documents every key the schema knows', asy
     const leaf = key.split('.').at(-1)!
     t.match(example, new RegExp(`(^|[\\s{,#])${leaf}:`, 'm'), `${key} is in the example`)
   }
+})
+
+t.test('one run lists every error: schema, secrets, cross-field, matchers, regexes, severities, hide_labels, templates', async (t) => {
+  const file = join(here, 'fixtures/every-error/alertwire.yaml')
+  const result = loadConfigFile(file, {})
+  if (result.ok) return t.fail('the file is refused')
+  const expected = [
+    'server.colour: unknown key',
+    'server.port: expected a TCP port (0-65535), got "fast"',
+    'server.body_limit: expected a size like "10MiB", got "big"',
+    'routing.routes[0].chats[0].chat_id: expected a chat id',
+    'routing.routes[0].throttle.per: is required',
+    'messages.resolved: expected one of both, edit, reply, got "sometimes"',
+    'storms.max_delay: expected a duration like "1m", got "soon"',
+    'delivery.concurrency: must be >= 1, got 0',
+    'telegram.bot_token_file: cannot read "no-such-file": ENOENT',
+    'webhook.bearer_token_file: set bearer_token or bearer_token_file, not both',
+    'telegram.thread_id: set only together with telegram.chat_id',
+    'telegram.webhook_secret: expected 1-256 characters',
+    'messages.time_zone: expected an IANA time zone like "Europe/Berlin", got "Mars/Olympus"',
+    'routing.mute_windows[0].time_zone: expected an IANA time zone like "Europe/Berlin", got "Nowhere/Else"',
+    'messages.severity_aliases.sev-x: no severity level "nonexistent"',
+    'messages.hide_labels[0].when[0]: in matcher "job=~\\"[\\"": invalid regex',
+    'routing.routes[0].matchers[0]: expected a matcher like severity="critical", got "sev critical"',
+    'routing.routes[0].matchers[1]: in matcher "job=~\\"((\\"": invalid regex',
+    "messages.templates.header: Parse error on line 1, column 29: Expecting 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'\n{{#if resolved}}unterminated\n                            ^",
+    'messages.templates.alert: renders HTML Telegram would refuse: tag "b" is never closed',
+    'messages.templates.footer: The partial nope could not be found',
+  ]
+  for (const start of expected) t.ok(result.errors.filter((e) => e.startsWith(start)).length === 1, `reported once: ${start.split('\n')[0]}`)
+  t.equal(result.errors.length, expected.length, `nothing else:\n${result.errors.join('\n')}`)
+})
+
+t.test('more than 8 schema errors are all reported (TypeBox stops at 8 unless told), and its limit is left as it was', async (t) => {
+  const yaml = [
+    'server: {port: fast, host: "", body_limit: x, shutdown_timeout: x}',
+    'telegram: {admins: [x], api_url: ftp://x, request_timeout: x}',
+    'storms: {max_delay: x}',
+    'flapping: {window: x}',
+    'delivery: {retry_initial: x, retry_max: x, give_up_after: x, state_ttl: x}',
+    'silences: {ack_max: x}',
+  ].join('\n')
+  const result = parseConfig(yaml, { env: {}, readSecret: noSecrets })
+  t.equal(!result.ok && result.errors.length, 14, 'fourteen wrong values, fourteen errors')
+  t.match(!result.ok && result.errors.at(-1), /^delivery\.state_ttl: expected a duration/, 'the last one too')
+  t.equal(Settings.Get().maxErrors, 8, "TypeBox's own limit is restored for everything else")
+})
+
+t.test('a value the schema refuses is reported once: the later checks skip it, and only it', async (t) => {
+  const yaml = [
+    'telegram: {chat_id: "not a chat", thread_id: 4}',
+    'routing:',
+    '  routes:',
+    '    - matchers: [5, "bad matcher"]',
+    '    - "not a route"',
+    '    - matchers: ["also bad"]',
+  ].join('\n')
+  const result = parseConfig(yaml, { env: { TELEGRAM_BOT_TOKEN: '1:x' }, readSecret: noSecrets })
+  // no "telegram.chat_id: required when a bot token is set" nor "thread_id: set only together with
+  // telegram.chat_id": the chat id was set, and is already reported; the third route keeps its index
+  t.same(!result.ok && result.errors, [
+    'telegram.chat_id: expected a chat id like -1001234567890 or "@channel", got "not a chat"',
+    'routing.routes[1]: must be object, got "not a route"',
+    'routing.routes[0].matchers[0]: expected a matcher like severity="critical", got "5"',
+    'routing.routes[0].matchers[1]: expected a matcher like severity="critical", got "bad matcher"',
+    'routing.routes[2].matchers[0]: expected a matcher like severity="critical", got "also bad"',
+  ])
 })
