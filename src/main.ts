@@ -4,6 +4,7 @@
  * shut it down gracefully. Also the operator commands (check-config, route-test).
  */
 import { readFileSync, realpathSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import type { Logger } from 'pino'
@@ -68,7 +69,10 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
 function loadOrExit(path: string): Config {
   const result = loadConfigFile(path, process.env)
   if (!result.ok) {
-    process.stderr.write(`alertwire: invalid config ${path}:\n${result.errors.map((e) => `  ${e}`).join('\n')}\n`)
+    const count = `${result.errors.length} error${result.errors.length === 1 ? '' : 's'}`
+    // an error may span lines (a template's line and a caret under the column): keep them under it
+    const lines = result.errors.map((e) => `  ${e.replace(/\n/g, '\n    ')}`)
+    process.stderr.write(`alertwire: invalid config ${path} (${count}):\n${lines.join('\n')}\n`)
     process.exit(1)
   }
   return result.config
@@ -81,7 +85,9 @@ function checkConfig(path: string): void {
 }
 
 function routeTest(path: string, pairs: string[]): void {
-  const config = loadOrExit(path)
+  // the chats the running service would use: a dry run without a chat writes for chat 0
+  const loaded = loadOrExit(path)
+  const config = withDryRunChat(loaded)
   const labels: Record<string, string> = {}
   for (const pair of pairs) {
     const eq = pair.indexOf('=')
@@ -100,10 +106,12 @@ function routeTest(path: string, pairs: string[]): void {
     const route = config.routing.routes.find((r) => r.name === target.route)
     const matchers = route ? ` [${route.matchers.map(formatMatcher).join(', ')}]` : target.route === DEFAULT_ROUTE_NAME ? ' [no route matched]' : ''
     const thread = target.chat.threadId ? ` topic ${target.chat.threadId}` : ''
+    const placeholder = config.routing.defaultChat !== loaded.routing.defaultChat && target.chat === config.routing.defaultChat ? ' (no TELEGRAM_CHAT_ID)' : ''
     process.stdout.write(
-      `${target.route}${matchers} → chat ${target.chat.chatId}${thread} (${describePolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`,
+      `${target.route}${matchers} → chat ${target.chat.chatId}${placeholder}${thread} (${describePolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`,
     )
   }
+  if (!config.telegram.botToken) process.stdout.write('dry run (no TELEGRAM_BOT_TOKEN): alertwire writes these messages to its log instead of sending them\n')
 }
 
 /** describePolicy says how a target treats an alert of this severity: pace, silence, repeats, throttle, mute windows. */
@@ -125,10 +133,14 @@ function version(): string {
 
 async function run(path: string): Promise<void> {
   const loaded = loadOrExit(path)
-  const { config, generatedFile } = ensureWebhookToken(loaded)
-  const secrets = [config.telegram.botToken, config.webhook.bearerToken, config.webhook.basicAuth?.password, config.telegram.webhook?.secret].filter(
-    (s): s is string => !!s,
-  )
+  const { config, tokenFile } = ensureWebhookToken(loaded)
+  const secrets = [
+    config.telegram.botToken,
+    config.webhook.bearerToken,
+    config.webhook.basicAuth?.password,
+    config.telegram.webhook?.secret,
+    redisPassword(config.redis.url),
+  ].filter((s): s is string => !!s)
   const log = createLogger({ level: config.log.level, secrets: () => secrets })
   let redis: ResolvedRedis
   try {
@@ -152,19 +164,71 @@ async function run(path: string): Promise<void> {
     await app.close()
     await redis.stop?.()
   })
-  const address = await app.start()
+  await app.start()
+  logStarted(log, { path, config, runConfig, redis, tokenFile, bound: app.server.server.address() as AddressInfo })
+}
+
+/** WILDCARD_HOSTS: bind addresses meaning "every interface", with the address that reaches them from this machine. */
+const WILDCARD_HOSTS: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' }
+
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
+
+function redisPassword(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** redisWithoutPassword is the Redis URL fit for a log: the password, if any, replaced by ***. */
+export function redisWithoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@')
+  }
+}
+
+function redisChoice(redis: ResolvedRedis, config: Config): string {
+  if (redis.source === 'configured') return process.env.REDIS_URL ? 'from REDIS_URL' : 'from redis.url'
+  if (redis.source === 'local') return 'none configured; the one answering on 127.0.0.1:6379 (set REDIS_URL to choose another)'
+  return `none configured or answering on 127.0.0.1:6379: alertwire's own redis-server, data in ${config.dataDir}/redis`
+}
+
+interface Started {
+  path: string
+  config: Config
+  runConfig: Config
+  redis: ResolvedRedis
+  tokenFile: { path: string; generated: boolean } | undefined
+  bound: AddressInfo
+}
+
+/** logStarted says what alertwire started with: the address it really binds (the real port when PORT=0), the Redis it chose, the chat and the webhook token. */
+function logStarted(log: Logger, { path, config, runConfig, redis, tokenFile, bound }: Started): void {
+  const address = hostPort(bound.address, bound.port)
+  const local = WILDCARD_HOSTS[bound.address]
+  const url = `http://${hostPort(local ?? bound.address, bound.port)}`
+  const redisUrl = redisWithoutPassword(redis.url)
   log.info(
-    { address, config: path, redis: redis.source, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length },
-    `alertwire ${version()} listening on ${address}`,
+    { address, url, config: path, redis: redisUrl, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length },
+    `alertwire ${version()} listening on ${address}${local ? ` (every interface; ${url} from this machine)` : ''}`,
   )
+  log.info({ redis: redisUrl, source: redis.source }, `Redis ${redisUrl}: ${redisChoice(redis, config)}`)
   if (!config.telegram.botToken) log.warn('DRY RUN: no TELEGRAM_BOT_TOKEN; every message is written to this log instead of Telegram')
   if (!config.telegram.botToken && !config.routing.defaultChat) log.warn('no default chat (TELEGRAM_CHAT_ID): dry-run messages are logged for chat 0')
   if (config.webhook.allowUnauthenticated) log.warn('the webhook accepts unauthenticated requests (webhook.allow_unauthenticated: true)')
-  if (generatedFile)
-    log.info(
-      { file: generatedFile },
-      "the webhook requires a bearer token: none was configured, so one was generated into this file (use it as credentials_file in Alertmanager's http_config)",
-    )
+  if (!tokenFile) return
+  const how = tokenFile.generated
+    ? 'none was configured, so one was generated into this file'
+    : 'none is configured: reused the one generated earlier in this file'
+  log.info(
+    { file: tokenFile.path, webhookToken: tokenFile.generated ? 'generated' : 'reused' },
+    `the webhook requires a bearer token: ${how} (use it as credentials_file in Alertmanager's http_config)`,
+  )
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * alertwire as an operator runs it: the command line, startup, and shutdown on signals.
  */
-import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
-import t from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
 import { startFakeTelegram } from './fakes/telegram.js'
 import { GROUP, webhook } from './helpers/app.js'
-import { cleanEnv, startService as start, tempConfig } from './helpers/service.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from './helpers/redis.js'
+import { cleanEnv, postTo, SERVICE_TOKEN, startService as start, tempConfig } from './helpers/service.js'
 
 const ENTRY = ['--import', 'tsx', 'src/main.ts']
 
@@ -44,6 +47,35 @@ t.test('check-config: OK for a good file, every error with its path for a bad on
   t.match(cli(['check-config'], { ALERTWIRE_CONFIG: bad }).stderr, /server\.port/, 'ALERTWIRE_CONFIG names the file')
 })
 
+t.test('check-config lists every error of a broken file in one run, a bad template with its line and column', async (t) => {
+  const result = cli(['check-config', 'test/config/fixtures/every-error/alertwire.yaml'])
+  t.equal(result.code, 1)
+  t.match(result.stderr, /invalid config test\/config\/fixtures\/every-error\/alertwire\.yaml \(21 errors\):\n/)
+  for (const path of [
+    'server.port',
+    'messages.resolved',
+    'storms.max_delay',
+    'delivery.concurrency',
+    'telegram.bot_token_file',
+    'telegram.thread_id',
+    'messages.time_zone',
+    'routing.mute_windows[0].time_zone',
+    'messages.severity_aliases.sev-x',
+    'messages.hide_labels[0].when[0]',
+    'routing.routes[0].matchers[0]',
+    'routing.routes[0].matchers[1]',
+    'messages.templates.alert',
+    'messages.templates.footer',
+  ])
+    t.ok(result.stderr.includes(`\n  ${path}: `), `${path} is listed`)
+  t.ok(
+    result.stderr.includes(
+      "\n  messages.templates.header: Parse error on line 1, column 29: Expecting 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'\n    {{#if resolved}}unterminated\n                                ^\n",
+    ),
+    `the template's line and a caret under the column, indented under its error:\n${result.stderr}`,
+  )
+})
+
 t.test('route-test shows where an alert would go and the policies it gets there', async (t) => {
   const file = tempConfig(
     t,
@@ -65,14 +97,39 @@ t.test('route-test shows where an alert would go and the policies it gets there'
     [
       'db [team="db"] → chat -200 topic 4 (group, one message per 3s, repeat every 2h, throttled to one message per 1m, mute window: warning hold 22:00-07:00)',
       'db [team="db"] → chat 42 (private, one message per 5s, repeat every 2h, throttled to one message per 1m, mute window: warning hold 22:00-07:00)',
+      'dry run (no TELEGRAM_BOT_TOKEN): alertwire writes these messages to its log instead of sending them',
       '',
     ].join('\n'),
   )
   t.equal(
     cli(['route-test', '--config', file, 'severity=info']).stdout,
+    'default [no route matched] → chat -100 (group, one message per 3s, silent, repeat every 2h)\n' +
+      'dry run (no TELEGRAM_BOT_TOKEN): alertwire writes these messages to its log instead of sending them\n',
+  )
+  t.equal(
+    cli(['route-test', '--config', file, 'severity=info'], { TELEGRAM_BOT_TOKEN: '1:x' }).stdout,
     'default [no route matched] → chat -100 (group, one message per 3s, silent, repeat every 2h)\n',
+    'with a bot token it is not a dry run',
   )
   t.equal(cli(['route-test', '--config', file, 'nonsense']).code, 2)
+})
+
+t.test('route-test and the running service agree on the defaults: a dry run for chat 0', async (t) => {
+  const service = await start(t)
+  const env = { REDIS_URL: service.redisUrl, ALERTWIRE_WEBHOOK_TOKEN: SERVICE_TOKEN }
+  const routed = cli(['route-test', '--config', service.config, 'alertname=HighLatency', 'severity=warning'], env)
+  t.equal(routed.code, 0, 'delivered, not "would not be delivered"')
+  t.match(routed.stdout, /^default \[no route matched\] → chat 0 \(no TELEGRAM_CHAT_ID\) \(private, /)
+  t.match(routed.stdout, /\ndry run \(no TELEGRAM_BOT_TOKEN\): alertwire writes these messages to its log instead of sending them\n$/)
+  t.equal(await postTo(service.url, webhook()), 200)
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline && !service.output().includes('would send')) await new Promise((r) => setTimeout(r, 50))
+  const sent = service
+    .output()
+    .split('\n')
+    .find((line) => line.includes('would send'))
+  t.ok(sent, 'the service dry-ran the alert')
+  t.equal(String(JSON.parse(sent ?? '{}').chat), '0', 'to chat 0, as route-test said')
 })
 
 t.test('npm start on defaults: a dry run that says so, and SIGTERM stops it cleanly', async (t) => {
@@ -175,4 +232,54 @@ t.test('shutdown is bounded: a hung Telegram call cannot hold it, and a second s
   t.equal(await impatient.exited, 1)
   t.ok(Date.now() - second < 2000, 'the second signal exits at once')
   t.match(impatient.output(), /second signal: exiting now/)
+})
+
+/** runUntilListening starts alertwire as an operator does, waits for its start-up lines, checks it answers, and stops it with SIGTERM. */
+async function runUntilListening(t: Test, config: string, env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, [...ENTRY, '--config', config], { env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline && !/"webhookToken"/.test(output)) await new Promise((r) => setTimeout(r, 50))
+  const started = output.split('\n').find((line) => line.includes(' listening on '))
+  t.ok(started, `started:\n${output}`)
+  const { url } = JSON.parse(started ?? '{}') as { url: string }
+  t.equal((await fetch(`${url}/healthz`)).status, 200, `${url} answers`)
+  child.kill('SIGTERM')
+  await exited
+  return output
+}
+
+t.test('the start-up log names the address really bound, the Redis chosen (no password), and a reused token as reused', async (t) => {
+  const redis = new URL(await testRedisUrl())
+  if (!redis.password) redis.password = 'redis-secret-pw' // a Redis without a password accepts the AUTH and carries on
+  const prefix = uniquePrefix('startlog')
+  t.teardown(() => cleanupPrefix(redis.toString(), prefix))
+  const data = mkdtempSync(join(tmpdir(), 'aw-startlog-'))
+  t.teardown(() => rmSync(data, { recursive: true, force: true }))
+  const config = tempConfig(t, `redis: {prefix: "${prefix}"}\ndata_dir: ${data}\n`)
+  const env = { PORT: '0', HOST: '0.0.0.0', REDIS_URL: redis.toString() }
+
+  const first = await runUntilListening(t, config, env)
+  const listening = /"msg":"alertwire \S+ listening on 0\.0\.0\.0:(\d+) \(every interface; http:\/\/127\.0\.0\.1:(\d+) from this machine\)"/.exec(first)
+  t.ok(listening, 'the host it binds and the port it got')
+  t.not(listening?.[1], '0', 'PORT=0: the real port, not 0')
+  t.equal(listening?.[1], listening?.[2])
+  const shown = new URL(redis.toString())
+  shown.password = '***'
+  t.match(first, `"msg":"Redis ${shown.toString()}: from REDIS_URL"`, 'the Redis it chose, and why')
+  t.notMatch(first, redis.password, 'never its password')
+  t.match(first, /"webhookToken":"generated","msg":"the webhook requires a bearer token: none was configured, so one was generated into this file/)
+  const token = readFileSync(join(data, 'webhook_token'), 'utf8')
+
+  const second = await runUntilListening(t, config, env)
+  t.match(second, /"webhookToken":"reused","msg":"the webhook requires a bearer token: none is configured: reused the one generated earlier in this file/)
+  t.notMatch(second, /generated into this file/)
+  t.equal(readFileSync(join(data, 'webhook_token'), 'utf8'), token, 'the same token')
+  t.notMatch(first + second, token.trim(), 'the token itself is never logged')
 })

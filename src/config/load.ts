@@ -34,17 +34,19 @@ export function loadConfigFile(path: string, env: Record<string, string | undefi
 /**
  * ensureWebhookToken gives the webhook a bearer token when the config sets no credentials and does
  * not explicitly allow unauthenticated requests: it is generated once into <data_dir>/webhook_token,
- * a file Alertmanager can read directly (http_config.authorization.credentials_file).
+ * a file Alertmanager can read directly (http_config.authorization.credentials_file). tokenFile
+ * says which file and whether this start generated it or reused the one an earlier start made.
  */
-export function ensureWebhookToken(config: Config): { config: Config; generatedFile?: string } {
+export function ensureWebhookToken(config: Config): { config: Config; tokenFile?: { path: string; generated: boolean } } {
   const { webhook } = config
   if (webhook.allowUnauthenticated || webhook.bearerToken || webhook.basicAuth) return { config }
   const file = resolve(config.dataDir, 'webhook_token')
-  if (!existsSync(file)) {
+  const generated = !existsSync(file) || readFileSync(file, 'utf8').trim() === ''
+  if (generated) {
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 })
   }
   chmodSync(file, 0o600)
   const bearerToken = readFileSync(file, 'utf8').trim()
-  return { config: { ...config, webhook: { ...webhook, bearerToken } }, generatedFile: file }
+  return { config: { ...config, webhook: { ...webhook, bearerToken } }, tokenFile: { path: file, generated } }
 }
