@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# alertwire image: compiled dist/ on Node 20, run as the unprivileged "node" user.
+# alertwire image: compiled dist/ on Node 22 (LTS; Node 20 is past its end of life), run as the unprivileged "node" user.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
