@@ -81,7 +81,8 @@ export const botPlugin = fp(
       server.decorate('bot', undefined)
       return
     }
-    const api = createTelegramBotApi({ token, apiUrl, timeoutMs })
+    // the same transport as sending: through the proxy when one is configured
+    const api = createTelegramBotApi({ token, apiUrl, timeoutMs, fetch: server.telegramFetch })
     const handlers = new BotHandlers({
       config: () => botConfig(settings.current()),
       api,
