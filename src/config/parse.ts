@@ -60,7 +60,7 @@ export interface Config {
   }
   storms: { maxDelayMs: number; digestMaxAlerts: number }
   flapping: { windowMs: number; threshold: number }
-  delivery: { concurrency: number; retryInitialMs: number; retryMaxMs: number; giveUpAfterMs: number; stateTtlMs: number }
+  delivery: { concurrency: number; retryInitialMs: number; retryMaxMs: number; giveUpAfterMs: number; catchUpAfterMs: number; stateTtlMs: number }
   log: { level: string }
 }
 
@@ -433,6 +433,7 @@ function assemble(raw: RawConfig, routing: Routing, display: Display, templates:
       retryInitialMs: ms(raw.delivery.retry_initial),
       retryMaxMs: ms(raw.delivery.retry_max),
       giveUpAfterMs: ms(raw.delivery.give_up_after),
+      catchUpAfterMs: ms(raw.delivery.catch_up_after),
       stateTtlMs: ms(raw.delivery.state_ttl),
     },
     log: { level: raw.log.level },

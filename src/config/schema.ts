@@ -265,6 +265,7 @@ export const ConfigSchema = Type.Object(
         retry_initial: Duration('1s'),
         retry_max: Duration('5m'),
         give_up_after: Duration('24h'),
+        catch_up_after: Duration('15m'),
         state_ttl: Duration('30d'),
       },
       { additionalProperties: false, default: {} },

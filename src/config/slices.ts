@@ -85,6 +85,8 @@ export interface SenderConfig {
   leaseMs: number
   globalIntervalMs: number
   storms: { maxDelayMs: number }
+  /** delivery.catch_up_after: what waited longer than this is caught up on in a digest (0: never) */
+  catchUpAfterMs: number
   retry: Pick<Config['delivery'], 'retryInitialMs' | 'retryMaxMs' | 'giveUpAfterMs'>
   /** the pace of a chat, by its id */
   chatPaceMs: (chat: string) => number
@@ -100,6 +102,7 @@ export function senderConfig(config: Config): SenderConfig {
     leaseMs: telegram.requestTimeoutMs * 2 + 5000,
     globalIntervalMs: telegram.pace.globalIntervalMs,
     storms: { maxDelayMs: config.storms.maxDelayMs },
+    catchUpAfterMs: delivery.catchUpAfterMs,
     retry: { retryInitialMs: delivery.retryInitialMs, retryMaxMs: delivery.retryMaxMs, giveUpAfterMs: delivery.giveUpAfterMs },
     chatPaceMs: (chat) => paceOfChat(config.routing, telegram.pace, chat),
     batch: (now, newToken) => batchOptions(config, now, newToken),

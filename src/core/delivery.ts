@@ -10,6 +10,7 @@
  * In a storm (more waiting than the chat can take at its pace within storms.max_delay) a whole
  * round is folded into digests: new alerts named and counted, resolves summed up in a resolved
  * digest, and the edits that mark earlier messages resolved deferred until the chat is quiet.
+ * After an outage (delivery.catch_up_after) what piled up is folded the same way, said so.
  */
 import type { InlineButton } from './keyboard.js'
 import type { OutboxItem } from './candidates.js'
@@ -355,8 +356,8 @@ export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: n
   return calls >= 2 && calls * paceMs > maxDelayMs
 }
 
-/** planStorm folds a whole round of waiting items into digests (see the file comment). */
-export function planStorm(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Delivery {
+/** planStorm folds a whole round of waiting items into digests (see the file comment); catchUp: what piled up during an outage, said so. */
+export function planStorm(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions, catchUp = false): Delivery {
   if (items.length === 0) return { take: 0, calls: [], dropped: [], deferredEdits: [] }
   const head = items[0]!
   const key = (a: AlertSnapshot) => `${a.fingerprint}/${a.startsAt}`
@@ -375,7 +376,7 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
   const calls: Call[] = []
   const dropped: Delivery['dropped'] = []
   if (announced.length > 0) {
-    const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, externalURL: head.externalURL, ...sourceOf(head) }
+    const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, catchUp, externalURL: head.externalURL, ...sourceOf(head) }
     calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => recordCall(content, head, options)))
   } else if (reminders > 0) {
     for (const item of items.filter((i) => kindOf(i) === 'repeat'))
@@ -391,7 +392,14 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
   const told = [...[...found.values()].flat(), ...anew]
   dropped.push(...unannounced)
   if (told.length > 0) {
-    const round: DigestRound = { alerts: told.map((i) => i.alert), reminders: 0, resolvedRound: true, externalURL: head.externalURL, ...sourceOf(head) }
+    const round: DigestRound = {
+      alerts: told.map((i) => i.alert),
+      reminders: 0,
+      resolvedRound: true,
+      catchUp,
+      externalURL: head.externalURL,
+      ...sourceOf(head),
+    }
     // a resolved digest is a summary: nothing refers to it later, so it keeps no record
     calls.push(
       ...packDigest(round, options.digestMaxAlerts, options).map((content) => ({
@@ -411,6 +419,8 @@ export type Notice =
   | { kind: 'edit'; messageId: number; html: string; plain: string; keyboard?: InlineButton[][] }
   /** a message's alerts were silenced (or unsilenced) from Telegram; an acknowledgement that ended also resolves them */
   | { kind: 'mark'; messageId: number; silence: SilenceMark | null; resolutions?: Resolution[] }
+  /** a call given up on (a dead letter) that an operator retries: made again as it was */
+  | { kind: 'call'; call: Call }
 
 /**
  * spliceNotices puts the bot's notices before the rest of an in-flight delivery. A silence mark
@@ -448,6 +458,8 @@ export function spliceNotices(
         fingerprints: [],
         ...(notice.keyboard ? { keyboard: notice.keyboard } : {}),
       })
+    } else if (notice.kind === 'call') {
+      first.push(notice.call)
     } else {
       const record = records.get(notice.messageId)
       if (!record) continue

@@ -2,6 +2,7 @@
  * Digests: when more is waiting for a chat than it can take at its pace, a round of waiting alerts
  * becomes a few messages that count them (by severity, by alertname) and name them, critical
  * first, in an expandable quote; past storms.digest_max_alerts they are counted, not named.
+ * After an outage the same digest catches the chat up, headed so (catch_up).
  * Split at Telegram's limit like any message. Pure.
  */
 import { plainLength, truncateHtml } from './html.js'
@@ -35,8 +36,18 @@ export interface DigestRound {
   alerts: AlertSnapshot[]
   reminders: number
   resolvedRound: boolean
+  /** what piled up while Telegram could not be reached (delivery.catch_up_after) */
+  catchUp?: boolean
   externalURL: string
   source?: AlertSource
+}
+
+/** CatchUpSummary: a digest's summary, marked when it catches up after an outage (kept in the message's record, so edits keep the wording). */
+type CatchUpSummary = DigestSummary & { catchUp?: true }
+
+/** isCatchUp says whether a stored digest caught up after an outage. */
+export function isCatchUp(summary: DigestSummary): boolean {
+  return (summary as CatchUpSummary).catchUp === true
 }
 
 /** natural order for names and labels: host-2 before host-10 (one collator: building one per comparison is slow) */
@@ -76,7 +87,7 @@ function tally<T>(values: readonly T[]): [T, number][] {
   return [...counts].sort((a, b) => b[1] - a[1])
 }
 
-function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: RenderOptions): DigestSummary {
+function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: RenderOptions): CatchUpSummary {
   const levelOf = (a: AlertSnapshot) => severityOf(a.labels, options.severities).level || NO_SEVERITY
   const rankOf = (level: string) => severityOf({ severity: level }, options.severities).rank
   const bySeverity = tally(round.alerts.map(levelOf)).sort((a, b) => rankOf(a[0]) - rankOf(b[0]))
@@ -87,6 +98,7 @@ function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: Render
     reminders: round.reminders,
     resolvedRound: round.resolvedRound,
     unnamed,
+    ...(round.catchUp ? { catchUp: true } : {}),
   }
 }
 
@@ -96,6 +108,7 @@ function headerHtml(content: MessageContent, options: RenderOptions): string {
   return frame(
     options.templates.digest_header({
       resolved_round: summary.resolvedRound,
+      catch_up: isCatchUp(summary),
       all_resolved: !summary.resolvedRound && all.length > 0 && all.every((a) => a.status === 'resolved'),
       count: summary.total,
       part: content.parts > 1 ? content.part : 0,

@@ -67,7 +67,9 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     '{{#if more}}\n… and {{more}} more{{/if}}',
   ].join(''),
   digest_header: [
-    '{{#if resolved_round}}✅ <b>{{count}} alerts resolved</b>{{else}}{{#if all_resolved}}✅ <b>Storm resolved</b>{{else}}🌩 <b>Alert storm</b>{{/if}} · {{count}} alerts{{/if}}',
+    '{{#if resolved_round}}✅ <b>{{count}} alerts resolved</b>{{#if catch_up}} while alertwire could not reach Telegram{{/if}}',
+    '{{else}}{{#if all_resolved}}✅ <b>{{#if catch_up}}Resolved: while alertwire could not reach Telegram{{else}}Storm resolved{{/if}}</b>',
+    '{{else}}{{#if catch_up}}📡 <b>While alertwire could not reach Telegram</b>{{else}}🌩 <b>Alert storm</b>{{/if}}{{/if}} · {{count}} alerts{{/if}}',
     '{{#if parts}} · part {{part}}/{{parts}}{{/if}}',
     '{{#unless resolved_round}}{{#unless all_resolved}}{{#if resolved_count}} · {{resolved_count}} here resolved{{/if}}{{/unless}}{{/unless}}',
     '{{#if first}}{{#each by_severity}}{{#if @first}}\n{{else}} · {{/if}}{{marker}} {{trunc severity 40}} {{count}}{{/each}}',

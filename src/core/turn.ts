@@ -39,6 +39,10 @@ export interface InFlight {
   receivedAt: number
   /** the last failure of the current call (a repeat of it is logged quietly) */
   lastError?: string
+  /** the outbox items it was planned from (at most FOLD_LIMIT), so that an outage can fold it into the catch-up */
+  items?: OutboxItem[]
+  /** a catch-up round: what piled up while Telegram could not be reached */
+  catchUp?: true
 }
 
 /** ChatView: what a turn reads first, as the store loaded it (HEAD_WINDOW items of the outbox). */
@@ -62,6 +66,36 @@ export interface TurnPolicy {
   maxDelayMs: number
   /** most outbox items one ordinary delivery takes */
   maxItems: number
+  /** delivery.catch_up_after: an item kept from the chat longer than this (beyond its pace) is caught up on in a digest; 0: never */
+  catchUpAfterMs?: number
+}
+
+/** FOLD_LIMIT: most outbox items a delivery keeps in flight for a catch-up fold (a larger round goes out as planned). */
+export const FOLD_LIMIT = 500
+
+/** Waiting: what tells how long an outbox item has waited: when it reached alertwire, and the hold (mute window, /mute) it waited out, if any. */
+export type Waiting = Pick<OutboxItem, 'receivedAt' | 'paceMs'> & { heldUntil?: number }
+
+/** readyAt is when an item could first have been sent: when it arrived, or when its hold ended. */
+export function readyAt(item: Waiting): number {
+  return Math.max(item.receivedAt, item.heldUntil ?? 0)
+}
+
+/**
+ * isLate: the item has waited longer than catch_up_after beyond its own pace. Pacing, throttles
+ * and holds explain a wait; an outage (Telegram unreachable, every replica down) does not.
+ */
+export function isLate(item: Waiting, catchUpAfterMs: number, now: number): boolean {
+  return catchUpAfterMs > 0 && now - readyAt(item) > catchUpAfterMs + item.paceMs
+}
+
+/** foldable: a delivery held up by an outage, none of whose calls went out, that a catch-up round can take back in. */
+function foldable(chat: ChatView, catchUpAfterMs: number, now: number): boolean {
+  const { inflight } = chat
+  if (!inflight?.items || inflight.next !== 0 || inflight.attempts === 0) return false
+  // a catch-up round in flight is folded again only to take in what arrived since
+  if (inflight.catchUp && chat.items.length === 0) return false
+  return inflight.items.some((item) => isLate(item, catchUpAfterMs, now))
 }
 
 /** SetAside: what alertwire cannot render, kept as a dead letter so the chat's other alerts go on. */
@@ -81,8 +115,11 @@ export interface SetAside {
 
 /** StartPlan: the turns that start new work from the outbox or the deferred edits. */
 export type StartPlan =
-  /** fold everything waiting into digests; readUpTo > 0: read that many items first */
-  | { kind: 'storm'; readUpTo: number }
+  /**
+   * fold everything waiting into digests; readUpTo > 0: read that many items first; catchUp: it
+   * piled up during an outage; fold: the delivery in flight this round takes back in first
+   */
+  | { kind: 'storm'; readUpTo: number; catchUp?: boolean; fold?: InFlight }
   /** deliver the head of the outbox; readUpTo > 0: its first group runs past what was read, read that many first */
   | { kind: 'deliver'; readUpTo: number }
   /** mark alerts resolved in an earlier message, now that the chat is quiet */
@@ -99,16 +136,24 @@ export type TurnPlan =
   /** nothing to do: release the chat */
   | { kind: 'release' }
 
-/** planTurn decides what a chat's turn does, in this order: notices, the delivery in flight, an unreadable head, a storm round, the head of the outbox, a deferred edit. */
-export function planTurn(chat: ChatView, policy: TurnPolicy): TurnPlan {
+/**
+ * planTurn decides what a chat's turn does, in this order: notices, the delivery in flight (folded
+ * into a catch-up round when an outage held it up), an unreadable head, a catch-up round, a storm
+ * round, the head of the outbox, a deferred edit.
+ */
+export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnPlan {
   const { inflight, items, waiting } = chat
+  const catchUpAfterMs = policy.catchUpAfterMs ?? 0
+  const readRound = waiting > items.length ? MAX_ITEMS_PER_STORM_ROUND : 0
   if (chat.notices.length > 0) return { kind: 'notices', records: chat.notices.flatMap((n) => (n.kind === 'mark' ? [n.messageId] : [])) }
+  if (inflight && chat.poison === undefined && foldable(chat, catchUpAfterMs, now)) return { kind: 'storm', readUpTo: readRound, catchUp: true, fold: inflight }
   if (inflight) return { kind: 'continue', inflight }
   if (chat.poison !== undefined) {
     return { kind: 'set_aside', take: 1, popEdit: false, item: parsedOrRaw(chat.poison), error: new Error('not an outbox item alertwire can read') }
   }
+  if (items.some((item) => isLate(item, catchUpAfterMs, now))) return { kind: 'storm', readUpTo: readRound, catchUp: true }
   if (items.length > 0 && isStorm(items, waiting, items[0]!.paceMs, policy.maxDelayMs)) {
-    return { kind: 'storm', readUpTo: waiting > items.length ? MAX_ITEMS_PER_STORM_ROUND : 0 }
+    return { kind: 'storm', readUpTo: readRound }
   }
   if (items.length > 0) {
     const runsPastWindow = items.length === HEAD_WINDOW && waiting > HEAD_WINDOW && headBatchLength(items, HEAD_WINDOW) === HEAD_WINDOW
@@ -140,17 +185,33 @@ export interface Loaded {
  */
 export type Work = { kind: 'start'; delivery: Delivery; popEdit: boolean; storm: boolean; inflight: InFlight; last?: Pick<OutboxItem, 'id'> } | SetAside
 
-/** planWork asks delivery.ts for the calls of a StartPlan; a storm round that cannot be rendered goes on one batch at a time, anything else unrenderable is set aside. */
+/**
+ * planWork asks delivery.ts for the calls of a StartPlan; a storm round that cannot be rendered
+ * goes on one batch at a time, anything else unrenderable is set aside. A folded delivery's items
+ * come first in loaded.items; what the delivery consumes of the outbox is what follows them.
+ */
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
   const { items, lookups } = loaded
   const popEdit = plan.kind === 'edit'
-  const start = (delivery: Delivery, storm: boolean): Work => {
-    const last = items[delivery.take - 1]
-    return { kind: 'start', delivery, popEdit, storm, inflight: startInFlight(delivery, items, chatPaceMs, now), ...(last ? { last: { id: last.id } } : {}) }
+  const fold = plan.kind === 'storm' ? plan.fold : undefined
+  const folded = fold?.items?.length ?? 0
+  const start = (planned: Delivery, storm: boolean): Work => {
+    const taken = items.slice(0, planned.take)
+    const delivery = { ...planned, take: Math.max(0, planned.take - folded), deferredEdits: notYetDeferred(planned.deferredEdits, fold) }
+    const last = items[planned.take - 1]
+    const inflight: InFlight = {
+      ...startInFlight(planned, items, chatPaceMs, now),
+      ...(fold ? { attempts: fold.attempts, ...(fold.lastError ? { lastError: fold.lastError } : {}) } : {}),
+      ...(taken.length > 0 && taken.length <= FOLD_LIMIT ? { items: taken } : {}),
+      ...(plan.kind === 'storm' && plan.catchUp ? { catchUp: true as const } : {}),
+    }
+    return { kind: 'start', delivery, popEdit, storm, inflight, ...(last && delivery.take > 0 ? { last: { id: last.id } } : {}) }
   }
   if (plan.kind === 'storm') {
-    const round = attempt(() => planStorm(items, lookups, options))
+    const round = attempt(() => planStorm(items, lookups, options, plan.catchUp === true))
     if (!(round instanceof Error)) return start(round, true)
+    // a fold that cannot be rendered: the delivery in flight goes on as it was
+    if (fold) return { kind: 'start', delivery: { take: 0, calls: fold.calls, dropped: [], deferredEdits: [] }, popEdit: false, storm: false, inflight: fold }
   }
   const delivery = plan.kind === 'edit' ? attempt(() => editDelivery(plan.edit, loaded.records, options)) : attempt(() => planDelivery(items, lookups, options))
   if (!(delivery instanceof Error)) return start(delivery, false)
@@ -163,6 +224,15 @@ export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions,
     ...(head ? { last: { id: head.id }, fingerprint: head.alert.fingerprint } : {}),
     error: delivery,
   }
+}
+
+/** notYetDeferred leaves out the resolutions a folded storm round already deferred (they wait among the chat's edits). */
+function notYetDeferred(edits: EditTask[], fold: InFlight | undefined): EditTask[] {
+  if (!fold?.catchUp || !fold.items) return edits
+  const deferred = new Set(fold.items.filter((i) => i.alert.status === 'resolved').map((i) => `${i.alert.fingerprint}/${i.alert.startsAt}`))
+  return edits
+    .map((edit) => ({ ...edit, resolutions: edit.resolutions.filter((r) => !deferred.has(`${r.fingerprint}/${r.startsAt}`)) }))
+    .filter((edit) => edit.resolutions.length > 0)
 }
 
 function editDelivery(edit: EditTask, records: ReadonlyMap<number, MessageRecord>, options: BatchOptions): Delivery {
@@ -199,11 +269,12 @@ export function noticesInFlight(
   chatPaceMs: number,
   now: number,
 ): InFlight {
-  const current = chat.inflight ?? { calls: [], next: 0, attempts: 0, paceMs: chatPaceMs, receivedAt: now }
+  // calls of the delivery may have gone out before the notices: it can no longer be folded
+  const { items: _folded, ...current } = chat.inflight ?? { calls: [], next: 0, attempts: 0, paceMs: chatPaceMs, receivedAt: now }
   return { ...current, calls: spliceNotices(current.calls, current.next, chat.notices, records, options), next: 0, attempts: 0 }
 }
 
-/** CallLetter: a call given up on, kept in Redis for people to inspect. */
+/** CallLetter: a call given up on, kept in Redis for people to inspect and retry. */
 export interface CallLetter {
   reason: string
   error: string
@@ -211,11 +282,47 @@ export interface CallLetter {
   fingerprints: string[]
   text: string
   receivedAt: number
+  /** the call itself, to make again on retry (left out when larger than LETTER_CALL_LIMIT) */
+  call?: Call
 }
+
+/** LETTER_CALL_LIMIT: the largest call (as JSON) a dead letter keeps; up to a thousand letters are kept. */
+export const LETTER_CALL_LIMIT = 64 * 1024
 
 /** callLetter is the dead letter that keeps a call given up on. */
 export function callLetter(inflight: InFlight, call: Call, reason: string, error: string): CallLetter {
-  return { reason, error, op: call.op, fingerprints: call.fingerprints, text: call.plain, receivedAt: inflight.receivedAt }
+  const kept = JSON.stringify(call).length <= LETTER_CALL_LIMIT ? { call } : {}
+  return { reason, error, op: call.op, fingerprints: call.fingerprints, text: call.plain, receivedAt: inflight.receivedAt, ...kept }
+}
+
+/** LetterRetry: what a dead letter becomes when retried: calls said first in its chat, items back in its outbox, or why it cannot be. */
+export type LetterRetry = { kind: 'notices'; notices: Notice[] } | { kind: 'items'; items: OutboxItem[] } | { kind: 'none'; why: string }
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isCall = (value: unknown): value is Call =>
+  isObject(value) &&
+  (value.op === 'send' || value.op === 'edit') &&
+  typeof value.html === 'string' &&
+  typeof value.plain === 'string' &&
+  Array.isArray(value.fingerprints)
+const isItem = (value: unknown): value is OutboxItem =>
+  isObject(value) && typeof value.id === 'string' && isObject(value.alert) && typeof value.paceMs === 'number'
+
+/**
+ * retryLetter says what a dead letter becomes when an operator retries it: a call given up on is
+ * made again, ahead of the chat's alerts; an item that could not be rendered goes back to the end
+ * of its chat's outbox; a delivery that a chat's move left over is made again from where it stopped.
+ */
+export function retryLetter(letter: unknown): LetterRetry {
+  if (!isObject(letter)) return { kind: 'none', why: 'not a dead letter alertwire can read' }
+  if (isCall(letter.call)) return { kind: 'notices', notices: [{ kind: 'call', call: letter.call }] }
+  if (isItem(letter.item)) return { kind: 'items', items: [letter.item] }
+  if (typeof letter.delivery === 'string') {
+    const delivery = attempt(() => JSON.parse(letter.delivery as string) as InFlight)
+    const calls = delivery instanceof Error || !Array.isArray(delivery.calls) ? [] : delivery.calls.slice(delivery.next ?? 0).filter(isCall)
+    if (calls.length > 0) return { kind: 'notices', notices: calls.map((call) => ({ kind: 'call', call })) }
+  }
+  return { kind: 'none', why: 'only its text was kept (an older alertwire, or too large): nothing to send again' }
 }
 
 /** GiveUp: every call left of a delivery becomes a dead letter. */

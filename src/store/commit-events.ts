@@ -179,7 +179,8 @@ function decideAll(keys: Keys, candidates: readonly Candidate[], read: Read, pol
       else strings.set(write.key, write.op === 'set' ? write.value : null)
     }
     for (const { item, holdUntil } of decision.queue) {
-      const json = JSON.stringify(item)
+      // a held item says until when, so the wait it was meant to have is not mistaken for an outage (core/turn.ts isLate)
+      const json = JSON.stringify(holdUntil === undefined ? item : { ...item, heldUntil: holdUntil })
       queue.push(
         holdUntil === undefined
           ? { item: json, chat: address, seq: item.seq, outbox: keys.outbox(address) }

@@ -94,7 +94,7 @@ export class Sender {
   private async turn(chat: string, token: string): Promise<void> {
     const config = this.deps.config()
     const state = await this.deps.store.loadChat(chat, HEAD_WINDOW)
-    const plan = planTurn(state, { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY })
+    const plan = planTurn(state, { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY, catchUpAfterMs: config.catchUpAfterMs }, Date.now())
     const inflight =
       plan.kind === 'continue'
         ? plan.inflight
@@ -122,7 +122,9 @@ export class Sender {
   private async startWork(chat: string, token: string, state: ChatView, plan: StartPlan, config: SenderConfig): Promise<InFlight | undefined> {
     const { store, metrics, log } = this.deps
     const now = Date.now()
-    const items = plan.kind === 'edit' ? [] : plan.readUpTo > 0 ? (await store.loadChat(chat, plan.readUpTo)).items : state.items
+    const outbox = plan.kind === 'edit' ? [] : plan.readUpTo > 0 ? (await store.loadChat(chat, plan.readUpTo)).items : state.items
+    // a delivery held up by an outage is folded back in first: its items were the outbox's head
+    const items = plan.kind === 'storm' && plan.fold?.items ? [...plan.fold.items, ...outbox] : outbox
     const lookups = await store.lookups(chat, items)
     const records = plan.kind === 'edit' ? await store.records(chat, [plan.edit.messageId]) : new Map()
     const work = planWork(plan, { items, lookups, records }, config.batch(now, BotStore.newToken), config.chatPaceMs(chat), now)
@@ -130,7 +132,8 @@ export class Sender {
     const { delivery } = work
     if (work.storm) {
       metrics.storms.inc({ chat })
-      log.info({ chat, alerts: delivery.take, messages: delivery.calls.length, waiting: state.waiting }, 'storm: folding what waits into digests')
+      const what = work.inflight.catchUp ? 'catching up after an outage: folding what piled up into a digest' : 'storm: folding what waits into digests'
+      log.info({ chat, alerts: work.inflight.items?.length ?? delivery.take, messages: delivery.calls.length, waiting: state.waiting }, what)
     }
     for (const drop of delivery.dropped) {
       metrics.messages.inc({ chat, outcome: 'dropped' })

@@ -13,8 +13,10 @@ import {
   planCall,
   planTurn,
   planWork,
+  retryLetter,
   type TurnPlan,
 } from '../../src/core/turn.js'
+import type { TurnPolicy } from '../../src/core/turn.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
 
@@ -92,7 +94,7 @@ t.test('what a turn does, in order', async (t) => {
     ['only a deferred edit: do it, now that the chat is quiet', chat({ nextEdit: edit }), { kind: 'edit', edit }],
     ['nothing to do: release the chat', chat(), { kind: 'release' }],
   ]
-  for (const [name, state, plan] of rows) t.match(planTurn(state, POLICY), plan, name)
+  for (const [name, state, plan] of rows) t.match(planTurn(state, POLICY, NOW), plan, name)
 })
 
 t.test('a delivery is given up once older than give_up_after; every call left is a dead letter', async (t) => {
@@ -112,6 +114,7 @@ t.test('a delivery is given up once older than give_up_after; every call left is
         fingerprints: ['b'],
         text: 'b',
         receivedAt: old.receivedAt,
+        call: call('b'),
       },
     ],
   })
@@ -194,4 +197,120 @@ t.test('the work a turn starts', async (t) => {
     { kind: 'start', popEdit: true, delivery: { calls: [] } },
     'a deferred edit of a message forgotten meanwhile: nothing to call',
   )
+})
+
+t.test('after an outage longer than catch_up_after, what piled up is caught up on in one digest', async (t) => {
+  const MIN = 60_000
+  const policy = { ...POLICY, catchUpAfterMs: 15 * MIN }
+  const late = (i: number) => ({ receivedAt: NOW - 20 * MIN - i, groupKey: `g${i}` })
+  const failing = flight({ attempts: 4, lastError: '502: Bad Gateway', receivedAt: NOW - 20 * MIN, items: [item('first', late(0))] })
+  const rows: [string, ChatView, TurnPolicy, Partial<TurnPlan>][] = [
+    ['waited longer than catch_up_after: a catch-up round', chat({ items: items(2, late), waiting: 2 }), policy, { kind: 'storm', catchUp: true }],
+    ['even a single alert is told as caught up', chat({ items: items(1, late), waiting: 1 }), policy, { kind: 'storm', catchUp: true }],
+    [
+      'a catch-up with more waiting than was read: read the round first',
+      chat({ items: items(3, late), waiting: 900 }),
+      policy,
+      { kind: 'storm', catchUp: true, readUpTo: MAX_ITEMS_PER_STORM_ROUND },
+    ],
+    ['catch_up_after 0: never', chat({ items: items(2, late), waiting: 2 }), POLICY, { kind: 'deliver' }],
+    [
+      'younger than catch_up_after: delivered as usual',
+      chat({ items: items(2, () => ({ receivedAt: NOW - 14 * MIN })), waiting: 2 }),
+      policy,
+      { kind: 'deliver' },
+    ],
+    [
+      'a throttle explains the wait: not late before catch_up_after plus its pace',
+      chat({ items: items(1, () => ({ receivedAt: NOW - 20 * MIN, paceMs: 10 * MIN })), waiting: 1 }),
+      policy,
+      { kind: 'deliver' },
+    ],
+    [
+      'held by a mute window until 5 minutes ago: not late, it was meant to wait',
+      chat({ items: items(1, () => ({ receivedAt: NOW - 8 * 60 * MIN, heldUntil: NOW - 5 * MIN }) as Partial<OutboxItem>), waiting: 1 }),
+      policy,
+      { kind: 'deliver' },
+    ],
+    [
+      'a delivery in flight that an outage held up, none of it sent: folded into the catch-up with what waits',
+      chat({ inflight: failing, items: items(3), waiting: 3 }),
+      policy,
+      { kind: 'storm', catchUp: true, fold: failing },
+    ],
+    [
+      'a delivery in flight that is failing but not yet late goes on',
+      chat({ inflight: { ...failing, items: items(1) }, items: items(3), waiting: 3 }),
+      policy,
+      { kind: 'continue' },
+    ],
+    [
+      'a delivery in flight with a call already sent goes on',
+      chat({ inflight: { ...failing, next: 1 }, items: items(3), waiting: 3 }),
+      policy,
+      { kind: 'continue' },
+    ],
+    [
+      'a delivery in flight that never failed goes on',
+      chat({ inflight: { ...failing, attempts: 0 }, items: items(3), waiting: 3 }),
+      policy,
+      { kind: 'continue' },
+    ],
+    ['a catch-up round in flight with nothing new waiting goes on', chat({ inflight: { ...failing, catchUp: true } }), policy, { kind: 'continue' }],
+    [
+      'a catch-up round in flight takes in what arrived since',
+      chat({ inflight: { ...failing, catchUp: true }, items: items(2), waiting: 2 }),
+      policy,
+      { kind: 'storm', catchUp: true },
+    ],
+  ]
+  for (const [name, state, p, plan] of rows) t.match(planTurn(state, p, NOW), plan, name)
+  t.equal(planTurn(chat({ items: items(2), waiting: 2 }), policy, NOW).kind, 'deliver', 'fresh items: no catch-up')
+})
+
+t.test('a catch-up round names every alert, resolved ones marked, in a digest saying why it is late', async (t) => {
+  const MIN = 60_000
+  const fold = flight({ attempts: 3, lastError: '502: Bad Gateway', items: [item('first', { receivedAt: NOW - 30 * MIN })] })
+  const waiting = [
+    item('second', { groupKey: 'g2', receivedAt: NOW - 25 * MIN }),
+    item('third', { groupKey: 'g3', receivedAt: NOW - 24 * MIN }),
+    item('third-ok', {
+      groupKey: 'g3',
+      receivedAt: NOW - 20 * MIN,
+      alert: { ...item('third').alert, status: 'resolved', endsAt: '2026-11-24T23:10:00Z' },
+    }),
+  ]
+  const work = planWork(
+    { kind: 'storm', readUpTo: 0, catchUp: true, fold },
+    { items: [...fold.items!, ...waiting], lookups: none, records: new Map() },
+    options,
+    1050,
+    NOW,
+  )
+  if (work.kind !== 'start') return t.fail('expected a delivery')
+  t.equal(work.delivery.take, 3, 'it consumes the three outbox items; the folded one was in flight')
+  t.same(work.last, { id: 'third-ok' })
+  t.equal(work.delivery.calls.length, 1, 'one message')
+  const text = work.delivery.calls[0]!.plain
+  t.match(text, /^📡 While alertwire could not reach Telegram · 3 alerts · 1 here resolved/, 'says why it comes late')
+  for (const fp of ['first', 'second', 'third']) t.match(text, new RegExp(`instance: ${fp}\\b`), `names ${fp}`)
+  t.match(work.inflight, { catchUp: true, attempts: 3, lastError: '502: Bad Gateway', receivedAt: NOW - 30 * MIN }, 'the outage backoff goes on')
+  t.equal(work.inflight.items?.length, 4, 'kept, to take in what arrives before it goes out')
+})
+
+t.test('what a retried dead letter becomes', async (t) => {
+  const sent = call('a')
+  t.same(
+    retryLetter({ chat: '-100', reason: 'chat_unreachable', call: sent }),
+    { kind: 'notices', notices: [{ kind: 'call', call: sent }] },
+    'a call: made again',
+  )
+  t.same(retryLetter({ chat: '-100', reason: 'render_failed', item: item('x') }), { kind: 'items', items: [item('x')] }, 'an item: back to the outbox')
+  t.same(
+    retryLetter({ chat: '-100', reason: 'migration conflict', delivery: JSON.stringify(flight({ next: 1 })) }),
+    { kind: 'notices', notices: [{ kind: 'call', call: call('b') }] },
+    'a delivery a move left over: from where it stopped',
+  )
+  t.match(retryLetter({ chat: '-100', reason: 'expired', op: 'send', text: 'old' }), { kind: 'none', why: /only its text/ }, 'an old letter without its call')
+  t.match(retryLetter('garbage'), { kind: 'none' })
 })
