@@ -5,7 +5,7 @@
  *   floor 6  src/main.ts
  *   floor 5  src/app.ts
  *   floor 4  src/plugins/
- *   floor 3  src/workers/ src/bot/ src/receiver/
+ *   floor 3  src/workers/ src/bot/ src/receiver/ src/cli/   (executors; cli: operator commands)
  *   floor 2  src/store/ src/telegram/ src/alertmanager/ src/runtime/   (adapters)
  *   floor 1  src/config/ src/metrics.ts src/log.ts
  *   floor 0  src/core/   (pure: no adapter, no I/O library)
@@ -14,7 +14,7 @@ const floors = [
   ['^src/core/'],
   ['^src/config/', '^src/metrics[.]ts$', '^src/log[.]ts$'],
   ['^src/store/', '^src/telegram/', '^src/alertmanager/', '^src/runtime/'],
-  ['^src/workers/', '^src/bot/', '^src/receiver/'],
+  ['^src/workers/', '^src/bot/', '^src/receiver/', '^src/cli/'],
   ['^src/plugins/'],
   ['^src/app[.]ts$'],
   ['^src/main[.]ts$'],

@@ -27,6 +27,8 @@ Usage:
   alertwire check-config [PATH]                   validate a config file (exit 1 with the errors)
   alertwire route-test [--config PATH] label=value ...
                                                   show the routes and chats an alert would get
+  alertwire dead-letters list|retry|drop ...      what could not be delivered: list, send again, forget
+                                                  (alertwire dead-letters --help)
   alertwire --help | --version
 
 Config file: --config PATH, else $ALERTWIRE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
@@ -263,6 +265,7 @@ function withDryRunChat(config: Config): Config {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'dead-letters') return (await import('./cli/dead-letters.js')).deadLettersMain(process.argv.slice(3))
   let args: Args
   try {
     args = parseArgs(process.argv.slice(2), process.env)

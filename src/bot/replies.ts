@@ -102,8 +102,17 @@ export interface StatusReport {
   dryRun: boolean
   webhooksWaiting: number
   deadLetters: number
+  /** dead letters by reason, when known */
+  deadLettersByReason?: Record<string, number>
   alertmanager: { healthy: boolean; version?: string; uptime?: string; error?: string }
-  chats: { chat: string; paceMs: number; waiting: number; mutedUntil?: number; lastError?: string }[]
+  chats: { chat: string; paceMs: number; waiting: number; mutedUntil?: number; lastError?: string; deadLetters?: number }[]
+}
+
+/** deadLettersLine counts dead letters, by reason when known, and says where to act on them. */
+function deadLettersLine(report: StatusReport): string {
+  const reasons = Object.entries(report.deadLettersByReason ?? {}).sort((a, b) => b[1] - a[1])
+  const by = reasons.length > 0 ? ` (${reasons.map(([reason, count]) => `${count} ${line(reason, 40)}`).join(', ')})` : ''
+  return `${report.deadLetters} dead letter${report.deadLetters === 1 ? '' : 's'}${by}`
 }
 
 /** statusReply renders /status. */
@@ -111,13 +120,14 @@ export function statusReply(report: StatusReport, options: RenderOptions): Rende
   const ok = (good: boolean) => (good ? '✅' : '❌')
   const am = report.alertmanager
   const lines = [
-    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${report.webhooksWaiting} webhooks waiting · ${report.deadLetters} dead letters`,
+    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${report.webhooksWaiting} webhooks waiting · ${deadLettersLine(report)}`,
     `<b>Alertmanager</b>: ${ok(am.healthy)} ${am.healthy ? `version ${line(am.version ?? '?', 40)}${am.uptime ? ` · up since ${e(formatTime(am.uptime, options.timeZone))}` : ''}` : line(am.error ?? 'not healthy', 300)}`,
     ...report.chats.map(
       (c) =>
-        `<b>chat ${e(c.chat)}</b>: one message per ${formatDuration(c.paceMs)} · ${c.waiting} waiting${c.mutedUntil ? ` · muted until ${e(formatTime(new Date(c.mutedUntil).toISOString(), options.timeZone))}` : ''}${c.lastError ? ` · last error: ${line(c.lastError, 200)}` : ''}`,
+        `<b>chat ${e(c.chat)}</b>: one message per ${formatDuration(c.paceMs)} · ${c.waiting} waiting${c.deadLetters ? ` · ${c.deadLetters} dead letter${c.deadLetters === 1 ? '' : 's'}` : ''}${c.mutedUntil ? ` · muted until ${e(formatTime(new Date(c.mutedUntil).toISOString(), options.timeZone))}` : ''}${c.lastError ? ` · last error: ${line(c.lastError, 200)}` : ''}`,
     ),
   ]
+  if (report.deadLetters > 0) lines.push('<i>alertwire dead-letters list</i> shows them; <i>retry</i> sends them again')
   return finish(lines.join('\n'))
 }
 

@@ -5,6 +5,7 @@
  * can instead of failing.
  */
 import type { AlertmanagerClient } from '../alertmanager/client.js'
+import type { DeadLetterCounts } from '../store/dead-letters.js'
 import type { StatusReport } from './replies.js'
 
 /** StatusSources: where each part of /status comes from. */
@@ -13,6 +14,8 @@ export interface StatusSources {
   redisAnswers: () => Promise<boolean>
   webhooksWaiting: () => Promise<number>
   deadLetters: () => Promise<number>
+  /** dead letters by reason and by chat, as `alertwire dead-letters list` counts them (unset: the total only) */
+  deadLetterCounts?: () => Promise<DeadLetterCounts>
   alertmanager: () => AlertmanagerClient
   /** the chats served, with the pace each is sent at (config/slices.ts chatPaces) */
   chats: () => { chat: string; paceMs: number }[]
@@ -25,10 +28,10 @@ export interface StatusSources {
 /** gatherStatus reads every source at once and puts the report together. */
 export async function gatherStatus(sources: StatusSources): Promise<StatusReport> {
   const chats = sources.chats()
-  const [redis, webhooksWaiting, deadLetters, alertmanager, waiting, mutes, errors] = await Promise.all([
+  const [redis, webhooksWaiting, letters, alertmanager, waiting, mutes, errors] = await Promise.all([
     sources.redisAnswers(),
     sources.webhooksWaiting().catch(() => 0),
-    sources.deadLetters().catch(() => 0),
+    deadLetterCounts(sources),
     sources
       .alertmanager()
       .status()
@@ -44,14 +47,23 @@ export async function gatherStatus(sources: StatusSources): Promise<StatusReport
     redis,
     dryRun: sources.dryRun,
     webhooksWaiting,
-    deadLetters,
+    deadLetters: letters.total,
+    ...(Object.keys(letters.byReason).length > 0 ? { deadLettersByReason: letters.byReason } : {}),
     alertmanager,
     chats: chats.map(({ chat, paceMs }, i) => ({
       chat,
       paceMs,
       waiting: waiting[i] ?? 0,
+      ...(letters.byChat[chat] ? { deadLetters: letters.byChat[chat] } : {}),
       ...(mutes[i] ? { mutedUntil: mutes[i] } : {}),
       ...(errors[chat] ? { lastError: errors[chat] } : {}),
     })),
   }
+}
+
+/** deadLetterCounts reads the counts by reason and chat when a source gives them, else the total alone. */
+async function deadLetterCounts(sources: StatusSources): Promise<DeadLetterCounts> {
+  const counted = await sources.deadLetterCounts?.().catch(() => undefined)
+  if (counted) return counted
+  return { total: await sources.deadLetters().catch(() => 0), byReason: {}, byChat: {} }
 }

@@ -280,3 +280,26 @@ redis.call('ZADD', KEYS[3], now, new)
 redis.call('DEL', KEYS[7])
 return 1
 `
+
+/**
+ * RETRY_LETTERS puts dead letters back to work, in the order given (oldest first), each only if
+ * it is still among the dead letters: two operators retrying at once never send one twice. A
+ * letter goes to its chat's current address (after a move to a supergroup): calls to say first
+ * (notices), or items back at the end of the outbox; the chat is made due.
+ * KEYS: dead letters, due, pace, chatmap. ARGV: notices and outbox key templates, JSON list of
+ * {raw, chat, notices: [JSON], items: [JSON]}. Returns, per letter, 1 if retried, 0 if already gone.
+ */
+export const RETRY_LETTERS = `${NOW}${KEY_OF}
+local done = {}
+for i, letter in ipairs(cjson.decode(ARGV[3])) do
+  done[i] = redis.call('LREM', KEYS[1], 1, letter.raw)
+  if done[i] == 1 then
+    local address = redis.call('HGET', KEYS[4], letter.chat) or letter.chat
+    for _, notice in ipairs(letter.notices) do redis.call('RPUSH', keyOf(ARGV[1], address), notice) end
+    for _, item in ipairs(letter.items) do redis.call('RPUSH', keyOf(ARGV[2], address), item) end
+    local paced = tonumber(redis.call('HGET', KEYS[3], address) or '0')
+    redis.call('ZADD', KEYS[2], 'NX', math.max(now, paced), address)
+  end
+end
+return done
+`

@@ -227,20 +227,22 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
       redis: false,
       dryRun: true,
       deadLetters: 7,
+      deadLettersByReason: { expired: 2, chat_unreachable: 5 },
       alertmanager: { healthy: false, error: `connect ECONNREFUSED ${HOSTILE}` },
       chats: [
         { chat: '-100', paceMs: 3000, waiting: 0, mutedUntil: Date.parse('2026-11-24T23:36:00Z') },
-        { chat: '42', paceMs: 1000, waiting: 5, lastError: `403 Forbidden: bot was blocked by the user ${HOSTILE}` },
+        { chat: '42', paceMs: 1000, waiting: 5, deadLetters: 5, lastError: `403 Forbidden: bot was blocked by the user ${HOSTILE}` },
       ],
     }),
     options,
   )
   accepted(t, troubled, 'troubled')
   t.same(troubled.plain.split('\n'), [
-    'alertwire: ❌ Redis · dry run (no bot token) · 3 webhooks waiting · 7 dead letters',
+    'alertwire: ❌ Redis · dry run (no bot token) · 3 webhooks waiting · 7 dead letters (5 chat_unreachable, 2 expired)',
     `Alertmanager: ❌ connect ECONNREFUSED ${HOSTILE}`,
     'chat -100: one message per 3s · 0 waiting · muted until 2026-11-24 23:36:00 UTC',
-    `chat 42: one message per 1s · 5 waiting · last error: 403 Forbidden: bot was blocked by the user ${HOSTILE}`,
+    `chat 42: one message per 1s · 5 waiting · 5 dead letters · last error: 403 Forbidden: bot was blocked by the user ${HOSTILE}`,
+    'alertwire dead-letters list shows them; retry sends them again',
   ])
 
   const many = statusReply(
