@@ -15,6 +15,7 @@ import { deadLettersCommand } from '../../src/cli/dead-letters.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { DeadLetterStore } from '../../src/store/dead-letters.js'
 import { GROUP, postWebhook, startWithFake, webhook } from '../helpers/app.js'
+import { testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 function alert(fingerprint: string) {
   return {
@@ -121,7 +122,7 @@ t.test('dead letters: list, retry once the bot is back (two operators at once), 
 t.test('usage: --help lists the command; bad arguments say what is expected', async (t) => {
   const help = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--help'], { encoding: 'utf8' })
   t.match(help.stdout, /alertwire dead-letters list\|retry\|drop/)
-  const cli = cliFor(t, 'redis://127.0.0.1:6379', 'unused')
+  const cli = cliFor(t, await testRedisUrl(), uniquePrefix('letters-usage'))
   t.equal((await cli.run('retry')).code, 2, 'retry needs a selection')
   t.match((await cli.run('frobnicate')).err, /expected list, retry or drop/)
   const own = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'dead-letters', 'list', '--config', cli.configPath], { encoding: 'utf8' })
