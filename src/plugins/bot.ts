@@ -19,6 +19,7 @@ import { BotStore } from '../store/bot-store.js'
 import { Lease } from '../store/lease.js'
 import { pingRedis } from '../store/redis.js'
 import { createTelegramBotApi, type TelegramBotApi } from '../telegram/client.js'
+import { DeadLetterStore } from '../store/dead-letters.js'
 
 /** LeaseTiming: how long a lease (polling, watching acknowledgements) lasts, and how often a replica without it tries to take it (sooner in tests). */
 export interface LeaseTiming {
@@ -49,6 +50,7 @@ function statusSources(server: AppServer): StatusSources {
     redisAnswers: () => pingRedis(redis.commands, STATUS_PING_MS),
     webhooksWaiting: async () => (await webhooks.backlog()).waiting,
     deadLetters: async () => (await store.backlog()).deadLetters,
+    deadLetterCounts: () => new DeadLetterStore(redis.commands, settings.current().redis.prefix).counts(),
     alertmanager: server.alertmanager,
     chats: () => chatPaces(settings.current()),
     waiting: async (chat) => (await store.loadChat(chat, 1)).waiting,

@@ -31,10 +31,11 @@ t.test('/status shows a chat with its own pace at that pace, and the last error 
   const status = await fake.waitFor(() => fake.messages(GROUP).find((m) => m.reply_to_message_id === sent.message_id), 5000, 'the /status reply')
   t.match(
     status.text,
-    new RegExp(`chat ${PERSON}: one message per 10s · 0 waiting · last error: .*blocked`),
-    'pace: 6/1m is one message per 10 s; the chat blocked the bot',
+    new RegExp(`chat ${PERSON}: one message per 10s · 0 waiting · 1 dead letter · last error: .*blocked`),
+    'pace: 6/1m is one message per 10 s; the chat blocked the bot, so its alert is a dead letter',
   )
   t.match(status.text, new RegExp(`chat ${GROUP}: one message per 100ms`), "the group at its class's pace")
+  t.match(status.text, /1 dead letter \(1 chat_unreachable\)/, 'dead letters by reason, as `alertwire dead-letters list` counts them')
 })
 
 t.test('a source that fails does not fail the report', async (t) => {
