@@ -141,7 +141,9 @@ async function run(path: string): Promise<void> {
     config.webhook.bearerToken,
     config.webhook.basicAuth?.password,
     config.telegram.webhook?.secret,
-    redisPassword(config.redis.url),
+    urlPassword(config.redis.url),
+    urlPassword(config.telegram.proxy?.url),
+    urlPassword(config.alertmanager.proxy?.url),
   ].filter((s): s is string => !!s)
   const log = createLogger({ level: config.log.level, secrets: () => secrets })
   let redis: ResolvedRedis
@@ -175,7 +177,8 @@ const WILDCARD_HOSTS: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
 
-function redisPassword(url: string | undefined): string | undefined {
+/** urlPassword: the password a URL carries (Redis, proxies), to keep it out of every log line. */
+function urlPassword(url: string | undefined): string | undefined {
   try {
     return url ? decodeURIComponent(new URL(url).password) || undefined : undefined
   } catch {
