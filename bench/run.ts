@@ -81,7 +81,10 @@ interface Service {
 }
 
 /** START_ARGS: node's arguments in `npm start` (the V8 flags it runs with), so the bench measures what operators run. */
-const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1)
+const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((word) => word !== 'exec')
+  .slice(1)
 
 /** startAlertwire runs the compiled service as `npm start` does, with a config of its own. */
 async function startAlertwire(dir: string, name: string, yaml: string, env: Record<string, string>): Promise<Service> {

@@ -236,16 +236,23 @@ function logStarted(log: Logger, { path, config, runConfig, redis, tokenFile, bo
   )
 }
 
+/** SIGNAL_ECHO_MS: the same signal again this soon is its echo, not a second signal (npm passes on what the process group already got). */
+const SIGNAL_ECHO_MS = 500
+
 /**
- * closeOnSignals shuts alertwire down gracefully on the first signal (or an uncaught exception):
- * in-flight work finishes within server.shutdown_timeout, else it exits anyway; a second signal
- * exits at once. SIGHUP is not one of them: it reloads the config.
+ * closeOnSignals shuts alertwire down gracefully on the first SIGTERM or SIGINT (or an uncaught
+ * exception): in-flight work finishes within server.shutdown_timeout, else it exits anyway; a
+ * second signal exits at once. A supervisor that signals the whole group reaches alertwire twice
+ * (directly, and through `npm start`): that echo is not a second signal. SIGHUP is not one of
+ * them: it reloads the config.
  */
 function closeOnSignals(log: Logger, delayMs: number, close: () => Promise<void>): void {
-  closeWithGrace(
+  let first: { signal: NodeJS.Signals; at: number } | undefined
+  const graceful = closeWithGrace(
     {
       delay: delayMs,
-      skip: ['SIGHUP', 'unhandledRejection'],
+      // SIGTERM and SIGINT are handled below, to tell an echo from a second signal
+      skip: ['SIGHUP', 'SIGTERM', 'SIGINT', 'unhandledRejection'],
       logger: { error: (error: unknown) => log.error({ error: String(error) }, 'shutting down failed') },
       onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting now'),
       onSecondError: (error) => log.error({ error: String(error) }, 'another error while shutting down: exiting now'),
@@ -253,11 +260,21 @@ function closeOnSignals(log: Logger, delayMs: number, close: () => Promise<void>
     },
     async ({ signal, err }) => {
       if (err) log.error({ error: err.message, stack: err.stack }, 'uncaught exception: shutting down')
-      log.info({ signal }, 'shutting down: finishing in-flight work')
+      log.info({ signal: signal ?? first?.signal }, 'shutting down: finishing in-flight work')
       await close()
       log.info('stopped')
     },
   )
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!first) {
+      first = { signal, at: Date.now() }
+      graceful.close()
+    } else if (signal !== first.signal || Date.now() - first.at > SIGNAL_ECHO_MS) {
+      log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal)
   process.on('unhandledRejection', (error) => log.error({ error: String(error) }, 'unhandled rejection'))
 }
 
