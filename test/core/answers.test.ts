@@ -201,6 +201,8 @@ const rows: Row[] = [
         fingerprints: ['fp1'],
         text: 'DiskFull',
         receivedAt: 1000,
+        // kept so that `alertwire dead-letters retry` makes the same call again, buttons and all
+        call: announce,
       })
       t.equal(kept(plan)?.next, 1, 'the rest of the delivery goes on')
       t.same(plan.count, { message: 'dead_letter', deadLetter: 'chat_unreachable' })
