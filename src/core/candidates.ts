@@ -6,6 +6,7 @@
  * repeat notifications collapse even across replicas. Pure.
  */
 import type { Webhook } from './webhook.js'
+import { isZeroTime } from './duration.js'
 import type { MuteWindow } from './mute.js'
 import { chatPaceMs, type Pace } from './pace.js'
 import type { AlertSnapshot, AlertSource } from './render.js'
@@ -60,8 +61,6 @@ export interface Plan {
   unrouted: number
 }
 
-const ZERO_TIME = /^0001-01-01T/
-
 /** snapshotOf keeps what a message needs of a webhook alert. */
 export function snapshotOf(alert: Webhook['alerts'][number]): AlertSnapshot {
   return {
@@ -70,7 +69,7 @@ export function snapshotOf(alert: Webhook['alerts'][number]): AlertSnapshot {
     labels: alert.labels,
     annotations: alert.annotations ?? {},
     startsAt: alert.startsAt,
-    ...(alert.endsAt && !ZERO_TIME.test(alert.endsAt) ? { endsAt: alert.endsAt } : {}),
+    ...(alert.endsAt && !isZeroTime(alert.endsAt) ? { endsAt: alert.endsAt } : {}),
     ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
     ...(alert.grafana ? { grafana: alert.grafana } : {}),
   }

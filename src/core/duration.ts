@@ -63,3 +63,11 @@ export function parseSize(text: string): number | undefined {
   const unit = SIZE_UNITS[match[2]!.toLowerCase()]
   return unit === undefined ? undefined : Math.floor(Number(match[1]) * unit)
 }
+
+/** ZERO_TIME: Go's zero time, what Alertmanager writes for "not set" (a firing alert's endsAt). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z'
+
+/** isZeroTime: Go's zero time in any of the forms it is written, which means "not set" (a start shown as unknown, not year 1). */
+export function isZeroTime(value: string): boolean {
+  return /^0001-01-01[Tt ]00:00:00(\.0+)?([Zz]|[+-]00:?00)$/.test(value)
+}

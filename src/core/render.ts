@@ -4,7 +4,7 @@
  * its firing and its resolved look so that the later edit on resolve fits too. Pure: the clock
  * comes in as `now`.
  */
-import { formatDuration } from './duration.js'
+import { formatDuration, isZeroTime } from './duration.js'
 import { htmlToPlain, plainLength, truncateHtml } from './html.js'
 import {
   distinguishingLabels,
@@ -150,12 +150,9 @@ export function formatTime(iso: string, timeZone: string): string {
   return `${text} ${timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'UTC' : timeZone}`
 }
 
-/** ZERO_TIME: what Alertmanager (Go) writes for "no time"; such a start is unknown, not year 1. */
-const ZERO_TIME = /^0001-01-01T/
-
 /** knownTime reads a time worth showing, or nothing (Go's zero time, garbage). */
 function knownTime(iso: string | undefined): number | undefined {
-  if (!iso || ZERO_TIME.test(iso)) return undefined
+  if (!iso || isZeroTime(iso)) return undefined
   const ms = Date.parse(iso)
   return Number.isFinite(ms) ? ms : undefined
 }

@@ -12,6 +12,7 @@
  */
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
+import { isZeroTime, ZERO_TIME } from './duration.js'
 import { labelsFingerprint } from './fingerprint.js'
 import type { AlertSource, GrafanaExtras } from './render.js'
 import { issueFields, type SchemaIssue } from './schema-errors.js'
@@ -98,9 +99,6 @@ export interface Webhook {
   alerts: WebhookAlert[]
 }
 
-/** ZERO_TIME: Go's zero time, what Alertmanager writes for "not set" (a firing alert's endsAt). */
-export const ZERO_TIME = '0001-01-01T00:00:00Z'
-
 /** FINGERPRINT: what a fingerprint may be, since it enters Redis keys (Alertmanager's are 16 hex digits). */
 const FINGERPRINT = /^[A-Za-z0-9_-]{1,64}$/
 
@@ -162,11 +160,6 @@ export function parseDateTime(value: string): number | undefined {
   date.setUTCHours(hour!, minute!, second!, Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0')))
   const offset = m[8] ? 0 : (m[9] === '-' ? -1 : 1) * ((offsetHours ?? 0) * 60 + (offsetMinutes ?? 0))
   return date.getTime() - offset * 60_000
-}
-
-/** isZeroTime: Go's zero time, which means "not set". */
-function isZeroTime(value: string): boolean {
-  return /^0001-01-01[Tt ]00:00:00(\.0+)?([Zz]|[+-]00:?00)$/.test(value)
 }
 
 /** dateTime keeps a time as sent when it can be read (startsAt is part of an alert's identity: never rewritten). */
