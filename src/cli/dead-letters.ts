@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js'
 import { type DeadLetter, DeadLetterStore, type Selection } from '../store/dead-letters.js'
 import { tcpPing } from '../store/embedded-redis.js'
 import { closeRedis, fastFailRedis, whenReady } from '../store/redis.js'
+import { parsedOrRaw } from '../core/turn.js'
 
 /** DEAD_LETTERS_HELP: the usage of the command, also shown by `alertwire --help`. */
 export const DEAD_LETTERS_HELP = `Usage:
@@ -105,14 +106,6 @@ export function formatList(letters: readonly DeadLetter[], now: number): string 
   const chats = new Set(letters.map((l) => l.chat)).size
   const summary = `${letters.length} dead letter${letters.length === 1 ? '' : 's'} in ${chats} chat${chats === 1 ? '' : 's'}`
   return `${[line(header), ...rows.map(line)].join('\n')}\n${detail.length > 0 ? `\n${detail.join('\n')}\n` : ''}\n${summary}\n`
-}
-
-function parsedOrRaw(raw: string): unknown {
-  try {
-    return JSON.parse(raw)
-  } catch {
-    return raw
-  }
 }
 
 async function act(store: DeadLetterStore, args: Args, io: Output): Promise<number> {

@@ -54,7 +54,8 @@ export function proxyFor(target: string, configured: { url?: string; key: string
   return { url: /^[a-z][a-z0-9+.-]*:\/\//i.test(fromEnv) ? fromEnv : `http://${fromEnv}`, from }
 }
 
-function bareHost(hostname: string): string {
+/** bareHost: a URL's host name as compared: without IPv6 brackets, lower case. */
+export function bareHost(hostname: string): string {
   return hostname.replace(/^\[|\]$/g, '').toLowerCase()
 }
 

@@ -163,7 +163,8 @@ export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnP
   return { kind: 'release' }
 }
 
-function parsedOrRaw(raw: string): unknown {
+/** parsedOrRaw: stored JSON as a value, or the text itself when it is not JSON (what an operator can still read). */
+export function parsedOrRaw(raw: string): unknown {
   try {
     return JSON.parse(raw)
   } catch {

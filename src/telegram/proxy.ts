@@ -10,11 +10,7 @@ import { isIP } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { SocksClient } from 'socks'
 import { Agent, type Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici'
-import { describeProxy, type ProxyChoice } from '../config/proxy.js'
-
-function bareHost(hostname: string): string {
-  return hostname.replace(/^\[|\]$/g, '').toLowerCase()
-}
+import { bareHost, describeProxy, type ProxyChoice } from '../config/proxy.js'
 
 /** socksDispatcher: an undici Agent whose connections are opened by a SOCKS5 proxy (TLS on top for https URLs). */
 function socksDispatcher(proxy: URL, timeoutMs: number): Dispatcher {
