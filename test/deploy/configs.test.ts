@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import YAML from 'yaml'
 import { makeTempDir, removeTempDir, runCommand } from '../helpers/processes.js'
-import { DEPLOY, parseRules, RULE_FILES, readDeploy, shippedAlerts } from './stack.js'
+import { DEPLOY, groupEvalOrder, parseRules, RULE_FILES, readDeploy, shippedAlerts } from './stack.js'
 
 /** the seed's alerts and their severities */
 const SEED_ALERTS: Record<string, string> = {
@@ -86,7 +86,8 @@ async function withThreshold(dir: string, alert: string, occurrence: number, val
   const cases = ruleTests().flatMap((file) => (YAML.parse(readFileSync(file, 'utf8')) as { tests: { alert_rule_test?: { alertname: string }[] }[] }).tests)
   const tests = cases.filter((c) => c.alert_rule_test?.some((a) => a.alertname === alert))
   const file = join(dir, 'moved_test.yml')
-  await writeFile(file, YAML.stringify({ rule_files: RULE_FILES.map((f) => join(dir, 'rules', f)), evaluation_interval: '1m', tests }))
+  const rule_files = RULE_FILES.map((f) => join(dir, 'rules', f))
+  await writeFile(file, YAML.stringify({ rule_files, evaluation_interval: '1m', group_eval_order: groupEvalOrder(RULE_FILES), tests }))
   return file
 }
 

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import t from 'tap'
 import { type Knobs, SCENARIOS, Simulation } from '../../deploy/demo-exporter/exporter.js'
 import { makeTempDir, removeTempDir, runCommand, spawnTracked } from '../helpers/processes.js'
-import { DEPLOY } from './stack.js'
+import { DEPLOY, groupEvalOrder } from './stack.js'
 
 /** the seed's metrics, plus the retry, yt-dlp and payment series the rules need, with their types */
 const METRICS: Record<string, string> = {
@@ -189,8 +189,9 @@ t.test('each scenario sets off its alert in the shipped rules; the healthy bot s
   const dir = makeTempDir('scenarios')
   t.teardown(() => removeTempDir(dir))
   const file = join(dir, 'scenarios_test.yml')
-  const rules = ['doradura_recording.yml', 'doradura_alerts.yml'].map((f) => resolve(DEPLOY, 'prometheus/rules', f))
-  await writeFile(file, JSON.stringify({ rule_files: rules, evaluation_interval: '1m', tests: cases }))
+  const files = ['doradura_recording.yml', 'doradura_alerts.yml']
+  const rules = files.map((f) => resolve(DEPLOY, 'prometheus/rules', f))
+  await writeFile(file, JSON.stringify({ rule_files: rules, evaluation_interval: '1m', group_eval_order: groupEvalOrder(files), tests: cases }))
   const { code, output } = await runCommand('promtool', ['test', 'rules', file], 60_000)
   t.equal(code, 0, 'promtool test rules over the generated series', { output: output.slice(0, 4000) })
 })
