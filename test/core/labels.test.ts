@@ -10,24 +10,11 @@ import {
   sharedLabels,
 } from '../../src/core/labels.js'
 import { isUrl } from '../../src/core/links.js'
+import { kubeStateLabels } from '../helpers/kube.js'
 
 const { display, errors } = compileLabelDisplay(DEFAULT_HIDDEN_LABELS, DEFAULT_HIDDEN_ANNOTATIONS)
 
-/** a KubePodCrashLooping alert as kube-prometheus-stack sends it (11 labels) */
-const crashLooping = (pod: string) => ({
-  alertname: 'KubePodCrashLooping',
-  container: 'api',
-  endpoint: 'http',
-  instance: '10.0.3.7:8080',
-  job: 'kube-state-metrics',
-  namespace: 'payments',
-  pod,
-  prometheus: 'monitoring/kube-prometheus-stack-prometheus',
-  reason: 'CrashLoopBackOff',
-  service: 'kube-prometheus-stack-kube-state-metrics',
-  severity: 'warning',
-  uid: `uid-${pod}`,
-})
+const crashLooping = (pod: string) => kubeStateLabels(pod)
 
 t.test('the default list hides well-known noise, and only where it is noise', async (t) => {
   t.same(errors, [])

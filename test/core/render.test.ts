@@ -3,6 +3,7 @@ import { parseHtml, plainLength } from '../../src/core/html.js'
 import { type AlertSnapshot, formatTime, packAlerts, readableNumber, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
+import { kubeStateLabels } from '../helpers/kube.js'
 
 const NOW = Date.parse('2026-11-24T23:06:00Z')
 const options = batchOptions(testConfig(), NOW)
@@ -184,20 +185,7 @@ function kube(pod: string, alertname: string, severity: string, fingerprint = `$
   return {
     fingerprint,
     status: 'firing',
-    labels: {
-      alertname,
-      container: 'api',
-      endpoint: 'http',
-      instance: '10.0.3.7:8080',
-      job: 'kube-state-metrics',
-      namespace: 'payments',
-      pod,
-      prometheus: 'monitoring/kube-prometheus-stack-prometheus',
-      reason: 'CrashLoopBackOff',
-      service: 'kube-prometheus-stack-kube-state-metrics',
-      severity,
-      uid: `uid-${pod}`,
-    },
+    labels: kubeStateLabels(pod, alertname, severity),
     annotations: {
       description: `Pod payments/${pod} (api) is restarting.`,
       runbook_url: `https://runbooks.prometheus-operator.dev/runbooks/kubernetes/${alertname.toLowerCase()}`,
