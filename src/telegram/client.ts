@@ -5,7 +5,7 @@
  * would show it). The token is only ever inside the library's request URL, which is never logged;
  * a proxy, when one is set, comes in as the fetch the library calls (src/telegram/proxy.ts).
  */
-import { Api } from 'node-telegram-bot-api'
+import { Api, InputFile } from 'node-telegram-bot-api'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
 import type { InlineButton } from '../core/keyboard.js'
@@ -35,11 +35,24 @@ export interface MessageEdit {
   preview?: string
 }
 
+/** OutgoingPhoto: a picture to send (PNG bytes), with a caption (HTML when html is set). */
+export interface OutgoingPhoto {
+  chatId: string
+  png: Buffer
+  caption: string
+  html: boolean
+  threadId?: number
+  silent: boolean
+  replyTo?: number
+  keyboard?: InlineButton[][]
+}
+
 /** TelegramPort: what alertwire needs from Telegram. Errors are the client library's; classify them with classifyTelegramError. */
 export interface TelegramPort {
   readonly dryRun: boolean
   sendMessage(message: OutgoingMessage): Promise<{ messageId: number }>
   editMessageText(edit: MessageEdit): Promise<void>
+  sendPhoto(photo: OutgoingPhoto): Promise<{ messageId: number }>
 }
 
 /** wireChatId: numeric ids go as numbers, "@channel" names as strings. */
@@ -93,6 +106,20 @@ export function createTelegramClient(options: TelegramConnection): TelegramPort 
         ...(edit.keyboard ? { reply_markup: { inline_keyboard: edit.keyboard } } : {}),
       })
     },
+    async sendPhoto(photo) {
+      // an InputFile makes the library send multipart/form-data (field photo) through the same fetch, so a proxy carries it too
+      const sent = await api.sendPhoto({
+        chat_id: wireChatId(photo.chatId),
+        photo: new InputFile(new Uint8Array(photo.png), { filename: 'graph.png', contentType: 'image/png' }),
+        caption: photo.caption,
+        ...(photo.html ? { parse_mode: 'HTML' as const } : {}),
+        ...(photo.threadId ? { message_thread_id: photo.threadId } : {}),
+        disable_notification: photo.silent,
+        ...(photo.replyTo ? { reply_parameters: { message_id: photo.replyTo, allow_sending_without_reply: true } } : {}),
+        ...(photo.keyboard ? { reply_markup: { inline_keyboard: photo.keyboard } } : {}),
+      })
+      return { messageId: sent.message_id }
+    },
   }
 }
 
@@ -118,6 +145,13 @@ export function createDryRunTelegram(log: Logger, nextId: () => Promise<number>,
     async editMessageText(edit) {
       report(dryRunFields(edit, 'edit', edit.messageId), 'dry run: would edit message')
     },
+    async sendPhoto(photo) {
+      const messageId = await nextId()
+      const { png, caption, ...rest } = photo
+      // the picture itself is not logged: its size says it was drawn
+      report({ ...dryRunFields({ ...rest, text: caption }, 'send', messageId), photoBytes: png.length } as DryRunFields, 'dry run: would send photo')
+      return { messageId }
+    },
   }
 }
 
@@ -138,6 +172,7 @@ export function withMetrics(port: TelegramPort, metrics: Metrics): TelegramPort 
     dryRun: port.dryRun,
     sendMessage: (message) => timed('sendMessage', () => port.sendMessage(message)),
     editMessageText: (edit) => timed('editMessageText', () => port.editMessageText(edit)),
+    sendPhoto: (photo) => timed('sendPhoto', () => port.sendPhoto(photo)),
   }
 }
 

@@ -6,6 +6,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { Api, TelegramApiError } from 'node-telegram-bot-api'
+import { PNG } from 'pngjs'
+import { createTelegramClient } from '../../src/telegram/client.js'
 import { startFakeTelegram, type FakeTelegram, type FakeTelegramOptions } from './telegram.js'
 import { EntityParseError, parseTelegramHtml, parseTelegramMarkdownV2 } from './telegram-html.js'
 
@@ -699,4 +701,132 @@ t.test('waitFor resolves with the value or fails with a useful message', async (
     fake.waitFor(() => fake.messages(PRIVATE).length > 0, 50, 'a private message'),
     /waitFor\(a private message\) timed out after 50 ms; the fake saw 1 call\(s\), last: \[sendMessage→200\]/,
   )
+})
+
+/* ------------------------------- sendPhoto ------------------------------------------------ */
+
+/** a real PNG of that size (pngjs), or, for sizes too large to draw in a test, a PNG whose header says so (all the fake reads) */
+function png(width: number, height: number, { headerOnly = false } = {}): Buffer {
+  if (!headerOnly) return PNG.sync.write(new PNG({ width, height }))
+  const ihdr = Buffer.alloc(25)
+  ihdr.writeUInt32BE(13, 0)
+  ihdr.write('IHDR', 4, 'latin1')
+  ihdr.writeUInt32BE(width, 8)
+  ihdr.writeUInt32BE(height, 12)
+  ihdr.writeUInt8(8, 16)
+  ihdr.writeUInt8(6, 17)
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr])
+}
+
+/** sendPhoto as a multipart upload (undici FormData), fields as the Bot API reads them */
+async function photo(fake: FakeTelegram, fields: Record<string, unknown>, picture?: Buffer, type = 'image/png'): Promise<ApiAnswer> {
+  const form = new FormData()
+  for (const [k, v] of Object.entries(fields)) form.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v))
+  if (picture) form.set('photo', new Blob([new Uint8Array(picture)], { type }), 'graph.png')
+  const res = await fetch(`${fake.url}/bot${fake.token}/sendPhoto`, { method: 'POST', body: form })
+  return { status: res.status, headers: res.headers, body: (await res.json()) as ApiAnswer['body'] }
+}
+
+t.test('sendPhoto: a multipart PNG upload with an HTML caption, replying in a topic, with buttons', async (t) => {
+  const fake = await fakeFor(t)
+  const alert = (await send(fake, { chat_id: FORUM, text: 'alert', message_thread_id: 7 })).body.result.message_id as number
+  const picture = png(800, 450)
+  const keyboard = { inline_keyboard: [[{ text: '1h', callback_data: 'g:1h' }]] }
+  const answer = await photo(
+    fake,
+    {
+      chat_id: FORUM,
+      caption: '<b>HighLatency</b> · 1 h &amp; more',
+      parse_mode: 'HTML',
+      message_thread_id: 7,
+      reply_parameters: { message_id: alert },
+      reply_markup: keyboard,
+    },
+    picture,
+  )
+  t.equal(answer.status, 200, answer.body.description ?? 'accepted')
+  const result = answer.body.result
+  t.match(result.photo, [{ width: 800, height: 450, file_size: picture.length }], 'PhotoSize as the Bot API shows it')
+  t.equal(result.caption, 'HighLatency · 1 h & more')
+  t.same(result.caption_entities, [{ type: 'bold', offset: 0, length: 11 }])
+  t.notOk('text' in result, 'a photo message has a caption, not a text')
+  t.same([result.reply_to_message.message_id, result.message_thread_id], [alert, 7])
+  const stored = fake.messages(FORUM).at(-1)!
+  t.same([stored.photo?.width, stored.photo?.height, stored.reply_to_message_id], [800, 450, alert], 'fake.messages shows the photo')
+  t.ok(stored.photo?.data.equals(picture), 'the bytes as uploaded')
+  t.same(stored.reply_markup, keyboard)
+  t.same(fake.calls.at(-1)?.params['photo'], { filename: 'graph.png', contentType: 'image/png', bytes: picture.length }, 'the call log names the upload')
+
+  isError(
+    t,
+    await call(fake, 'editMessageText', { chat_id: FORUM, message_id: stored.message_id, text: 'now text' }),
+    400,
+    'Bad Request: there is no text in the message to edit',
+  )
+  t.equal((await photo(fake, { chat_id: GROUP }, png(10, 10))).status, 200, 'a caption is optional')
+})
+
+t.test('sendPhoto: refused as Telegram refuses (no photo, size, dimensions, ratio, caption, reply, topic)', async (t) => {
+  const fake = await fakeFor(t)
+  isError(t, await photo(fake, { chat_id: GROUP }), 400, 'Bad Request: there is no photo in the request')
+  isError(
+    t,
+    await call(fake, 'sendPhoto', { chat_id: GROUP, photo: 'AgACAgIAAx0' }),
+    400,
+    'Bad Request: wrong remote file identifier specified: the fake Telegram takes uploads only',
+  )
+  isError(t, await photo(fake, { chat_id: GROUP }, Buffer.from('GIF89a not a png')), 400, 'Bad Request: IMAGE_PROCESS_FAILED')
+  const big = Buffer.concat([png(100, 100), Buffer.alloc(10 * 1024 * 1024)])
+  isError(t, await photo(fake, { chat_id: GROUP }, big), 400, 'Bad Request: file is too big')
+  t.equal((await photo(fake, { chat_id: GROUP }, png(5000, 5000, { headerOnly: true }))).status, 200, 'width + height = 10000 is allowed')
+  isError(t, await photo(fake, { chat_id: GROUP }, png(5000, 5001, { headerOnly: true })), 400, 'Bad Request: PHOTO_INVALID_DIMENSIONS')
+  t.equal((await photo(fake, { chat_id: GROUP }, png(2000, 100, { headerOnly: true }))).status, 200, 'a ratio of 20 is allowed')
+  isError(t, await photo(fake, { chat_id: GROUP }, png(100, 2001, { headerOnly: true })), 400, 'Bad Request: PHOTO_INVALID_DIMENSIONS')
+
+  const tiny = png(20, 10)
+  t.equal((await photo(fake, { chat_id: GROUP, caption: `<b>${'x'.repeat(1024)}</b>`, parse_mode: 'HTML' }, tiny)).status, 200, '1024 after parsing')
+  isError(t, await photo(fake, { chat_id: GROUP, caption: 'y'.repeat(1025) }, tiny), 400, 'Bad Request: message caption is too long')
+  isError(
+    t,
+    await photo(fake, { chat_id: GROUP, caption: 'a <b>b', parse_mode: 'HTML' }, tiny),
+    400,
+    'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"',
+  )
+  isError(t, await photo(fake, { chat_id: GROUP, reply_parameters: { message_id: 999 } }, tiny), 400, 'Bad Request: message to be replied not found')
+  isError(t, await photo(fake, { chat_id: FORUM, message_thread_id: 8 }, tiny), 400, 'Bad Request: message thread not found')
+  isError(
+    t,
+    await photo(fake, { chat_id: GROUP, reply_markup: { inline_keyboard: [[{ text: 'x', callback_data: 'z'.repeat(65) }]] } }, tiny),
+    400,
+    'Bad Request: BUTTON_DATA_INVALID',
+  )
+  t.equal(fake.messages(GROUP).length, 3, 'only the accepted photos are in the chat')
+})
+
+t.test('sendPhoto: counted in the same rate limits as messages', async (t) => {
+  let clock = 1_000_000
+  const fake = await fakeFor(t, { now: () => clock, limits: { private: { max: 1, windowMs: 1_000 }, group: { max: 2, windowMs: 60_000 }, global: null } })
+  t.equal((await send(fake, { chat_id: GROUP, text: 'alert' })).status, 200)
+  t.equal((await photo(fake, { chat_id: GROUP }, png(10, 10))).status, 200)
+  clock += 1_000
+  isError(t, await photo(fake, { chat_id: GROUP }, png(10, 10)), 429, 'Too Many Requests: retry after 59')
+  isError(t, await send(fake, { chat_id: GROUP, text: 'third' }), 429, 'Too Many Requests: retry after 59')
+})
+
+t.test('sendPhoto through the client (node-telegram-bot-api multipart, the same fetch)', async (t) => {
+  const fake = await fakeFor(t)
+  const client = createTelegramClient({ token: fake.token, apiUrl: fake.url, timeoutMs: 5_000 })
+  const alert = await client.sendMessage({ chatId: String(GROUP), text: 'alert', html: false, silent: false })
+  const picture = png(640, 360)
+  const sent = await client.sendPhoto({ chatId: String(GROUP), png: picture, caption: '<i>last hour</i>', html: true, silent: true, replyTo: alert.messageId })
+  const stored = fake.message(GROUP, sent.messageId)!
+  t.same(
+    [stored.photo?.width, stored.photo?.height, stored.text, stored.reply_to_message_id, stored.disable_notification],
+    [640, 360, 'last hour', alert.messageId, true],
+  )
+  t.ok(stored.photo?.data.equals(picture), 'bytes intact through multipart')
+  const refused = await client
+    .sendPhoto({ chatId: String(GROUP), png: png(10, 10), caption: 'z'.repeat(1025), html: false, silent: false })
+    .catch((e: unknown) => e)
+  t.match(refused, { errorCode: 400, description: 'Bad Request: message caption is too long' })
 })

@@ -122,9 +122,20 @@ export interface FakeMessage {
   disable_notification?: boolean
   link_preview_options?: unknown
   reply_markup?: InlineKeyboard
+  /** a photo message: the picture as uploaded (text and html are then its caption) */
+  photo?: FakePhoto
   edits: MessageEdit[]
   edit_date?: number
   deleted?: boolean
+}
+
+/** FakePhoto: an uploaded picture as the fake keeps it (dimensions read from the PNG header). */
+export interface FakePhoto {
+  width: number
+  height: number
+  bytes: number
+  filename: string
+  data: Buffer
 }
 
 export interface ApiCall {
@@ -178,6 +189,10 @@ const DEFAULT_LIMITS: RateLimits = {
 }
 
 const MAX_TEXT_LENGTH = 4096
+const MAX_CAPTION_LENGTH = 1024
+const MAX_PHOTO_BYTES = 10 * 1024 * 1024
+const MAX_PHOTO_SIDES = 10_000
+const MAX_PHOTO_RATIO = 20
 const MAX_RAW_TEXT_BYTES = 1 << 15
 const MAX_CALLBACK_DATA_BYTES = 64
 const MAX_CALLBACK_ANSWER_LENGTH = 200
@@ -185,7 +200,7 @@ const MAX_LONG_POLL_SECONDS = 50
 // Updates a bot gets when allowed_updates is not given (Bot API docs: all but these three).
 const NOT_DEFAULT_UPDATES = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
 // Calls that produce or change a visible message, and so count against the rate limits.
-const MESSAGE_PRODUCING = new Set(['sendmessage', 'editmessagetext', 'editmessagereplymarkup'])
+const MESSAGE_PRODUCING = new Set(['sendmessage', 'sendphoto', 'editmessagetext', 'editmessagereplymarkup'])
 
 /* ------------------------------------------------------------------------------------------ */
 /* Errors and request arguments                                                                 */
@@ -209,7 +224,10 @@ const badRequest = (what: string): ApiError => new ApiError(400, `Bad Request: $
  * form field, or a JSON body flattened), and integers/booleans/JSON are decoded on use.
  */
 class Args {
-  constructor(readonly raw: Record<string, string>) {}
+  constructor(
+    readonly raw: Record<string, string>,
+    readonly files: ReadonlyMap<string, UploadedFile> = new Map(),
+  ) {}
 
   str(name: string): string {
     return this.raw[name] ?? ''
@@ -274,7 +292,8 @@ function tryJson(value: string): unknown {
 /* Request bodies                                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
-const MAX_BODY_BYTES = 10 * 1024 * 1024
+// the Bot API server takes uploads up to 50 MB; a photo is further held to 10 MB (MAX_PHOTO_BYTES)
+const MAX_BODY_BYTES = 50 * 1024 * 1024
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -287,16 +306,20 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-/** parseRequestParams merges query-string and body parameters into Bot API wire strings. */
-function parseRequestParams(url: URL, contentType: string, body: Buffer): Record<string, string> {
+/** parseRequestParams merges query-string and body parameters into Bot API wire strings (and keeps uploaded files apart). */
+function parseRequestParams(url: URL, contentType: string, body: Buffer): RequestInput {
   const params: Record<string, string> = {}
+  const files = new Map<string, UploadedFile>()
   for (const [k, v] of url.searchParams) params[k] = v
-  if (body.length === 0) return params
+  if (body.length === 0) return { params, files }
   const type = contentType.toLowerCase()
   if (type.includes('application/json')) Object.assign(params, flattenJsonBody(body))
-  else if (type.includes('multipart/form-data')) Object.assign(params, parseMultipart(body, contentType))
-  else for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params[k] = v
-  return params
+  else if (type.includes('multipart/form-data')) {
+    const parsed = parseMultipart(body, contentType)
+    Object.assign(params, parsed.params)
+    return { params, files: parsed.files }
+  } else for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params[k] = v
+  return { params, files }
 }
 
 /** A JSON body is flattened like the Bot API does: nested objects become JSON strings. */
@@ -316,23 +339,46 @@ function flattenJsonBody(body: Buffer): Record<string, string> {
   return out
 }
 
-/** Text fields of a multipart/form-data body (the fake stores no files). */
-function parseMultipart(body: Buffer, contentType: string): Record<string, string> {
+/** UploadedFile: a file part of a multipart/form-data body, as the fake received it. */
+export interface UploadedFile {
+  filename: string
+  contentType: string
+  data: Buffer
+}
+
+/** Request: the parameters of a call as wire strings, and the files a multipart body carried. */
+interface RequestInput {
+  params: Record<string, string>
+  files: Map<string, UploadedFile>
+}
+
+/** parseMultipart reads a multipart/form-data body byte-safely: text fields as strings, file parts (with a filename) kept as bytes. */
+function parseMultipart(body: Buffer, contentType: string): RequestInput {
   const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
   if (!m) throw badRequest('boundary not found')
-  const out: Record<string, string> = {}
-  const parts = body
-    .toString('utf8')
-    .split(`--${m[1] ?? m[2]}`)
-    .slice(1)
-  for (const part of parts) {
-    if (part.startsWith('--')) break
+  const delimiter = Buffer.from(`--${m[1] ?? m[2]}`)
+  const params: Record<string, string> = {}
+  const files = new Map<string, UploadedFile>()
+  let at = body.indexOf(delimiter)
+  while (at >= 0) {
+    const start = at + delimiter.length
+    if (body.subarray(start, start + 2).toString('latin1') === '--') break
+    const next = body.indexOf(delimiter, start)
+    if (next < 0) throw badRequest('unexpected end of request content')
+    const part = body.subarray(start + 2, next - 2) // after the CRLF that ends the delimiter line, before the CRLF that precedes the next
     const headerEnd = part.indexOf('\r\n\r\n')
-    const name = /name="([^"]*)"/i.exec(part.slice(0, headerEnd))
+    const headers = headerEnd < 0 ? '' : part.subarray(0, headerEnd).toString('utf8')
+    const name = /name="([^"]*)"/i.exec(headers)
     if (headerEnd < 0 || !name) throw badRequest("can't parse form data headers")
-    out[name[1]!] = part.slice(headerEnd + 4).replace(/\r\n$/, '')
+    const data = part.subarray(headerEnd + 4)
+    const filename = /filename="([^"]*)"/i.exec(headers)
+    if (filename) {
+      const type = /content-type:\s*([^\r\n]+)/i.exec(headers)
+      files.set(name[1]!, { filename: filename[1]!, contentType: type?.[1]?.trim() ?? 'application/octet-stream', data: Buffer.from(data) })
+    } else params[name[1]!] = data.toString('utf8')
+    at = next
   }
-  return out
+  return { params, files }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -627,13 +673,13 @@ export class FakeTelegram {
     const chat = this.chats.get(chatId)
     if (!chat) return []
     const wanted = chat.messages.filter((m) => (options.includeDeleted || !m.deleted) && (options.includeUsers || m.fromBot))
-    return structuredClone(wanted)
+    return wanted.map(copyMessage)
   }
 
   /** message returns a copy of one message of the chat (deleted or not), if it exists. */
   message(chatId: number, messageId: number): FakeMessage | undefined {
     const found = this.chats.get(chatId)?.messages.find((m) => m.message_id === messageId)
-    return found && structuredClone(found)
+    return found && copyMessage(found)
   }
 
   /** pendingUpdates returns the updates not yet confirmed by getUpdates or delivered. */
@@ -695,17 +741,21 @@ export class FakeTelegram {
     if (!path) return this.send(res, 404, { ok: false, error_code: 404, description: 'Not Found' })
     const [, token, methodName] = path as unknown as [string, string, string]
     let raw: Record<string, string>
+    let files: Map<string, UploadedFile>
     try {
-      raw = parseRequestParams(url, req.headers['content-type'] ?? '', await readBody(req))
+      ;({ params: raw, files } = parseRequestParams(url, req.headers['content-type'] ?? '', await readBody(req)))
     } catch (err) {
       const e = err instanceof ApiError ? err : badRequest('unexpected end of request content')
       return this.send(res, e.code, { ok: false, error_code: e.code, description: e.description })
     }
-    const call: ApiCall = { method: methodName, params: decodeParams(raw), at: this.now(), status: 0 }
+    const uploads = Object.fromEntries(
+      [...files].map(([name, file]) => [name, { filename: file.filename, contentType: file.contentType, bytes: file.data.length }]),
+    )
+    const call: ApiCall = { method: methodName, params: { ...decodeParams(raw), ...uploads }, at: this.now(), status: 0 }
     this.calls.push(call)
     const fault = this.takeFault(methodName)
     if (fault && (await this.applyFault(fault, call, req, res))) return
-    const outcome = await this.dispatch(token, methodName, new Args(raw), res)
+    const outcome = await this.dispatch(token, methodName, new Args(raw, files), res)
     if (this.closed || res.destroyed) return this.count(call, 0, 'closed before answering')
     this.answer(res, call, outcome, fault?.mode === 'drop-response')
   }
@@ -842,6 +892,7 @@ export class FakeTelegram {
         has_main_web_app: false,
       }),
     sendmessage: (args, method) => this.sendMessage(args, method),
+    sendphoto: (args, method) => this.sendPhoto(args, method),
     editmessagetext: (args, method) => this.editMessageText(args, method),
     editmessagereplymarkup: (args, method) => this.editMessageReplyMarkup(args, method),
     deletemessage: (args) => this.deleteMessage(args),
@@ -893,10 +944,57 @@ export class FakeTelegram {
     return ok(this.messageJson(message))
   }
 
+  /* sendPhoto: an uploaded picture (field photo), checked as Telegram does, then a caption parsed with the same rules as text. */
+  private sendPhoto(args: Args, method: string): Outcome {
+    const upload = readPhoto(args)
+    const caption = this.parseCaption(args)
+    const markup = parseReplyMarkup(args)
+    const replyTo = parseReplyParameters(args)
+    const chat = this.resolveChat(args.str('chat_id'), 'write')
+    const threadId = this.checkThread(chat, args.int('message_thread_id'))
+    const reply = this.checkReply(chat, replyTo)
+    const keyboard = validateInlineKeyboard(markup)
+    this.enforceRateLimit(chat, method)
+    const message = this.storeMessage(chat, {
+      from: this.bot,
+      fromBot: true,
+      text: caption.text,
+      html: args.str('caption'),
+      entities: caption.entities,
+      photo: upload,
+      ...(args.str('parse_mode') ? { parse_mode: args.str('parse_mode') } : {}),
+      ...(reply ? { reply_to_message_id: reply.message_id } : {}),
+      ...(threadId ? { message_thread_id: threadId } : {}),
+      ...(args.str('disable_notification') ? { disable_notification: args.bool('disable_notification') } : {}),
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+    })
+    return ok(this.messageJson(message))
+  }
+
+  /** parseCaption: a caption may be empty; else the same entity rules as text, and at most 1024 characters after parsing. */
+  private parseCaption(args: Args): ParsedText {
+    const caption = args.str('caption')
+    if (caption === '') return { text: '', entities: [], expandableBlockquote: false }
+    const mode = args.str('parse_mode').toLowerCase()
+    if (!['', 'none', 'html', 'markdown', 'markdownv2'].includes(mode)) throw badRequest('unsupported parse_mode')
+    let parsed: ParsedText
+    try {
+      parsed = trimParsedText(parseMessageText(caption, mode, { strict: this.strictHtml }))
+    } catch (err) {
+      if (err instanceof EntityParseError) throw badRequest(err.description)
+      throw err
+    }
+    const length = this.lengthUnit === 'utf16' ? parsed.text.length : codePointLength(parsed.text)
+    if (length > MAX_CAPTION_LENGTH) throw badRequest('message caption is too long')
+    return parsed
+  }
+
   private editMessageText(args: Args, method: string): Outcome {
     const parsed = this.parseText(args)
     const markup = parseReplyMarkup(args)
     const message = this.messageToEdit(args)
+    // a photo has a caption, not a text: editMessageText cannot change it (nor turn it into text)
+    if (message.photo) throw badRequest('there is no text in the message to edit')
     const content = this.finishText(parsed)
     const keyboard = validateInlineKeyboard(markup, { inlineOnly: true })
     // Telegram drops the keyboard when the edit does not repeat it.
@@ -1271,8 +1369,7 @@ export class FakeTelegram {
       date: m.date,
       ...(m.edit_date ? { edit_date: m.edit_date } : {}),
       ...(replied ? { reply_to_message: this.messageJson(replied, false) } : {}),
-      text: m.text,
-      ...(m.entities.length ? { entities: m.entities } : {}),
+      ...(m.photo ? photoJson(m) : { text: m.text, ...(m.entities.length ? { entities: m.entities } : {}) }),
       ...(m.link_preview_options !== undefined ? { link_preview_options: m.link_preview_options } : {}),
       ...(m.reply_markup ? { reply_markup: m.reply_markup } : {}),
     }
@@ -1393,6 +1490,52 @@ function validateInlineKeyboard(markup: ParsedMarkup, options: { inlineOnly?: bo
     }),
   )
   return { inline_keyboard: rows }
+}
+
+/** copyMessage: a copy a test may change freely (structuredClone makes a Buffer a Uint8Array: the photo's bytes stay a Buffer). */
+function copyMessage(message: FakeMessage): FakeMessage {
+  const copy = structuredClone(message)
+  if (copy.photo) copy.photo.data = Buffer.from(copy.photo.data)
+  return copy
+}
+
+/** readPhoto takes the uploaded photo the way Telegram checks it: present, at most 10 MB, a picture it can read, sides ≤ 10000 in all, ratio ≤ 20. */
+function readPhoto(args: Args): FakePhoto {
+  const file = args.files.get('photo')
+  if (!file) {
+    // a string is a file_id or a URL: the fake knows no files and fetches nothing (stricter than Telegram)
+    if (args.str('photo') !== '') throw badRequest('wrong remote file identifier specified: the fake Telegram takes uploads only')
+    throw badRequest('there is no photo in the request')
+  }
+  if (file.data.length === 0) throw badRequest('file must be non-empty')
+  if (file.data.length > MAX_PHOTO_BYTES) throw badRequest('file is too big')
+  const size = pngSize(file.data)
+  // stricter than Telegram, which also takes JPEG and WebP: alertwire sends PNG only
+  if (!size) throw badRequest('IMAGE_PROCESS_FAILED')
+  const { width, height } = size
+  if (width + height > MAX_PHOTO_SIDES || Math.max(width, height) / Math.min(width, height) > MAX_PHOTO_RATIO) throw badRequest('PHOTO_INVALID_DIMENSIONS')
+  return { width, height, bytes: file.data.length, filename: file.filename, data: file.data }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/** pngSize reads width and height from a PNG's IHDR chunk (the first chunk, right after the signature). */
+export function pngSize(data: Buffer): { width: number; height: number } | undefined {
+  if (data.length < 24 || !data.subarray(0, 8).equals(PNG_SIGNATURE) || data.subarray(12, 16).toString('latin1') !== 'IHDR') return undefined
+  const width = data.readUInt32BE(16)
+  const height = data.readUInt32BE(20)
+  return width > 0 && height > 0 ? { width, height } : undefined
+}
+
+/** photoJson is a photo message's content as the Bot API shows it: sizes, then the caption and its entities. */
+function photoJson(m: FakeMessage): Record<string, unknown> {
+  const photo = m.photo!
+  const id = `fake-photo-${m.chat_id}-${m.message_id}`
+  return {
+    photo: [{ file_id: id, file_unique_id: id, width: photo.width, height: photo.height, file_size: photo.bytes }],
+    ...(m.text ? { caption: m.text } : {}),
+    ...(m.entities.length ? { caption_entities: m.entities } : {}),
+  }
 }
 
 /** parseReplyParameters reads reply_parameters (JSON) or the legacy reply_to_message_id. */
