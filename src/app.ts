@@ -25,6 +25,7 @@ import { telegramPlugin } from './plugins/telegram.js'
 import { webhookQueuePlugin } from './plugins/webhook-queue.js'
 import type { AppServer } from './receiver/routes.js'
 import type { DeliveryStore } from './store/delivery-store.js'
+import { type RedisTopology, topologyOf } from './store/redis.js'
 import type { IngestJob } from './store/notification-queue.js'
 import type { TelegramPort } from './telegram/client.js'
 import type { Sender } from './workers/sender.js'
@@ -32,7 +33,9 @@ import type { Sender } from './workers/sender.js'
 /** AppDeps: what the environment provides. */
 export interface AppDeps {
   log: Logger
-  redisUrl: string
+  /** the single Redis at this URL, unless redis (a Sentinel or Cluster topology) is given */
+  redisUrl?: string
+  redis?: RedisTopology
   /** replaces the Telegram client built from the config (tests) */
   telegram?: TelegramPort
   /** how fast replicas take the polling and ack-watching leases over (tests shorten it) */
@@ -72,7 +75,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   await server.register(lifecyclePlugin)
   await server.register(metricsPlugin)
   await server.register(configPlugin, { config, log })
-  await server.register(redisPlugin, { url: deps.redisUrl, log })
+  await server.register(redisPlugin, { topology: deps.redis ?? topologyOf(config.redis, deps.redisUrl), log })
   await server.register(webhookQueuePlugin, { log })
   await server.register(telegramPlugin, { log, ...(deps.telegram ? { telegram: deps.telegram } : {}) })
   await server.register(receiverPlugin)

@@ -19,6 +19,7 @@ import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './core/route.js'
 import { formatDuration } from './core/duration.js'
 import { severityOf } from './core/severity.js'
 import { RedisStartupError, type ResolvedRedis, resolveRedis } from './store/embedded-redis.js'
+import { describeTopology, topologyOf } from './store/redis.js'
 
 const HELP = `alertwire: Prometheus Alertmanager → Telegram, durable, deduplicated and paced.
 
@@ -33,9 +34,12 @@ Usage:
 
 Config file: --config PATH, else $ALERTWIRE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
 Environment overrides: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_CHAT_ID, REDIS_URL,
-ALERTMANAGER_URL, ALERTWIRE_WEBHOOK_TOKEN, ALERTWIRE_ADMINS (comma-separated user ids), HOST, PORT.
+ALERTMANAGER_URL, ALERTWIRE_WEBHOOK_TOKEN, ALERTWIRE_ADMINS (comma-separated user ids), HOST, PORT,
+REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES (host:port,...),
+REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD.
 Without TELEGRAM_BOT_TOKEN alertwire runs in dry-run mode: every message is logged, not sent.
-Without REDIS_URL it uses Redis on 127.0.0.1:6379 if one answers, else starts redis-server itself.
+Without REDIS_URL (or sentinels, or cluster nodes) it uses Redis on 127.0.0.1:6379 if one answers,
+else starts redis-server itself.
 `
 
 interface Args {
@@ -142,13 +146,19 @@ async function run(path: string): Promise<void> {
     config.webhook.basicAuth?.password,
     config.telegram.webhook?.secret,
     urlPassword(config.redis.url),
+    config.redis.password,
+    config.redis.sentinel?.password,
     urlPassword(config.telegram.proxy?.url),
     urlPassword(config.alertmanager.proxy?.url),
   ].filter((s): s is string => !!s)
   const log = createLogger({ level: config.log.level, secrets: () => secrets })
   let redis: ResolvedRedis
   try {
-    redis = await resolveRedis({ ...(config.redis.url ? { url: config.redis.url } : {}), dataDir: config.dataDir, command: config.redis.embeddedCommand, log })
+    // Sentinel and Cluster are always configured, never found or started
+    redis =
+      config.redis.sentinel || config.redis.clusterNodes
+        ? { url: '', source: 'configured' }
+        : await resolveRedis({ ...(config.redis.url ? { url: config.redis.url } : {}), dataDir: config.dataDir, command: config.redis.embeddedCommand, log })
   } catch (error) {
     if (error instanceof RedisStartupError) {
       process.stderr.write(`alertwire: ${error.message}\n`)
@@ -157,7 +167,7 @@ async function run(path: string): Promise<void> {
     throw error
   }
   const runConfig = withDryRunChat(config)
-  const app = await buildApp(runConfig, { log, redisUrl: redis.url })
+  const app = await buildApp(runConfig, { log, redis: topologyOf(config.redis, redis.url) })
   // watch before starting: a config saved while alertwire starts is not missed
   const stopWatching = watchConfigFile(path, () => {
     const result = loadConfigFile(path, process.env)
@@ -198,7 +208,11 @@ export function redisWithoutPassword(url: string): string {
 }
 
 function redisChoice(redis: ResolvedRedis, config: Config): string {
-  if (redis.source === 'configured') return process.env.REDIS_URL ? 'from REDIS_URL' : 'from redis.url'
+  const acked = config.redis.minReplicasAcked
+  const promise = acked > 0 ? `; webhooks answered 2xx once ${acked} replica${acked === 1 ? '' : 's'} confirm them` : ''
+  if (config.redis.sentinel) return `the primary Sentinel names ${config.redis.sentinel.name}, followed across failovers${promise}`
+  if (config.redis.clusterNodes) return `a Redis Cluster, every key under the hash tag ${config.redis.prefix}${promise}`
+  if (redis.source === 'configured') return `${process.env.REDIS_URL ? 'from REDIS_URL' : 'from redis.url'}${promise}`
   if (redis.source === 'local') return 'none configured; the one answering on 127.0.0.1:6379 (set REDIS_URL to choose another)'
   return `none configured or answering on 127.0.0.1:6379: alertwire's own redis-server, data in ${config.dataDir}/redis`
 }
@@ -217,7 +231,7 @@ function logStarted(log: Logger, { path, config, runConfig, redis, tokenFile, bo
   const address = hostPort(bound.address, bound.port)
   const local = WILDCARD_HOSTS[bound.address]
   const url = `http://${hostPort(local ?? bound.address, bound.port)}`
-  const redisUrl = redisWithoutPassword(redis.url)
+  const redisUrl = redisWithoutPassword(describeTopology(topologyOf(config.redis, redis.url)))
   log.info(
     { address, url, config: path, redis: redisUrl, chat: runConfig.routing.defaultChat?.chatId, routes: runConfig.routing.routes.length },
     `alertwire ${version()} listening on ${address}${local ? ` (every interface; ${url} from this machine)` : ''}`,

@@ -64,6 +64,11 @@ export function createMetrics() {
       help: 'Alerts skipped because they cannot be read (no labels object, a label that is an object...), in webhooks whose other alerts were stored.',
       registers: [registry],
     }),
+    webhooksUnreplicated: new Counter({
+      name: 'alertwire_webhooks_unreplicated_total',
+      help: 'Webhooks answered 503 because fewer than redis.min_replicas_acked replicas confirmed holding them within webhook.store_timeout (Alertmanager retries them).',
+      registers: [registry],
+    }),
     webhookDuration: new Histogram({
       name: 'alertwire_webhook_duration_seconds',
       help: 'Time from receiving a webhook to answering it (storing it in Redis included), by HTTP status.',
@@ -81,6 +86,12 @@ export function createMetrics() {
       name: 'alertwire_messages_total',
       help: 'Telegram calls that changed a chat, by chat and outcome (sent, edited, sent_plain, dead_letter, dropped).',
       labelNames: ['chat', 'outcome'] as const,
+      registers: [registry],
+    }),
+    graphs: new Counter({
+      name: 'alertwire_graphs_total',
+      help: 'Graphs for the chat, by outcome: what drawing gave (drawn, flat, empty, bad_query, prometheus_down, timeout, render_error), then what became of it (sent, failed, skipped_storm, skipped_stale).',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     adminActions: new Counter({

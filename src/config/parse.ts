@@ -29,7 +29,7 @@ export interface Config {
     allowUnauthenticated: boolean
     storeTimeoutMs: number
   }
-  redis: { url?: string; prefix: string; embeddedCommand: string }
+  redis: RedisConfig
   telegram: {
     botToken?: string
     apiUrl: string
@@ -64,6 +64,28 @@ export interface Config {
   log: { level: string }
 }
 
+/** HostPort: one Redis node or sentinel. */
+export interface HostPort {
+  host: string
+  port: number
+}
+
+/**
+ * RedisConfig: where Redis is and how much a stored webhook must be replicated. At most one of
+ * url, sentinel and clusterNodes is set (none: the embedded defaults). In Cluster mode the prefix
+ * is a hash tag ({alertwire}), so every key and every script stays in one slot.
+ */
+export interface RedisConfig {
+  url?: string
+  sentinel?: { sentinels: HostPort[]; name: string; password?: string }
+  clusterNodes?: HostPort[]
+  password?: string
+  /** replicas that must confirm (WAIT) a stored webhook before it is answered 2xx; 0: the primary alone */
+  minReplicasAcked: number
+  prefix: string
+  embeddedCommand: string
+}
+
 /** ParseContext: the world parseConfig may look at. */
 export interface ParseContext {
   env: Record<string, string | undefined>
@@ -79,12 +101,20 @@ export const ENV_OVERRIDES: readonly (readonly [string, readonly string[]])[] = 
   ['TELEGRAM_API_URL', ['telegram', 'api_url']],
   ['TELEGRAM_CHAT_ID', ['telegram', 'chat_id']],
   ['REDIS_URL', ['redis', 'url']],
+  ['REDIS_SENTINELS', ['redis', 'sentinels']],
+  ['REDIS_SENTINEL_NAME', ['redis', 'sentinel_name']],
+  ['REDIS_CLUSTER_NODES', ['redis', 'cluster_nodes']],
+  ['REDIS_PASSWORD', ['redis', 'password']],
+  ['REDIS_SENTINEL_PASSWORD', ['redis', 'sentinel_password']],
   ['ALERTMANAGER_URL', ['alertmanager', 'url']],
   ['ALERTWIRE_WEBHOOK_TOKEN', ['webhook', 'bearer_token']],
   ['ALERTWIRE_ADMINS', ['telegram', 'admins']],
   ['HOST', ['server', 'host']],
   ['PORT', ['server', 'port']],
 ]
+
+/** LIST_VARIABLES: environment variables holding a comma-separated list. */
+const LIST_VARIABLES = new Set(['ALERTWIRE_ADMINS', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'])
 
 type Json = Record<string, unknown>
 
@@ -127,13 +157,12 @@ function applyEnvOverrides(doc: Json, env: ParseContext['env'], fromEnv: Map<str
     }
     const leaf = path.at(-1)!
     // a list from the environment is comma-separated
-    node[leaf] =
-      variable === 'ALERTWIRE_ADMINS'
-        ? value
-            .split(',')
-            .map((v) => v.trim())
-            .filter(Boolean)
-        : value
+    node[leaf] = LIST_VARIABLES.has(variable)
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : value
     delete node[`${leaf}_file`] // the environment wins over a secret file
     fromEnv.set(path.join('.'), variable)
   }
@@ -234,6 +263,8 @@ function readSecrets(doc: RawConfig, ctx: ParseContext, errors: string[]) {
   secret(doc.alertmanager.basic_auth, 'password', 'alertmanager.basic_auth.password')
   secret(doc.telegram, 'proxy_url', 'telegram.proxy_url')
   secret(doc.alertmanager, 'proxy_url', 'alertmanager.proxy_url')
+  secret(doc.redis, 'password', 'redis.password')
+  secret(doc.redis, 'sentinel_password', 'redis.sentinel_password')
 }
 
 function compileChat(raw: RawChatTarget, headroom: number): ChatTarget {
@@ -288,6 +319,50 @@ function validTimeZone(zone: string): boolean {
   }
 }
 
+/** redisErrors: one way to reach Redis (url, sentinels or cluster_nodes), and what each way needs. */
+function redisErrors(redis: RawConfig['redis']): string[] {
+  const errors: string[] = []
+  const ways = (['url', 'sentinels', 'cluster_nodes'] as const).filter((key) => redis[key] !== undefined)
+  if (ways.length > 1)
+    errors.push(`redis.${ways[1]}: set one of redis.url, redis.sentinels and redis.cluster_nodes, not ${ways.map((w) => `redis.${w}`).join(' and ')}`)
+  if (redis.sentinels && !redis.sentinel_name) errors.push('redis.sentinel_name: required with redis.sentinels (the name Sentinel monitors the primary under)')
+  if (redis.sentinel_name && !redis.sentinels) errors.push('redis.sentinel_name: set only together with redis.sentinels')
+  if (redis.sentinel_password && !redis.sentinels) errors.push('redis.sentinel_password: set only together with redis.sentinels')
+  return errors
+}
+
+/** hostPort reads a host:port the schema already checked; a bracketed IPv6 host loses its brackets. */
+function hostPort(text: string): HostPort {
+  const colon = text.lastIndexOf(':')
+  return { host: text.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(colon + 1)) }
+}
+
+/** clusterPrefix is the prefix as a Cluster needs it: one hash tag, so every key is in one slot; a prefix with its own tag is kept. */
+export function clusterPrefix(prefix: string): string {
+  return /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`
+}
+
+/** compileRedis is the redis: section compiled; the prefix carries a hash tag only in Cluster mode (a single Redis keeps the layout it always had). */
+function compileRedis(redis: RawConfig['redis']): RedisConfig {
+  return {
+    ...(redis.url ? { url: redis.url } : {}),
+    ...(redis.sentinels && redis.sentinel_name
+      ? {
+          sentinel: {
+            sentinels: redis.sentinels.map(hostPort),
+            name: redis.sentinel_name,
+            ...(redis.sentinel_password ? { password: redis.sentinel_password } : {}),
+          },
+        }
+      : {}),
+    ...(redis.cluster_nodes ? { clusterNodes: redis.cluster_nodes.map(hostPort) } : {}),
+    ...(redis.password ? { password: redis.password } : {}),
+    minReplicasAcked: redis.min_replicas_acked,
+    prefix: redis.cluster_nodes ? clusterPrefix(redis.prefix) : redis.prefix,
+    embeddedCommand: redis.embedded_command,
+  }
+}
+
 /** crossFieldErrors lists what the schema alone cannot see: keys that only make sense together, secrets Telegram refuses, time zones. */
 function crossFieldErrors(raw: RawConfig): string[] {
   const errors: string[] = []
@@ -302,6 +377,7 @@ function crossFieldErrors(raw: RawConfig): string[] {
   if (raw.telegram.webhook_secret && !/^[A-Za-z0-9_-]{1,256}$/.test(raw.telegram.webhook_secret)) {
     errors.push('telegram.webhook_secret: expected 1-256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts)')
   }
+  errors.push(...redisErrors(raw.redis))
   const zone = (value: string, path: string) => {
     if (!validTimeZone(value)) errors.push(`${path}: expected an IANA time zone like "Europe/Berlin", got ${describe(value)}`)
   }
@@ -379,7 +455,7 @@ function assemble(raw: RawConfig, routing: Routing, display: Display, templates:
       allowUnauthenticated: raw.webhook.allow_unauthenticated,
       storeTimeoutMs: ms(raw.webhook.store_timeout),
     },
-    redis: { ...(raw.redis.url ? { url: raw.redis.url } : {}), prefix: raw.redis.prefix, embeddedCommand: raw.redis.embedded_command },
+    redis: compileRedis(raw.redis),
     telegram: {
       ...(raw.telegram.bot_token ? { botToken: raw.telegram.bot_token } : {}),
       apiUrl: raw.telegram.api_url.replace(/\/+$/, ''),

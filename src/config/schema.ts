@@ -17,6 +17,12 @@ const Rate = (fallback: string) => Type.String({ pattern: RATE_PATTERN, expected
 
 const Secret = Type.Optional(Type.String())
 
+/** HOST_PORT_PATTERN: host:port, the host a name, an IPv4 address or a bracketed IPv6 address. */
+export const HOST_PORT_PATTERN = '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$'
+
+const HostPorts = (expected: string) =>
+  Type.Array(Type.String({ pattern: HOST_PORT_PATTERN, expected: 'host:port, like redis-1:6379' }), { minItems: 1, expected })
+
 // checked after *_file secrets are read (src/config/proxy.ts), so an error never repeats the credentials in it
 const ProxyUrl = Type.Optional(Type.String({ minLength: 1 }))
 
@@ -131,7 +137,16 @@ export const ConfigSchema = Type.Object(
     redis: Type.Object(
       {
         url: Type.Optional(Type.String({ pattern: '^rediss?://', expected: 'a URL like redis://127.0.0.1:6379/0' })),
-        prefix: Type.String({ pattern: '^[A-Za-z0-9_.:-]+$', default: 'alertwire', expected: 'letters, digits and _.:-' }),
+        sentinels: Type.Optional(HostPorts('a list of sentinels like [sentinel-1:26379, sentinel-2:26379]')),
+        sentinel_name: Type.Optional(Type.String({ minLength: 1, expected: 'the name Sentinel monitors the primary under, like mymaster' })),
+        cluster_nodes: Type.Optional(HostPorts('a list of cluster nodes like [redis-1:6379, redis-2:6379]')),
+        password: Secret,
+        password_file: Secret,
+        sentinel_password: Secret,
+        sentinel_password_file: Secret,
+        min_replicas_acked: Type.Integer({ minimum: 0, maximum: 100, default: 0, expected: 'a number of replicas (0: the primary alone)' }),
+        // braces are allowed: a Cluster hash tag the operator chose, like {alertwire}
+        prefix: Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', default: 'alertwire', expected: 'letters, digits and _.:-{}' }),
         embedded_command: Type.String({ minLength: 1, default: 'redis-server' }),
       },
       { additionalProperties: false, default: {} },

@@ -1,13 +1,14 @@
 /**
  * Redis: one connection per job (the webhook path fails fast, the planner rides out outages, the
- * rest fails fast too), and the delivery store on them. Registered early, so closed last.
+ * rest fails fast too), all from one factory on one topology (a URL, Sentinel or a Cluster), and
+ * the delivery store on them. Registered early, so closed last.
  */
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { AppServer } from '../receiver/routes.js'
 import { DeliveryStore } from '../store/delivery-store.js'
-import { closeRedis, fastFailRedis, whenReady, workerRedis } from '../store/redis.js'
+import { closeRedis, fastFailRedis, type RedisTopology, whenReady, workerRedis } from '../store/redis.js'
 
 /** Connections: alertwire's Redis connections by job. */
 export interface Connections {
@@ -31,13 +32,13 @@ declare module 'fastify' {
 
 /** redisPlugin opens the connections and the delivery store; closing closes the connections. */
 export const redisPlugin = fp(
-  async (server: AppServer, options: { url: string; log: Logger }) => {
-    const { log, url } = options
+  async (server: AppServer, options: { topology: RedisTopology; log: Logger }) => {
+    const { log, topology } = options
     const config = server.settings.current()
     const redis: Connections = {
-      commands: fastFailRedis(url, 'alertwire-commands'),
-      webhooks: fastFailRedis(url, 'alertwire-webhooks'),
-      planner: workerRedis(url, 'alertwire-planner'),
+      commands: fastFailRedis(topology, 'alertwire-commands'),
+      webhooks: fastFailRedis(topology, 'alertwire-webhooks'),
+      planner: workerRedis(topology, 'alertwire-planner'),
     }
     for (const [name, connection] of Object.entries(redis)) {
       connection.on('error', (error: Error) => log.debug({ connection: name, error: error.message }, 'redis connection error'))

@@ -6,7 +6,16 @@ import type { Queue } from 'bullmq'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { AppServer } from '../receiver/routes.js'
-import { createIngestQueue, createNotificationStore, type IngestJob, type NotificationStore } from '../store/notification-queue.js'
+import type { Metrics } from '../metrics.js'
+import {
+  createIngestQueue,
+  createNotificationStore,
+  type IngestJob,
+  type NotificationStore,
+  QUEUE_NAME,
+  type Replication,
+} from '../store/notification-queue.js'
+import { confirmedWrites } from '../store/replication.js'
 
 /** WebhookBacklog: what waits in the queue, for /metrics and /status. */
 export interface WebhookBacklog {
@@ -31,6 +40,29 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * replicationOf: redis.min_replicas_acked, read at every batch (a reload takes effect at once),
+ * with its outcome counted and logged once per change, not once per webhook.
+ */
+function replicationOf(server: AppServer, log: Logger, metrics: Metrics): Replication {
+  const { settings } = server
+  let short = false
+  return {
+    replicas: () => settings.current().redis.minReplicasAcked,
+    confirm: confirmedWrites(server.redis.webhooks, `${settings.current().redis.prefix}:${QUEUE_NAME}`),
+    onOutcome(acked, wanted) {
+      if (acked < wanted) metrics.webhooksUnreplicated.inc()
+      if (acked < wanted && !short)
+        log.warn(
+          { acked, wanted },
+          `only ${acked} of ${wanted} Redis replicas confirm stored webhooks in time (redis.min_replicas_acked): answering 503 until they do`,
+        )
+      else if (acked >= wanted && short) log.info({ acked, wanted }, 'Redis replicas confirm stored webhooks again')
+      short = acked < wanted
+    },
+  }
+}
+
 /** webhookQueuePlugin opens the producer side of the queue on the webhook connection. */
 export const webhookQueuePlugin = fp(
   async (server: AppServer, options: { log: Logger }) => {
@@ -48,10 +80,11 @@ export const webhookQueuePlugin = fp(
         ...(oldest ? { oldestAt: oldest.timestamp } : {}),
       }
     }
-    server.decorate('webhooks', { queue, store: createNotificationStore(queue, connection), backlog })
+    const store = createNotificationStore(queue, connection, replicationOf(server, options.log, server.metrics))
+    server.decorate('webhooks', { queue, store, backlog })
     server.addHook('onClose', async () => {
       await queue.close().catch(() => undefined)
     })
   },
-  { name: 'webhook-queue', dependencies: ['config', 'redis'] },
+  { name: 'webhook-queue', dependencies: ['config', 'metrics', 'redis'] },
 )

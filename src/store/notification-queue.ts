@@ -8,6 +8,7 @@ import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Webhook } from '../core/webhook.js'
 import { whenReady } from './redis.js'
+import type { ConfirmedWrite } from './replication.js'
 
 /** IngestJob: one stored notification. */
 export interface IngestJob {
@@ -39,6 +40,7 @@ const MAX_BATCH = 256
 
 interface Pending {
   job: IngestJob
+  deadline: number
   resolve: () => void
   reject: (error: Error) => void
 }
@@ -46,12 +48,35 @@ interface Pending {
 /** NotificationStore stores one notification, or throws StoreUnavailable within timeoutMs. */
 export type NotificationStore = (job: IngestJob, timeoutMs: number) => Promise<void>
 
+/** Replication: how many replicas must confirm a stored notification (redis.min_replicas_acked, read per batch), and who hears how many did. */
+export interface Replication {
+  replicas: () => number
+  confirm: ConfirmedWrite
+  onOutcome: (acked: number, wanted: number) => void
+}
+
+/** storeBatch writes a batch in one round trip and, when replicas must confirm it, waits for them until the batch's last deadline. */
+async function storeBatch(queue: Queue<IngestJob>, batch: readonly Pending[], replication: Replication | undefined): Promise<void> {
+  const write = () => queue.addBulk(batch.map(({ job }) => ({ name: 'notification', data: job, opts: JOB_OPTIONS })))
+  const wanted = replication?.replicas() ?? 0
+  if (!replication || wanted === 0) {
+    await write()
+    return
+  }
+  const deadline = Math.max(...batch.map((p) => p.deadline))
+  const acked = await replication.confirm(write, wanted, deadline - Date.now())
+  replication.onOutcome(acked, wanted)
+  // stored on the primary all the same: the planner takes it, and Alertmanager's retry is a duplicate it drops
+  if (acked < wanted) throw new StoreUnavailable(`${acked} of the ${wanted} replicas required confirmed storing it in time`)
+}
+
 /**
  * createNotificationStore stores notifications with a group commit: the ones that arrive in the
  * same turn of the event loop go to Redis together in one atomic round trip (addBulk), and each
- * request is answered when its notification is stored, or with StoreUnavailable at its deadline.
+ * request is answered when its notification is stored (and, with replication, confirmed by the
+ * replicas it requires), or with StoreUnavailable at its deadline.
  */
-export function createNotificationStore(queue: Queue<IngestJob>, connection: Redis): NotificationStore {
+export function createNotificationStore(queue: Queue<IngestJob>, connection: Redis, replication?: Replication): NotificationStore {
   let pending: Pending[] = []
   const flush = async () => {
     const batch = pending
@@ -59,10 +84,10 @@ export function createNotificationStore(queue: Queue<IngestJob>, connection: Red
     if (batch.length === 0) return
     pending = []
     try {
-      await queue.addBulk(batch.map(({ job }) => ({ name: 'notification', data: job, opts: JOB_OPTIONS })))
+      await storeBatch(queue, batch, replication)
       for (const p of batch) p.resolve()
     } catch (error) {
-      for (const p of batch) p.reject(new StoreUnavailable((error as Error).message))
+      for (const p of batch) p.reject(error instanceof StoreUnavailable ? error : new StoreUnavailable((error as Error).message))
     }
   }
   return async (job, timeoutMs) => {
@@ -71,7 +96,7 @@ export function createNotificationStore(queue: Queue<IngestJob>, connection: Red
     if (!(await whenReady(connection, timeoutMs)))
       throw new StoreUnavailable(connection.status === 'end' ? 'the Redis connection is closed' : `Redis is ${connection.status}`)
     const stored = new Promise<void>((resolve, reject) => {
-      pending.push({ job, resolve, reject })
+      pending.push({ job, deadline, resolve, reject })
       if (pending.length === 1) setImmediate(flush)
       else if (pending.length >= MAX_BATCH) void flush()
     })

@@ -1,26 +1,98 @@
 /**
  * Redis connections, each tuned for its job: the webhook path fails fast (so Alertmanager gets a
  * 503 and retries instead of a hanging request), workers wait out outages (BullMQ requires it).
+ *
+ * Every connection alertwire makes comes from connectRedis, which takes the topology: one Redis
+ * (a URL), a primary watched by Sentinel, or a Cluster. With Sentinel each connection asks the
+ * sentinels where the primary is whenever it (re)connects, and drops its connection as soon as a
+ * sentinel announces a failover (+switch-master), so a promoted replica is followed without a
+ * restart; a connection that still reaches a demoted primary gets READONLY and reconnects too.
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import type { HostPort, RedisConfig } from '../config/parse.js'
+
+/** RedisTopology: how alertwire reaches Redis. */
+export type RedisTopology =
+  | { kind: 'single'; url: string; password?: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string; password?: string; sentinelPassword?: string }
+  | { kind: 'cluster'; nodes: HostPort[]; password?: string }
+
+/** ConnectionRole: fast-fail (webhooks, sender, bot: an error at once while Redis is away) or worker (BullMQ: waits). */
+export type ConnectionRole = 'fast-fail' | 'worker'
 
 const reconnect = (times: number) => Math.min(100 * times, 2000)
 
+/** topologyOf is the configured Sentinel or Cluster, else the single Redis at url (configured or found at start). */
+export function topologyOf(redis: RedisConfig, url: string | undefined): RedisTopology {
+  const password = redis.password ? { password: redis.password } : {}
+  if (redis.sentinel) {
+    const { sentinels, name, password: sentinelPassword } = redis.sentinel
+    return { kind: 'sentinel', sentinels, name, ...password, ...(sentinelPassword ? { sentinelPassword } : {}) }
+  }
+  if (redis.clusterNodes) return { kind: 'cluster', nodes: redis.clusterNodes, ...password }
+  const chosen = redis.url ?? url
+  if (!chosen) throw new Error('topologyOf: no Redis URL, sentinels or cluster nodes')
+  return { kind: 'single', url: chosen, ...password }
+}
+
+/** describeTopology names where Redis is, fit for a log line (no password). */
+export function describeTopology(topology: RedisTopology): string {
+  const list = (nodes: HostPort[]) => nodes.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`).join(',')
+  if (topology.kind === 'sentinel') return `sentinel://${list(topology.sentinels)}/${topology.name}`
+  if (topology.kind === 'cluster') return `cluster://${list(topology.nodes)}`
+  return topology.url
+}
+
+/**
+ * roleOptions: fast-fail connections have no offline queue and no retries; workers keep both.
+ * READONLY (a demoted primary still answering) reconnects: a worker resends the command on the
+ * new primary, a fast-fail connection fails it (the webhook answers 503 and Alertmanager retries).
+ */
+function roleOptions(role: ConnectionRole, name: string): RedisOptions {
+  const onError = (error: Error) => (error.message.startsWith('READONLY') ? (role === 'worker' ? 2 : 1) : false)
+  const common = { connectionName: name, retryStrategy: reconnect, reconnectOnError: onError }
+  return role === 'worker' ? { ...common, maxRetriesPerRequest: null } : { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000 }
+}
+
+/**
+ * connectRedis opens one connection of a role on a topology. A Cluster is returned as a Redis: it
+ * answers the same commands (every key alertwire uses carries one hash tag, so scripts, MULTI and
+ * pipelines route to one node), and BullMQ and the stores take either.
+ */
+export function connectRedis(topology: RedisTopology | string, role: ConnectionRole, name: string): Redis {
+  const options = roleOptions(role, name)
+  const where: RedisTopology = typeof topology === 'string' ? { kind: 'single', url: topology } : topology
+  const password = where.password ? { password: where.password } : {}
+  if (where.kind === 'single') return new Redis(where.url, { ...password, ...options })
+  if (where.kind === 'sentinel') {
+    return new Redis({
+      ...options,
+      ...password,
+      sentinels: where.sentinels,
+      name: where.name,
+      role: 'master',
+      ...(where.sentinelPassword ? { sentinelPassword: where.sentinelPassword } : {}),
+      failoverDetector: true,
+      sentinelRetryStrategy: reconnect,
+    })
+  }
+  const { enableOfflineQueue, retryStrategy: _perNode, ...perNode } = options
+  const cluster = new Cluster(where.nodes, {
+    redisOptions: { ...perNode, ...password },
+    ...(enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+    clusterRetryStrategy: reconnect,
+  } satisfies ClusterOptions)
+  return cluster as unknown as Redis
+}
+
 /** fastFailRedis: for the webhook path and the sender: commands fail at once while disconnected. */
-export function fastFailRedis(url: string, name: string): Redis {
-  return new Redis(url, {
-    connectionName: name,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-    retryStrategy: reconnect,
-    lazyConnect: false,
-  } satisfies RedisOptions)
+export function fastFailRedis(topology: RedisTopology | string, name: string): Redis {
+  return connectRedis(topology, 'fast-fail', name)
 }
 
 /** workerRedis: for BullMQ workers, which block and must ride out reconnects. */
-export function workerRedis(url: string, name: string): Redis {
-  return new Redis(url, { connectionName: name, maxRetriesPerRequest: null, retryStrategy: reconnect } satisfies RedisOptions)
+export function workerRedis(topology: RedisTopology | string, name: string): Redis {
+  return connectRedis(topology, 'worker', name)
 }
 
 /** within resolves to what the promise gives, or to fallback once timeoutMs passes first. */

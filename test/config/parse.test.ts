@@ -209,3 +209,55 @@ t.test('a value the schema refuses is reported once: the later checks skip it, a
     'routing.routes[2].matchers[0]: expected a matcher like severity="critical", got "also bad"',
   ])
 })
+
+t.test('redis: Sentinel and Cluster from the file or the environment, passwords from files, a hash tag only in Cluster mode', async (t) => {
+  const files: Record<string, string> = { pw: 'redis-pw\n', spw: 'sentinel-pw\n' }
+  const readSecret = (f: string) => {
+    if (!(f in files)) throw new Error('ENOENT')
+    return files[f]!
+  }
+  const sentinel = parseConfig(
+    'redis: {sentinels: ["s1:26379", "[::1]:26380"], sentinel_name: mymaster, password_file: pw, sentinel_password_file: spw, min_replicas_acked: 1}',
+    { env: {}, readSecret },
+  )
+  if (!sentinel.ok) return t.fail(sentinel.errors.join())
+  t.same(sentinel.config.redis.sentinel, {
+    sentinels: [
+      { host: 's1', port: 26379 },
+      { host: '::1', port: 26380 },
+    ],
+    name: 'mymaster',
+    password: 'sentinel-pw',
+  })
+  t.equal(sentinel.config.redis.password, 'redis-pw')
+  t.equal(sentinel.config.redis.minReplicasAcked, 1)
+  t.equal(sentinel.config.redis.prefix, 'alertwire', 'no hash tag outside a Cluster: the key layout of a single Redis is kept')
+  const empty = parseConfig('', { env: {}, readSecret })
+  t.equal(empty.ok && empty.config.redis.minReplicasAcked, 0, 'default 0: the primary alone')
+
+  const env = { REDIS_SENTINELS: 's1:26379, s2:26379', REDIS_SENTINEL_NAME: 'prod', REDIS_PASSWORD: 'p', REDIS_SENTINEL_PASSWORD: 'sp' }
+  const fromEnv = parseConfig('', { env, readSecret })
+  if (!fromEnv.ok) return t.fail(fromEnv.errors.join())
+  t.same(
+    fromEnv.config.redis.sentinel?.sentinels.map((s) => s.host),
+    ['s1', 's2'],
+  )
+  t.equal(fromEnv.config.redis.sentinel?.name, 'prod')
+  t.equal(fromEnv.config.redis.sentinel?.password, 'sp')
+  t.equal(fromEnv.config.redis.password, 'p')
+
+  const cluster = parseConfig('', { env: { REDIS_CLUSTER_NODES: 'r1:7000,r2:7001' }, readSecret })
+  if (!cluster.ok) return t.fail(cluster.errors.join())
+  t.same(cluster.config.redis.clusterNodes, [
+    { host: 'r1', port: 7000 },
+    { host: 'r2', port: 7001 },
+  ])
+  t.equal(cluster.config.redis.prefix, '{alertwire}', 'Cluster: every key in one slot')
+  const ownTag = parseConfig('redis: {cluster_nodes: ["r1:7000"], prefix: "aw:{prod}"}', { env: {}, readSecret })
+  t.equal(ownTag.ok && ownTag.config.redis.prefix, 'aw:{prod}', 'a prefix with its own hash tag is kept')
+
+  const both = parseConfig('redis: {sentinels: ["s1:26379"], sentinel_name: m}', { env: { REDIS_URL: 'redis://r:6379' }, readSecret })
+  t.same(!both.ok && both.errors, ['redis.sentinels: set one of redis.url, redis.sentinels and redis.cluster_nodes, not redis.url and redis.sentinels'])
+  const missing = parseConfig('redis: {sentinels: ["s1:26379"], sentinel_name: m, password_file: nope}', { env: {}, readSecret })
+  t.same(!missing.ok && missing.errors, ['redis.password_file: cannot read "nope": ENOENT'])
+})
