@@ -7,9 +7,9 @@
  * it; a reminder replies to it; resolves edit it and reply to it (only edit, while it flaps). Only
  * contiguous items are taken, so messages to a chat keep the order of the events.
  *
- * In a storm (more waiting than the chat can take at its pace within storms.max_delay) a whole
- * round is folded into digests: new alerts named and counted, resolves summed up in a resolved
- * digest, and the edits that mark earlier messages resolved deferred until the chat is quiet.
+ * In a storm (what waits no longer fits the chat's next slot: planFold) a whole round is folded
+ * into digests: new alerts named and counted, resolves summed up in a resolved digest, and the
+ * edits that mark earlier messages resolved deferred until the chat is quiet.
  * After an outage (delivery.catch_up_after) what piled up is folded the same way, said so.
  */
 import type { InlineButton } from './keyboard.js'
@@ -27,6 +27,7 @@ import {
   type Rendered,
   type RenderOptions,
   type SilenceMark,
+  TELEGRAM_TEXT_LIMIT,
 } from './render.js'
 
 /** MessageRecord: a sent message, kept so that any replica can re-render and edit it later. */
@@ -350,10 +351,60 @@ export function estimateCalls(items: readonly OutboxItem[], waiting: number): nu
   return items.length === 0 ? 0 : Math.ceil(batches * perBatch * (waiting / items.length))
 }
 
-/** isStorm: one batch at a time, at this pace, what waits would take longer than maxDelayMs. */
+/** NAME_EXTRA: what a line naming an alert adds to its labels (marker, separators, the line break). */
+const NAME_EXTRA = 6
+
+/**
+ * estimateChars is about how many characters naming everything waiting takes, at the least:
+ * each alert's name and labels as a dense digest line shows them, what the window saw scaled to
+ * everything waiting.
+ */
+export function estimateChars(items: readonly OutboxItem[], waiting: number): number {
+  let chars = 0
+  for (const item of items) {
+    for (const [name, value] of Object.entries(item.alert.labels)) chars += name === 'severity' ? 0 : name === 'alertname' ? value.length : value.length + 2
+    chars += NAME_EXTRA
+  }
+  return items.length === 0 ? 0 : Math.ceil(chars * (waiting / items.length))
+}
+
+/** FoldView: what a turn knows of what waits for a chat, for the fold decision. */
+export interface FoldView {
+  /** calls to say it one batch at a time (estimateCalls) */
+  calls: number
+  /** characters to name all of it in one message (estimateChars) */
+  chars: number
+  /** the chat's pace: one call per paceMs */
+  paceMs: number
+  /** storms.max_delay */
+  maxDelayMs: number
+}
+
+/** Fold: fold what waits into digests, or send it as it is; why says which rule decided. */
+export type Fold = { fold: boolean; why: 'fits the next slot' | 'beyond one message' | 'beyond max_delay' | 'within max_delay' }
+
+/**
+ * planFold decides whether what waits for a chat is folded into digests now. What waits fits the
+ * next slot (the next call the chat's pace allows) when it is one batch (one group's alerts, one
+ * kind): then it goes as it is, in its own message (or its parts, packed as densely), and so a
+ * quiet chat's first alert goes out at once. It no longer fits when it takes several calls; then
+ * it is folded at once, in the next slot, when
+ * - naming all of it takes more than one message of 4096 characters: it takes several slots
+ *   whatever is done, and a digest names it in the fewest (a dense line per alert, where its own
+ *   messages take a block per alert and a message per group), or
+ * - one batch at a time, its last call would come later than storms.max_delay.
+ * Otherwise (a few small groups, all said within max_delay) each keeps its own message and buttons.
+ */
+export function planFold(view: FoldView): Fold {
+  if (view.calls <= 1) return { fold: false, why: 'fits the next slot' }
+  if (view.chars > TELEGRAM_TEXT_LIMIT) return { fold: true, why: 'beyond one message' }
+  if (view.calls * view.paceMs > view.maxDelayMs) return { fold: true, why: 'beyond max_delay' }
+  return { fold: false, why: 'within max_delay' }
+}
+
+/** isStorm: what waits no longer fits the chat's next slot and is folded into digests now (planFold). */
 export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number): boolean {
-  const calls = estimateCalls(items, waiting)
-  return calls >= 2 && calls * paceMs > maxDelayMs
+  return planFold({ calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, maxDelayMs }).fold
 }
 
 /** planStorm folds a whole round of waiting items into digests (see the file comment); catchUp: what piled up during an outage, said so. */

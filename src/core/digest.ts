@@ -26,8 +26,8 @@ const LINE_LIMIT = 300
 /** what the count by severity calls alerts without one */
 const NO_SEVERITY = 'no severity'
 const ALERTNAMES_SHOWN = 10
-/** room for what grows between send and edit ("· 120 here resolved") */
-const GROWTH_SLACK = 40
+/** the most parts a round is measured for ("part 999/999"): 10,000 named alerts of 40 characters take about 100 */
+const MOST_PARTS = 999
 const QUOTE_OPEN = '<blockquote expandable>'
 const QUOTE_CLOSE = '</blockquote>'
 
@@ -102,30 +102,45 @@ function summarize(round: DigestRound, unnamed: AlertSnapshot[], options: Render
   }
 }
 
-function headerHtml(content: MessageContent, options: RenderOptions): string {
+function headerContext(content: MessageContent, options: RenderOptions) {
   const summary = content.digest!
   const all = [...content.alerts, ...(content.part === content.parts ? summary.unnamed : [])]
-  return frame(
-    options.templates.digest_header({
-      resolved_round: summary.resolvedRound,
-      catch_up: isCatchUp(summary),
-      all_resolved: !summary.resolvedRound && all.length > 0 && all.every((a) => a.status === 'resolved'),
-      count: summary.total,
-      part: content.parts > 1 ? content.part : 0,
-      parts: content.parts > 1 ? content.parts : 0,
-      first: content.part === 1,
-      resolved_count: summary.resolvedRound ? 0 : all.filter((a) => a.status === 'resolved').length,
-      by_severity: summary.bySeverity.map((s) => ({ ...s, marker: severityOf({ severity: s.severity }, options.severities).marker })),
-      by_alertname: summary.byAlertname.slice(0, ALERTNAMES_SHOWN),
-      more_alertnames: Math.max(0, summary.byAlertname.length - ALERTNAMES_SHOWN),
-      reminders: summary.reminders,
-    }),
-  )
+  return {
+    resolved_round: summary.resolvedRound,
+    catch_up: isCatchUp(summary),
+    all_resolved: !summary.resolvedRound && all.length > 0 && all.every((a) => a.status === 'resolved'),
+    count: summary.total,
+    part: content.parts > 1 ? content.part : 0,
+    parts: content.parts > 1 ? content.parts : 0,
+    first: content.part === 1,
+    resolved_count: summary.resolvedRound ? 0 : all.filter((a) => a.status === 'resolved').length,
+    by_severity: summary.bySeverity.map((s) => ({ ...s, marker: severityOf({ severity: s.severity }, options.severities).marker })),
+    by_alertname: summary.byAlertname.slice(0, ALERTNAMES_SHOWN),
+    more_alertnames: Math.max(0, summary.byAlertname.length - ALERTNAMES_SHOWN),
+    reminders: summary.reminders,
+  }
 }
 
-function lineHtml(alert: AlertSnapshot, options: RenderOptions): string {
+function headerHtml(content: MessageContent, options: RenderOptions): string {
+  return frame(options.templates.digest_header(headerContext(content, options)))
+}
+
+/** runOf: what a run of digest lines shares, so that only its first line names it (severity, alertname, the names of the identifying labels). */
+function runOf(alert: AlertSnapshot, options: RenderOptions): string {
+  const names = shownLabels(alert.labels, options).map((l) => l.name)
+  return [severityOf(alert.labels, options.severities).level, alert.labels.alertname ?? 'alert', ...names].join('\u0000')
+}
+
+/** headings: which lines of a part start a run (the first line of a part always does, so each part reads on its own). */
+function headings(alerts: readonly AlertSnapshot[], options: RenderOptions): boolean[] {
+  const runs = alerts.map((a) => runOf(a, options))
+  return runs.map((run, i) => i === 0 || run !== runs[i - 1])
+}
+
+function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean): string {
   const severity = severityOf(alert.labels, options.severities)
   const html = options.templates.digest_alert({
+    heading,
     resolved: alert.status === 'resolved',
     marker: severity.marker,
     severity: severity.written,
@@ -139,26 +154,61 @@ function lineHtml(alert: AlertSnapshot, options: RenderOptions): string {
   return plainLength(html) > LINE_LIMIT ? truncateHtml(html, LINE_LIMIT) : html
 }
 
+function footerContext(content: MessageContent) {
+  const unnamed = content.digest!.unnamed
+  return {
+    unnamed: unnamed.length,
+    unnamed_resolved: content.digest!.resolvedRound ? 0 : unnamed.filter((a) => a.status === 'resolved').length,
+    ...alertsPageContext(content),
+  }
+}
+
 function footerHtml(content: MessageContent, options: RenderOptions): string {
   if (content.part !== content.parts) return ''
-  const unnamed = content.digest!.unnamed
-  return frame(
-    options.templates.digest_footer({
-      unnamed: unnamed.length,
-      unnamed_resolved: content.digest!.resolvedRound ? 0 : unnamed.filter((a) => a.status === 'resolved').length,
-      ...alertsPageContext(content),
-    }),
-  )
+  return frame(options.templates.digest_footer(footerContext(content)))
 }
 
 /** renderDigestPart renders one message of a digest as it should look now. */
 export function renderDigestPart(content: MessageContent, options: RenderOptions): Rendered {
-  const lines = content.alerts.map((a) => lineHtml(a, options))
+  const heads = headings(content.alerts, options)
+  const lines = content.alerts.map((a, i) => lineHtml(a, options, heads[i]!))
   const quote = lines.length > 0 ? `${QUOTE_OPEN}${lines.join('\n')}${QUOTE_CLOSE}` : ''
   return finish([headerHtml(content, options), quote, footerHtml(content, options), silenceNote(content, options)].filter((p) => p.trim() !== '').join('\n'))
 }
 
-/** packDigest splits a round into digest messages that each fit in both their firing and resolved look. */
+/**
+ * frameRoom: the most characters a part's header and footer take in any look it can have later
+ * (none, some or all of its alerts resolved; the round's last part showing the unnamed alerts,
+ * some resolved), measured for the first part (which carries the counts) and for the others.
+ * A digest has no buttons, so no silence note is ever added to it.
+ */
+function frameRoom(base: MessageContent, options: RenderOptions): { first: number; other: number } {
+  const summary = base.digest!
+  const most = Math.max(1, summary.total)
+  const room = (part: number) => {
+    const context = headerContext({ ...base, part, parts: MOST_PARTS }, options)
+    const headers = [context, { ...context, all_resolved: true, resolved_count: 0 }, { ...context, all_resolved: false, resolved_count: most }]
+    const footer = { ...footerContext(base) }
+    const footers = [footer, { ...footer, unnamed_resolved: footer.unnamed }]
+    const header = Math.max(...headers.map((c) => plainLength(frame(options.templates.digest_header(c)))))
+    // separators: header, quote and footer are joined by newlines
+    return header + Math.max(...footers.map((c) => plainLength(frame(options.templates.digest_footer(c))))) + 2
+  }
+  return { first: room(1), other: room(MOST_PARTS) }
+}
+
+/** lineRoom: the most characters an alert's line takes in any look (firing or resolved), with its run's heading or without, plus the newline before it. */
+function lineRoom(alert: AlertSnapshot, options: RenderOptions, heading: boolean): number {
+  const looks = [alert, { ...alert, status: 'resolved' as const }]
+  return Math.max(...looks.map((look) => plainLength(lineHtml(look, options, heading)))) + 1
+}
+
+/**
+ * packDigest splits a round into digest messages, each holding as many named alerts as fit in
+ * 4096 characters after parsing in every look it can take later: each alert's line is measured in
+ * its firing and its resolved look (with its run's heading where it starts one), the header and
+ * footer in their longest looks. Past maxNamed, alerts are counted, not named.
+ */
 export function packDigest(round: DigestRound, maxNamed: number, options: RenderOptions): MessageContent[] {
   const ordered = orderFirst(round.alerts, maxNamed, options)
   const named = ordered.slice(0, maxNamed)
@@ -170,31 +220,21 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
     externalURL: round.externalURL,
     ...source,
     truncatedAlerts: 0,
-    part: 99,
-    parts: 99,
+    part: MOST_PARTS,
+    parts: MOST_PARTS,
     digest: summary,
   }
-  const asResolved = (alerts: AlertSnapshot[]) => alerts.map((a) => ({ ...a, status: 'resolved' as const }))
-  // reserve the longest header and footer any part can have (part 1 carries the summary)
-  const first = named[0]
-  const resolvedGrowth = first ? plainLength(lineHtml({ ...first, status: 'resolved' }, options)) - plainLength(lineHtml(first, options)) : 0
-  const reserved = Math.max(
-    ...[1, 99].flatMap((part) =>
-      [named, asResolved(named)].map((alerts) => {
-        const content = { ...base, alerts: alerts.slice(0, 1), part, parts: 99 }
-        return plainLength(headerHtml(content, options)) + plainLength(footerHtml({ ...content, part: 99 }, options))
-      }),
-    ),
-  )
-  const budget = Math.max(200, TELEGRAM_TEXT_LIMIT - reserved - GROWTH_SLACK - 2)
+  const frames = frameRoom(base, options)
+  const runs = named.map((a) => runOf(a, options))
   const parts: AlertSnapshot[][] = [[]]
   let used = 0
-  for (const alert of named) {
-    // the resolved look adds the same marks to every line: measure it once, for the first line
-    const size = plainLength(lineHtml(alert, options)) + resolvedGrowth + 1
+  for (const [i, alert] of named.entries()) {
+    const budget = TELEGRAM_TEXT_LIMIT - (parts.length === 1 ? frames.first : frames.other)
+    let size = lineRoom(alert, options, parts.at(-1)!.length === 0 || runs[i] !== runs[i - 1])
     if (used + size > budget && parts.at(-1)!.length > 0) {
       parts.push([])
       used = 0
+      size = lineRoom(alert, options, true)
     }
     parts.at(-1)!.push(alert)
     used += size

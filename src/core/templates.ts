@@ -76,8 +76,11 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     '{{#each by_alertname}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 60}} {{count}}{{/each}}{{#if more_alertnames}} · +{{more_alertnames}} more{{/if}}',
     '{{#if reminders}}\n🔁 {{reminders}} reminders of alerts still firing{{/if}}{{/if}}',
   ].join(''),
-  digest_alert:
-    '{{#if resolved}}✅ <s>{{/if}}{{marker}} {{trunc alertname 80}}{{#each identifying}} · {{trunc name 80}}: {{trunc value 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
+  // dense: the first alert of a run (same severity, alertname and identifying label names) heads it; each line is then only what tells its alert apart
+  digest_alert: [
+    '{{#if heading}}{{marker}} <b>{{trunc alertname 80}}</b>{{#each identifying}}{{#if @first}} · {{else}}, {{/if}}{{trunc name 80}}{{/each}}\n{{/if}}',
+    '{{#if resolved}}✅ <s>{{/if}}{{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc value 80}}{{else}}{{trunc alertname 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
+  ].join(''),
   silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
   digest_footer: [
     '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',
@@ -204,7 +207,15 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
     more_alertnames: 1,
     reminders: 1,
   },
-  digest_alert: { resolved: true, marker: '🔴', severity: HOSTILE, alertname: HOSTILE, identifying: HOSTILE_LABELS, labels: { instance: HOSTILE } },
+  digest_alert: {
+    heading: true,
+    resolved: true,
+    marker: '🔴',
+    severity: HOSTILE,
+    alertname: HOSTILE,
+    identifying: HOSTILE_LABELS,
+    labels: { instance: HOSTILE },
+  },
   silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: true },
   digest_footer: {
     unnamed: 5,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { type Lookups, type MessageRecord, planDelivery, planStorm } from '../../src/core/delivery.js'
+import { type FoldView, type Lookups, type MessageRecord, planDelivery, planFold, planStorm } from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
@@ -155,4 +155,21 @@ t.test("Grafana's alerts get Grafana's links and picture, and no Alertmanager bu
   t.match(call!.html, /<a href="https:\/\/grafana\.example\.com\/alerting\/silence\/new">Silence<\/a>/)
   const [alertmanager] = planDelivery([item('a', 'firing')], none, withButtons).calls
   t.ok(alertmanager!.keyboard, "Alertmanager's alerts keep their buttons")
+})
+
+t.test('the fold decision: fold as soon as what waits no longer fits the next slot', async (t) => {
+  const view = (calls: number, chars: number, paceMs = 3150, maxDelayMs = 30_000): FoldView => ({ calls, chars, paceMs, maxDelayMs })
+  const rows: [string, FoldView, boolean, string][] = [
+    ['nothing waits', view(0, 0), false, 'fits the next slot'],
+    ["a quiet chat's first alert: it goes out at once", view(1, 60), false, 'fits the next slot'],
+    ['one group of 80 alerts (one batch): its own parts, buttons and all', view(1, 80 * 60), false, 'fits the next slot'],
+    ['a few small groups, all said within max_delay: each its own message', view(3, 3 * 60), false, 'within max_delay'],
+    ['nine small groups, the last at 28.4 s of 30 s', view(9, 9 * 60), false, 'within max_delay'],
+    ['499 groups after the first alert (the benchmark storm): folded at the next slot', view(499, 499 * 55), true, 'beyond one message'],
+    ['five groups naming more than one message holds: a digest takes the fewest slots', view(5, 5000), true, 'beyond one message'],
+    ['twelve small groups would take 37.8 s one at a time', view(12, 12 * 60), true, 'beyond max_delay'],
+    ['a route throttled to one message per 10 m: two alerts fold into its next slot', view(2, 120, 600_000), true, 'beyond max_delay'],
+    ['exactly at max_delay: still said one at a time', view(10, 600, 3000), false, 'within max_delay'],
+  ]
+  for (const [name, input, fold, why] of rows) t.same(planFold(input), { fold, why }, name)
 })

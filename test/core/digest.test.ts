@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import t from 'tap'
-import { estimateCalls, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/delivery.js'
+import { estimateCalls, estimateChars, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
 import { packDigest, renderDigestPart } from '../../src/core/digest.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
@@ -52,11 +53,21 @@ t.test('a digest counts by severity and alertname, names every alert critical fi
   t.match(first, /🔴 critical 167 · 🟠 warning 333/)
   t.match(first, /HighLatency 167 · DiskFull 167 · NodeDown 166/)
   t.match(first, /🔁 2 reminders of alerts still firing/)
-  const named = rendered.flatMap((r) => [...r.plain.matchAll(/instance: (host-\d+)/g)].map((m) => m[1]))
-  t.equal(new Set(named).size, 500, 'every alert is named')
-  const severities = rendered.flatMap((r) => [...r.plain.matchAll(/^(🔴|🟠) \w+ · instance/gm)].map((m) => m[1]))
-  t.equal(severities.lastIndexOf('🔴'), 166, 'critical first')
-  t.equal(severities.indexOf('🟠'), 167)
+  const named = rendered.flatMap((r) => [...r.plain.matchAll(/^host-(\d+)\.example\.com:9100$/gm)].map((m) => Number(m[1])))
+  t.equal(new Set(named).size, 500, 'every alert is named, one line each')
+  const critical = named.map((i) => i % 3 === 0)
+  t.equal(critical.lastIndexOf(true), 166, 'critical first')
+  t.equal(critical.indexOf(false), 167)
+  t.match(
+    first,
+    /^🔴 HighLatency · instance\nhost-0\.example\.com:9100\nhost-3\.example\.com:9100$/m,
+    'a run is headed once by its severity, alertname and label names',
+  )
+  t.match(
+    rendered[1]!.plain,
+    /^🌩 Alert storm · 500 alerts · part 2\/\d+\n(🔴|🟠) \w+ · instance\n/,
+    'each part heads its first run again, so it reads on its own',
+  )
 })
 
 t.test('past digest_max_alerts, alerts are counted and said to be counted, not dropped', async (t) => {
@@ -121,8 +132,8 @@ t.test('a storm round folds firing and resolved together and defers edits of ear
   t.same(delivery.dropped, [{ fingerprint: 'fp77', reason: 'resolve of an alert whose message is unknown' }])
   const [digest, resolvedDigest] = delivery.calls
   t.match(digest!.plain, /2 alerts/)
-  t.match(digest!.plain, /✅ 🟠 DiskFull · instance: host-1/, 'fired and resolved within the round: named once, resolved')
-  t.match(digest!.html, /✅ <s>🟠 DiskFull/)
+  t.match(digest!.plain, /🟠 DiskFull · instance\n✅ host-1\.example\.com:9100/, 'fired and resolved within the round: named once, resolved')
+  t.match(digest!.html, /✅ <s>host-1\.example\.com:9100<\/s>/)
   t.match(digest!.plain, /1 reminders/)
   t.equal(digest!.announce, true, 'its alerts point at the digest')
   t.match(resolvedDigest!.plain, /^✅ 1 alerts resolved/)
@@ -140,6 +151,11 @@ t.test("a storm is when what waits would take longer than max_delay at the chat'
   t.equal(isStorm(oneGroup, 16, 3150, 30_000), false, 'one big group is one message')
   t.equal(isStorm(oneGroup, 500, 3150, 30_000), true, 'but past the window, what waits may be many groups')
   t.equal(isStorm(distinct.slice(0, 2), 2, 600_000, 30_000), true, 'a throttled route folds what waited for its slot')
+  t.ok(estimateChars(distinct, 16) >= 16 * 'host-10.example.com:9100'.length, `${estimateChars(distinct, 16)} characters to name sixteen`)
+  t.equal(estimateChars(distinct, 160), estimateChars(distinct, 16) * 10, 'scaled to all that waits')
+  const crowded = Array.from({ length: 16 }, (_, i) => item(alert(i), { groupKey: `g${i % 5}` })).sort((a, b) => a.groupKey.localeCompare(b.groupKey))
+  t.equal(isStorm(crowded.slice(0, 5), 5, 3150, 30_000), false, 'five small groups: each its own message')
+  t.equal(isStorm(crowded, 160, 3150, 30_000), true, 'five groups of 32 alerts: more than one message names them, so a digest at the next slot')
 })
 
 t.test('a reminder replies to the message that announced the alert; without one, it announces it', async (t) => {
@@ -196,4 +212,81 @@ t.test('a flapping alert updates its message instead of sending a new one', asyn
     ['edit'],
     'its resolve edits, with no reply',
   )
+})
+
+/** storm: the benchmark's round as it reaches a digest, the first alert already sent on its own */
+const storm = Array.from({ length: 499 }, (_, j) => {
+  const i = j + 1
+  const labels = {
+    alertname: ['HighLatency', 'DiskFull', 'NodeDown', 'HighErrorRate'][i % 4]!,
+    severity: i % 10 === 0 ? 'critical' : 'warning',
+    instance: `node-${i}.example.com:9100`,
+  }
+  return { fingerprint: `fp${i}`, status: 'firing' as const, startsAt: '2026-11-24T23:00:00Z', labels, annotations: { summary: `storm alert ${i}` } }
+})
+const allResolved = (content: ReturnType<typeof packDigest>[number]) => ({
+  ...content,
+  alerts: content.alerts.map((a) => ({ ...a, status: 'resolved' as const })),
+})
+
+t.test('a storm round takes the fewest digest messages 4096 characters allow, in every later look', async (t) => {
+  const parts = packDigest({ alerts: storm, reminders: 0, resolvedRound: false, externalURL: 'http://127.0.0.1:9093' }, 1000, options)
+  const firing = parts.map((p) => plainLength(renderDigestPart(p, options).html))
+  const resolved = parts.map((p) => plainLength(renderDigestPart(allResolved(p), options).html))
+  t.comment(`${parts.length} parts of ${parts.map((p) => p.alerts.length).join(', ')} alerts; ${firing.join(', ')} characters, resolved ${resolved.join(', ')}`)
+  t.ok(Math.max(...resolved) <= 4096, 'every part fits when all its alerts resolved')
+  t.ok(
+    resolved.slice(0, -1).every((n) => n > 4096 - 60),
+    'and is filled to within a line of 4096 in that look',
+  )
+  // the lines alone, in the look every alert ends in (resolved), already need more than one message fewer could hold
+  const lines = parts.flatMap((p) =>
+    renderDigestPart(allResolved(p), options)
+      .plain.split('\n')
+      .filter((l) => l.startsWith('✅ node-')),
+  )
+  t.equal(lines.length, 499, 'every alert named on a line of its own')
+  t.ok(lines.reduce((n, l) => n + l.length + 1, 0) > (parts.length - 1) * 4096, `${parts.length} messages are the fewest that can name them`)
+})
+
+t.test('every packed digest part stays within 4096 characters in every look it can take (property)', async (t) => {
+  const value = fc.string({ unit: fc.constantFrom('a', 'Z', '9', '.', '-', '<', '&', '"', 'é', '😀', ' '), maxLength: 70 })
+  const alertArb = fc.record({
+    severity: fc.constantFrom('critical', 'warning', 'info', ''),
+    alertname: fc.constantFrom('A', 'HighLatency', 'KubePodCrashLooping', '<b>&amp;</b>'),
+    instance: value,
+    job: fc.option(value, { nil: undefined }),
+  })
+  fc.assert(
+    fc.property(fc.array(alertArb, { minLength: 1, maxLength: 400 }), fc.integer({ min: 10, max: 400 }), fc.integer(), (specs, maxNamed, seed) => {
+      const alerts: AlertSnapshot[] = specs.map((s, i) => ({
+        fingerprint: `f${i}`,
+        status: 'firing',
+        startsAt: '2026-11-24T23:00:00Z',
+        annotations: {},
+        labels: {
+          alertname: s.alertname,
+          instance: `${s.instance}#${i}`,
+          ...(s.severity ? { severity: s.severity } : {}),
+          ...(s.job === undefined ? {} : { job: `${s.job}#` }),
+        },
+      }))
+      const parts = packDigest({ alerts, reminders: 3, resolvedRound: false, externalURL: 'http://am.example.com:9093' }, maxNamed, options)
+      for (const part of parts) {
+        // now; every alert resolved; every other one resolved; and on the last part, its unnamed alerts resolved too
+        const some = { ...part, alerts: part.alerts.map((a, i) => (i % 2 === (seed & 1) ? { ...a, status: 'resolved' as const } : a)) }
+        const unnamedResolved = part.digest && { ...part.digest, unnamed: part.digest.unnamed.map((a) => ({ ...a, status: 'resolved' as const })) }
+        for (const look of [part, allResolved(part), some, { ...allResolved(part), digest: unnamedResolved! }]) {
+          const html = renderDigestPart(look, options).html
+          if (!parseHtml(html).ok || plainLength(html) > 4096) return false
+          // nothing was cut to make it fit: the part still ends as it should (the footer's link, or its last alert)
+          const plain = renderDigestPart(look, options).plain
+          if (part.part === part.parts ? !plain.endsWith('Alertmanager') : !plain.includes(`#${alerts.indexOf(part.alerts.at(-1)!)}`)) return false
+        }
+      }
+      return parts.flatMap((p) => p.alerts).length === Math.min(maxNamed, alerts.length)
+    }),
+    { numRuns: 40 },
+  )
+  t.pass('every part of 40 random rounds, in four looks each')
 })

@@ -293,7 +293,8 @@ t.test('a catch-up round names every alert, resolved ones marked, in a digest sa
   t.equal(work.delivery.calls.length, 1, 'one message')
   const text = work.delivery.calls[0]!.plain
   t.match(text, /^📡 While alertwire could not reach Telegram · 3 alerts · 1 here resolved/, 'says why it comes late')
-  for (const fp of ['first', 'second', 'third']) t.match(text, new RegExp(`instance: ${fp}\\b`), `names ${fp}`)
+  t.match(text, /^🟠 DiskFull · instance$/m, 'one heading for the run')
+  for (const fp of ['first', 'second', 'third']) t.match(text, new RegExp(`^(✅ )?${fp}$`, 'm'), `names ${fp}, on a line of its own`)
   t.match(work.inflight, { catchUp: true, attempts: 3, lastError: '502: Bad Gateway', receivedAt: NOW - 30 * MIN }, 'the outage backoff goes on')
   t.equal(work.inflight.items?.length, 4, 'kept, to take in what arrives before it goes out')
 })
