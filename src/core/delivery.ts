@@ -19,6 +19,7 @@ import { alertKeyboard } from './keyboard.js'
 import {
   type AlertSnapshot,
   type AlertSource,
+  fitsLater,
   type MessageContent,
   packAlerts,
   renderMessage,
@@ -273,7 +274,12 @@ function unknownResolves(unknown: readonly OutboxItem[], lookups: Lookups, optio
   return { anew, unannounced }
 }
 
-/** flapCalls folds a flapping alert's new firing into the message that announced it, instead of a new message. */
+/**
+ * flapCalls folds a flapping alert's new firing into the message that announced it, instead of a
+ * new message. A message is packed with room for its alerts' resolved looks, not for a flap mark
+ * on each: when the mark would leave a later look of the message past 4096 characters, the
+ * flapping alert is announced anew instead (its old message keeps its earlier firing, resolved).
+ */
 function flapCalls(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions): Call[] {
   const { found, unknown } = byTarget(items, lookups, true)
   const calls: Call[] = []
@@ -285,6 +291,10 @@ function flapCalls(items: readonly OutboxItem[], lookups: Lookups, options: Batc
       ...stored,
       alerts: stored.alerts.map(replace),
       ...(stored.digest ? { digest: { ...stored.digest, unnamed: stored.digest.unnamed.map(replace) } } : {}),
+    }
+    if (!stored.digest && !fitsLater(record, options)) {
+      unknown.push(...flapping)
+      continue
     }
     // announce: the refs move to the new startsAt, so this instance's resolve finds the message
     calls.push(editCall(record, options, [...fresh.keys()], true))

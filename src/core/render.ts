@@ -29,8 +29,6 @@ import type { CompiledTemplates } from './templates.js'
 export const TELEGRAM_TEXT_LIMIT = 4096
 const SEPARATOR = '\n\n'
 const REPLY_LIST_LIMIT = 30
-/** Room kept for text that grows between send and edit: "5m" becomes "1d 2h", "3 alerts, 1 resolved", a silence note. */
-const GROWTH_SLACK = 160
 
 /** AlertSnapshot: one alert as a message shows it (kept in Redis so any replica can re-render). */
 export interface AlertSnapshot {
@@ -340,13 +338,31 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
   return frame(options.templates.footer(footerContext(content)))
 }
 
-/** blockBudget is the room for alert blocks in one message once header and footer are reserved. */
-function blockBudget(content: MessageContent, options: RenderOptions, totalAlerts: number): number {
+/** SILENCE_BY: who silenced a message, as long as a silence note can name them (a Telegram name and username, doubled for safety). */
+const SILENCE_BY = 'W'.repeat(256)
+
+/** silenceRoom: the most characters a silence note (or an acknowledgement) can add to a message later. */
+function silenceRoom(options: RenderOptions): number {
+  const until = formatTime(new Date(Date.UTC(2026, 11, 31, 23, 59, 59)).toISOString(), options.timeZone)
+  return Math.max(...[false, true].map((ack) => plainLength(options.templates.silence_note({ by: SILENCE_BY, until, ack }))))
+}
+
+/**
+ * frameRoom: the most characters a message's header, footer, silence note and the separators
+ * between its pieces take in any later look: none, some but not all, or all of its alerts
+ * resolved, a part number of two digits, a silence note added.
+ */
+function frameRoom(content: MessageContent, options: RenderOptions, totalAlerts: number): number {
   const worst = { ...content, part: 99, parts: 99 }
-  const asResolved = { ...worst, alerts: worst.alerts.map((a) => ({ ...a, status: 'resolved' as const })) }
-  const header = Math.max(plainLength(headerHtml(worst, options, totalAlerts)), plainLength(headerHtml(asResolved, options, totalAlerts)))
+  const resolvedFrom = (first: number) => ({ ...worst, alerts: worst.alerts.map((a, i) => (i >= first ? { ...a, status: 'resolved' as const } : a)) })
+  const header = Math.max(...[worst, resolvedFrom(0), resolvedFrom(1)].map((look) => plainLength(headerHtml(look, options, totalAlerts))))
   const footer = plainLength(footerHtml(content, options))
-  return Math.max(200, TELEGRAM_TEXT_LIMIT - header - footer - 2 * SEPARATOR.length - GROWTH_SLACK)
+  return header + footer + silenceRoom(options) + 3 * SEPARATOR.length
+}
+
+/** blockBudget is the room for alert blocks in one message once its frame is reserved. */
+function blockBudget(content: MessageContent, options: RenderOptions, totalAlerts: number): number {
+  return Math.max(200, TELEGRAM_TEXT_LIMIT - frameRoom(content, options, totalAlerts))
 }
 
 function renderBlock(alert: AlertSnapshot, content: MessageContent, options: RenderOptions, budget: number, heading?: Heading) {
@@ -401,18 +417,34 @@ function previewOf(alerts: readonly AlertSnapshot[]): string | undefined {
   return undefined
 }
 
-/** WORST_AGE: an alert's age when measured for packing: its duration grows to at most this many characters. */
-const WORST_AGE_MS = 999 * 86_400_000
+/** WORST_AGE_MS: an alert's age when measured for packing: the longest duration text ("999d 23h") an edit can show. */
+const WORST_AGE_MS = (999 * 86_400 + 23 * 3600) * 1000
+/** WORST_FLAPS: the flap count measured for an alert that flaps ("flapping: 999 times"). */
+const WORST_FLAPS = 999
 
-/** worstSize: the most characters an alert's block can take in any later look (resolved, flapping, a long duration). */
+/**
+ * worstSize: the most characters an alert's block can take in any later look: firing or resolved,
+ * at the longest duration, with its flap mark grown if it flaps. A flap mark that a later edit
+ * would add to an alert that does not flap now is checked by that edit (fitsLater).
+ */
 function worstSize(alert: AlertSnapshot, content: MessageContent, options: RenderOptions, budget: number, heading?: Heading): number {
   const start = knownTime(alert.startsAt) ?? options.now
   const later = { ...options, now: start + WORST_AGE_MS }
+  const flaps = alert.flaps ? { flaps: WORST_FLAPS } : {}
   const looks: AlertSnapshot[] = [
-    { ...alert, status: 'firing', flaps: 999 },
-    { ...alert, status: 'resolved', endsAt: new Date(start + WORST_AGE_MS).toISOString(), flaps: 999 },
+    { ...alert, status: 'firing', ...flaps },
+    { ...alert, status: 'resolved', endsAt: new Date(start + WORST_AGE_MS).toISOString(), ...flaps },
   ]
   return Math.max(...looks.map((look) => plainLength(renderBlock(look, content, later, budget, heading))))
+}
+
+/** fitsLater: every later look of a message (its alerts resolved, older, flapping more, a silence note added) stays within 4096 characters. */
+export function fitsLater(content: MessageContent, options: RenderOptions): boolean {
+  const frame = frameRoom(content, options, content.alerts.length)
+  const budget = Math.max(200, TELEGRAM_TEXT_LIMIT - frame)
+  const heads = headings(content.alerts, nameCounts(content.alerts))
+  const blocks = content.alerts.reduce((sum, alert, i) => sum + worstSize(alert, content, options, budget, heads[i]) + SEPARATOR.length, 0)
+  return frame + blocks <= TELEGRAM_TEXT_LIMIT
 }
 
 /** byAlertname orders a group's alerts so each alertname's alerts are together, names in order of first appearance. */

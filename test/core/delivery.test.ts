@@ -173,3 +173,40 @@ t.test('the fold decision: fold as soon as what waits no longer fits the next sl
   ]
   for (const [name, input, fold, why] of rows) t.same(planFold(input), { fold, why }, name)
 })
+
+t.test('a flap mark that would push a full message past 4096 announces the alert anew instead', async (t) => {
+  const firing = (i: number): OutboxItem =>
+    item(`f${i}`, 'firing', {
+      alert: {
+        ...item(`f${i}`, 'firing').alert,
+        labels: { alertname: 'HighLatency', severity: 'warning', instance: `node-${i}.example.com:9100` },
+        annotations: { summary: `p99 latency above 1s on node-${i}` },
+      },
+    })
+  const full = planDelivery(
+    Array.from({ length: 80 }, (_, i) => firing(i)),
+    none,
+    options,
+  ).calls[0]!.record!
+  const small = planDelivery([firing(0)], none, options).calls[0]!.record!
+  t.ok(full.alerts.length > 20, `the first part holds ${full.alerts.length} alerts`)
+  // ten of its alerts start flapping at once (one network blip): ten flap marks
+  const flap = (record: MessageRecord) => {
+    const again = record.alerts.slice(0, 10).map((a) => firing(Number(a.fingerprint.slice(1))))
+    const refs = new Map(again.map((i) => [i.alert.fingerprint, { messageId: 5, startsAt: i.alert.startsAt }]))
+    const flapping = again.map((i) => ({ ...i, alert: { ...i.alert, startsAt: '2026-11-24T23:15:00Z' }, flaps: 4 }))
+    return planDelivery(flapping, { refs, records: new Map([[5, { ...record, messageId: 5 }]]) }, options).calls
+  }
+  t.same(
+    flap(small).map((c) => [c.op, c.messageId]),
+    [['edit', 5]],
+    'room for the mark: its message is edited',
+  )
+  const anew = flap(full)
+  t.same(
+    anew.map((c) => [c.op, c.announce]),
+    [['send', true]],
+    'no room: a message of their own, which their later resolves edit',
+  )
+  t.match(anew[0]!.plain, /flapping: 4 times in 10m/)
+})

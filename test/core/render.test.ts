@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import t from 'tap'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import { type AlertSnapshot, formatTime, packAlerts, readableNumber, renderMessage, renderResolvedReply, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
@@ -376,4 +377,82 @@ t.test("Grafana's values read as numbers people write", async (t) => {
     [1, '1'],
   ]
   for (const [value, text] of rows) t.equal(readableNumber(value), text, String(value))
+})
+
+/** looks: what a part can look like later: resolved (all, or all but its first), at the longest age, flapping, silenced or acknowledged */
+function laterLooks(content: ReturnType<typeof packAlerts>[number]) {
+  const old = { ...options, now: Date.parse('2029-08-20T22:00:00Z') }
+  const resolvedFrom = (first: number) => ({
+    ...content,
+    alerts: content.alerts.map((a, i) => (i >= first ? { ...a, status: 'resolved' as const, endsAt: '2029-08-20T21:59:00Z' } : a)),
+  })
+  const silence = (ack: boolean) => ({
+    ids: ['s1'],
+    by: `${'Ω'.repeat(64)} ${'Ж'.repeat(64)} (@${'u'.repeat(32)}, 1234567890123)`,
+    until: '2026-11-25T01:00:00Z',
+    ack,
+  })
+  return [
+    [content, options],
+    [resolvedFrom(0), old],
+    [{ ...resolvedFrom(1), silence: silence(false) }, old],
+    [{ ...resolvedFrom(0), silence: silence(true) }, old],
+  ] as const
+}
+
+t.test('80 alerts of one group take the fewest messages their resolved looks allow', async (t) => {
+  const alerts = Array.from({ length: 80 }, (_, i) =>
+    alert({ fingerprint: `d${i}`, annotations: { summary: `p99 latency above 1s on node-${i}` } }, { instance: `node-${i}.example.com:9100` }),
+  )
+  const parts = group(alerts)
+  const now = parts.map((p) => plainLength(renderMessage(p, options).html))
+  const worst = parts.map((p) => Math.max(...laterLooks(p).map(([look, at]) => plainLength(renderMessage(look, at).html))))
+  t.comment(`${parts.length} parts of ${parts.map((p) => p.alerts.length).join(', ')}: ${now.join(', ')} characters now, ${worst.join(', ')} at most later`)
+  t.ok(
+    worst.every((n) => n <= TELEGRAM_TEXT_LIMIT),
+    'every later look fits',
+  )
+  t.ok(
+    worst.slice(0, -1).every((n) => n > TELEGRAM_TEXT_LIMIT - 250),
+    'and fills the message, but for about one alert',
+  )
+  t.ok(worst.reduce((a, b) => a + b, 0) > (parts.length - 1) * TELEGRAM_TEXT_LIMIT, `${parts.length} messages are the fewest that hold their later looks`)
+})
+
+t.test('every packed part stays within 4096 characters, uncut, in every later look (property)', async (t) => {
+  const text = (max: number) => fc.string({ unit: fc.constantFrom('a', 'Z', '9', ' ', '.', '<', '&', '"', 'é', '😀', '\n'), maxLength: max })
+  const spec = fc.record({
+    alertname: fc.constantFrom('HighLatency', 'DiskFull', '<i>x</i>'),
+    instance: text(60),
+    summary: fc.option(text(300), { nil: undefined }),
+    description: fc.option(text(900), { nil: undefined }),
+    flaps: fc.option(fc.integer({ min: 3, max: 40 }), { nil: undefined }),
+    startsAt: fc.constantFrom('2026-11-24T23:01:00Z', '2025-01-01T00:00:00Z', '0001-01-01T00:00:00Z'),
+  })
+  fc.assert(
+    fc.property(fc.array(spec, { minLength: 1, maxLength: 60 }), (specs) => {
+      const alerts = specs.map((s, i) =>
+        alert(
+          {
+            fingerprint: `p${i}`,
+            startsAt: s.startsAt,
+            annotations: { ...(s.summary ? { summary: s.summary } : {}), ...(s.description ? { description: s.description } : {}) },
+            ...(s.flaps ? { flaps: s.flaps } : {}),
+          },
+          { alertname: s.alertname, instance: `${s.instance}#${i}` },
+        ),
+      )
+      for (const part of group(alerts)) {
+        for (const [look, at] of laterLooks(part)) {
+          const { html, plain } = renderMessage(look, at)
+          // uncut: the message still ends with its own end (the footer's link, or the silence note)
+          const end = look.silence ? (look.silence.ack ? 'silenced until it resolves' : 'UTC') : look.part === look.parts ? 'Alertmanager' : ''
+          if (!parseHtml(html).ok || plainLength(html) > TELEGRAM_TEXT_LIMIT || !plain.endsWith(end) || plain.endsWith('…')) return false
+        }
+      }
+      return true
+    }),
+    { numRuns: 60 },
+  )
+  t.pass('60 random groups, every part in four later looks')
 })
