@@ -4,6 +4,7 @@
  * got "sev critical"`). Pure apart from the injected secret-file reader; defaults first, then
  * types, then cross-field checks.
  */
+import { compileDashboards, type Dashboard } from './dashboards.js'
 import { Settings } from 'typebox/system'
 import Value from 'typebox/value'
 import YAML from 'yaml'
@@ -62,6 +63,8 @@ export interface Config {
   flapping: { windowMs: number; threshold: number }
   delivery: { concurrency: number; retryInitialMs: number; retryMaxMs: number; giveUpAfterMs: number; catchUpAfterMs: number; stateTtlMs: number }
   log: { level: string }
+  /** dashboards: by name (config/dashboards.ts) */
+  dashboards: ReadonlyMap<string, Dashboard>
 }
 
 /** HostPort: one Redis node or sentinel. */
@@ -421,8 +424,9 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
     const problems = error instanceof TemplateError ? error.problems : [(error as Error).message]
     errors.push(...problems.map((problem) => `messages.templates.${problem}`))
   }
+  const dashboards = compileDashboards(raw.dashboards, errors)
   if (errors.length > 0 || !templates) return undefined
-  return assemble(raw, routing, display, templates)
+  return { ...assemble(raw, routing, display, templates), dashboards }
 }
 
 /** Display: how alerts look, compiled (severity levels and what labels to hide), needed by routing too. */
@@ -441,7 +445,7 @@ function compileDisplay(raw: RawConfig, errors: string[]): Display {
 }
 
 /** assemble is the runtime Config, key by key, from a YAML already checked and compiled (a declarative table). */
-function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Config {
+function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Omit<Config, 'dashboards'> {
   const headroom = raw.telegram.pace.headroom
   const { defaultChat } = routing
   const bodyLimit = parseSize(raw.server.body_limit)!

@@ -7,6 +7,7 @@ import Type from 'typebox'
 import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
 import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/labels.js'
 import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
+import { DashboardsSchema } from './dashboards.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
 
@@ -285,6 +286,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    dashboards: DashboardsSchema,
     log: Type.Object(
       {
         level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

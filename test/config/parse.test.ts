@@ -261,3 +261,32 @@ t.test('redis: Sentinel and Cluster from the file or the environment, passwords 
   const missing = parseConfig('redis: {sentinels: ["s1:26379"], sentinel_name: m, password_file: nope}', { env: {}, readSecret })
   t.same(!missing.ok && missing.errors, ['redis.password_file: cannot read "nope": ENOENT'])
 })
+
+t.test('dashboards: names become commands, defaults filled in, names of the bot refused', async (t) => {
+  const yaml = `
+dashboards:
+  performance:
+    panels:
+      - {title: Success rate, query: 'sum(ok) / sum(all)', unit: ratio, graph: true}
+      - {title: Queue, query: sum(queue_depth)}
+  revenue_daily:
+    title: Revenue today
+    who: members
+    panels: [{title: Stars, query: 'sum(increase(stars_total[24h]))', unit: stars}]
+`
+  const result = parseConfig(yaml, { env: {}, readSecret: noSecrets })
+  t.ok(result.ok, result.ok ? 'valid' : result.errors.join(' | '))
+  if (!result.ok) return
+  t.same(result.config.dashboards.get('performance'), {
+    name: 'performance',
+    title: 'Performance',
+    who: 'admins',
+    panels: [
+      { title: 'Success rate', query: 'sum(ok) / sum(all)', unit: 'ratio', graph: true },
+      { title: 'Queue', query: 'sum(queue_depth)', unit: '', graph: false },
+    ],
+  })
+  t.match(result.config.dashboards.get('revenue_daily'), { title: 'Revenue today', who: 'members' })
+  const empty = parseConfig('', { env: {}, readSecret: noSecrets })
+  t.equal(empty.ok ? empty.config.dashboards.size : -1, 0, 'none by default')
+})
