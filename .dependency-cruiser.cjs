@@ -6,14 +6,14 @@
  *   floor 5  src/app.ts
  *   floor 4  src/plugins/
  *   floor 3  src/workers/ src/bot/ src/receiver/ src/cli/   (executors; cli: operator commands)
- *   floor 2  src/store/ src/telegram/ src/alertmanager/ src/runtime/   (adapters)
+ *   floor 2  src/store/ src/telegram/ src/alertmanager/ src/runtime/ src/prometheus/ src/charts/   (adapters)
  *   floor 1  src/config/ src/metrics.ts src/log.ts
  *   floor 0  src/core/   (pure: no adapter, no I/O library)
  */
 const floors = [
   ['^src/core/'],
   ['^src/config/', '^src/metrics[.]ts$', '^src/log[.]ts$'],
-  ['^src/store/', '^src/telegram/', '^src/alertmanager/', '^src/runtime/'],
+  ['^src/store/', '^src/telegram/', '^src/alertmanager/', '^src/runtime/', '^src/prometheus/', '^src/charts/'],
   ['^src/workers/', '^src/bot/', '^src/receiver/', '^src/cli/'],
   ['^src/plugins/'],
   ['^src/app[.]ts$'],

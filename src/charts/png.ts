@@ -1,0 +1,201 @@
+/**
+ * Drawing a graph as a PNG, without a browser: Apache ECharts renders the chart to an SVG string on
+ * the server (renderer 'svg', ssr), and resvg rasterises it with the DejaVu Sans font bundled from
+ * npm (dejavu-fonts-ttf), so a fresh machine or a slim container draws the same text. The time axis
+ * shows the configured time zone; the alert's start and the rule's threshold are drawn as lines.
+ */
+import { createRequire } from 'node:module'
+import { renderAsync } from '@resvg/resvg-js'
+import { LineChart } from 'echarts/charts'
+import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent } from 'echarts/components'
+import * as echarts from 'echarts/core'
+import { SVGRenderer } from 'echarts/renderers'
+
+echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, MarkLineComponent, SVGRenderer])
+
+/** FONT_FILE: the bundled font every label is drawn with. */
+export const FONT_FILE = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')
+const FONT_FAMILY = 'DejaVu Sans'
+
+/** ChartSeries: one curve; a NaN value is a gap. */
+export interface ChartSeries {
+  name: string
+  points: readonly (readonly [number, number])[]
+}
+
+/** ChartSpec: everything the picture shows. */
+export interface ChartSpec {
+  width: number
+  height: number
+  title: string
+  series: readonly ChartSeries[]
+  startMs: number
+  endMs: number
+  /** the time axis is written in this IANA zone */
+  timeZone: string
+  threshold?: { value: number; label: string }
+  /** a vertical line where the alert started */
+  marker?: { atMs: number; label: string }
+}
+
+/** BACKGROUND: the picture's background colour (tests look for pixels that differ from it). */
+export const BACKGROUND = '#ffffff'
+/** PALETTE: one colour per series, far apart and readable on white. */
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22']
+const THRESHOLD_COLOR = '#e03030'
+const MARKER_COLOR = '#555555'
+
+/** zoneOffsetMs: how far the zone's wall clock is ahead of UTC at a moment. */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(ms))
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'))
+  return wall - Math.floor(ms / 1000) * 1000
+}
+
+/**
+ * toWallClock shifts times so that ECharts, told to write UTC, writes the zone's wall clock: its
+ * ticks then fall on the zone's round hours. One offset for the window unless it spans a DST change.
+ */
+function toWallClock(spec: ChartSpec): (ms: number) => number {
+  const a = zoneOffsetMs(spec.startMs, spec.timeZone)
+  const b = zoneOffsetMs(spec.endMs, spec.timeZone)
+  return a === b ? (ms) => ms + a : (ms) => ms + zoneOffsetMs(ms, spec.timeZone)
+}
+
+/** legendRows estimates how many rows the legend takes, to leave it room under the plot. */
+function legendRows(names: readonly string[], width: number): number {
+  let rows = 1
+  let used = 0
+  for (const name of names) {
+    const item = 35 + name.length * 7
+    if (used + item > width - 20 && used > 0) {
+      rows++
+      used = 0
+    }
+    used += item
+  }
+  return rows
+}
+
+function markLines(spec: ChartSpec, shift: (ms: number) => number) {
+  const data: object[] = []
+  if (spec.threshold) {
+    data.push({
+      yAxis: spec.threshold.value,
+      lineStyle: { color: THRESHOLD_COLOR, type: 'dashed', width: 2 },
+      label: { formatter: spec.threshold.label, position: 'insideEndTop', color: THRESHOLD_COLOR, fontSize: 13 },
+    })
+  }
+  if (spec.marker && spec.marker.atMs >= spec.startMs && spec.marker.atMs <= spec.endMs) {
+    data.push({
+      xAxis: shift(spec.marker.atMs),
+      lineStyle: { color: MARKER_COLOR, type: 'solid', width: 1.5 },
+      label: { formatter: spec.marker.label, position: 'insideEndTop', color: MARKER_COLOR, fontSize: 13 },
+    })
+  }
+  return data.length > 0 ? { symbol: 'none', silent: true, animation: false, data } : undefined
+}
+
+/** chartOption builds the ECharts option: one line per series, legend under the plot, axis in the zone. */
+export function chartOption(spec: ChartSpec): echarts.EChartsCoreOption {
+  const shift = toWallClock(spec)
+  const names = spec.series.map((s) => s.name)
+  const showLegend = names.length > 1 || (names[0] ?? '') !== ''
+  const legendHeight = showLegend ? legendRows(names, spec.width) * 22 + 6 : 0
+  const zone = spec.timeZone === 'Etc/UTC' ? 'UTC' : spec.timeZone
+  const marks = markLines(spec, shift)
+  const threshold = spec.threshold?.value
+  return {
+    animation: false,
+    useUTC: true,
+    backgroundColor: BACKGROUND,
+    color: PALETTE,
+    textStyle: { fontFamily: FONT_FAMILY, fontSize: 13 },
+    title: {
+      text: spec.title,
+      left: 10,
+      top: 6,
+      textStyle: { fontFamily: FONT_FAMILY, fontSize: 16, fontWeight: 'bold', width: spec.width - 20, overflow: 'truncate' },
+    },
+    grid: { left: 12, right: 24, top: 40, bottom: 12 + legendHeight, containLabel: true },
+    legend: showLegend
+      ? {
+          show: true,
+          bottom: 4,
+          left: 10,
+          right: 10,
+          icon: 'rect',
+          itemWidth: 18,
+          itemHeight: 4,
+          textStyle: { fontSize: 12, width: spec.width - 60, overflow: 'truncate' },
+        }
+      : { show: false },
+    xAxis: {
+      type: 'time',
+      min: shift(spec.startMs),
+      max: shift(spec.endMs),
+      name: zone,
+      nameLocation: 'end',
+      nameGap: 4,
+      nameTextStyle: { fontSize: 11, color: '#666', verticalAlign: 'top', padding: [14, 0, 0, -30] },
+      axisLabel: {
+        fontSize: 12,
+        hideOverlap: true,
+        formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' },
+      },
+      splitLine: { show: true, lineStyle: { color: '#eeeeee' } },
+    },
+    yAxis: {
+      type: 'value',
+      scale: true,
+      axisLabel: { fontSize: 12 },
+      splitLine: { lineStyle: { color: '#e6e6e6' } },
+      // the threshold stays in view even when the curve is far from it
+      ...(threshold !== undefined && Number.isFinite(threshold)
+        ? { min: (v: { min: number }) => Math.min(v.min, threshold), max: (v: { max: number }) => Math.max(v.max, threshold) }
+        : {}),
+    },
+    series: spec.series.map((s, i) => ({
+      type: 'line',
+      name: s.name,
+      showSymbol: s.points.length < 3,
+      symbolSize: 5,
+      lineStyle: { width: 2.5 },
+      emphasis: { disabled: true },
+      data: s.points.map(([t, v]) => [shift(t), Number.isFinite(v) ? v : null]),
+      ...(i === 0 && marks ? { markLine: marks } : {}),
+    })),
+  }
+}
+
+/** renderSvg draws the chart as an SVG string (ECharts server-side rendering). */
+export function renderSvg(spec: ChartSpec): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: spec.width, height: spec.height })
+  try {
+    chart.setOption(chartOption(spec))
+    return chart.renderToSVGString()
+  } finally {
+    chart.dispose()
+  }
+}
+
+/** renderChart: ChartSpec → PNG bytes of exactly spec.width × spec.height (rasterised off the main thread by resvg). */
+export async function renderChart(spec: ChartSpec): Promise<Buffer> {
+  const svg = renderSvg(spec)
+  const image = await renderAsync(svg, {
+    background: BACKGROUND,
+    fitTo: { mode: 'width', value: spec.width },
+    font: { fontFiles: [FONT_FILE], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+  })
+  return image.asPng()
+}
