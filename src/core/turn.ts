@@ -21,6 +21,7 @@ import {
   spliceNotices,
 } from './delivery.js'
 import type { OutboxItem } from './candidates.js'
+import type { StoredPhoto } from './photos.js'
 
 /** HEAD_WINDOW: outbox items a turn reads first; more only when one group runs past them (keeps a long outbox cheap per turn). */
 export const HEAD_WINDOW = 16
@@ -58,6 +59,8 @@ export interface ChatView {
   poison?: string
   /** what the bot has to say here first */
   notices: readonly Notice[]
+  /** the first graph waiting to be sent: said last, only when nothing else waits (core/photos.ts) */
+  photo?: StoredPhoto
 }
 
 /** TurnPolicy: the slice of the config a turn is planned under. */
@@ -133,13 +136,15 @@ export type TurnPlan =
   | { kind: 'continue'; inflight: InFlight }
   | SetAside
   | StartPlan
+  /** send (or skip) the first graph waiting: nothing else waits */
+  | { kind: 'photo'; photo: StoredPhoto }
   /** nothing to do: release the chat */
   | { kind: 'release' }
 
 /**
  * planTurn decides what a chat's turn does, in this order: notices, the delivery in flight (folded
  * into a catch-up round when an outage held it up), an unreadable head, a catch-up round, a storm
- * round, the head of the outbox, a deferred edit.
+ * round, the head of the outbox, a deferred edit, a graph.
  */
 export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnPlan {
   const { inflight, items, waiting } = chat
@@ -160,6 +165,8 @@ export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnP
     return { kind: 'deliver', readUpTo: runsPastWindow ? policy.maxItems : 0 }
   }
   if (chat.nextEdit) return { kind: 'edit', edit: chat.nextEdit }
+  // a graph is the least urgent: no notice, delivery, outbox item or deferred edit waits behind it
+  if (chat.photo) return { kind: 'photo', photo: chat.photo }
   return { kind: 'release' }
 }
 

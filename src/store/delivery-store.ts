@@ -11,6 +11,7 @@ import type { EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/deli
 import type { Candidate, OutboxItem } from '../core/candidates.js'
 import type { EventPolicy, EventResult } from '../core/events.js'
 import type { InFlight } from '../core/turn.js'
+import type { PhotoJob, StoredPhoto } from '../core/photos.js'
 import { type CommitScript, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
 import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
@@ -37,6 +38,8 @@ export interface ChatState {
   poison?: string
   /** what the bot has to say here first */
   notices: Notice[]
+  /** the first graph waiting to be sent (said last, when nothing else waits), as stored */
+  photo?: StoredPhoto
 }
 
 /** parseItem reads an outbox item, or undefined when it is not one (another version wrote it, or a bug). */
@@ -63,6 +66,16 @@ function parseItem(raw: string): OutboxItem | undefined {
   }
 }
 
+/** parsePhoto reads a queued graph; one that cannot be read is kept as raw so the turn drops it. */
+function parsePhoto(raw: string): StoredPhoto {
+  try {
+    const job = JSON.parse(raw) as PhotoJob
+    return typeof job?.id === 'string' && typeof job.queuedAt === 'number' && typeof job.caption === 'string' ? { raw, job } : { raw }
+  } catch {
+    return { raw }
+  }
+}
+
 /** MAX_NOTICES_PER_TURN: notices moved into a delivery at once. */
 const MAX_NOTICES_PER_TURN = 10
 
@@ -71,6 +84,8 @@ export type Write =
   | { op: 'set'; key: string; value: string; ttl: number }
   | { op: 'hset'; key: string; field: string; value: string; ttl: number }
   | { op: 'push'; key: string; value: string; cap: number }
+  /** drop the list's head if it is still value (a graph sent or skipped) */
+  | { op: 'shift'; key: string; value: string }
 
 /** CommitPolicy: what the config says about flapping and about critical alerts in a muted chat (how long events are remembered is the store's state TTL). */
 export type CommitPolicy = Omit<EventPolicy, 'rememberMs'>
@@ -108,7 +123,7 @@ export class DeliveryStore {
       awCommitEvents: [COMMIT_EVENTS, 3],
       awClaim: [CLAIM, 4],
       awStart: [START_DELIVERY, 4],
-      awComplete: [COMPLETE, 7],
+      awComplete: [COMPLETE, 8],
       awMigrate: [MIGRATE_CHAT, 16],
       awPushNotice: [PUSH_NOTICE, 4],
       awTakeNotices: [TAKE_NOTICES, 3],
@@ -148,14 +163,15 @@ export class DeliveryStore {
 
   /** loadChat reads a chat's in-flight delivery, the head of its outbox, and how much waits in all. */
   async loadChat(chat: string, maxItems: number): Promise<ChatState> {
-    const [[, inflight], [, items], [, waiting], [, edit], [, notices]] = (await this.redis
+    const [[, inflight], [, items], [, waiting], [, edit], [, notices], [, photo]] = (await this.redis
       .multi()
       .get(this.keys.inflight(chat))
       .lrange(this.keys.outbox(chat), 0, maxItems - 1)
       .llen(this.keys.outbox(chat))
       .lindex(this.keys.edits(chat), 0)
       .lrange(this.keys.notices(chat), 0, MAX_NOTICES_PER_TURN - 1)
-      .exec()) as [[null, string | null], [null, string[]], [null, number], [null, string | null], [null, string[]]]
+      .lindex(this.keys.photos(chat), 0)
+      .exec()) as [[null, string | null], [null, string[]], [null, number], [null, string | null], [null, string[]], [null, string | null]]
     // read from Redis, so checked like any input: a malformed item ends the list here and, once at
     // the head, is handed over as poison to be set aside
     const parsed = items.map(parseItem)
@@ -167,6 +183,7 @@ export class DeliveryStore {
       waiting: Number(waiting),
       ...(edit ? { nextEdit: JSON.parse(edit) as EditTask } : {}),
       notices: notices.map((n) => JSON.parse(n) as Notice),
+      ...(photo ? { photo: parsePhoto(photo) } : {}),
     }
   }
 
@@ -255,6 +272,7 @@ export class DeliveryStore {
       k.inflight(chat),
       k.edits(chat),
       k.notices(chat),
+      k.photos(chat),
       token,
       chat,
       Math.max(0, Math.ceil(turn.paceMs)),

@@ -58,6 +58,12 @@ export function keysFor(prefix: string) {
     poller: `${prefix}:poller`,
     ackWatcher: `${prefix}:ack-watcher`,
     updateOffset: `${prefix}:updates:offset`,
+    /** graphs waiting to be sent in a chat, oldest first: said only when the chat has nothing else to say */
+    photos: (chat: string) => `${prefix}:photos:${chat}`,
+    /** a drawn graph's PNG, kept briefly until its chat's turn sends it */
+    graphPng: (id: string) => `${prefix}:graph-png:${id}`,
+    /** set while a chat folds alerts into digests: graphs for it are skipped, not drawn */
+    graphStorm: (chat: string) => `${prefix}:graph-storm:${chat}`,
   }
 }
 

@@ -199,15 +199,18 @@ return #items
 
 /**
  * COMPLETE records what one Telegram call changed and schedules the chat's next turn, under the lease.
- * KEYS: due, pace, lease, outbox, inflight, edits, notices.
+ * KEYS: due, pace, lease, outbox, inflight, edits, notices, photos.
  * ARGV: token, chat, pace ms from now (0: no call made), delivery JSON ('' when done), writes JSON,
  * retry in ms (0: as soon as the pace allows).
- * Writes: [{op:'set', key, value, ttl} | {op:'hset', key, field, value, ttl} | {op:'push', key, value, cap}].
+ * Writes: [{op:'set', key, value, ttl} | {op:'hset', key, field, value, ttl} | {op:'push', key, value, cap}
+ * | {op:'shift', key, value}] (shift: drop the list's head if it is still that value: a graph sent or skipped).
  */
 export const COMPLETE = `${NOW}
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 for _, w in ipairs(cjson.decode(ARGV[5])) do
-  if w.op == 'set' then
+  if w.op == 'shift' then
+    if redis.call('LINDEX', w.key, 0) == w.value then redis.call('LPOP', w.key) end
+  elseif w.op == 'set' then
     redis.call('SET', w.key, w.value, 'PX', w.ttl)
   elseif w.op == 'hset' then
     redis.call('HSET', w.key, w.field, w.value)
@@ -221,7 +224,7 @@ if ARGV[4] == '' then redis.call('DEL', KEYS[5]) else redis.call('SET', KEYS[5],
 local chat = ARGV[2]
 local paceMs = tonumber(ARGV[3])
 if paceMs > 0 then redis.call('HSET', KEYS[2], chat, now + paceMs) end
-if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[6]) > 0 or redis.call('LLEN', KEYS[7]) > 0 then
+if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[6]) > 0 or redis.call('LLEN', KEYS[7]) > 0 or redis.call('LLEN', KEYS[8]) > 0 then
   local paced = tonumber(redis.call('HGET', KEYS[2], chat) or '0')
   redis.call('ZADD', KEYS[1], math.max(now, paced, now + tonumber(ARGV[6])), chat)
 else

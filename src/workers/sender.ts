@@ -24,6 +24,7 @@ import {
   type StartPlan,
 } from '../core/turn.js'
 import { MAX_ITEMS_PER_DELIVERY, type SenderConfig } from '../config/slices.js'
+import { type PhotoJob, photoTurn, type StoredPhoto } from '../core/photos.js'
 import { Periodic } from '../runtime/periodic.js'
 import { BotStore } from '../store/bot-store.js'
 import type { DeliveryStore, Write } from '../store/delivery-store.js'
@@ -35,6 +36,16 @@ const IDLE_POLL_MS = 200
 /** how long a lane pauses when Redis fails (the lease expires and the chat is picked up again, by us or another replica) */
 const REDIS_ERROR_PAUSE_MS = 1000
 
+/** GraphHooks: what the graphs plugin gives the sender (plugins/graphs.ts): graphs asked for by sent calls, their pictures, and storms. */
+export interface GraphHooks {
+  /** afterCall: a call Telegram accepted (messageId: the new message's); queues the graphs it asks for, never throws */
+  afterCall(chat: string, call: Call, messageId: number | undefined): void
+  /** png: a drawn graph's picture, while it is kept */
+  png(id: string): Promise<Buffer | undefined>
+  /** storm: the chat folds alerts into digests: its waiting graphs are dropped and new ones not drawn for a while; returns how many were dropped */
+  storm(chat: string): Promise<number>
+}
+
 /** SenderDeps: what the sender works with; config is read per turn so a reload takes effect. */
 export interface SenderDeps {
   store: DeliveryStore
@@ -42,7 +53,11 @@ export interface SenderDeps {
   metrics: Metrics
   log: Logger
   config: () => SenderConfig
+  graphs?: GraphHooks
 }
+
+/** GRAPH_RETRY_MS: how soon a graph Telegram could not take (a network error, a 5xx) is tried again; it is skipped once stale. */
+const GRAPH_RETRY_MS = 5_000
 
 /** Sender: see the file comment. */
 export class Sender {
@@ -104,7 +119,9 @@ export class Sender {
             ? await this.setAside(chat, token, plan)
             : plan.kind === 'release'
               ? await this.release(chat, token)
-              : await this.startWork(chat, token, state, plan, config)
+              : plan.kind === 'photo'
+                ? await this.photo(chat, token, plan.photo, config)
+                : await this.startWork(chat, token, state, plan, config)
     if (inflight) await this.call(chat, token, inflight, config)
   }
 
@@ -132,6 +149,8 @@ export class Sender {
     const { delivery } = work
     if (work.storm) {
       metrics.storms.inc({ chat })
+      const skipped = (await this.deps.graphs?.storm(chat)) ?? 0
+      if (skipped > 0) metrics.graphs.inc({ outcome: 'skipped_storm' }, skipped)
       const what = work.inflight.catchUp ? 'catching up after an outage: folding what piled up into a digest' : 'storm: folding what waits into digests'
       log.info({ chat, alerts: work.inflight.items?.length ?? delivery.take, messages: delivery.calls.length, waiting: state.waiting }, what)
     }
@@ -174,6 +193,63 @@ export class Sender {
     if (plan.kind === 'give_up') return this.giveUp(chat, token, plan)
     const answer = await this.execute(chat, plan.call)
     await this.apply(chat, token, answerPlan(answer, inflight, config.retry, Math.random))
+    if (answer.ok) this.deps.graphs?.afterCall(chat, plan.call, answer.messageId)
+  }
+
+  /** photo sends the graph at the head of the chat's list (nothing else waits), or drops it: stale, unreadable, or refused. */
+  private async photo(chat: string, token: string, stored: StoredPhoto, config: SenderConfig): Promise<undefined> {
+    const { store, metrics, log } = this.deps
+    const shift: Write = { op: 'shift', key: store.keys.photos(chat), value: stored.raw }
+    const turn = photoTurn(stored, Date.now())
+    const png = turn.kind === 'send' && turn.job.png ? await this.deps.graphs?.png(turn.job.id) : undefined
+    if (turn.kind === 'skip' || (turn.job.png && !png)) {
+      // a picture no longer kept waited longer than it is kept: stale as well
+      const reason = turn.kind === 'skip' ? turn.reason : 'stale'
+      if (reason === 'stale') metrics.graphs.inc({ outcome: 'skipped_stale' })
+      log.info({ chat, reason }, 'graph not sent: it waited too long for the chat, or cannot be read')
+      await store.complete(chat, token, { paceMs: 0, inflight: undefined, writes: [shift], retryInMs: 0 })
+      return undefined
+    }
+    const { job } = turn
+    const answer = await this.sendGraph(chat, job, png)
+    const paceMs = config.chatPaceMs(chat)
+    if (answer.ok) {
+      metrics.graphs.inc({ outcome: 'sent' })
+      metrics.messages.inc({ chat, outcome: 'sent' })
+      await store.complete(chat, token, { paceMs, inflight: undefined, writes: [shift], retryInMs: 0 })
+      return undefined
+    }
+    const { failure } = answer
+    if (failure.kind === 'rate_limited' || failure.kind === 'transient' || failure.kind === 'misconfigured') {
+      if (failure.kind === 'rate_limited') metrics.telegramRateLimited.inc({ chat })
+      const retryInMs = failure.kind === 'rate_limited' ? failure.retryAfterMs : GRAPH_RETRY_MS
+      log.warn({ chat, error: failure.description, retryInMs }, 'graph not sent yet: Telegram did not take it; trying again')
+      await store.complete(chat, token, { paceMs: failure.kind === 'rate_limited' ? 0 : paceMs, inflight: undefined, writes: [], retryInMs })
+      return undefined
+    }
+    metrics.graphs.inc({ outcome: 'failed' })
+    log.warn({ chat, error: failure.description }, 'graph not sent: Telegram refused it')
+    await store.complete(chat, token, { paceMs, inflight: undefined, writes: [shift], retryInMs: 0 })
+    return undefined
+  }
+
+  /** sendGraph makes the one call of a graph: the picture with its caption, or the caption alone (why there is no picture). */
+  private async sendGraph(chat: string, job: PhotoJob, png: Buffer | undefined): Promise<Answer> {
+    const where = {
+      chatId: chat,
+      html: true,
+      silent: job.silent,
+      ...(job.threadId ? { threadId: job.threadId } : {}),
+      ...(job.replyTo ? { replyTo: job.replyTo } : {}),
+    }
+    try {
+      const sent = png
+        ? await this.deps.telegram.sendPhoto({ ...where, png, caption: job.caption })
+        : await this.deps.telegram.sendMessage({ ...where, text: job.caption })
+      return { ok: true, messageId: sent.messageId }
+    } catch (error) {
+      return { ok: false, failure: classifyTelegramError(error) }
+    }
   }
 
   private async execute(chat: string, call: Call): Promise<Answer> {
