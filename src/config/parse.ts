@@ -5,6 +5,7 @@
  * types, then cross-field checks.
  */
 import { compileDashboards, type Dashboard } from './dashboards.js'
+import { compileGraphs, type GraphsConfig, graphsSecrets } from './graphs.js'
 import { Settings } from 'typebox/system'
 import Value from 'typebox/value'
 import YAML from 'yaml'
@@ -65,6 +66,8 @@ export interface Config {
   log: { level: string }
   /** dashboards: by name (config/dashboards.ts) */
   dashboards: ReadonlyMap<string, Dashboard>
+  /** graphs of firing alerts (config/graphs.ts) */
+  graphs: GraphsConfig
 }
 
 /** HostPort: one Redis node or sentinel. */
@@ -110,6 +113,7 @@ export const ENV_OVERRIDES: readonly (readonly [string, readonly string[]])[] = 
   ['REDIS_PASSWORD', ['redis', 'password']],
   ['REDIS_SENTINEL_PASSWORD', ['redis', 'sentinel_password']],
   ['ALERTMANAGER_URL', ['alertmanager', 'url']],
+  ['PROMETHEUS_URL', ['graphs', 'prometheus_url']],
   ['ALERTWIRE_WEBHOOK_TOKEN', ['webhook', 'bearer_token']],
   ['ALERTWIRE_ADMINS', ['telegram', 'admins']],
   ['HOST', ['server', 'host']],
@@ -268,6 +272,7 @@ function readSecrets(doc: RawConfig, ctx: ParseContext, errors: string[]) {
   secret(doc.alertmanager, 'proxy_url', 'alertmanager.proxy_url')
   secret(doc.redis, 'password', 'redis.password')
   secret(doc.redis, 'sentinel_password', 'redis.sentinel_password')
+  for (const [holder, key, path] of graphsSecrets(doc.graphs)) secret(holder, key, path)
 }
 
 function compileChat(raw: RawChatTarget, headroom: number): ChatTarget {
@@ -425,8 +430,9 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
     errors.push(...problems.map((problem) => `messages.templates.${problem}`))
   }
   const dashboards = compileDashboards(raw.dashboards, errors)
+  const graphs = compileGraphs(raw.graphs, raw.routing.routes, display.severities, errors)
   if (errors.length > 0 || !templates) return undefined
-  return { ...assemble(raw, routing, display, templates), dashboards }
+  return { ...assemble(raw, routing, display, templates), dashboards, graphs }
 }
 
 /** Display: how alerts look, compiled (severity levels and what labels to hide), needed by routing too. */
@@ -445,7 +451,7 @@ function compileDisplay(raw: RawConfig, errors: string[]): Display {
 }
 
 /** assemble is the runtime Config, key by key, from a YAML already checked and compiled (a declarative table). */
-function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Omit<Config, 'dashboards'> {
+function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Omit<Config, 'dashboards' | 'graphs'> {
   const headroom = raw.telegram.pace.headroom
   const { defaultChat } = routing
   const bodyLimit = parseSize(raw.server.body_limit)!

@@ -8,6 +8,7 @@ import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
 import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/labels.js'
 import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
 import { DashboardsSchema } from './dashboards.js'
+import { GraphsSchema } from './graphs.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
 
@@ -84,6 +85,8 @@ export const RouteSchema = Type.Object(
     chats: Type.Optional(Type.Array(ChatTargetSchema, { minItems: 1 })),
     silent_severities: Type.Optional(Severities),
     ...Policies,
+    /** graphs: true|false overrides graphs.severities for this route's alerts */
+    graphs: Type.Optional(Type.Boolean({ expected: 'true or false' })),
     continue: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
@@ -287,6 +290,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     dashboards: DashboardsSchema,
+    graphs: GraphsSchema,
     log: Type.Object(
       {
         level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -16,6 +16,9 @@ export interface Threshold {
   value: number
 }
 
+/** PrometheusAuthConfig: basic auth or a bearer token for the configured Prometheus (secrets read by the config). */
+export type PrometheusAuthConfig = { username: string; password: string } | { bearerToken: string }
+
 /** GraphQuery: one graph to make: what to ask Prometheus, over which window, and what to draw on it. */
 export interface GraphQuery {
   /** the expression as written (the rule's, or what an admin typed) */
@@ -56,6 +59,17 @@ export interface GraphOptions {
   onResolve: boolean
   /** points per series to aim for (the step is chosen from it) */
   targetPoints: number
+}
+
+/** GraphLimits: the graphs: section's size and bounds, for makeGraph. */
+export interface GraphLimits {
+  width: number
+  height: number
+  maxSeries: number
+  /** the query's deadline (graphs.timeout); drawing has its own few seconds after it */
+  timeoutMs: number
+  /** points drawn per series at most (more are thinned, keeping each bucket's lowest and highest) */
+  maxPointsPerSeries?: number
 }
 
 /** AlertForGraph: what graphForAlert reads of an alert. */

@@ -5,6 +5,7 @@
  */
 import Type from 'typebox'
 import Value from 'typebox/value'
+import type { PrometheusAuthConfig } from '../core/graph.js'
 
 /** Series: one labelled curve of a range query, its points as [ms, value]. */
 export interface Series {
@@ -34,7 +35,7 @@ export class PrometheusError extends Error {
 }
 
 /** PrometheusAuth: basic auth or a bearer token, read from files by the config. */
-export type PrometheusAuth = { username: string; password: string } | { bearerToken: string }
+export type PrometheusAuth = PrometheusAuthConfig
 
 /** PrometheusClientOptions: where Prometheus is and how to reach it. */
 export interface PrometheusClientOptions {

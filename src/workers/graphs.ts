@@ -5,7 +5,7 @@
  * a deadline over the query and the drawing, a cap on the answer's size and on the points drawn.
  */
 import { type ChartSpec, renderChart } from '../charts/png.js'
-import { chooseSeries, flatValue, type GraphQuery, graphCaption, legendNames, thinPoints } from '../core/graph.js'
+import { chooseSeries, flatValue, type GraphLimits, type GraphQuery, graphCaption, legendNames, thinPoints } from '../core/graph.js'
 import { PrometheusError, type PrometheusQuerier, type Series } from '../prometheus/client.js'
 
 /** GraphOutcome: what became of one graph (alertwire_graphs_total{outcome}). */
@@ -23,16 +23,7 @@ export interface GraphImage {
   omitted: number
 }
 
-/** GraphLimits: the graphs: section's size and bounds. */
-export interface GraphLimits {
-  width: number
-  height: number
-  maxSeries: number
-  /** the whole graph, query and drawing: past it the outcome is timeout (query) or render_error (drawing) */
-  timeoutMs: number
-  /** points drawn per series at most (more are thinned, keeping each bucket's lowest and highest) */
-  maxPointsPerSeries?: number
-}
+export type { GraphLimits }
 
 /** GraphDeps: what makeGraph works with; prometheus is one client, or a choice per query (prometheusPool). */
 export interface GraphDeps {
@@ -44,6 +35,8 @@ export interface GraphDeps {
 }
 
 const DEFAULT_POINTS_PER_SERIES = 600
+/** RENDER_TIMEOUT_MS: drawing's own bound, after the query's (a 6-series hour takes about 0.1 s) */
+const RENDER_TIMEOUT_MS = 5000
 
 /** makeGraph asks, chooses, draws and captions one graph; it never throws. */
 export async function makeGraph(query: GraphQuery, deps: GraphDeps): Promise<GraphImage> {
@@ -78,7 +71,11 @@ async function askAndDraw(query: GraphQuery, deps: GraphDeps): Promise<GraphImag
     ...(query.threshold ? { threshold: { value: query.threshold.value, label: `${query.threshold.op} ${query.threshold.value}` } } : {}),
     ...(query.alertStartMs !== undefined ? { marker: { atMs: query.alertStartMs, label: 'alert start' } } : {}),
   }
-  const png = await drawWithin(spec, deps.render ?? renderChart, signal)
+  const png = await drawWithin(
+    spec,
+    deps.render ?? renderChart,
+    deps.signal ? AbortSignal.any([deps.signal, AbortSignal.timeout(RENDER_TIMEOUT_MS)]) : AbortSignal.timeout(RENDER_TIMEOUT_MS),
+  )
   if ('error' in png) return failed(query, deps, 'render_error', png.error, { shown: shown.length, omitted })
   const outcome: GraphOutcome = flat !== undefined ? 'flat' : 'drawn'
   const caption = graphCaption({

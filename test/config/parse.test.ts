@@ -290,3 +290,52 @@ dashboards:
   const empty = parseConfig('', { env: {}, readSecret: noSecrets })
   t.equal(empty.ok ? empty.config.dashboards.size : -1, 0, 'none by default')
 })
+
+t.test('graphs: defaults, PROMETHEUS_URL, credentials from files, host_map, per-route choice', async (t) => {
+  const empty = parseConfig('', { env: {}, readSecret: noSecrets })
+  if (!empty.ok) return t.fail(empty.errors.join())
+  t.match(empty.config.graphs, { enabled: true, windowMs: 3_600_000, width: 800, height: 450, maxSeries: 6, timeoutMs: 10_000, onResolve: false })
+  t.same([...empty.config.graphs.severities], ['critical', 'warning'])
+  t.equal(empty.config.graphs.prometheusUrl, undefined, 'no Prometheus configured: the generator host is asked')
+  const yaml = `
+messages:
+  severity_aliases: {P1: critical}
+graphs:
+  prometheus_url: http://prom.internal:9090/prometheus/
+  basic_auth: {username: aw, password_file: pw}
+  host_map: {"Prometheus-0:9090": "http://10.1.2.3:9090/"}
+  severities: [P1]
+  window: 30m
+  on_resolve: true
+routing:
+  routes:
+    - {name: db, matchers: [team="db"], graphs: false}
+    - {matchers: [team="web"], graphs: true}
+    - {matchers: [team="ops"]}
+`
+  const result = parseConfig(yaml, { env: {}, readSecret: (f) => (f === 'pw' ? 's3cret\n' : noSecrets()) })
+  if (!result.ok) return t.fail(result.errors.join())
+  const { graphs } = result.config
+  t.equal(graphs.prometheusUrl, 'http://prom.internal:9090/prometheus', 'trailing slash dropped, prefix kept')
+  t.same(graphs.auth, { username: 'aw', password: 's3cret' })
+  t.same([...graphs.hostMap], [['prometheus-0:9090', 'http://10.1.2.3:9090']], 'hosts lower case')
+  t.same([...graphs.severities], ['critical'], 'an alias names its level')
+  t.equal(graphs.windowMs, 1_800_000)
+  t.equal(graphs.onResolve, true)
+  t.same(
+    [...graphs.routeGraphs],
+    [
+      ['db', false],
+      ['routes[1]', true],
+    ],
+    'routes named as routing names them; unset stays out',
+  )
+  const fromEnv = parseConfig('graphs: {prometheus_url: "http://file:9090"}', { env: { PROMETHEUS_URL: 'http://env:9090' }, readSecret: noSecrets })
+  t.equal(fromEnv.ok && fromEnv.config.graphs.prometheusUrl, 'http://env:9090', 'PROMETHEUS_URL wins')
+  const badEnv = parseConfig('', { env: { PROMETHEUS_URL: 'prom:9090' }, readSecret: noSecrets })
+  t.match(!badEnv.ok && badEnv.errors[0], /^graphs\.prometheus_url \(from PROMETHEUS_URL\): expected/)
+  const token = parseConfig('graphs: {bearer_token_file: tok}', { env: {}, readSecret: () => 'abc\n' })
+  t.same(token.ok && token.config.graphs.auth, { bearerToken: 'abc' })
+  const both = parseConfig('graphs: {bearer_token: x, basic_auth: {username: a, password: b}}', { env: {}, readSecret: noSecrets })
+  t.match(!both.ok && both.errors, ['graphs.bearer_token: set basic_auth or bearer_token, not both'])
+})
