@@ -13,8 +13,26 @@ import { SVGRenderer } from 'echarts/renderers'
 
 echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, MarkLineComponent, SVGRenderer])
 
-/** FONT_FILE: the bundled font every label is drawn with. */
-export const FONT_FILE = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')
+// DejaVu Sans advance widths (em) of the characters labels are made of; others take a typical width
+const NARROW: Record<string, number> = { ' ': 0.318, '.': 0.318, ',': 0.318, ':': 0.337, ';': 0.337, i: 0.278, l: 0.278, j: 0.278, I: 0.295 }
+const WIDE: Record<string, number> = { f: 0.352, t: 0.392, r: 0.411, '-': 0.361, '/': 0.337, '(': 0.39, ')': 0.39, '[': 0.39, ']': 0.39, '"': 0.46, "'": 0.275 }
+const BROAD: Record<string, number> = { m: 0.974, w: 0.818, W: 0.989, M: 0.863, '=': 0.838, '<': 0.838, '>': 0.838, '+': 0.838, '%': 0.95, _: 0.5 }
+
+/** textWidth estimates a label's width in DejaVu Sans, so ECharts lays the legend out as resvg will draw it. */
+export function textWidth(text: string, fontSize: number): number {
+  let em = 0
+  for (const c of text) em += NARROW[c] ?? WIDE[c] ?? BROAD[c] ?? (/[0-9]/.test(c) ? 0.636 : /[A-Z]/.test(c) ? 0.72 : c.charCodeAt(0) > 0x2e80 ? 1 : 0.61)
+  return em * fontSize
+}
+
+// without a canvas, ECharts guesses text widths for a narrower font: labels would overlap
+echarts.setPlatformAPI({
+  measureText: (text: string, font?: string) => ({ width: textWidth(text, Number(/([0-9.]+)px/.exec(font ?? '')?.[1] ?? 12)) }),
+})
+
+const fontPath = (file: string) => createRequire(import.meta.url).resolve(`dejavu-fonts-ttf/ttf/${file}`)
+/** FONT_FILES: the bundled fonts every label is drawn with (the title in bold). */
+export const FONT_FILES = [fontPath('DejaVuSans.ttf'), fontPath('DejaVuSans-Bold.ttf')]
 const FONT_FAMILY = 'DejaVu Sans'
 
 /** ChartSeries: one curve; a NaN value is a gap. */
@@ -77,7 +95,7 @@ function legendRows(names: readonly string[], width: number): number {
   let rows = 1
   let used = 0
   for (const name of names) {
-    const item = 35 + name.length * 7
+    const item = 18 + 5 + Math.min(textWidth(name, 12), width - 60) + 10
     if (used + item > width - 20 && used > 0) {
       rows++
       used = 0
@@ -106,75 +124,94 @@ function markLines(spec: ChartSpec, shift: (ms: number) => number) {
   return data.length > 0 ? { symbol: 'none', silent: true, animation: false, data } : undefined
 }
 
+/** axisNumber writes a y-axis value short: 1.5k, 2M, 0.05, 1e-6. */
+export function axisNumber(value: number): string {
+  const abs = Math.abs(value)
+  if (abs >= 1e9) return `${Number((value / 1e9).toPrecision(3))}G`
+  if (abs >= 1e6) return `${Number((value / 1e6).toPrecision(3))}M`
+  if (abs >= 1e4) return `${Number((value / 1e3).toPrecision(3))}k`
+  if (abs !== 0 && abs < 1e-3) return value.toExponential(0)
+  return String(Number(value.toPrecision(4)))
+}
+
+function xAxis(spec: ChartSpec, shift: (ms: number) => number) {
+  return {
+    type: 'time',
+    min: shift(spec.startMs),
+    max: shift(spec.endMs),
+    axisLabel: {
+      fontSize: 12,
+      hideOverlap: true,
+      formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' },
+    },
+    splitLine: { show: true, lineStyle: { color: '#eeeeee' } },
+  }
+}
+
+function titles(spec: ChartSpec) {
+  const zone = spec.timeZone === 'Etc/UTC' ? 'UTC' : spec.timeZone
+  const zoneWidth = textWidth(zone, 12) + 20
+  return [
+    {
+      text: spec.title,
+      left: 10,
+      top: 8,
+      textStyle: { fontFamily: FONT_FAMILY, fontSize: 16, fontWeight: 'bold', width: spec.width - zoneWidth - 30, overflow: 'truncate' },
+    },
+    { text: zone, right: 10, top: 11, textStyle: { fontFamily: FONT_FAMILY, fontSize: 12, fontWeight: 'normal', color: '#666666' } },
+  ]
+}
+
+function legend(names: readonly string[], width: number) {
+  return {
+    show: true,
+    data: [...names],
+    bottom: 4,
+    left: 10,
+    right: 10,
+    icon: 'rect',
+    itemWidth: 18,
+    itemHeight: 4,
+    itemGap: 10,
+    textStyle: { fontSize: 12, width: width - 60, overflow: 'truncate' },
+  }
+}
+
 /** chartOption builds the ECharts option: one line per series, legend under the plot, axis in the zone. */
 export function chartOption(spec: ChartSpec): echarts.EChartsCoreOption {
   const shift = toWallClock(spec)
   const names = spec.series.map((s) => s.name)
   const showLegend = names.length > 1 || (names[0] ?? '') !== ''
-  const legendHeight = showLegend ? legendRows(names, spec.width) * 22 + 6 : 0
-  const zone = spec.timeZone === 'Etc/UTC' ? 'UTC' : spec.timeZone
+  const legendHeight = showLegend ? legendRows(names, spec.width) * 20 + 8 : 0
   const marks = markLines(spec, shift)
   const threshold = spec.threshold?.value
+  const lines = spec.series.map((s, i) => ({
+    type: 'line',
+    name: s.name,
+    showSymbol: s.points.length < 3,
+    symbolSize: 5,
+    lineStyle: { width: 2.5 },
+    emphasis: { disabled: true },
+    data: s.points.map(([t, v]) => [shift(t), Number.isFinite(v) ? v : null]),
+    ...(i === 0 && marks ? { markLine: marks } : {}),
+  }))
+  // an invisible point at the threshold keeps it in view (with round ticks) when the curve is far from it
+  const keepInView =
+    threshold !== undefined && Number.isFinite(threshold)
+      ? [{ type: 'line', name: '', silent: true, showSymbol: false, lineStyle: { opacity: 0 }, data: [[shift(spec.startMs), threshold]] }]
+      : []
   return {
     animation: false,
     useUTC: true,
     backgroundColor: BACKGROUND,
     color: PALETTE,
     textStyle: { fontFamily: FONT_FAMILY, fontSize: 13 },
-    title: {
-      text: spec.title,
-      left: 10,
-      top: 6,
-      textStyle: { fontFamily: FONT_FAMILY, fontSize: 16, fontWeight: 'bold', width: spec.width - 20, overflow: 'truncate' },
-    },
-    grid: { left: 12, right: 24, top: 40, bottom: 12 + legendHeight, containLabel: true },
-    legend: showLegend
-      ? {
-          show: true,
-          bottom: 4,
-          left: 10,
-          right: 10,
-          icon: 'rect',
-          itemWidth: 18,
-          itemHeight: 4,
-          textStyle: { fontSize: 12, width: spec.width - 60, overflow: 'truncate' },
-        }
-      : { show: false },
-    xAxis: {
-      type: 'time',
-      min: shift(spec.startMs),
-      max: shift(spec.endMs),
-      name: zone,
-      nameLocation: 'end',
-      nameGap: 4,
-      nameTextStyle: { fontSize: 11, color: '#666', verticalAlign: 'top', padding: [14, 0, 0, -30] },
-      axisLabel: {
-        fontSize: 12,
-        hideOverlap: true,
-        formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' },
-      },
-      splitLine: { show: true, lineStyle: { color: '#eeeeee' } },
-    },
-    yAxis: {
-      type: 'value',
-      scale: true,
-      axisLabel: { fontSize: 12 },
-      splitLine: { lineStyle: { color: '#e6e6e6' } },
-      // the threshold stays in view even when the curve is far from it
-      ...(threshold !== undefined && Number.isFinite(threshold)
-        ? { min: (v: { min: number }) => Math.min(v.min, threshold), max: (v: { max: number }) => Math.max(v.max, threshold) }
-        : {}),
-    },
-    series: spec.series.map((s, i) => ({
-      type: 'line',
-      name: s.name,
-      showSymbol: s.points.length < 3,
-      symbolSize: 5,
-      lineStyle: { width: 2.5 },
-      emphasis: { disabled: true },
-      data: s.points.map(([t, v]) => [shift(t), Number.isFinite(v) ? v : null]),
-      ...(i === 0 && marks ? { markLine: marks } : {}),
-    })),
+    title: titles(spec),
+    grid: { left: 12, right: 24, top: 40, bottom: 12 + legendHeight, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    legend: showLegend ? legend(names, spec.width) : { show: false },
+    xAxis: xAxis(spec, shift),
+    yAxis: { type: 'value', scale: true, axisLabel: { fontSize: 12, formatter: axisNumber }, splitLine: { lineStyle: { color: '#e6e6e6' } } },
+    series: [...lines, ...keepInView],
   }
 }
 
@@ -195,7 +232,7 @@ export async function renderChart(spec: ChartSpec): Promise<Buffer> {
   const image = await renderAsync(svg, {
     background: BACKGROUND,
     fitTo: { mode: 'width', value: spec.width },
-    font: { fontFiles: [FONT_FILE], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
   })
   return image.asPng()
 }
