@@ -105,14 +105,14 @@ function safeHost(url: string): string {
 
 /** readLimited reads a body, refusing past maxBytes so a huge answer cannot take the memory. */
 async function readLimited(res: Response, maxBytes: number, host: string): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? 0)
-  if (declared > maxBytes) throw new PrometheusError('http', `Prometheus at ${host} answered with ${declared} bytes, more than the ${maxBytes} allowed`)
+  const tooBig = () => new PrometheusError('http', `Prometheus at ${host} answered with more than ${maxBytes} bytes: too many series or points`)
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) throw tooBig()
   if (!res.body) return ''
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of res.body) {
     size += chunk.byteLength
-    if (size > maxBytes) throw new PrometheusError('http', `Prometheus at ${host} answered with more than ${maxBytes} bytes: too many series or points`)
+    if (size > maxBytes) throw tooBig()
     chunks.push(Buffer.from(chunk))
   }
   return Buffer.concat(chunks).toString('utf8')
