@@ -14,6 +14,10 @@ export const COMMANDS = [
   { command: 'mute', description: "Pause this chat's notifications: /mute 30m" },
   { command: 'unmute', description: "Resume this chat's notifications" },
   { command: 'status', description: 'alertwire and Alertmanager health, queues, chats' },
+  { command: 'graph', description: 'Graph a PromQL expression: /graph rate(x[5m]) 6h (admins)' },
+  { command: 'dashboards', description: 'The dashboards; /<name> (or /dashboard <name> [range]) shows one' },
+  { command: 'dashboard', description: 'A dashboard: /dashboard <name> [1h|24h|7d]' },
+  { command: 'metrics', description: 'A dashboard, as the doradura bot said it: /metrics performance' },
   { command: 'help', description: 'What the bot can do' },
 ] as const
 
@@ -32,6 +36,17 @@ export function parseCommand(text: string | undefined, botUsername: string | und
   if (match[2] && botUsername && match[2].toLowerCase() !== botUsername.toLowerCase()) return undefined
   const name = COMMANDS.find((c) => c.command === match[1])?.command
   return name ? { name, args: (match[3] ?? '').trim() } : undefined
+}
+
+/**
+ * parseDashboardCommand reads a dashboard named as a command (`/performance 24h`) as `/dashboard
+ * performance 24h`, and the seed's /analytics as /dashboards; undefined for anything else.
+ */
+export function parseDashboardCommand(text: string | undefined, botUsername: string | undefined, names: ReadonlySet<string>): Command | undefined {
+  const match = /^\/([a-z][a-z0-9_]*)(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$/.exec((text ?? '').trim())
+  if (!match || (match[2] && botUsername && match[2].toLowerCase() !== botUsername.toLowerCase())) return undefined
+  if (match[1] === 'analytics') return { name: 'dashboards', args: '' }
+  return names.has(match[1]!) ? { name: 'dashboard', args: `${match[1]} ${(match[3] ?? '').trim()}`.trim() } : undefined
 }
 
 /** splitWords splits arguments on spaces, keeping "quoted strings" (with \\" escapes) together. */

@@ -17,7 +17,9 @@ import type { InlineButton } from '../core/keyboard.js'
 import type { TelegramBotApi } from '../telegram/client.js'
 import type { Rendered } from '../core/render.js'
 import type { BotConfig } from '../config/slices.js'
-import { type Command, parseCommand, parseSilenceArgs, type SilenceRequest } from './commands.js'
+import { type Command, parseCommand, parseDashboardCommand, parseSilenceArgs, type SilenceRequest } from './commands.js'
+import type { ChatGraphs } from './graphs.js'
+import { parseDashboardButton } from '../core/dashboard.js'
 import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
 import { silenceMatchers } from './silences.js'
 import { type BotMessage, type BotUpdate, type BotUser, who } from './update-schema.js'
@@ -25,7 +27,8 @@ import { type BotMessage, type BotUpdate, type BotUser, who } from './update-sch
 /** LIST_TTL_MS: how long the buttons of a /alerts or /silences page keep working. */
 const LIST_TTL_MS = 3_600_000
 const ADMIN_STATUSES = new Set(['creator', 'administrator'])
-const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help'])
+// dashboards say themselves who may see them (dashboards.<name>.who)
+const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help', 'dashboards', 'dashboard', 'metrics'])
 
 /** BotDeps: what the bot works with; its config slice is read per update so a reload takes effect. */
 export interface BotDeps {
@@ -37,6 +40,8 @@ export interface BotDeps {
   metrics: Metrics
   log: Logger
   status: () => Promise<StatusReport>
+  /** graphs and dashboards (bot/graphs.ts); absent: those commands say graphs are off */
+  graphs?: ChatGraphs
 }
 
 type Outcome = 'ok' | 'refused' | 'failed' | 'invalid' | 'expired'
@@ -56,7 +61,9 @@ export class BotHandlers {
         this.deps.metrics.botUpdates.inc({ kind: 'button', via })
         await this.onButton(update.callback_query)
       } else if (update.message) {
-        const command = parseCommand(update.message.text, this.username)
+        const command =
+          parseCommand(update.message.text, this.username) ??
+          parseDashboardCommand(update.message.text, this.username, new Set(this.deps.config().dashboards.keys()))
         this.deps.metrics.botUpdates.inc({ kind: command ? 'command' : 'other', via })
         if (command && update.message.from) await this.onCommand(command, update.message, update.message.from)
       } else this.deps.metrics.botUpdates.inc({ kind: 'other', via })
@@ -131,7 +138,38 @@ export class BotHandlers {
         return reply(plainReply(await this.muteCommand(command.args, user, chat)))
       case 'unmute':
         return reply(plainReply(await this.unmuteCommand(user, chat)))
+      case 'dashboards':
+        return reply(this.deps.graphs?.dashboardsList() ?? plainReply('Graphs and dashboards are off here.'))
+      default:
+        return this.graphCommands(command, message, user, chat, reply)
     }
+  }
+
+  /** graphCommands answers /graph and a dashboard (/dashboard, /metrics, /<name>); graphs reply to the command. */
+  private async graphCommands(command: Command, message: BotMessage, user: BotUser, chat: string, reply: Reply): Promise<void> {
+    const { graphs } = this.deps
+    if (!graphs) return reply(plainReply('Graphs and dashboards are off here.'))
+    const where = {
+      chat,
+      replyTo: message.message_id,
+      ...(message.is_topic_message && message.message_thread_id ? { threadId: message.message_thread_id } : {}),
+    }
+    if (command.name === 'graph') {
+      const done = await graphs.graphCommand(command.args, where)
+      this.record('graph', done.outcome, user, chat, { args: command.args.slice(0, 200) })
+      return done.answer ? reply(done.answer) : undefined
+    }
+    const found = graphs.findDashboard(command.args)
+    if ('answer' in found) return reply(found.answer)
+    const { dashboard, rangeMs } = found
+    if (dashboard.who === 'admins' && !(await this.isAdmin(user.id, chat))) {
+      this.record('dashboard', 'refused', user, chat, { dashboard: dashboard.name })
+      return reply(plainReply(`Sorry, only alertwire admins can see the ${dashboard.name} dashboard here.`))
+    }
+    const answer = await graphs.dashboardAnswer(dashboard, rangeMs)
+    await reply(answer, answer.keyboard)
+    const drawn = await graphs.dashboardGraphs(dashboard, rangeMs, where)
+    this.record('dashboard', 'ok', user, chat, { dashboard: dashboard.name, range: rangeMs, graphs: drawn })
   }
 
   private renderOptions() {
@@ -265,6 +303,8 @@ export class BotHandlers {
   private async onButton(query: NonNullable<BotUpdate['callback_query']>): Promise<void> {
     const answer = (text: string, alert = false) => this.deps.api.answerCallbackQuery(query.id, text.slice(0, 200), alert)
     const chat = query.message ? String(query.message.chat.id) : ''
+    const range = parseDashboardButton(query.data)
+    if (range && query.message) return this.dashboardButton(range, query.message.message_id, query.from, chat, answer)
     const parsed = parseButtonData(query.data)
     if (!parsed || !query.message) {
       this.record('button', 'invalid', query.from, chat, { data: query.data?.slice(0, 64) })
@@ -276,6 +316,8 @@ export class BotHandlers {
       return answer('This button has expired.')
     }
     if (parsed.action.startsWith('pg')) return this.turnPage(target, Number(parsed.action.slice(2)), parsed.token, query.message.message_id, answer)
+    // a graph is for reading, as a list's pages are: anyone in the chat may ask for it
+    if (parsed.action === 'gr' && target.kind === 'message') return answer(await this.graphButton(target, query.from))
     if (!(await this.isAdmin(query.from.id, chat))) {
       this.record(parsed.action, 'refused', query.from, chat)
       return answer('Sorry, only alertwire admins can do this here.', true)
@@ -298,6 +340,42 @@ export class BotHandlers {
       return answer(await this.unsilenceCommand(target.silences[index]!.id, query.from, chat), true)
     }
     return answer('This button is not valid.')
+  }
+
+  /** graphButton asks for the graph of an alert message (the 📈 button), replying to it. */
+  private async graphButton(target: Extract<ButtonTarget, { kind: 'message' }>, user: BotUser): Promise<string> {
+    if (!this.deps.graphs) return 'Graphs are off here.'
+    const record = (await this.deps.delivery.records(target.chat, [target.messageId])).get(target.messageId)
+    const where = { chat: target.chat, replyTo: target.messageId, ...(target.threadId ? { threadId: target.threadId } : {}) }
+    const text = await this.deps.graphs.graphButton(record, where)
+    this.record('graph', text.startsWith('📈') ? 'ok' : 'invalid', user, target.chat, { message: target.messageId })
+    return text
+  }
+
+  /** dashboardButton shows a dashboard over another range, by editing its message. */
+  private async dashboardButton(
+    range: { name: string; rangeMs: number; range: string },
+    messageId: number,
+    user: BotUser,
+    chat: string,
+    answer: (text: string, alert?: boolean) => Promise<void>,
+  ) {
+    const dashboard = this.deps.config().dashboards.get(range.name)
+    if (!this.deps.graphs || !dashboard) return answer('This dashboard is no longer configured.')
+    if (dashboard.who === 'admins' && !(await this.isAdmin(user.id, chat))) {
+      this.record('dashboard', 'refused', user, chat, { dashboard: dashboard.name })
+      return answer('Sorry, only alertwire admins can see this dashboard here.', true)
+    }
+    const shown = await this.deps.graphs.dashboardAnswer(dashboard, range.rangeMs)
+    await this.deps.delivery.pushNotice(chat, {
+      kind: 'edit',
+      messageId,
+      html: shown.html,
+      plain: shown.plain,
+      ...(shown.keyboard ? { keyboard: shown.keyboard } : {}),
+    })
+    this.record('dashboard', 'ok', user, chat, { dashboard: dashboard.name, range: range.range })
+    return answer(`Last ${range.range}`)
   }
 
   private async turnPage(target: ButtonTarget, page: number, token: string, messageId: number, answer: (text: string) => Promise<void>) {

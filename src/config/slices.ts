@@ -34,6 +34,8 @@ export function batchOptions(config: Config, now: number, newToken?: () => strin
     maxItems: MAX_ITEMS_PER_DELIVERY,
     digestMaxAlerts: config.storms.digestMaxAlerts,
     durationsMs: config.silences.durationsMs,
+    // only where a Prometheus is configured: whether an alert's generator host answers is known only when asked
+    graphButtons: config.graphs.enabled && (config.graphs.prometheusUrl !== undefined || config.graphs.hostMap.size > 0),
     // buttons only where someone can press them: the bot must be receiving updates
     ...(newToken && config.silences.buttons && config.telegram.updates !== 'off' ? { newToken } : {}),
   }
@@ -58,6 +60,8 @@ export interface BotConfig {
   criticalWhenMuted: Config['mute']['critical']
   /** how lists, /status and outcomes are written, at a moment */
   display: (now: number) => RenderOptions
+  /** the dashboards, by name: each name is a command */
+  dashboards: Config['dashboards']
 }
 
 /** botConfig cuts the bot's slice. */
@@ -69,6 +73,7 @@ export function botConfig(config: Config): BotConfig {
     silences: config.silences,
     criticalWhenMuted: config.mute.critical,
     display: (now) => displayOptions(config, now),
+    dashboards: config.dashboards,
   }
 }
 

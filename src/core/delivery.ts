@@ -109,6 +109,8 @@ export interface BatchOptions extends RenderOptions {
   newToken?: () => string
   /** silence durations offered as buttons */
   durationsMs: readonly number[]
+  /** graphs are on: alert messages with a Prometheus graph link get a "📈 Graph" button */
+  graphButtons?: boolean
 }
 
 type ItemKind = 'firing' | 'flapping' | 'repeat' | 'resolved'
@@ -140,7 +142,7 @@ export function rerender(record: MessageContent, options: RenderOptions): Render
 
 /** editCall is the edit that makes a stored message look as it should now, buttons included. */
 export function editCall(record: MessageRecord, options: BatchOptions, fingerprints: string[], announce = false): Call {
-  const keyboard = alertKeyboard(record, options.durationsMs)
+  const keyboard = alertKeyboard(record, options.durationsMs, options.graphButtons)
   return {
     op: 'edit',
     ...rerender(record, options),
@@ -186,7 +188,7 @@ function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptio
   const thread = head.threadId ? { threadId: head.threadId } : {}
   // Grafana's alerts cannot be silenced in Alertmanager: their messages link Grafana's silence page instead of buttons
   const content = options.newToken && !plain.digest && plain.source !== 'grafana' ? { ...plain, token: options.newToken() } : plain
-  const keyboard = alertKeyboard(content, options.durationsMs)
+  const keyboard = alertKeyboard(content, options.durationsMs, options.graphButtons)
   return {
     op: 'send',
     ...rerender(content, options),

@@ -4,15 +4,16 @@
  * action and the message's opaque token (Telegram allows 64 bytes of callback data). Pure.
  */
 import { formatDuration } from './duration.js'
+import { graphQueryFromUrl } from './graph.js'
 import type { MessageContent } from './render.js'
 
 /** InlineButton: a button under a message: a callback token or a link. */
 export type InlineButton = { text: string; callback_data: string } | { text: string; url: string }
 
-/** ButtonAction: what a button asks for. s<i>: silence for durations[i]; ack: until resolved; uns: unsilence; pg<n>: show page n of a list; it<n>: act on item n of a list. */
+/** ButtonAction: what a button asks for. s<i>: silence for durations[i]; ack: until resolved; uns: unsilence; gr: the alert's graph; pg<n>: show page n of a list; it<n>: act on item n of a list. */
 export type ButtonAction = string
 
-const DATA = /^(s[0-9]|ack|uns|pg[0-9]{1,3}|it[0-9]{1,3})\.([A-Za-z0-9_-]{16,32})$/
+const DATA = /^(s[0-9]|ack|uns|gr|pg[0-9]{1,3}|it[0-9]{1,3})\.([A-Za-z0-9_-]{16,32})$/
 
 /** buttonData packs an action and a token into callback data (at most 36 bytes). */
 export function buttonData(action: ButtonAction, token: string): string {
@@ -25,14 +26,21 @@ export function parseButtonData(data: string | undefined): { action: ButtonActio
   return match ? { action: match[1]!, token: match[2]! } : undefined
 }
 
-/** alertKeyboard is the keyboard an alert message should have now (undefined: none). */
-export function alertKeyboard(content: MessageContent, durationsMs: readonly number[]): InlineButton[][] | undefined {
+/**
+ * alertKeyboard is the keyboard an alert message should have now (undefined: none). graphs: the
+ * "📈 Graph" button goes beside "ack" when graphs are on and an alert has a Prometheus graph link.
+ */
+export function alertKeyboard(content: MessageContent, durationsMs: readonly number[], graphs = false): InlineButton[][] | undefined {
   if (!content.token || content.digest) return undefined
   const firing = content.alerts.some((a) => a.status === 'firing')
   if (content.silence) return [[{ text: '🔔 Unsilence', callback_data: buttonData('uns', content.token) }]]
   if (!firing) return undefined
+  const graph = graphs && content.alerts.some((a) => a.generatorURL && graphQueryFromUrl(a.generatorURL))
   return [
     durationsMs.map((ms, i) => ({ text: `🔕 ${formatDuration(ms)}`, callback_data: buttonData(`s${i}`, content.token!) })),
-    [{ text: '✋ Ack until resolved', callback_data: buttonData('ack', content.token) }],
+    [
+      { text: '✋ Ack until resolved', callback_data: buttonData('ack', content.token) },
+      ...(graph ? [{ text: '📈 Graph', callback_data: buttonData('gr', content.token) }] : []),
+    ],
   ]
 }

@@ -94,6 +94,7 @@ export const botPlugin = fp(
       metrics,
       log,
       status: () => gatherStatus(statusSources(server)),
+      graphs: server.graphs.chat,
     })
     server.decorate('bot', handlers)
     if (webhook)
@@ -124,5 +125,5 @@ export const botPlugin = fp(
       await poller?.stop()
     })
   },
-  { name: 'bot', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'telegram', 'alertmanager'] },
+  { name: 'bot', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'telegram', 'alertmanager', 'graphs'] },
 )

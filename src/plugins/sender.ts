@@ -23,6 +23,7 @@ export const senderPlugin = fp(
       metrics: server.metrics,
       log: options.log,
       config: () => senderConfig(server.settings.current()),
+      graphs: server.graphs.hooks,
     })
     server.decorate('sender', sender)
     server.lifecycle.onStart('sender', () => sender.start())
@@ -30,5 +31,5 @@ export const senderPlugin = fp(
       await sender.stop()
     })
   },
-  { name: 'sender', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'telegram'] },
+  { name: 'sender', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'telegram', 'graphs'] },
 )

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { COMMANDS, parseCommand, parseSilenceArgs, splitWords } from '../../src/bot/commands.js'
+import { COMMANDS, parseCommand, parseSilenceArgs, splitWords, parseDashboardCommand } from '../../src/bot/commands.js'
+import { RESERVED } from '../../src/config/dashboards.js'
 
 t.test('a command is read as an admin types it, and only when it is meant for this bot', async (t) => {
   const rows: [string | undefined, string | undefined, ReturnType<typeof parseCommand>, string][] = [
@@ -30,7 +31,7 @@ t.test('every command the bot registers with Telegram is one it understands, wit
   }
   t.same(
     COMMANDS.map((c) => c.command),
-    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'help'],
+    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'graph', 'dashboards', 'dashboard', 'metrics', 'help'],
   )
 })
 
@@ -75,4 +76,21 @@ t.test('a /silence that cannot be read says what to type instead', async (t) => 
     ['alertname="X 2h', /a quote is not closed/, 'an open quote'],
   ]
   for (const [args, message, why] of rows) t.throws(() => parseSilenceArgs(args), message, why)
+})
+
+t.test('a dashboard named as a command reads as /dashboard <name>; /analytics lists them', async (t) => {
+  const names = new Set(['performance', 'health'])
+  const rows: [string, ReturnType<typeof parseDashboardCommand>, string][] = [
+    ['/performance', { name: 'dashboard', args: 'performance' }, 'the name alone'],
+    ['/health@AlertwireBot 24h', { name: 'dashboard', args: 'health 24h' }, 'with a range, addressed to this bot'],
+    ['/health@OtherBot', undefined, "another bot's"],
+    ['/revenue', undefined, 'not configured'],
+    ['/analytics', { name: 'dashboards', args: '' }, "the seed's /analytics lists the dashboards"],
+    ['performance', undefined, 'not a command'],
+  ]
+  for (const [text, want, why] of rows) t.same(parseDashboardCommand(text, 'AlertwireBot', names), want, why)
+})
+
+t.test('no dashboard can take the name of a command of the bot', async (t) => {
+  for (const { command } of COMMANDS) t.ok(RESERVED.includes(command), `/${command} is reserved`)
 })

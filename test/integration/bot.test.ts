@@ -213,7 +213,7 @@ t.test('commands: /silence, /silences with Expire, /unsilence, /alerts, /ack, /s
   t.match((await reply('/help')).text, /\/silence — Silence:/)
   t.same(
     fake.myCommands().map((c) => c.command),
-    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'help'],
+    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'graph', 'dashboards', 'dashboard', 'metrics', 'help'],
     'registered with setMyCommands',
   )
 })
