@@ -65,7 +65,7 @@ export interface ChatView {
 
 /** TurnPolicy: the slice of the config a turn is planned under. */
 export interface TurnPolicy {
-  /** storms.max_delay: more waiting than this takes one batch at a time is a storm */
+  /** storms.max_delay: several batches whose last would go out later than this, one at a time, fold into digests (planFold) */
   maxDelayMs: number
   /** most outbox items one ordinary delivery takes */
   maxItems: number
@@ -157,6 +157,7 @@ export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnP
     return { kind: 'set_aside', take: 1, popEdit: false, item: parsedOrRaw(chat.poison), error: new Error('not an outbox item alertwire can read') }
   }
   if (items.some((item) => isLate(item, catchUpAfterMs, now))) return { kind: 'storm', readUpTo: readRound, catchUp: true }
+  // what waits no longer fits the next slot: folded now, not after it piled up (delivery.ts planFold)
   if (items.length > 0 && isStorm(items, waiting, items[0]!.paceMs, policy.maxDelayMs)) {
     return { kind: 'storm', readUpTo: readRound }
   }
