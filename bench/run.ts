@@ -9,16 +9,19 @@
  *   storm       500 alerts in 500 groups through a real Alertmanager to one group chat (20/min):
  *               alertwire beside Alertmanager's own telegram_configs receiver
  *   sustained   1,000 webhooks/s for 60 s: errors, and resident memory sampled every second
+ *   graph       drawing one alert graph (6 series, 1 hour, 800×450): p50/p99 and the memory it adds
+ *               (bench/graph.ts, in a process of its own)
  * `npm run bench -- e2e ingest sustained storm` runs only the named parts.
  * alertwire runs compiled (npm run build first), as the image runs it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeTelegram } from '../test/fakes/telegram.js'
 import { freePort, waitForHttp } from '../test/helpers/net.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
+import { GRAPH_GOAL, graphBench } from './graph.js'
 import { formatSends, formatStorm, fullPictureMs, STORM_GOAL, stormViaAlertmanager, stormViaAlertwire } from './storm.js'
 
 const TOKEN = 'bench-token'
@@ -254,9 +257,30 @@ async function storm(dir: string, prefix: string, env: Record<string, string>, s
   }
 }
 
+/** graph: drawing one alert graph, in a process of its own, beside the machine's load (other work slows it). */
+async function graph() {
+  process.stderr.write('graph: 6 series over 1 hour at a 10 s step, 800×450, 200 pictures after 5 to warm up\n')
+  const g = await graphBench(root)
+  row(
+    'graph: render p50 / p99 / max',
+    `${g.p50Ms} / ${g.p99Ms} / ${g.maxMs} ms (first ${g.firstMs} ms; PNG ${Math.round(g.pngBytes / 1024)} KiB; load average ${loadavg()[0]!.toFixed(1)})`,
+  )
+  row(
+    'graph: memory added (libraries, +first, +200)',
+    `${g.rssLoadedMb} / ${g.rssAfterFirstMb} / ${g.rssAfterAllMb} MB resident; heap after GC ${g.heapAfterAllMb} MB`,
+  )
+  verdicts.push([`graph: render p99 ≤ ${GRAPH_GOAL.p99Ms} ms`, g.p99Ms <= GRAPH_GOAL.p99Ms, `${g.p99Ms} ms`])
+}
+
 async function main() {
   const only = new Set(process.argv.slice(2))
   const wanted = (part: string) => only.size === 0 || only.has(part)
+  if (wanted('graph')) await graph()
+  // the graph part needs neither Redis nor the fake: asked alone, it is all there is
+  if (only.size > 0 && [...only].every((part) => part === 'graph')) {
+    report()
+    process.exit(0)
+  }
   const redisUrl = await testRedisUrl()
   const prefixes = [uniquePrefix('bench-e2e'), uniquePrefix('bench-ingest'), uniquePrefix('bench-storm'), uniquePrefix('bench-sustained')]
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-'))

@@ -31,8 +31,8 @@ echarts.setPlatformAPI({
 })
 
 const fontPath = (file: string) => createRequire(import.meta.url).resolve(`dejavu-fonts-ttf/ttf/${file}`)
-/** FONT_FILES: the bundled fonts every label is drawn with (the title in bold). */
-export const FONT_FILES = [fontPath('DejaVuSans.ttf'), fontPath('DejaVuSans-Bold.ttf')]
+/** FONT_FILES: the bundled font every label is drawn with (one face: resvg reads its fonts at each picture, and a bold title would double that). */
+export const FONT_FILES = [fontPath('DejaVuSans.ttf')]
 const FONT_FAMILY = 'DejaVu Sans'
 
 /** ChartSeries: one curve; a NaN value is a gap. */
@@ -156,7 +156,7 @@ function titles(spec: ChartSpec) {
       text: spec.title,
       left: 10,
       top: 8,
-      textStyle: { fontFamily: FONT_FAMILY, fontSize: 16, fontWeight: 'bold', width: spec.width - zoneWidth - 30, overflow: 'truncate' },
+      textStyle: { fontFamily: FONT_FAMILY, fontSize: 17, fontWeight: 'normal', color: '#222222', width: spec.width - zoneWidth - 30, overflow: 'truncate' },
     },
     { text: zone, right: 10, top: 11, textStyle: { fontFamily: FONT_FAMILY, fontSize: 12, fontWeight: 'normal', color: '#666666' } },
   ]
