@@ -36,7 +36,7 @@ Config file: --config PATH, else $ALERTWIRE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
 Environment overrides: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_CHAT_ID, REDIS_URL,
 ALERTMANAGER_URL, ALERTWIRE_WEBHOOK_TOKEN, ALERTWIRE_ADMINS (comma-separated user ids), HOST, PORT,
 REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES (host:port,...),
-REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD.
+REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD, REDIS_MIN_REPLICAS_ACKED.
 Without TELEGRAM_BOT_TOKEN alertwire runs in dry-run mode: every message is logged, not sent.
 Without REDIS_URL (or sentinels, or cluster nodes) it uses Redis on 127.0.0.1:6379 if one answers,
 else starts redis-server itself.
@@ -209,8 +209,8 @@ export function redisWithoutPassword(url: string): string {
 
 function redisChoice(redis: ResolvedRedis, config: Config): string {
   const acked = config.redis.minReplicasAcked
-  const promise = acked > 0 ? `; webhooks answered 2xx once ${acked} replica${acked === 1 ? '' : 's'} confirm them` : ''
-  if (config.redis.sentinel) return `the primary Sentinel names ${config.redis.sentinel.name}, followed across failovers${promise}`
+  const promise = acked > 0 ? `; webhooks answered 2xx once ${acked === 1 ? 'a replica confirms' : `${acked} replicas confirm`} them` : ''
+  if (config.redis.sentinel) return `the primary the sentinels know as ${config.redis.sentinel.name}, followed across failovers${promise}`
   if (config.redis.clusterNodes) return `a Redis Cluster, every key under the hash tag ${config.redis.prefix}${promise}`
   if (redis.source === 'configured') return `${process.env.REDIS_URL ? 'from REDIS_URL' : 'from redis.url'}${promise}`
   if (redis.source === 'local') return 'none configured; the one answering on 127.0.0.1:6379 (set REDIS_URL to choose another)'

@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js'
 import { type DeadLetter, DeadLetterStore, type Selection } from '../store/dead-letters.js'
 import { tcpPing } from '../store/embedded-redis.js'
-import { closeRedis, fastFailRedis, whenReady } from '../store/redis.js'
+import { closeRedis, describeTopology, fastFailRedis, topologyOf, whenReady } from '../store/redis.js'
 import { parsedOrRaw } from '../core/turn.js'
 
 /** DEAD_LETTERS_HELP: the usage of the command, also shown by `alertwire --help`. */
@@ -148,16 +148,19 @@ export async function deadLettersCommand(argv: readonly string[], env: Record<st
     return 1
   }
   const { config } = loaded
-  const url = await findRedis(config.redis.url, config.dataDir)
-  if (!url) {
+  // Sentinel and Cluster are always configured, never looked for
+  const configured = !!(config.redis.sentinel || config.redis.clusterNodes)
+  const url = configured ? undefined : await findRedis(config.redis.url, config.dataDir)
+  if (!configured && !url) {
     io.err('alertwire: no Redis to read dead letters from (set REDIS_URL or redis.url, or start alertwire)\n')
     return 1
   }
-  const redis = fastFailRedis(url, 'alertwire-dead-letters')
+  const topology = topologyOf(config.redis, url)
+  const redis = fastFailRedis(topology, 'alertwire-dead-letters')
   redis.on('error', () => {})
   try {
     if (!(await whenReady(redis, 3000))) {
-      io.err(`alertwire: Redis at ${new URL(url).host} does not answer\n`)
+      io.err(`alertwire: Redis at ${topology.kind === 'single' ? new URL(topology.url).host : describeTopology(topology)} does not answer\n`)
       return 1
     }
     return await act(new DeadLetterStore(redis, config.redis.prefix), args, io)

@@ -112,6 +112,7 @@ export const ENV_OVERRIDES: readonly (readonly [string, readonly string[]])[] = 
   ['REDIS_CLUSTER_NODES', ['redis', 'cluster_nodes']],
   ['REDIS_PASSWORD', ['redis', 'password']],
   ['REDIS_SENTINEL_PASSWORD', ['redis', 'sentinel_password']],
+  ['REDIS_MIN_REPLICAS_ACKED', ['redis', 'min_replicas_acked']],
   ['ALERTMANAGER_URL', ['alertmanager', 'url']],
   ['PROMETHEUS_URL', ['graphs', 'prometheus_url']],
   ['ALERTWIRE_WEBHOOK_TOKEN', ['webhook', 'bearer_token']],
@@ -173,6 +174,16 @@ function applyEnvOverrides(doc: Json, env: ParseContext['env'], fromEnv: Map<str
     delete node[`${leaf}_file`] // the environment wins over a secret file
     fromEnv.set(path.join('.'), variable)
   }
+}
+
+/** TOPOLOGY_KEYS: the ways to reach Redis; one set from the environment replaces the file's others, as every variable wins over the file. */
+const TOPOLOGY_KEYS = ['url', 'sentinels', 'cluster_nodes'] as const
+
+function envTopologyWins(doc: Json, fromEnv: Map<string, string>): void {
+  const chosen = TOPOLOGY_KEYS.filter((key) => fromEnv.has(`redis.${key}`))
+  if (chosen.length === 0 || !isObject(doc.redis)) return
+  for (const key of TOPOLOGY_KEYS) if (!chosen.includes(key)) delete doc.redis[key]
+  if (!chosen.includes('sentinels') && !fromEnv.has('redis.sentinel_name')) delete doc.redis.sentinel_name
 }
 
 function schemaAt(pointer: string): Record<string, unknown> | undefined {
@@ -330,7 +341,7 @@ function validTimeZone(zone: string): boolean {
 /** redisErrors: one way to reach Redis (url, sentinels or cluster_nodes), and what each way needs. */
 function redisErrors(redis: RawConfig['redis']): string[] {
   const errors: string[] = []
-  const ways = (['url', 'sentinels', 'cluster_nodes'] as const).filter((key) => redis[key] !== undefined)
+  const ways = TOPOLOGY_KEYS.filter((key) => redis[key] !== undefined)
   if (ways.length > 1)
     errors.push(`redis.${ways[1]}: set one of redis.url, redis.sentinels and redis.cluster_nodes, not ${ways.map((w) => `redis.${w}`).join(' and ')}`)
   if (redis.sentinels && !redis.sentinel_name) errors.push('redis.sentinel_name: required with redis.sentinels (the name Sentinel monitors the primary under)')
@@ -634,6 +645,7 @@ export function parseConfig(text: string, ctx: ParseContext): ParseResult {
   const doc = interpolate(parsed, ctx.env) as Json
   const fromEnv = new Map<string, string>()
   applyEnvOverrides(doc, ctx.env, fromEnv)
+  envTopologyWins(doc, fromEnv)
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, doc))
   const issues = schemaIssues(withDefaults)
   const errors = schemaErrors(withDefaults, issues, fromEnv)

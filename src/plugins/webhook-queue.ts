@@ -50,8 +50,8 @@ function replicationOf(server: AppServer, log: Logger, metrics: Metrics): Replic
   return {
     replicas: () => settings.current().redis.minReplicasAcked,
     confirm: confirmedWrites(server.redis.webhooks, `${settings.current().redis.prefix}:${QUEUE_NAME}`),
-    onOutcome(acked, wanted) {
-      if (acked < wanted) metrics.webhooksUnreplicated.inc()
+    onOutcome(acked, wanted, webhooks) {
+      if (acked < wanted) metrics.webhooksUnreplicated.inc(webhooks)
       if (acked < wanted && !short)
         log.warn(
           { acked, wanted },

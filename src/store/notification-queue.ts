@@ -52,7 +52,7 @@ export type NotificationStore = (job: IngestJob, timeoutMs: number) => Promise<v
 export interface Replication {
   replicas: () => number
   confirm: ConfirmedWrite
-  onOutcome: (acked: number, wanted: number) => void
+  onOutcome: (acked: number, wanted: number, webhooks: number) => void
 }
 
 /** storeBatch writes a batch in one round trip and, when replicas must confirm it, waits for them until the batch's last deadline. */
@@ -63,9 +63,10 @@ async function storeBatch(queue: Queue<IngestJob>, batch: readonly Pending[], re
     await write()
     return
   }
-  const deadline = Math.max(...batch.map((p) => p.deadline))
-  const acked = await replication.confirm(write, wanted, deadline - Date.now())
-  replication.onOutcome(acked, wanted)
+  // WAIT answers a little before the last deadline, so the answer is the replicas' count, not the request's timer
+  const left = Math.max(...batch.map((p) => p.deadline)) - Date.now()
+  const acked = await replication.confirm(write, wanted, left - Math.min(100, left / 5))
+  replication.onOutcome(acked, wanted, batch.length)
   // stored on the primary all the same: the planner takes it, and Alertmanager's retry is a duplicate it drops
   if (acked < wanted) throw new StoreUnavailable(`${acked} of the ${wanted} replicas required confirmed storing it in time`)
 }
