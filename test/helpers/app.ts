@@ -5,9 +5,10 @@
 import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { type App, buildApp } from '../../src/app.js'
-import type { Config } from '../../src/config/parse.js'
+import { type Config, clusterPrefix } from '../../src/config/parse.js'
 import { createLogger } from '../../src/log.js'
 import type { LeaseTiming } from '../../src/plugins/bot.js'
+import type { RedisTopology } from '../../src/store/redis.js'
 import type { TelegramPort } from '../../src/telegram/client.js'
 import { type FakeTelegramOptions, startFakeTelegram } from '../fakes/telegram.js'
 import { mergeYaml, testConfig } from './config.js'
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   env?: Record<string, string | undefined>
   telegram?: TelegramPort
   redisUrl?: string
+  /** a Sentinel or Cluster (test/helpers/redis-topologies.ts) instead of a URL; its processes are the test's own, so no keys are cleaned up */
+  redis?: RedisTopology
   /** share state with another app (a second replica) */
   prefix?: string
   start?: boolean
@@ -49,7 +52,8 @@ export async function startTestApp(t: Test, options: TestAppOptions = {}): Promi
     PORT: '0',
     ...options.env,
   })
-  config.redis.prefix = prefix
+  // as parseConfig does for cluster_nodes: one hash tag, every key in one slot
+  config.redis.prefix = options.redis?.kind === 'cluster' ? clusterPrefix(prefix) : prefix
   const logs: string[] = []
   const secrets = [config.telegram.botToken, config.webhook.bearerToken].filter((s): s is string => !!s)
   const destination = new Writable({
@@ -61,14 +65,14 @@ export async function startTestApp(t: Test, options: TestAppOptions = {}): Promi
   const log = createLogger({ level: 'debug', secrets: () => secrets, destination })
   const app = await buildApp(config, {
     log,
-    redisUrl,
+    ...(options.redis ? { redis: options.redis } : { redisUrl }),
     ...(options.telegram ? { telegram: options.telegram } : {}),
     ...(options.poller ? { leases: options.poller } : {}),
   })
   const url = options.start === false ? '' : await app.start()
   t.teardown(async () => {
     await app.close()
-    if (!options.prefix) await cleanupPrefix(redisUrl, prefix)
+    if (!options.prefix && !options.redis) await cleanupPrefix(redisUrl, prefix)
   })
   return { app, url, prefix, redisUrl, logs, config }
 }

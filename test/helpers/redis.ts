@@ -98,6 +98,8 @@ export interface PrivateRedisOptions {
   appendonly?: boolean
   /** Data dir to use (and keep); a temp dir that close() removes when omitted. */
   dir?: string
+  /** More redis-server arguments, e.g. ['--replicaof', '127.0.0.1', '6380'] or ['--cluster-enabled', 'yes']. */
+  args?: readonly string[]
 }
 
 /** A redis-server owned by one test. stop()/kill() keep the data dir so restart() can bring it back. */
@@ -181,6 +183,7 @@ function redisArgs(port: number, dir: string, opts: PrivateRedisOptions): string
     '', // log to stdout, which the process tracker captures
     '--loglevel',
     'warning',
+    ...(opts.args ?? []),
   ]
 }
 

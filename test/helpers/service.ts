@@ -15,7 +15,7 @@ export const SERVICE_TOKEN = 'service-test-token'
 const ENTRY = ['--import', 'tsx', 'src/main.ts']
 
 /** cleanEnv: the test process's environment without alertwire's variables. */
-export const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|ALERTWIRE_|REDIS_URL|PORT|HOST)/.test(k)))
+export const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|ALERTWIRE_|REDIS_|PORT|HOST)/.test(k)))
 
 /** tempConfig writes a config file into a temp dir removed at teardown. */
 export function tempConfig(t: Test, text: string): string {
