@@ -8,6 +8,7 @@ set -euo pipefail
 # binary -> Debian package that ships it
 declare -A package_of=(
   [redis-server]=redis-server
+  [redis-sentinel]=redis-sentinel
   [prometheus-alertmanager]=prometheus-alertmanager
   [amtool]=prometheus-alertmanager
   [prometheus]=prometheus
