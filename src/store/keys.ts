@@ -8,6 +8,12 @@
  * records of messages sent there (Telegram numbers messages per chat). Its origin, the first id
  * it had, keys what alertwire remembers about its alerts (seen events, reminders, flapping,
  * early resolves, /mute), so that memory stays put when a group becomes a supergroup.
+ *
+ * In a Redis Cluster the prefix is one hash tag ({alertwire}: clusterPrefix in config/parse.ts),
+ * so every key named here, and BullMQ's under the same prefix, hashes to one slot: every script,
+ * also one that builds per-chat keys from a template inside Lua (keys Redis cannot route), and
+ * every MULTI and pipeline stays on one node. Redis hashes only the first {...} of a key, so the
+ * CHAT marker after the prefix's tag changes nothing.
  */
 
 /** CHAT marks where a chat id goes in a key template. */

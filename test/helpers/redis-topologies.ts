@@ -120,28 +120,65 @@ export async function startSentinelSet(): Promise<SentinelSet> {
   }
 }
 
-/** RedisCluster: three primaries, no replicas, every slot covered. */
+/** RedisCluster: three primaries (with a replica each when asked), every slot covered. */
 export interface RedisCluster {
   nodes: PrivateRedis[]
   topology: RedisTopology
+  /** the primary serving a key's slot, and its replica (when the cluster has replicas) */
+  servingKey(key: string): Promise<{ primary: PrivateRedis; replica?: PrivateRedis }>
   close(): Promise<void>
 }
 
-/** startRedisCluster starts three cluster-enabled redis-servers and joins them with redis-cli --cluster create. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/** ClusterNode: one line of CLUSTER NODES, the fields the tests read. */
+interface ClusterNode {
+  id: string
+  port: number
+  primaryId: string
+  slots: [number, number][]
+}
+
+function clusterNodes(text: string): ClusterNode[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id, address, , primaryId, , , , , ...slots] = line.split(' ')
+      return {
+        id: id!,
+        port: Number(/:(\d+)@/.exec(address!)![1]),
+        primaryId: primaryId!,
+        slots: slots.filter((s) => /^\d/.test(s)).map((s) => s.split('-').map(Number) as [number, number]),
+      }
+    })
+    .map((node) => ({ ...node, slots: node.slots.map(([from, to]) => [from, to ?? from] as [number, number]) }))
+}
+
+/** startRedisCluster starts three cluster-enabled redis-servers (six with a replica each) and joins them with redis-cli --cluster create. */
+export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Promise<RedisCluster> {
+  const replicas = options.replicas ?? 0
   const nodes: PrivateRedis[] = []
   const close = async () => {
     await Promise.all(nodes.map((node) => node.close()))
   }
   try {
-    for (let i = 0; i < 3; i++) nodes.push(await startPrivateRedis({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'] }))
+    for (let i = 0; i < 3 * (1 + replicas); i++) nodes.push(await startPrivateRedis({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'] }))
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`)
-    const created = await runCommand('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], 60_000)
+    const created = await runCommand('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], 60_000)
     if (created.code !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.output}`)
     for (const node of nodes) {
       await untilTrue(async () => /cluster_state:ok/.test(String(await ask(node.port, 'CLUSTER', 'INFO'))), 20_000, `node ${node.port} to see the cluster ok`)
+      if (replicas && /role:slave/.test(String(await ask(node.port, 'INFO', 'replication'))))
+        await untilTrue(async () => /master_link_status:up/.test(String(await ask(node.port, 'INFO', 'replication'))), 20_000, `replica ${node.port} to sync`)
     }
-    return { nodes, topology: { kind: 'cluster', nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })) }, close }
+    const servingKey = async (key: string) => {
+      const slot = Number(await ask(nodes[0]!.port, 'CLUSTER', 'KEYSLOT', key))
+      const known = clusterNodes(String(await ask(nodes[0]!.port, 'CLUSTER', 'NODES')))
+      const primary = known.find((node) => node.slots.some(([from, to]) => from <= slot && slot <= to))!
+      const replica = known.find((node) => node.primaryId === primary.id)
+      const byPort = (port: number) => nodes.find((node) => node.port === port)!
+      return { primary: byPort(primary.port), ...(replica ? { replica: byPort(replica.port) } : {}) }
+    }
+    return { nodes, topology: { kind: 'cluster', nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })) }, servingKey, close }
   } catch (error) {
     await close()
     throw error

@@ -68,3 +68,31 @@ t.test('on a Redis Cluster: delivery, the resolve edit and bot commands work; ev
   const slots = new Set(await Promise.all(keys.map(async (key) => Number(await ask(cluster.nodes[0]!.port, 'CLUSTER', 'KEYSLOT', key)))))
   t.equal(slots.size, 1, 'one slot')
 })
+
+t.test('on a Cluster with replicas, min_replicas_acked waits for the replica of the primary serving the tag', async (t) => {
+  const cluster = await startRedisCluster({ replicas: 1 })
+  t.teardown(() => cluster.close())
+  const { url, fake, config, app } = await startWithFake(t, {
+    redis: cluster.topology,
+    yaml: 'redis: {min_replicas_acked: 1}\nwebhook: {store_timeout: 1s}',
+  })
+  const send = (fingerprint: string) => postWebhook(url, webhook({ groupKey: fingerprint, alerts: [alert(fingerprint, 'firing')] }))
+  t.equal((await send('d1d1')).status, 200, 'the replica confirms: 2xx')
+
+  // only the replica of the node serving {prefix} matters: hold it back and the webhook must wait
+  // for it; a WAIT sent to any other primary would find its replica idle and answer 2xx at once
+  const { primary, replica } = await cluster.servingKey(config.redis.prefix)
+  t.ok(replica, 'the serving primary has a replica')
+  await replica!.kill('SIGSTOP')
+  await ask(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica')
+  t.equal((await send('d2d2')).status, 503, 'its replica held back: 503, Alertmanager retries')
+  await replica!.kill('SIGCONT')
+  let status = 0
+  for (let i = 0; i < 40 && status !== 200; i++) {
+    status = (await send('d2d2')).status
+    if (status !== 200) await new Promise((r) => setTimeout(r, 250))
+  }
+  t.equal(status, 200, 'once the replica is back, the retry is confirmed')
+  await fake.waitFor(() => fake.messages(GROUP).length === 2, 15_000, 'both alerts in the chat')
+  t.match((await app.server.inject({ method: 'GET', url: '/metrics' })).body, /alertwire_webhooks_unreplicated_total [1-9]/)
+})
