@@ -1,6 +1,6 @@
 /**
  * The graph part of `npm run bench -- graph`: how long drawing one alert graph takes (6 series over
- * one hour at a 10 s step, a threshold and the alert's start, 800×450 as configured by default) and
+ * one hour at the default config's step (15 s), a threshold and the alert's start, 800×450 as configured by default) and
  * the memory drawing adds. It runs in a child process of its own, so the figures are the renderer's
  * alone: resident memory after loading the libraries, after the first picture, and after all of them.
  *
@@ -44,19 +44,24 @@ async function measure(example?: string): Promise<GraphFigures> {
   const rssBefore = process.memoryUsage().rss
   const { makeGraph } = await import('../src/workers/graphs.js')
   const { graphQueryForExpr } = await import('../src/core/graph.js')
+  const { graphTargetPoints } = await import('../src/config/graphs.js')
   const rssLoaded = process.memoryUsage().rss
   const end = Date.parse('2026-12-01T14:00:00Z')
   const query = {
-    ...graphQueryForExpr('sum by (instance) (rate(http_errors_total[5m])) > 0.5', 3_600_000, { targetPoints: 400 }, end),
+    ...graphQueryForExpr('sum by (instance) (rate(http_errors_total[5m])) > 0.5', 3_600_000, { targetPoints: graphTargetPoints(800) }, end),
     title: 'HighErrorRate',
     alertStartMs: end - 900_000,
   }
-  // six instances, one point every 10 s over the hour, climbing past the threshold in the last quarter
+  // six instances, a point per step (as the default config asks: 15 s for an hour), climbing past the threshold in the last quarter
+  const steps = Math.round((query.endMs - query.startMs) / 1000 / query.stepSeconds)
   const series = Array.from({ length: 6 }, (_, i) => ({
     labels: { instance: `web-${i}.example.com:9100`, job: 'api' },
-    points: Array.from({ length: 361 }, (_, k) => {
-      const t = query.startMs + k * 10_000
-      return [t, 0.2 + i * 0.03 + (k > 270 ? (k - 270) * 0.01 * (1 + i / 3) : 0) + 0.05 * Math.sin(k / 7 + i)] as [number, number]
+    points: Array.from({ length: steps + 1 }, (_, k) => {
+      const f = k / steps
+      return [query.startMs + k * query.stepSeconds * 1000, 0.2 + i * 0.03 + (f > 0.75 ? (f - 0.75) * 3.6 * (1 + i / 3) : 0) + 0.05 * Math.sin(f * 50 + i)] as [
+        number,
+        number,
+      ]
     }),
   }))
   const deps = {

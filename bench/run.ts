@@ -259,7 +259,7 @@ async function storm(dir: string, prefix: string, env: Record<string, string>, s
 
 /** graph: drawing one alert graph, in a process of its own, beside the machine's load (other work slows it). */
 async function graph() {
-  process.stderr.write('graph: 6 series over 1 hour at a 10 s step, 800×450, 200 pictures after 5 to warm up\n')
+  process.stderr.write('graph: 6 series over 1 hour at a 15 s step, 800×450, 200 pictures after 5 to warm up\n')
   const g = await graphBench(root)
   row(
     'graph: render p50 / p99 / max',

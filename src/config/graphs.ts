@@ -100,6 +100,11 @@ export function compileGraphs(
   }
 }
 
+/** graphTargetPoints: points per series a picture of this width asks for (the query step follows from it). */
+export function graphTargetPoints(width: number): number {
+  return Math.round(width / 3)
+}
+
 /** graphOptions: what graphForAlert reads (core/graph.ts): the graphs: section with the severities and routing it filters by. */
 export function graphOptions(graphs: GraphsConfig, severityScheme: SeverityScheme, routing: Routing): GraphOptions {
   return {
@@ -112,8 +117,8 @@ export function graphOptions(graphs: GraphsConfig, severityScheme: SeveritySchem
     routing,
     windowMs: graphs.windowMs,
     onResolve: graphs.onResolve,
-    // about a point per two pixels: finer than a phone shows, coarse enough to stay light
-    targetPoints: Math.round(graphs.width / 2),
+    // about a point per three pixels: finer than a phone shows, and drawing cost grows with points (bench graph)
+    targetPoints: graphTargetPoints(graphs.width),
   }
 }
 
