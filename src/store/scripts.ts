@@ -36,7 +36,7 @@ end
  * chat's held set until their time (CLAIM releases them).
  */
 export const COMMIT_EVENTS = `${NOW}
-local MAX_REORDER = 64
+local MAX_REORDER = 256
 local function unchanged(g)
   local actual
   if g.field then actual = redis.call('HGET', g.key, g.field) else actual = redis.call('GET', g.key) end
@@ -48,7 +48,7 @@ end
 local function seqOf(item)
   return tonumber(string.match(item, '^{"seq":(%d+)') or string.match(item, '"seq":(%d+)') or '0')
 end
--- append keeps the outbox in arrival order: notifications planned out of order (several at a
+-- append keeps the outbox in arrival order: notifications planned out of order (64 at a
 -- time, on several replicas) go back past the few later ones already queued
 local function append(outbox, item, seq)
   local pivot
