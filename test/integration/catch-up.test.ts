@@ -27,7 +27,7 @@ t.test('Telegram down longer than catch_up_after: one catch-up digest naming eve
   t.equal(fake.messages(GROUP).length, 1, 'one message, not one per alert')
   t.match(digest!.text, /^📡 While alertwire could not reach Telegram · 5 alerts · 1 here resolved/, 'says why it comes late')
   for (const fp of names) t.match(digest!.text, new RegExp(`Alert_${fp}`), `names ${fp}`)
-  t.match(digest!.text, /✅ 🔴 Alert_cu3/, 'the one that resolved meanwhile is marked so')
+  t.match(digest!.text, /🔴 Alert_cu3 · instance\n✅ cu3\.example\.com/, 'the one that resolved meanwhile is marked so')
 
   await postWebhook(url, webhook({ groupKey: 'after', alerts: [alert('after')] }))
   const [, next] = await fake.waitFor(() => fake.messages(GROUP).length === 2 && fake.messages(GROUP), 5000, 'the next alert')
