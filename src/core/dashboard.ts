@@ -61,7 +61,7 @@ const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 /**
  * formatValue writes a value with its unit: `ratio` (0–1) as a percentage, `percent` (0–100),
  * `seconds` as a duration (ms below a second), `bytes` in binary units; any other unit follows
- * the number (`req/s`, `stars`); none: the number alone.
+ * the number (`req/s`, `stars`; one starting with / right after it: `2/s`); none: the number alone.
  */
 export function formatValue(value: number, unit = ''): string {
   if (!Number.isFinite(value)) return formatNumber(value)
@@ -88,7 +88,8 @@ export function formatValue(value: number, unit = ''): string {
       return `${formatNumber(n)} ${BYTE_UNITS[i]}`
     }
     default:
-      return unit ? `${formatNumber(value)} ${unit}` : formatNumber(value)
+      // a rate's unit sits on the number (12 /s reads as two things)
+      return unit ? `${formatNumber(value)}${unit.startsWith('/') ? '' : ' '}${unit}` : formatNumber(value)
   }
 }
 

@@ -58,6 +58,7 @@ t.test('formatValue: units a person reads at a glance', async (t) => {
     [1536, 'bytes', '1.5 KiB'],
     [3 * 1024 ** 3, 'bytes', '3 GiB'],
     [12.3456, 'req/s', '12.3 req/s'],
+    [2, '/s', '2/s'],
     [123456, 'stars', '123k stars'],
     [7, undefined, '7'],
     [0.000123, '', '0'],
