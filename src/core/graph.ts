@@ -5,9 +5,9 @@
  * src/prometheus/, drawing is src/charts/, and src/workers/graphs.ts puts them together.
  */
 import { formatDuration } from './duration.js'
-import type { Labels } from './matchers.js'
+import { type Labels, matchesAll } from './matchers.js'
 import { matchingClose, numericValue, type Token, tokenize, topLevel } from './promql.js'
-import { routeAlert, type Routing } from './route.js'
+import { DEFAULT_ROUTE_NAME, type Routing } from './route.js'
 import { type SeverityScheme, severityOf } from './severity.js'
 
 /** Threshold: the number an alert rule compares its curve with. */
@@ -211,9 +211,20 @@ export function prometheusFor(
   return { url: `${url.origin}${prefix}`, fromGenerator: true }
 }
 
+/** routesOf names the routes an alert's labels take (as routeAlert walks them, whatever chats they have). */
+function routesOf(routing: Routing, labels: Labels): string[] {
+  const names: string[] = []
+  for (const route of routing.routes) {
+    if (!matchesAll(route.matchers, labels)) continue
+    names.push(route.name)
+    if (!route.continue) break
+  }
+  return names.length > 0 ? names : [DEFAULT_ROUTE_NAME]
+}
+
 /** wantsGraph: the alert's route says so, else its severity is one of graphs.severities. */
 function wantsGraph(alert: AlertForGraph, options: GraphOptions): boolean {
-  const routes = alert.route !== undefined ? [alert.route] : options.routing ? routeAlert(options.routing, alert.labels).map((t) => t.route) : []
+  const routes = alert.route !== undefined ? [alert.route] : options.routing ? routesOf(options.routing, alert.labels) : []
   const said = routes.map((r) => options.routeGraphs.get(r)).filter((v) => v !== undefined)
   if (said.length > 0) return said.includes(true)
   return options.severities.size === 0 || options.severities.has(severityOf(alert.labels, options.severityScheme).level)

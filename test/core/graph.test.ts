@@ -15,6 +15,7 @@ import {
   visibleLength,
   windowText,
 } from '../../src/core/graph.js'
+import { parseMatcher } from '../../src/core/matchers.js'
 import { compileSeverities, DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../../src/core/severity.js'
 import { shippedAlertRules } from '../helpers/rules.js'
 
@@ -271,4 +272,47 @@ t.test('graphCaption says what the picture shows, or why there is none, within 1
   const long = graphCaption({ ...base, title: 'T'.repeat(5000), outcome: 'prometheus_down', detail: '<&>'.repeat(2000) })
   t.ok(visibleLength(long) <= CAPTION_LIMIT, `${visibleLength(long)} characters after parsing`)
   t.equal(windowText(Date.parse('2026-12-01T23:30:00Z'), Date.parse('2026-12-02T00:30:00Z'), 'UTC'), '2026-12-01 23:30 – 2026-12-02 00:30 UTC (1h)')
+})
+
+t.test('graphForAlert: without the route given, every route the labels match is asked', async (t) => {
+  const route = (name: string, team: string) => ({
+    name,
+    matchers: [parseMatcher(`team="${team}"`)],
+    continue: true,
+    silentSeverities: new Set<string>(),
+    repeatIntervalMs: 0,
+    muteWindows: [],
+  })
+  const routing = {
+    routes: [route('db', 'db'), route('all-db', 'db'), route('web', 'web')],
+    silentSeverities: new Set<string>(),
+    repeatIntervalMs: 0,
+    muteWindows: [],
+  }
+  const opts = {
+    ...options,
+    routing,
+    routeGraphs: new Map([
+      ['db', false],
+      ['web', false],
+    ]),
+  }
+  const alert = (team: string, severity = 'critical') => ({ ...firing, labels: { alertname: 'X', severity, team } })
+  t.notOk(graphForAlert(alert('web'), opts, now), 'its only route says no')
+  t.ok(
+    graphForAlert(
+      alert('db'),
+      {
+        ...opts,
+        routeGraphs: new Map([
+          ['db', false],
+          ['all-db', true],
+        ]),
+      },
+      now,
+    ),
+    'one of its routes says yes',
+  )
+  t.notOk(graphForAlert(alert('db'), opts, now), 'the routes that say anything say no')
+  t.ok(graphForAlert(alert('other'), opts, now), 'no route says anything: the severity decides')
 })
