@@ -103,7 +103,7 @@ t.test('min_replicas_acked 0: webhooks answered 2xx while the replica lagged are
 })
 
 t.test('min_replicas_acked 1: the same window answers 503, and Alertmanager-style retries deliver every alert', async (t) => {
-  const { fake, address, before, window, app } = await heldBackWindow(t, 1)
+  const { fake, address, before, window, app, logs } = await heldBackWindow(t, 1)
   t.same(before, [200, 200, 200], 'the replica confirmed them')
   t.same(window, [503, 503, 503], 'the frozen replica could not confirm: 503, so Alertmanager keeps them')
   const retried = await Promise.all([4, 5, 6].map((n) => retryUntilStored(address, n, 60_000)))
@@ -119,7 +119,9 @@ t.test('min_replicas_acked 1: the same window answers 503, and Alertmanager-styl
     'none twice',
   )
   const scrape = await app.server.inject({ method: 'GET', url: '/metrics' })
-  t.match(scrape.body, /alertwire_webhooks_unreplicated_total [1-9]/, 'the 503s for want of a replica are counted')
+  t.match(scrape.body, /alertwire_webhooks_unreplicated_total 3\b/, 'each of the three 503s for want of a replica is counted')
+  t.equal(logs.filter((line) => /only 0 of 1 Redis replicas confirm/.test(line)).length, 1, 'the shortfall is logged once, not per webhook')
+  t.equal(logs.filter((line) => /Redis replicas confirm stored webhooks again/.test(line)).length, 1, 'and its end once')
 })
 
 t.test('a primary SIGKILLed under webhook load: Sentinel promotes the replica, every 2xx is delivered, 503 meanwhile', async (t) => {
