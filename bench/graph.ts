@@ -45,6 +45,8 @@ async function measure(example?: string): Promise<GraphFigures> {
   const { makeGraph } = await import('../src/workers/graphs.js')
   const { graphQueryForExpr } = await import('../src/core/graph.js')
   const { graphTargetPoints } = await import('../src/config/graphs.js')
+  // the renderer may be loaded only at the first picture: load it here, so "libraries" counts it
+  await import('../src/charts/png.js')
   const rssLoaded = process.memoryUsage().rss
   const end = Date.parse('2026-12-01T14:00:00Z')
   const query = {
