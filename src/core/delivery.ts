@@ -363,21 +363,25 @@ export function estimateCalls(items: readonly OutboxItem[], waiting: number): nu
   return items.length === 0 ? 0 : Math.ceil(batches * perBatch * (waiting / items.length))
 }
 
-/** NAME_EXTRA: what a line naming an alert adds to its labels (marker, separators, the line break). */
-const NAME_EXTRA = 6
+/** STATUS_EXTRA: what an alert's block adds to its labels and summary (its status line "🕒 since … (5m)", the marker, separators). */
+const STATUS_EXTRA = 50
+/** SUMMARY_SHOWN: most of a summary counted (a long one is the rare case, and its description is not counted at all). */
+const SUMMARY_SHOWN = 120
 
 /**
- * estimateChars is about how many characters naming everything waiting takes, at the least:
- * each alert's name and labels as a dense digest line shows them, what the window saw scaled to
- * everything waiting.
+ * estimateChars is about how many characters saying what waits as it is takes, a block per alert:
+ * its summary, its labels ("instance: web-1:9100") and its status line; what the window saw,
+ * scaled to everything waiting. Descriptions and links are left out: this is about naming.
  */
 export function estimateChars(items: readonly OutboxItem[], waiting: number): number {
+  if (items.length === 0) return 0
   let chars = 0
   for (const item of items) {
-    for (const [name, value] of Object.entries(item.alert.labels)) chars += name === 'severity' ? 0 : name === 'alertname' ? value.length : value.length + 2
-    chars += NAME_EXTRA
+    const { alertname: _name, severity: _severity, ...rest } = item.alert.labels
+    chars += STATUS_EXTRA + Math.min(SUMMARY_SHOWN, item.alert.annotations.summary?.length ?? 0)
+    for (const [name, value] of Object.entries(rest)) chars += name.length + value.length + 3
   }
-  return items.length === 0 ? 0 : Math.ceil(chars * (waiting / items.length))
+  return Math.ceil(chars * (waiting / items.length))
 }
 
 /** FoldView: what a turn knows of what waits for a chat, for the fold decision. */
@@ -401,9 +405,8 @@ export type Fold = { fold: boolean; why: 'fits the next slot' | 'beyond one mess
  * kind): then it goes as it is, in its own message (or its parts, packed as densely), and so a
  * quiet chat's first alert goes out at once. It no longer fits when it takes several calls; then
  * it is folded at once, in the next slot, when
- * - naming all of it takes more than one message of 4096 characters: it takes several slots
- *   whatever is done, and a digest names it in the fewest (a dense line per alert, where its own
- *   messages take a block per alert and a message per group), or
+ * - said as it is, a block per alert, it would take more than one message of 4096 characters:
+ *   several slots as it is, where a digest names it in the fewest (a short line per alert), or
  * - one batch at a time, its last call would come later than storms.max_delay.
  * Otherwise (a few small groups, all said within max_delay) each keeps its own message and buttons.
  */

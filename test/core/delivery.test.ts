@@ -166,7 +166,7 @@ t.test('the fold decision: fold as soon as what waits no longer fits the next sl
     ['a few small groups, all said within max_delay: each its own message', view(3, 3 * 60), false, 'within max_delay'],
     ['nine small groups, the last at 28.4 s of 30 s', view(9, 9 * 60), false, 'within max_delay'],
     ['499 groups after the first alert (the benchmark storm): folded at the next slot', view(499, 499 * 55), true, 'beyond one message'],
-    ['five groups naming more than one message holds: a digest takes the fewest slots', view(5, 5000), true, 'beyond one message'],
+    ['five groups whose messages would take more than 4096 characters: a digest takes the fewest slots', view(5, 5000), true, 'beyond one message'],
     ['twelve small groups would take 37.8 s one at a time', view(12, 12 * 60), true, 'beyond max_delay'],
     ['a route throttled to one message per 10 m: two alerts fold into its next slot', view(2, 120, 600_000), true, 'beyond max_delay'],
     ['exactly at max_delay: still said one at a time', view(10, 600, 3000), false, 'within max_delay'],

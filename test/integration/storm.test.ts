@@ -52,6 +52,22 @@ t.test("a storm at Telegram's group limit: the first alert within 2 s, every ale
   t.equal(fake.calls.filter((c) => c.status >= 400).length, 0)
 })
 
+t.test('groups that need more than one message fold at the next slot, not after storms.max_delay', async (t) => {
+  const { url, fake } = await startWithFake(t, { fast: false })
+  await post(url, 1000)
+  await fake.waitFor(() => fake.messages(GROUP).length === 1, 5000, "a quiet chat's first alert, at once")
+  // four groups of 40 while the chat waits for its next slot (3.15 s): four messages or more, one
+  // group at a time, all out within max_delay (30 s); naming them takes more than one message
+  const groups = [0, 1, 2, 3].map((g) => Array.from({ length: 40 }, (_, i) => g * 40 + i))
+  await Promise.all(groups.map((ns, g) => postWebhook(url, webhook({ groupKey: `{}:{wave="${g}"}`, alerts: ns.map((n) => alert(n)) }))))
+  await fake.waitFor(() => named(fake.messages(GROUP).map((m) => m.text)).size === 161, 30_000, 'all 161 named')
+  const messages = fake.messages(GROUP)
+  t.comment(messages.map((m) => `${named([m.text]).size} named, ${m.text.length} characters`).join('; '))
+  t.match(messages[1]!.text, /^🌩 Alert storm · 160 alerts/, 'the four groups came as one round of digests')
+  t.ok(messages.length <= 3, `${messages.length} messages: the first alert, then the fewest digests (one group at a time took 5 or more)`)
+  t.equal(fake.stats.tooManyRequests, 0)
+})
+
 t.test('resolves of a storm: a resolved digest now, the digests marked resolved when the chat is quiet', async (t) => {
   const { url, fake } = await startWithFake(t, { yaml: 'storms: {max_delay: 300ms}' })
   const alerts = Array.from({ length: 40 }, (_, i) => i)
