@@ -39,13 +39,26 @@ export async function untilTrue(check: () => Promise<boolean>, timeoutMs: number
   }
 }
 
-function direct(port: number): Redis {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 })
+function direct(port: number, password?: string): Redis {
+  return new Redis({
+    host: '127.0.0.1',
+    port,
+    ...(password ? { password } : {}),
+    lazyConnect: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  })
 }
 
 /** ask runs one command on a short-lived connection to port. */
-export async function ask(port: number, ...args: (string | number)[]): Promise<unknown> {
-  const client = direct(port)
+export function ask(port: number, ...args: (string | number)[]): Promise<unknown> {
+  return askWith(undefined, port, ...args)
+}
+
+/** askWith is ask with a password (a server or sentinel that requires one). */
+export async function askWith(password: string | undefined, port: number, ...args: (string | number)[]): Promise<unknown> {
+  const client = direct(port, password)
   client.on('error', () => {})
   try {
     return await client.call(String(args[0]), ...args.slice(1))
@@ -118,6 +131,22 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     await close()
     throw error
   }
+}
+
+/**
+ * protectSentinelSet puts passwords on a running set, as an operator would configure them: the
+ * servers require password (the replica authenticates to the primary with it, the sentinels too),
+ * the sentinels require sentinelPassword (and give it to each other).
+ */
+export async function protectSentinelSet(set: SentinelSet, password: string, sentinelPassword: string): Promise<void> {
+  for (const port of [set.replica.port, set.primary.port]) await ask(port, 'CONFIG', 'SET', 'masterauth', password)
+  for (const port of [set.replica.port, set.primary.port]) await ask(port, 'CONFIG', 'SET', 'requirepass', password)
+  for (const port of set.sentinelPorts) {
+    await ask(port, 'SENTINEL', 'SET', SENTINEL_NAME, 'auth-pass', password)
+    await ask(port, 'SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', sentinelPassword)
+  }
+  for (const port of set.sentinelPorts) await ask(port, 'ACL', 'SETUSER', 'default', 'resetpass', `>${sentinelPassword}`)
+  set.topology = { ...set.topology, password, sentinelPassword } as RedisTopology
 }
 
 /** RedisCluster: three primaries (with a replica each when asked), every slot covered. */
