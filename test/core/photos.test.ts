@@ -8,6 +8,7 @@ import type { GraphOptions } from '../../src/core/graph.js'
 import { GRAPH_MAX_WAIT_MS, graphsForCall, type PhotoJob, photoTurn, type StoredPhoto } from '../../src/core/photos.js'
 import { type ChatView, planTurn } from '../../src/core/turn.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
+import { alertKeyboard, parseButtonData } from '../../src/core/keyboard.js'
 import { testConfig } from '../helpers/config.js'
 
 const NOW = Date.parse('2026-12-01T12:00:00Z')
@@ -129,4 +130,19 @@ t.test('planTurn: a graph is sent only when nothing else waits', async (t) => {
   ]
   for (const [what, over, kind] of others) t.equal(planTurn({ ...base, ...over }, policy, NOW).kind, kind, `${what} goes first`)
   t.equal(planTurn({ items: [], waiting: 0, notices: [] }, policy, NOW).kind, 'release', 'no graph: nothing to do')
+})
+
+t.test('alertKeyboard: a 📈 Graph button beside Ack where graphs are on and an alert has a graph link', async (t) => {
+  const content = (alerts: AlertSnapshot[]) => ({ ...record(alerts), token: 'tok_0123456789abcdef' })
+  const graphRow = (k: ReturnType<typeof alertKeyboard>) => k?.[1]?.map((b) => b.text)
+  t.same(graphRow(alertKeyboard(content([alert('a')]), [3_600_000], true)), ['✋ Ack until resolved', '📈 Graph'])
+  const data = alertKeyboard(content([alert('a')]), [3_600_000], true)![1]![1]!
+  t.same('callback_data' in data && parseButtonData(data.callback_data), { action: 'gr', token: 'tok_0123456789abcdef' }, 'reads back')
+  t.same(graphRow(alertKeyboard(content([alert('a')]), [3_600_000])), ['✋ Ack until resolved'], 'graphs off: no button')
+  t.same(
+    graphRow(alertKeyboard(content([alert('a', { generatorURL: 'http://grafana/alerting/grafana/x/view' })]), [3_600_000], true)),
+    ['✋ Ack until resolved'],
+    'no graph link: no button',
+  )
+  t.equal(alertKeyboard(content([alert('a', { status: 'resolved' })]), [3_600_000], true), undefined, 'resolved: no buttons at all')
 })

@@ -54,7 +54,8 @@ scrape_configs: [{job_name: app, static_configs: [{targets: ['${exporter}']}]}]
  * Each picks a free port of its own, so Prometheus learns where Alertmanager is by a reload.
  */
 async function startPipeline(t: Test, graphsYaml: (prometheusUrl: string) => string) {
-  const exporter = await startExporter(t, { a: 0.2, b: 0.9 })
+  const values = { a: 0.2, b: 0.9 }
+  const exporter = await startExporter(t, values)
   const prometheus = await startPrometheus({ configYaml: promConfig(exporter), ruleFiles: { 'rules/e2e.yml': RULES } })
   t.teardown(() => prometheus.stop())
   const started = await startWithFake(t, {
@@ -65,7 +66,7 @@ ${graphsYaml(prometheus.url)}`,
   t.teardown(() => am.stop())
   await writeFile(join(prometheus.dir, 'prometheus.yml'), promConfig(exporter, new URL(am.url).host))
   await prometheus.reload()
-  return { ...started, prometheus }
+  return { ...started, prometheus, values }
 }
 
 /** plotted: pixels of the picture that are neither white background nor grey grid: the curves, the threshold, the marker. */
@@ -149,6 +150,25 @@ async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): 
   }
   return true
 }
+
+t.test('on_resolve: the resolve gets a final graph of the incident, replying to the alert message', async (t) => {
+  const { fake, values } = await startPipeline(t, (url) => `graphs: {prometheus_url: '${url}', on_resolve: true}`)
+  const alert = await fake.waitFor(() => fake.messages(GROUP).find((m) => /HighErrorRatio/.test(m.text)), 60_000, 'the alert message')
+  await fake.waitFor(() => fake.messages(GROUP).find((m) => m.photo), 60_000, 'the graph')
+  values.b = 0.1
+  await fake.waitFor(() => /^✅ RESOLVED/.test(fake.message(GROUP, alert.message_id)!.text), 60_000, 'resolved')
+  const photos = await fake.waitFor(
+    () => {
+      const found = fake.messages(GROUP).filter((m) => m.photo && m.reply_to_message_id === alert.message_id)
+      return found.length === 2 && found
+    },
+    30_000,
+    'the final graph',
+  )
+  t.match(photos[1]!.text, /HighErrorRatio/)
+  const resolvedReply = fake.messages(GROUP).find((m) => !m.photo && m.reply_to_message_id === alert.message_id)
+  t.ok(resolvedReply && photos[1]!.message_id > resolvedReply.message_id, 'the final graph comes after the resolved reply')
+})
 
 function buttonData(message: FakeMessage, text: string): string {
   const button = message.reply_markup?.inline_keyboard.flat().find((b) => b.text === text)
