@@ -84,6 +84,19 @@ t.test('what a turn does, in order', async (t) => {
       chat({ items: items(16, (i) => ({ groupKey: `g${i}` })), waiting: 900 }),
       { kind: 'storm', readUpTo: MAX_ITEMS_PER_STORM_ROUND },
     ],
+    [
+      'three groups whose own messages would take more than 4096 characters: a storm round at the next slot, well within max_delay',
+      chat({
+        items: items(16, (i) => ({ groupKey: `g${Math.floor(i / 6)}`, alert: { ...item(`fp${i}`).alert, annotations: { summary: `disk ${i} almost full `.repeat(8) } } })),
+        waiting: 24,
+      }),
+      { kind: 'storm', readUpTo: MAX_ITEMS_PER_STORM_ROUND },
+    ],
+    [
+      'three small groups, all out within max_delay: each its own message',
+      chat({ items: items(3, (i) => ({ groupKey: `g${i}` })), waiting: 3 }),
+      { kind: 'deliver', readUpTo: 0 },
+    ],
     ['a few items: deliver the head of the outbox', chat({ items: items(3), waiting: 3 }), { kind: 'deliver', readUpTo: 0 }],
     ['the head group runs past what was read: read it all first', chat({ items: items(HEAD_WINDOW), waiting: 40 }), { kind: 'deliver', readUpTo: 500 }],
     [
