@@ -4,7 +4,7 @@
  * throws: every failure is an outcome with a caption that says what went wrong, and it is bounded:
  * a deadline over the query and the drawing, a cap on the answer's size and on the points drawn.
  */
-import { type ChartSpec, renderChart } from '../charts/png.js'
+import type { ChartSpec } from '../charts/png.js'
 import { chooseSeries, flatValue, type GraphLimits, type GraphQuery, graphCaption, legendNames, thinPoints } from '../core/graph.js'
 import { PrometheusError, type PrometheusQuerier, type Series } from '../prometheus/client.js'
 
@@ -35,6 +35,9 @@ export interface GraphDeps {
 }
 
 const DEFAULT_POINTS_PER_SERIES = 600
+/** renderLazily loads the renderer (ECharts and resvg: about 50 MB resident) when the first graph is drawn: a replica that draws none never carries it. */
+const renderLazily = async (spec: ChartSpec): Promise<Buffer> => (await import('../charts/png.js')).renderChart(spec)
+
 /** RENDER_TIMEOUT_MS: drawing's own bound, after the query's (a 6-series hour takes about 0.1 s) */
 const RENDER_TIMEOUT_MS = 5000
 
@@ -73,7 +76,7 @@ async function askAndDraw(query: GraphQuery, deps: GraphDeps): Promise<GraphImag
   }
   const png = await drawWithin(
     spec,
-    deps.render ?? renderChart,
+    deps.render ?? renderLazily,
     deps.signal ? AbortSignal.any([deps.signal, AbortSignal.timeout(RENDER_TIMEOUT_MS)]) : AbortSignal.timeout(RENDER_TIMEOUT_MS),
   )
   if ('error' in png) return failed(query, deps, 'render_error', png.error, { shown: shown.length, omitted })
