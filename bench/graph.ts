@@ -22,6 +22,8 @@ export interface GraphFigures {
   p99Ms: number
   maxMs: number
   firstMs: number
+  /** CPU time per picture, all threads (resvg draws on libuv's): what the picture costs whatever else runs */
+  cpuMsPerRender: number
   pngBytes: number
   rssLoadedMb: number
   rssAfterFirstMb: number
@@ -74,6 +76,7 @@ async function measure(example?: string): Promise<GraphFigures> {
   const times: number[] = []
   let pngBytes = 0
   let rssAfterFirst = 0
+  let cpuStart = process.cpuUsage()
   for (let i = 0; i < RENDERS + WARMUP; i++) {
     const began = performance.now()
     const image = await makeGraph(query, deps)
@@ -82,15 +85,18 @@ async function measure(example?: string): Promise<GraphFigures> {
     pngBytes = image.png!.length
     if (i === 0 && example) writeFileSync(example, image.png!)
     if (i === 0) rssAfterFirst = process.memoryUsage().rss
+    if (i === WARMUP - 1) cpuStart = process.cpuUsage()
     times.push(took)
   }
   const steady = times.slice(WARMUP)
+  const cpu = process.cpuUsage(cpuStart)
   return {
     renders: steady.length,
     p50Ms: Math.round(percentile(steady, 50)),
     p99Ms: Math.round(percentile(steady, 99)),
     maxMs: Math.round(Math.max(...steady)),
     firstMs: Math.round(times[0]!),
+    cpuMsPerRender: Math.round((cpu.user + cpu.system) / 1000 / steady.length),
     pngBytes,
     rssLoadedMb: mb(rssLoaded - rssBefore),
     rssAfterFirstMb: mb(rssAfterFirst - rssBefore),

@@ -263,7 +263,7 @@ async function graph() {
   const g = await graphBench(root)
   row(
     'graph: render p50 / p99 / max',
-    `${g.p50Ms} / ${g.p99Ms} / ${g.maxMs} ms (first ${g.firstMs} ms; PNG ${Math.round(g.pngBytes / 1024)} KiB; load average ${loadavg()[0]!.toFixed(1)})`,
+    `${g.p50Ms} / ${g.p99Ms} / ${g.maxMs} ms (CPU ${g.cpuMsPerRender} ms a picture; first ${g.firstMs} ms; PNG ${Math.round(g.pngBytes / 1024)} KiB; load average ${loadavg()[0]!.toFixed(1)})`,
   )
   row(
     'graph: memory added (libraries, +first, +200)',
