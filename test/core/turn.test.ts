@@ -87,7 +87,10 @@ t.test('what a turn does, in order', async (t) => {
     [
       'three groups whose own messages would take more than 4096 characters: a storm round at the next slot, well within max_delay',
       chat({
-        items: items(16, (i) => ({ groupKey: `g${Math.floor(i / 6)}`, alert: { ...item(`fp${i}`).alert, annotations: { summary: `disk ${i} almost full `.repeat(8) } } })),
+        items: items(16, (i) => ({
+          groupKey: `g${Math.floor(i / 6)}`,
+          alert: { ...item(`fp${i}`).alert, annotations: { summary: `disk ${i} almost full `.repeat(8) } },
+        })),
         waiting: 24,
       }),
       { kind: 'storm', readUpTo: MAX_ITEMS_PER_STORM_ROUND },
