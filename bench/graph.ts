@@ -8,7 +8,7 @@
  *   tsx bench/graph.ts --example docs/images/graph-example.png   also saves the picture it draws (the README's)
  */
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -31,6 +31,7 @@ export interface GraphFigures {
   heapAfterAllMb: number
 }
 
+const ROOT = new URL('..', import.meta.url).pathname
 const RENDERS = Number(process.env.GRAPH_BENCH_RENDERS ?? 200)
 const WARMUP = 5
 
@@ -44,11 +45,14 @@ const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10
 /** measure draws RENDERS pictures through makeGraph (a Prometheus answer held in memory) and times each. */
 async function measure(example?: string): Promise<GraphFigures> {
   const rssBefore = process.memoryUsage().rss
-  const { makeGraph } = await import('../src/workers/graphs.js')
-  const { graphQueryForExpr } = await import('../src/core/graph.js')
-  const { graphTargetPoints } = await import('../src/config/graphs.js')
+  // the compiled code, as the service runs it (npm run bench builds it first); the sources otherwise
+  const built = existsSync(join(ROOT, 'dist/workers/graphs.js'))
+  const load = <T>(module: string): Promise<T> => import(pathToFileURL(join(ROOT, built ? `dist/${module}.js` : `src/${module}.ts`)).href) as Promise<T>
+  const { makeGraph } = await load<typeof import('../src/workers/graphs.js')>('workers/graphs')
+  const { graphQueryForExpr } = await load<typeof import('../src/core/graph.js')>('core/graph')
+  const { graphTargetPoints } = await load<typeof import('../src/config/graphs.js')>('config/graphs')
   // the renderer may be loaded only at the first picture: load it here, so "libraries" counts it
-  await import('../src/charts/png.js')
+  await load('charts/png')
   const rssLoaded = process.memoryUsage().rss
   const end = Date.parse('2026-12-01T14:00:00Z')
   const query = {
