@@ -67,7 +67,7 @@ async function heldBackWindow(t: Test, replicas: number) {
     fast: false,
     fake: { chats: [{ id: CHAT, type: 'supergroup' }], limits: { group: { max: 50, windowMs: 1000 }, global: { max: 100, windowMs: 1000 } } },
     env: { TELEGRAM_CHAT_ID: String(CHAT) },
-    yaml: `${FAST}\nredis: {min_replicas_acked: ${replicas}}\nwebhook: {store_timeout: 1s}`,
+    yaml: `${FAST}\nredis: {min_replicas_acked: ${replicas}}\nwebhook: {store_timeout: 2s}`,
   })
   // the webhook path alone listens: nothing is planned or sent from the primary that is about to die
   const server = started.app.server
@@ -133,7 +133,7 @@ t.test('a primary SIGKILLed under webhook load: Sentinel promotes the replica, e
     fast: false,
     fake: { chats: [{ id: CHAT, type: 'supergroup' }], limits: { group: { max: 50, windowMs: 1000 }, global: { max: 100, windowMs: 1000 } } },
     env: { TELEGRAM_CHAT_ID: String(CHAT) },
-    yaml: `${FAST}\nredis: {min_replicas_acked: 1}\nwebhook: {store_timeout: 1s}`,
+    yaml: `${FAST}\nredis: {min_replicas_acked: 1}\nwebhook: {store_timeout: 2s}`,
   })
   const accepted = new Set<number>()
   const statuses = { before: [] as number[], during: [] as number[], after: [] as number[] }
