@@ -2,7 +2,7 @@
  * Graphs in the chat: the queue of graphs to draw and the worker that draws them (off the
  * delivery path), what the sender asks of graphs (after a call, a picture, a storm), and the
  * bot's graph commands and dashboards. Registered before the sender and the bot, which use it;
- * so closed after them: the worker finishes the graph it draws, the queue closes.
+ * so closed after them, without waiting for a graph being drawn.
  */
 import type { Queue, Worker } from 'bullmq'
 import fp from 'fastify-plugin'
@@ -112,7 +112,8 @@ export const graphsPlugin = fp(
       })
     })
     server.addHook('onClose', async () => {
-      await worker?.close()
+      // a graph is not worth holding shutdown for: one being drawn is left to another replica (stalled, then taken again)
+      await worker?.close(true)
       if (connection) await closeRedis(connection)
       await queue.close().catch(() => undefined)
     })
