@@ -44,6 +44,8 @@ export interface InFlight {
   items?: OutboxItem[]
   /** a catch-up round: what piled up while Telegram could not be reached */
   catchUp?: true
+  /** a storm round: what arrives before its last part goes out is folded into its parts not yet sent */
+  storm?: true
 }
 
 /** ChatView: what a turn reads first, as the store loaded it (HEAD_WINDOW items of the outbox). */
@@ -101,6 +103,21 @@ function foldable(chat: ChatView, catchUpAfterMs: number, now: number): boolean 
   return inflight.items.some((item) => isLate(item, catchUpAfterMs, now))
 }
 
+/**
+ * unsentRound: the parts of a storm round in flight not sent yet, with the items they name, when
+ * more has arrived since the round was planned: folded again with it, the newcomers are named in
+ * the round's next slots instead of waiting for a round of their own after it. Only a round of
+ * digest messages whose next call has not failed (an outage is the catch-up's to fold).
+ */
+function unsentRound(chat: ChatView): InFlight | undefined {
+  const { inflight } = chat
+  if (!inflight?.storm || !inflight.items || inflight.attempts > 0 || chat.items.length === 0) return undefined
+  const rest = inflight.calls.slice(inflight.next)
+  if (rest.length === 0 || !rest.every((call) => call.op === 'send' && call.announce && call.record?.digest)) return undefined
+  const named = new Set(rest.flatMap((call) => call.fingerprints))
+  return { ...inflight, calls: rest, next: 0, items: inflight.items.filter((item) => named.has(item.alert.fingerprint)) }
+}
+
 /** SetAside: what alertwire cannot render, kept as a dead letter so the chat's other alerts go on. */
 export interface SetAside {
   kind: 'set_aside'
@@ -143,8 +160,9 @@ export type TurnPlan =
 
 /**
  * planTurn decides what a chat's turn does, in this order: notices, the delivery in flight (folded
- * into a catch-up round when an outage held it up), an unreadable head, a catch-up round, a storm
- * round, the head of the outbox, a deferred edit, a graph.
+ * into a catch-up round when an outage held it up; a storm round's unsent parts folded again with
+ * what arrived since), an unreadable head, a catch-up round, a storm round, the head of the outbox,
+ * a deferred edit, a graph.
  */
 export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnPlan {
   const { inflight, items, waiting } = chat
@@ -152,6 +170,8 @@ export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnP
   const readRound = waiting > items.length ? MAX_ITEMS_PER_STORM_ROUND : 0
   if (chat.notices.length > 0) return { kind: 'notices', records: chat.notices.flatMap((n) => (n.kind === 'mark' ? [n.messageId] : [])) }
   if (inflight && chat.poison === undefined && foldable(chat, catchUpAfterMs, now)) return { kind: 'storm', readUpTo: readRound, catchUp: true, fold: inflight }
+  const rest = chat.poison === undefined ? unsentRound(chat) : undefined
+  if (rest) return { kind: 'storm', readUpTo: readRound, fold: rest }
   if (inflight) return { kind: 'continue', inflight }
   if (chat.poison !== undefined) {
     return { kind: 'set_aside', take: 1, popEdit: false, item: parsedOrRaw(chat.poison), error: new Error('not an outbox item alertwire can read') }
@@ -213,6 +233,7 @@ export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions,
       ...(fold ? { attempts: fold.attempts, ...(fold.lastError ? { lastError: fold.lastError } : {}) } : {}),
       ...(taken.length > 0 && taken.length <= FOLD_LIMIT ? { items: taken } : {}),
       ...(plan.kind === 'storm' && plan.catchUp ? { catchUp: true as const } : {}),
+      ...(storm && !(plan.kind === 'storm' && plan.catchUp) ? { storm: true as const } : {}),
     }
     return { kind: 'start', delivery, popEdit, storm, inflight, ...(last && delivery.take > 0 ? { last: { id: last.id } } : {}) }
   }

@@ -331,3 +331,43 @@ t.test('what a retried dead letter becomes', async (t) => {
   t.match(retryLetter({ chat: '-100', reason: 'expired', op: 'send', text: 'old' }), { kind: 'none', why: /only its text/ }, 'an old letter without its call')
   t.match(retryLetter('garbage'), { kind: 'none' })
 })
+
+t.test("what arrives while a storm round goes out joins the round's parts not yet sent", async (t) => {
+  const named = (i: number, fp: string) => ({
+    ...item(fp).alert,
+    labels: { alertname: 'DiskFull', severity: 'warning', instance: `node-${i}.example.com:9100` },
+  })
+  const first = items(300, (i) => ({ groupKey: `g${i}`, alert: named(i, `fp${i}`) }))
+  const round = planWork({ kind: 'storm', readUpTo: 0 }, { items: first, lookups: none, records: new Map() }, options, 3150, NOW)
+  if (round.kind !== 'start') return t.fail('expected a storm round')
+  t.ok(round.inflight.storm && round.inflight.calls.length >= 2, `a storm round of ${round.inflight.calls.length} digests, marked so`)
+  const sent = { ...round.inflight, next: 1 }
+  const late = Array.from({ length: 40 }, (_, i) => item(`late${i}`, { groupKey: `late${i}`, alert: named(300 + i, `late${i}`) }))
+  const plan = planTurn(chat({ inflight: sent, items: late, waiting: 40 }), POLICY, NOW)
+  if (plan.kind !== 'storm' || !plan.fold) return t.fail(`expected the round folded again, got ${plan.kind}`)
+  const unsent = new Set(sent.calls.slice(1).flatMap((c) => c.fingerprints))
+  t.same(
+    plan.fold.items?.map((i) => i.alert.fingerprint),
+    first.map((i) => i.alert.fingerprint).filter((fp) => unsent.has(fp)),
+    'the items of the parts not sent yet, and only those',
+  )
+  const again = planWork(plan, { items: [...plan.fold.items!, ...late], lookups: none, records: new Map() }, options, 3150, NOW)
+  if (again.kind !== 'start') return t.fail('expected a delivery')
+  t.equal(again.delivery.take, 40, 'it consumes the newcomers from the outbox')
+  t.same(
+    new Set(again.delivery.calls.flatMap((c) => c.fingerprints)),
+    new Set([...unsent, ...late.map((i) => i.alert.fingerprint)]),
+    'and names them with the rest',
+  )
+  t.ok(
+    again.delivery.calls.length <= sent.calls.length,
+    `${again.delivery.calls.length} digests where ${sent.calls.length - 1} were left, plus a round of their own`,
+  )
+  const rows: [string, ChatView][] = [
+    ['nothing new: the round goes on', chat({ inflight: sent, items: [], waiting: 0 })],
+    ['its next call failed: it goes on (an outage is the catch-up round to fold)', chat({ inflight: { ...sent, attempts: 1 }, items: late, waiting: 40 })],
+    ['not a storm round: it goes on', chat({ inflight: { ...sent, storm: undefined }, items: late, waiting: 40 })],
+    ['every part sent', chat({ inflight: { ...sent, next: sent.calls.length }, items: late, waiting: 40 })],
+  ]
+  for (const [name, state] of rows) t.equal(planTurn(state, POLICY, NOW).kind, 'continue', name)
+})
