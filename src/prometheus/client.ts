@@ -151,7 +151,14 @@ function readAnswer(text: string, status: number, host: string): Series[] {
     })
   }
   if (json.data.resultType !== 'matrix') throw new PrometheusError('bad_query', `expected a range vector, got a ${json.data.resultType}`, { status })
-  return json.data.result.map((r) => ({ labels: r.metric, points: r.values.map(([t, v]) => [Math.round(t * 1000), Number(v)] as [number, number]) }))
+  return json.data.result.map((r) => ({ labels: r.metric, points: r.values.map(([t, v]) => [Math.round(t * 1000), sampleValue(v)] as [number, number]) }))
+}
+
+/** sampleValue reads a sample as Prometheus writes it: a number, NaN, +Inf or -Inf (Number() reads the infinities as NaN). */
+export function sampleValue(text: string): number {
+  if (text === '+Inf') return Number.POSITIVE_INFINITY
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY
+  return Number(text)
 }
 
 /** prometheusPool: the client for a query: the configured Prometheus, or one per other URL (credentials only to configured ones). */

@@ -2,7 +2,7 @@
 // the alert's start are drawn where they should be; the time axis is written in the configured zone.
 import { PNG } from 'pngjs'
 import t from 'tap'
-import { BACKGROUND, type ChartSpec, PALETTE, renderChart, renderSvg } from '../../src/charts/png.js'
+import { BACKGROUND, type ChartSpec, PALETTE, renderChart, renderSvg, zoneOffsetMs } from '../../src/charts/png.js'
 
 const start = Date.parse('2026-12-01T13:00:00Z')
 const end = start + 3_600_000
@@ -135,4 +135,31 @@ t.test('the time axis is written in the configured zone', async (t) => {
   t.match(kolkata, />19:00</, 'Asia/Kolkata is UTC+5:30: 19:00 is on the axis')
   t.notMatch(kolkata, />13:30</, 'and no UTC time')
   t.match(kolkata, /Asia\/Kolkata/, 'the zone is named')
+})
+
+t.test('across a change of daylight saving time, each moment is written at its own offset', async (t) => {
+  const before = Date.parse('2026-10-25T00:30:00Z') // 02:30 CEST
+  const after = Date.parse('2026-10-25T01:30:00Z') // 02:30 CET
+  t.equal(zoneOffsetMs(before, 'Europe/Berlin'), 2 * 3_600_000)
+  t.equal(zoneOffsetMs(after, 'Europe/Berlin'), 3_600_000)
+  t.equal(zoneOffsetMs(before, 'UTC'), 0)
+  t.equal(zoneOffsetMs(before, 'Asia/Kolkata'), 5.5 * 3_600_000)
+  const svg = renderSvg(
+    spec({
+      startMs: before - 3_600_000,
+      endMs: after + 3_600_000,
+      timeZone: 'Europe/Berlin',
+      series: [
+        {
+          name: '',
+          points: [
+            [before - 3_600_000, 1],
+            [after + 3_600_000, 2],
+          ],
+        },
+      ],
+    }),
+  )
+  t.match(svg, />01:30</, 'the window starts at 01:30 CEST')
+  t.match(svg, /Europe\/Berlin/)
 })

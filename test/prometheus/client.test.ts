@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { PNG } from 'pngjs'
 import t from 'tap'
 import { graphQueryForExpr, splitThreshold } from '../../src/core/graph.js'
-import { createPrometheusClient, PrometheusError, prometheusPool } from '../../src/prometheus/client.js'
+import { createPrometheusClient, PrometheusError, prometheusPool, sampleValue } from '../../src/prometheus/client.js'
 import { makeGraph } from '../../src/workers/graphs.js'
 import { freePort } from '../helpers/net.js'
 import { type PrometheusHandle, startPrometheus } from '../helpers/prometheus.js'
@@ -208,4 +208,8 @@ t.test('a Prometheus that stops is down', async (t) => {
   const { start, end } = window()
   const error = await client.queryRange('up', start, end, 1).catch((e: unknown) => e)
   t.equal((error as PrometheusError).kind, 'down')
+})
+
+t.test('sample values as Prometheus writes them', async (t) => {
+  t.same(['1.5', '-2e3', 'NaN', '+Inf', '-Inf'].map(sampleValue), [1.5, -2000, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
 })
