@@ -11,9 +11,7 @@
  * per replica; Redis memory per tracked alert. Runnable alone: `tsx bench/scale.ts`.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -69,7 +67,7 @@ function alertwireYaml(chats: readonly ScaleChat[], dataDir: string): string {
     `redis: {prefix: "${PREFIX}"}`,
     `data_dir: ${dataDir}`,
     `telegram: {chat_id: ${DEFAULT_CHAT}}`,
-    'log: {level: warn}',
+    `log: {level: ${process.env.BENCH_SCALE_DEBUG ? 'info' : 'warn'}}`,
     'routing:',
     '  routes:',
     ...routes,
@@ -109,10 +107,14 @@ async function startReplica(dir: string, name: string, yaml: string, env: Record
   const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_SCALE_DEBUG ? 'pipe' : 'ignore', 'pipe'],
   })
+  child.stdout?.on('data', (d) => appendFileSync(join(process.env.BENCH_SCALE_DEBUG!, `${name}.log`), d))
   let errors = ''
-  child.stderr!.on('data', (d) => (errors = (errors + d).slice(-4000)))
+  child.stderr!.on('data', (d) => {
+    errors = (errors + d).slice(-4000)
+    if (process.env.BENCH_SCALE_DEBUG) appendFileSync(join(process.env.BENCH_SCALE_DEBUG, `${name}.log`), d)
+  })
   child.on('exit', (code) => {
     if (code) process.stderr.write(`${name} exited ${code}:\n${errors}\n`)
   })
@@ -128,50 +130,55 @@ function memoryMb(pid: number): { now: number; peak: number } {
   return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 }
 }
 
-/** relay spreads Alertmanager's webhooks over the replicas in turn and notes when each chat's first webhook came. */
+/** RelayStats: what the relay saw: webhooks, those a replica did not take, each chat's first and last webhook. */
+interface RelayStats {
+  webhooks: number
+  refused: number
+  firstAt: Record<string, number>
+  lastAt: Record<string, number>
+}
+
+/** relay starts bench/scale-relay.ts, the round-robin load balancer, in a process of its own. */
 async function relay(targets: readonly string[]) {
-  const firstAt = new Map<string, number>()
-  const lastAt = new Map<string, number>()
-  let next = 0
-  let webhooks = 0
-  let refused = 0
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const at = Date.now()
-      const body = Buffer.concat(chunks)
-      webhooks++
-      for (const alert of (JSON.parse(body.toString()) as { alerts: { labels: Record<string, string> }[] }).alerts) {
-        if (!firstAt.has(alert.labels.chat!)) firstAt.set(alert.labels.chat!, at)
-        lastAt.set(alert.labels.chat!, at)
-      }
-      const target = targets[next++ % targets.length]!
-      const headers = { 'content-type': String(req.headers['content-type']), authorization: String(req.headers.authorization) }
-      fetch(`${target}${req.url}`, { method: req.method!, headers, body })
-        .then(async (answer) => {
-          if (answer.status >= 300) refused++
-          res.writeHead(answer.status).end(await answer.text())
-        })
-        .catch(() => {
-          refused++
-          res.writeHead(502).end()
-        })
-    })
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/scale-relay.ts'), JSON.stringify(targets)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
+    child.once('exit', (code) => reject(new Error(`relay exited ${code}`)))
+  })
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    firstAt,
-    lastAt,
-    counts: () => ({ webhooks, refused }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url,
+    stats: async () => (await (await fetch(`${url}/stats`)).json()) as RelayStats,
+    close: () => child.kill('SIGTERM'),
   }
 }
 
 async function redisMemory(redis: Redis): Promise<{ bytes: number; keys: number }> {
   const info = await redis.info('memory')
   return { bytes: Number(/used_memory:(\d+)/.exec(info)![1]), keys: await redis.dbsize() }
+}
+
+/** redisKinds sums MEMORY USAGE by the kind of key (the name after the prefix), largest first. */
+async function redisKinds(redis: Redis): Promise<[string, { keys: number; bytes: number }][]> {
+  const kinds = new Map<string, { keys: number; bytes: number }>()
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000)
+    cursor = next
+    const pipeline = redis.pipeline()
+    for (const key of keys) pipeline.memory('USAGE', key)
+    const sizes = (await pipeline.exec()) ?? []
+    for (const [i, key] of keys.entries()) {
+      const kind = key.startsWith(`${PREFIX}:`) ? key.slice(PREFIX.length + 1).split(':')[0]! : '(other)'
+      const entry = kinds.get(kind) ?? { keys: 0, bytes: 0 }
+      entry.keys++
+      entry.bytes += Number(sizes[i]?.[1] ?? 0)
+      kinds.set(kind, entry)
+    }
+  } while (cursor !== '0')
+  return [...kinds].sort((a, b) => b[1].bytes - a[1].bytes)
 }
 
 type Fake = Awaited<ReturnType<typeof startFakeTelegram>>
@@ -239,6 +246,7 @@ export async function scale(): Promise<ScaleResult> {
     await new Promise((r) => setTimeout(r, 5000))
     read = firstNamed(fake, namedAt, read)
     const after = await redisMemory(redis)
+    const kinds = await redisKinds(redis)
     const memory = replicas.map((r) => memoryMb(r.process.pid!))
     return report({
       chats,
@@ -246,9 +254,8 @@ export async function scale(): Promise<ScaleResult> {
       posted,
       namedAt,
       allNamedAt,
-      firstAt: relayed.firstAt,
-      lastAt: relayed.lastAt,
-      relayCounts: relayed.counts(),
+      relay: await relayed.stats(),
+      kinds,
       before,
       after,
       memory,
@@ -256,7 +263,7 @@ export async function scale(): Promise<ScaleResult> {
   } finally {
     for (const r of replicas) r.process.kill('SIGTERM')
     await am?.stop()
-    await relayed?.close()
+    relayed?.close()
     await new Promise((r) => setTimeout(r, 1000))
     await fake.close()
     redis.disconnect()
@@ -271,9 +278,8 @@ interface Observed {
   posted: number
   namedAt: Map<string, number>
   allNamedAt: number | undefined
-  firstAt: Map<string, number>
-  lastAt: Map<string, number>
-  relayCounts: { webhooks: number; refused: number }
+  relay: RelayStats
+  kinds: [string, { keys: number; bytes: number }][]
   before: { bytes: number; keys: number }
   after: { bytes: number; keys: number }
   memory: { now: number; peak: number }[]
@@ -308,10 +314,10 @@ function report(o: Observed): ScaleResult {
     const messages = messagesNeeded(mine.map((a) => `h${a}.scale.example`))
     needed += messages
     const bound = paceBound(
-      o.firstAt.get(chat.label) ?? o.posted,
+      o.relay.firstAt[chat.label] ?? o.posted,
       messages,
       chat.kind === 'private' ? pace.private : pace.group,
-      o.lastAt.get(chat.label) ?? o.posted,
+      o.relay.lastAt[chat.label] ?? o.posted,
     )
     const done = Math.max(...mine.map((a) => o.namedAt.get(a) ?? Infinity))
     overruns.push({ chat, over: done - bound })
@@ -333,7 +339,7 @@ function report(o: Observed): ScaleResult {
       }
     }
   }
-  const firstWebhook = Math.min(...o.firstAt.values())
+  const firstWebhook = Math.min(...Object.values(o.relay.firstAt))
   const globalBound = firstWebhook + (needed - 1) * pace.global
   const perAlert = (o.after.bytes - o.before.bytes) / ALERTS
   const lines: [string, string][] = [
@@ -351,7 +357,10 @@ function report(o: Observed): ScaleResult {
       'scale: the fewest messages / sent',
       `${needed} messages would name every alert (all chats end by ${s(globalBound - firstWebhook)} at the global pace); ${messages.length} sent`,
     ],
-    ['scale: webhooks relayed', `${o.relayCounts.webhooks} (${o.relayCounts.refused} not 2xx)`],
+    [
+      'scale: webhooks relayed',
+      `${o.relay.webhooks} (${o.relay.refused} not 2xx), over ${s(Math.max(...Object.values(o.relay.lastAt)) - firstWebhook)} from the first`,
+    ],
     ['scale: 429 answers', `${o.fake.stats.tooManyRequests}${tooMany(o)}`],
     [
       'scale: alerts named in two messages / in a wrong chat',
@@ -363,6 +372,13 @@ function report(o: Observed): ScaleResult {
       `${(perAlert / 1024).toFixed(2)} KiB (${(o.before.bytes / 1024 / 1024).toFixed(1)} → ${(o.after.bytes / 1024 / 1024).toFixed(1)} MB, ${o.before.keys} → ${o.after.keys} keys, ${((o.after.keys - o.before.keys) / ALERTS).toFixed(1)} keys per alert)`,
     ],
   ]
+  lines.push([
+    'scale: Redis by kind of key (MEMORY USAGE)',
+    o.kinds
+      .slice(0, 6)
+      .map(([kind, { keys, bytes }]) => `${kind} ${(bytes / 1024 / 1024).toFixed(1)} MB in ${keys}`)
+      .join(', '),
+  ])
   const goals: [string, boolean, string][] = [
     ['scale: every alert named', o.allNamedAt !== undefined, `${o.namedAt.size}/${ALERTS}`],
     ['scale: every chat done within its pace (+1 interval)', withinPace === CHATS, `${withinPace}/${CHATS}`],
