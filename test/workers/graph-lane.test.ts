@@ -17,6 +17,7 @@ import { createMetrics } from '../../src/metrics.js'
 import { DeliveryStore } from '../../src/store/delivery-store.js'
 import { GraphStore } from '../../src/store/graph-store.js'
 import { createTelegramClient } from '../../src/telegram/client.js'
+import { drawForChat } from '../../src/workers/graph-jobs.js'
 import { Sender } from '../../src/workers/sender.js'
 import { startFakeTelegram } from '../fakes/telegram.js'
 import { mergeYaml, testConfig } from '../helpers/config.js'
@@ -128,6 +129,9 @@ t.test('a graph waits behind the alerts, then replies to its message as a photo;
     { call: { op: 'send', announce: true }, messageId: a!.message_id },
     { call: { op: 'send', announce: true }, messageId: b!.message_id },
   ])
+  // the fake has the photo a moment before the sender has counted it
+  const deadline = Date.now() + 5000
+  while (!(await counted()).some((l) => /outcome="sent"\} 2/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   t.ok(
     (await counted()).some((l) => /outcome="sent"\} 2/.test(l)),
     'counted sent',
@@ -163,4 +167,29 @@ t.test('in a storm the waiting graphs are dropped and counted; a stale or expire
     (await quietCounted()).some((l) => /outcome="skipped_stale"\} 2/.test(l)),
     'both counted skipped_stale',
   )
+})
+
+t.test('the graphs worker does not draw for a chat in a storm, nor a request that waited too long', async (t) => {
+  const { graphs, store } = await setup(t)
+  const metrics = createMetrics()
+  let drawn = 0
+  const deps = {
+    graphs,
+    draw: async () => {
+      drawn++
+      return { caption: 'x', outcome: 'empty' as const }
+    },
+    metrics,
+    log: createLogger({ level: 'silent' }),
+    onQueued: () => undefined,
+  }
+  const query = { expr: 'up', plotExpr: 'up', startMs: 0, endMs: 1, stepSeconds: 1, title: 'up' }
+  const request = { chat: CHAT, silent: true, query, kind: 'command' as const, requestedAt: Date.now() }
+  t.equal(await drawForChat(deps, { ...request, requestedAt: Date.now() - GRAPH_MAX_WAIT_MS - 1 }), 'skipped_stale')
+  t.equal(await drawForChat(deps, request), 'empty', 'drawn when the chat is quiet')
+  t.equal((await store.loadChat(CHAT, 1)).photo?.job?.caption, 'x', 'queued in the chat')
+  await graphs.storm(CHAT, 60_000)
+  t.equal(await drawForChat(deps, request), 'skipped_storm')
+  t.equal(drawn, 1, 'Prometheus asked once: not for the stale request, not in the storm')
+  t.match(await metrics.registry.getSingleMetricAsString('alertwire_graphs_total'), /outcome="skipped_storm"\} 1/)
 })
