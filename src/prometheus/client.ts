@@ -18,7 +18,8 @@ export type PrometheusErrorKind =
   | 'down' // connection refused, DNS, TLS, reset, or a 5xx/503 that says Prometheus cannot serve
   | 'bad_query' // Prometheus refused the expression (400/422 bad_data, execution errors)
   | 'timeout' // no complete answer within timeoutMs
-  | 'http' // any other answer: 401/403, 404 (a wrong URL), a body that is not the API's JSON, too big
+  | 'http' // any other answer: 401/403, 404 (a wrong URL), a body that is not the API's JSON
+  | 'too_big' // an answer past maxBytes: too many series or points for a picture
 
 /** PrometheusError: a failed query, with a message for people and a kind for code. */
 export class PrometheusError extends Error {
@@ -85,7 +86,7 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
       try {
         const res = await doFetch(`${base}/api/v1/query_range`, { method: 'POST', headers, body, signal: combined })
         status = res.status
-        text = await readLimited(res, options.maxBytes ?? DEFAULT_MAX_BYTES, host)
+        text = await readLimited(res, options.maxBytes ?? DEFAULT_MAX_BYTES)
       } catch (error) {
         throw asPrometheusError(error, host, options.timeoutMs, timeout.aborted)
       }
@@ -104,8 +105,12 @@ function safeHost(url: string): string {
 }
 
 /** readLimited reads a body, refusing past maxBytes so a huge answer cannot take the memory. */
-async function readLimited(res: Response, maxBytes: number, host: string): Promise<string> {
-  const tooBig = () => new PrometheusError('http', `Prometheus at ${host} answered with more than ${maxBytes} bytes: too many series or points`)
+async function readLimited(res: Response, maxBytes: number): Promise<string> {
+  const tooBig = () =>
+    new PrometheusError(
+      'too_big',
+      `the answer is over ${Math.round(maxBytes / 1024 / 1024)} MiB: too many series or points for a picture (narrow it: sum by, topk)`,
+    )
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) throw tooBig()
   if (!res.body) return ''
   const chunks: Buffer[] = []

@@ -106,7 +106,8 @@ async function fetchSeries(query: GraphQuery, deps: GraphDeps, signal: AbortSign
   } catch (error) {
     if (signal.aborted) return { failed: 'timeout', detail: `no answer within ${Math.round(deps.limits.timeoutMs / 100) / 10} s` }
     if (error instanceof PrometheusError) {
-      const failed = error.kind === 'bad_query' ? 'bad_query' : error.kind === 'timeout' ? 'timeout' : 'prometheus_down'
+      // an answer too big to draw is the query's doing, like a refused one
+      const failed = error.kind === 'bad_query' || error.kind === 'too_big' ? 'bad_query' : error.kind === 'timeout' ? 'timeout' : 'prometheus_down'
       return { failed, detail: error.message }
     }
     return { failed: 'prometheus_down', detail: (error as Error)?.message ?? String(error) }

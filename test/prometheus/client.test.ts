@@ -60,6 +60,8 @@ t.teardown(async () => {
   await close(exporter.server)
 })
 
+const limits = { width: 640, height: 360, maxSeries: 2, timeoutMs: 5000 }
+
 const window = () => {
   const end = Date.now()
   return { start: end - 60_000, end }
@@ -147,11 +149,12 @@ t.test('an answer larger than the cap is refused before it takes the memory', as
   const client = createPrometheusClient({ url: prometheus.url, timeoutMs: 10_000, maxBytes: 200 })
   const { start, end } = window()
   const error = await client.queryRange('demo_queue_depth', start, end, 1).catch((e: unknown) => e)
-  t.equal((error as PrometheusError).kind, 'http')
-  t.match((error as PrometheusError).message, /more than 200 bytes/)
+  t.equal((error as PrometheusError).kind, 'too_big')
+  t.match((error as PrometheusError).message, /too many series or points/)
+  const image = await makeGraph(graphQueryForExpr('demo_queue_depth', 60_000, { targetPoints: 300 }, end), { prometheus: client, timeZone: 'UTC', limits })
+  t.match(image, { outcome: 'bad_query', png: undefined })
+  t.match(image.caption, /too many series or points for a picture/)
 })
-
-const limits = { width: 640, height: 360, maxSeries: 2, timeoutMs: 5000 }
 
 t.test('makeGraph draws the real curves: a PNG of the configured size, two series shown, one counted', async (t) => {
   const query = graphQueryForExpr('demo_queue_depth > 5', 60_000, { targetPoints: 300 }, Date.now())
