@@ -249,6 +249,7 @@ start_native() {
     HOST="$BIND_ADDRESS" PORT="$ALERTWIRE_PORT" REDIS_URL="$REDIS_URL" \
     ALERTWIRE_WEBHOOK_TOKEN_FILE="$SECRETS_DIR/alertwire_webhook_token" \
     ALERTWIRE_DATA_DIR="$STATE_DIR/alertwire" ALERTMANAGER_URL="http://$host:$ALERTMANAGER_PORT" \
+    PROMETHEUS_URL="http://$host:$PROMETHEUS_PORT" \
     node --import tsx src/main.ts --config "$DEPLOY_DIR/alertwire/alertwire.yaml"
   wait_http alertwire "http://$host:$ALERTWIRE_PORT/readyz" 60 "$LAST_PID" "$LAST_LOG"
 
