@@ -167,7 +167,8 @@ export function dashboardSummary(title: string, rangeMs: number, panels: readonl
   const nameWidth = Math.max(0, ...names.map((n) => [...n].length))
   const nowWidth = Math.max(0, ...lines.map(([, now]) => [...now].length))
   const body = lines.map(([, now, span], i) => `${pad(names[i]!, nameWidth)}  ${pad(now, nowWidth, true)}  ${span}`.trimEnd())
-  const heading = `${title} · last ${formatDuration(rangeMs)}`
+  // as the buttons say it: 24h, not 1d
+  const heading = `${title} · last ${rangeMs === 86_400_000 ? '24h' : formatDuration(rangeMs)}`
   const columns = `${pad('', nameWidth)}  ${pad('now', nowWidth, true)}  low–high`
   const plain = [heading, columns.trimEnd(), ...body].join('\n')
   return { html: `📊 <b>${escapeHtml(heading)}</b>\n<pre>${escapeHtml([columns.trimEnd(), ...body].join('\n'))}</pre>`, plain: `📊 ${plain}` }

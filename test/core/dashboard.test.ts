@@ -79,7 +79,7 @@ t.test('dashboardSummary: an aligned monospace block, one line per series, no bl
   ]
   const text = dashboardSummary('Performance', 86_400_000, panels)
   t.same(text.plain.split('\n'), [
-    '📊 Performance · last 1d',
+    '📊 Performance · last 24h',
     '                  now  low–high',
     'Success rate    97.1%  95%–99%',
     'p95 download a   4.1s  3.2s–4.1s',
@@ -87,7 +87,7 @@ t.test('dashboardSummary: an aligned monospace block, one line per series, no bl
     'Queue               —  no data',
     'Revenue            ⚠️  Prometheus is not answering',
   ])
-  t.match(text.html, /^📊 <b>Performance · last 1d<\/b>\n<pre> {18}now {2}low–high\nSuccess rate/)
+  t.match(text.html, /^📊 <b>Performance · last 24h<\/b>\n<pre> {18}now {2}low–high\nSuccess rate/)
   t.notMatch(text.html, /<(?!\/?(b|pre)>)/, 'only b and pre tags: Telegram accepts it')
 })
 

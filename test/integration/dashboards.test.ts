@@ -68,7 +68,7 @@ t.test('/metrics performance on the demo stack: the seed values, aligned, with g
   for (const g of graphs) t.same([PNG.sync.read(g.photo!.data).width, g.photo!.height], [640, 360], 'decodes at the configured size')
 
   await fake.pressButton({ chatId: GROUP, messageId: summary.message_id, from: ADMIN, data: 'dash.24h.performance' })
-  await fake.waitFor(() => fake.message(GROUP, summary.message_id)!.text.startsWith('📊 Performance · last 1d'), 30_000, 'the summary over 24h')
+  await fake.waitFor(() => fake.message(GROUP, summary.message_id)!.text.startsWith('📊 Performance · last 24h'), 30_000, 'the summary over 24h')
   t.same(
     fake.message(GROUP, summary.message_id)?.reply_markup?.inline_keyboard[0]?.map((b) => b.text),
     ['1h', '• 24h •', '7d'],
