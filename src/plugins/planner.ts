@@ -28,7 +28,9 @@ export const plannerPlugin = fp(
       })
     })
     server.addHook('onClose', async () => {
-      await planner?.close()
+      // a worker whose Redis is away cannot finish a job, and BullMQ's close would wait for Redis
+      // forever: close at once (a notification being planned is taken up again as a stalled job)
+      await planner?.close(server.redis.planner.status !== 'ready')
     })
   },
   { name: 'planner', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'webhook-queue', 'sender'] },

@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis'
 import t from 'tap'
+import { freePort } from '../helpers/net.js'
 import { GROUP, postWebhook, startWithFake, webhook, WEBHOOK_TOKEN } from '../helpers/app.js'
 
 t.test('built, not started: webhooks are stored, nothing is planned or sent', async (t) => {
@@ -40,4 +41,13 @@ t.test('close: webhooks refused first, the Telegram call under way finishes and 
   const chat = String(GROUP)
   t.equal(await redis.exists(app.store.keys.inflight(chat)), 0, 'and its delivery recorded as done before Redis closed')
   t.equal(await redis.llen(app.store.keys.outbox(chat)), 0, 'nothing left to send again')
+})
+
+t.test('close: an app that never reached Redis closes at once instead of waiting for it', async (t) => {
+  const nobody = `redis://127.0.0.1:${await freePort()}`
+  const { app } = await startWithFake(t, { redisUrl: nobody, prefix: 'never-stored' })
+  const started = Date.now()
+  let closed = false
+  await Promise.race([app.close().then(() => (closed = true)), new Promise((r) => setTimeout(r, 10_000))])
+  t.ok(closed, `closed within 10 s (took ${Date.now() - started} ms); the planner and other workers do not wait for a Redis that never answered`)
 })
