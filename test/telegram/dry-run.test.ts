@@ -92,6 +92,22 @@ t.test('the dry-run client writes the JSON line always, and the block only where
   t.equal(blocks.length, 2, 'no view: the log line only')
 })
 
+t.test("a dry-run photo: the caption as the chat shows it and the picture's size, never its bytes", async (t) => {
+  const lines: string[] = []
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  const png = Buffer.alloc(5000, 7)
+  const dry = createDryRunTelegram(createLogger({ level: 'info', destination }), async () => 9)
+  t.same(await dry.sendPhoto({ chatId: '-100123', png, caption: '📈 <b>HighLatency</b>', html: true, silent: true, replyTo: 8 }), { messageId: 9 })
+  const line = JSON.parse(lines[0]!)
+  t.match(line, { msg: 'dry run: would send photo', action: 'send', chat: '-100123', replyTo: 8, shown: '📈 HighLatency', photoBytes: 5000 })
+  t.notMatch(lines[0], /BwcHBwcH|"png"/, 'the picture itself is not logged')
+})
+
 t.test('a dry run of the whole service logs what the chat would see', async (t) => {
   const { url, logs } = await startTestApp(t, { yaml: 'telegram: {chat_id: -100123, thread_id: 7, dry_run_view: never}' })
   const alert = {
