@@ -7,13 +7,13 @@
  */
 import { writeFile } from 'node:fs/promises'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import t, { type Test } from 'tap'
 import type { FakeMessage } from '../fakes/telegram.js'
 import { startAlertmanager } from '../helpers/alertmanager.js'
-import { GROUP, startWithFake, WEBHOOK_TOKEN } from '../helpers/app.js'
+import { GROUP, postWebhook, startWithFake, WEBHOOK_TOKEN, webhook } from '../helpers/app.js'
 import { freePort } from '../helpers/net.js'
 import { startPrometheus } from '../helpers/prometheus.js'
 
@@ -168,6 +168,46 @@ t.test('on_resolve: the resolve gets a final graph of the incident, replying to 
   t.match(photos[1]!.text, /HighErrorRatio/)
   const resolvedReply = fake.messages(GROUP).find((m) => !m.photo && m.reply_to_message_id === alert.message_id)
   t.ok(resolvedReply && photos[1]!.message_id > resolvedReply.message_id, 'the final graph comes after the resolved reply')
+})
+
+t.test('a text alert never waits for its graph: Prometheus hangs, the alerts come at once, the graph says it timed out', async (t) => {
+  const sockets = new Set<Socket>()
+  const hanging = http.createServer(() => undefined) // accepts, never answers
+  hanging.on('connection', (socket) => sockets.add(socket))
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    return new Promise<void>((resolve) => hanging.close(() => resolve()))
+  })
+  const slow = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`
+  const { fake, url, app } = await startWithFake(t, { yaml: `graphs: {prometheus_url: '${slow}', timeout: 4s}` })
+  const started = Date.now()
+  for (const name of ['First', 'Second']) {
+    const alerts = [
+      {
+        status: 'firing',
+        labels: { alertname: name, severity: 'critical' },
+        annotations: {},
+        startsAt: new Date(started - 60_000).toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: `${slow}/graph?g0.expr=errors_ratio+%3E+0.5`,
+        fingerprint: `fp${name}`,
+      },
+    ]
+    t.equal((await postWebhook(url, webhook({ alerts, groupKey: name }))).status, 200)
+  }
+  await fake.waitFor(() => fake.messages(GROUP).filter((m) => /First|Second/.test(m.text) && !m.reply_to_message_id).length === 2, 10_000, 'both alerts')
+  t.ok(Date.now() - started < 3000, `both alerts within ${Date.now() - started} ms, while Prometheus hangs`)
+  const replies = await fake.waitFor(
+    () => {
+      const found = fake.messages(GROUP).filter((m) => m.reply_to_message_id)
+      return found.length === 2 && found
+    },
+    20_000,
+    'both graphs',
+  )
+  for (const reply of replies) t.match(reply.text, /⚠️ no graph: Prometheus did not answer in time/)
+  t.match(await counted(app), /outcome="timeout"\} 2/)
 })
 
 function buttonData(message: FakeMessage, text: string): string {
