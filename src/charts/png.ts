@@ -90,12 +90,26 @@ function toWallClock(spec: ChartSpec): (ms: number) => number {
   return a === b ? (ms) => ms + a : (ms) => ms + zoneOffsetMs(ms, spec.timeZone)
 }
 
+/**
+ * Sizes at an 800 px wide picture, scaled with the width: Telegram shows a photo at the screen's
+ * width (about 400 points on a phone), so text must be about twice what a desktop chart uses.
+ */
+const AXIS_PX = 17
+const LEGEND_PX = 16
+const TITLE_PX = 22
+
+/** px scales a size given for an 800 px picture to this width, never below min. */
+function px(width: number, size: number, min = 10): number {
+  return Math.max(min, Math.round(size * (width / 800) * 10) / 10)
+}
+
 /** legendRows estimates how many rows the legend takes, to leave it room under the plot. */
 function legendRows(names: readonly string[], width: number): number {
   let rows = 1
   let used = 0
+  const font = px(width, LEGEND_PX)
   for (const name of names) {
-    const item = 18 + 5 + Math.min(textWidth(name, 12), width - 60) + 10
+    const item = px(width, 18) + 5 + Math.min(textWidth(name, font), width - 60) + px(width, 12)
     if (used + item > width - 20 && used > 0) {
       rows++
       used = 0
@@ -107,18 +121,19 @@ function legendRows(names: readonly string[], width: number): number {
 
 function markLines(spec: ChartSpec, shift: (ms: number) => number) {
   const data: object[] = []
+  const fontSize = px(spec.width, LEGEND_PX)
   if (spec.threshold) {
     data.push({
       yAxis: spec.threshold.value,
-      lineStyle: { color: THRESHOLD_COLOR, type: 'dashed', width: 2 },
-      label: { formatter: spec.threshold.label, position: 'insideEndTop', color: THRESHOLD_COLOR, fontSize: 13 },
+      lineStyle: { color: THRESHOLD_COLOR, type: 'dashed', width: px(spec.width, 2.5, 1) },
+      label: { formatter: spec.threshold.label, position: 'insideEndTop', color: THRESHOLD_COLOR, fontSize },
     })
   }
   if (spec.marker && spec.marker.atMs >= spec.startMs && spec.marker.atMs <= spec.endMs) {
     data.push({
       xAxis: shift(spec.marker.atMs),
-      lineStyle: { color: MARKER_COLOR, type: 'solid', width: 1.5 },
-      label: { formatter: spec.marker.label, position: 'insideEndTop', color: MARKER_COLOR, fontSize: 13 },
+      lineStyle: { color: MARKER_COLOR, type: 'solid', width: px(spec.width, 2, 1) },
+      label: { formatter: spec.marker.label, position: 'insideEndTop', color: MARKER_COLOR, fontSize },
     })
   }
   return data.length > 0 ? { symbol: 'none', silent: true, animation: false, data } : undefined
@@ -134,15 +149,46 @@ export function axisNumber(value: number): string {
   return String(Number(value.toPrecision(4)))
 }
 
+const NICE_TICKS_MIN = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080]
+
+/** tickInterval: the round interval (ms) that puts a time label about every 110 px of the picture. */
+export function tickInterval(spec: Pick<ChartSpec, 'startMs' | 'endMs' | 'width'>): number {
+  const labels = Math.max(2, Math.floor((spec.width - 100) / px(spec.width, 110)))
+  const wantedMin = (spec.endMs - spec.startMs) / 60_000 / labels
+  return (NICE_TICKS_MIN.find((m) => m >= wantedMin) ?? Math.ceil(wantedMin / 10080) * 10080) * 60_000
+}
+
+/** timeLabel writes a tick of the shifted (wall-clock-as-UTC) axis: the day at midnight, else the time. */
+export function timeLabel(value: number): string {
+  const d = new Date(value)
+  const two = (n: number) => String(n).padStart(2, '0')
+  if (d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0) return `${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`
+  return d.getUTCSeconds() === 0
+    ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`
+    : `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
+}
+
+/** ticks: the round wall-clock times (as shifted) between min and max, every interval. */
+function ticks(min: number, max: number, interval: number): number[] {
+  const out: number[] = []
+  for (let t = Math.ceil(min / interval) * interval; t <= max && out.length < 100; t += interval) out.push(t)
+  return out
+}
+
 function xAxis(spec: ChartSpec, shift: (ms: number) => number) {
+  // our own ticks, round in the zone and far enough apart for the size a phone needs
+  const customValues = ticks(shift(spec.startMs), shift(spec.endMs), tickInterval(spec))
   return {
     type: 'time',
     min: shift(spec.startMs),
     max: shift(spec.endMs),
+    axisTick: { customValues },
     axisLabel: {
-      fontSize: 12,
+      customValues,
+      fontSize: px(spec.width, AXIS_PX),
       hideOverlap: true,
-      formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' },
+      // a function, not ECharts' per-level templates: those draw in their own (smaller) rich-text style
+      formatter: timeLabel,
     },
     splitLine: { show: true, lineStyle: { color: '#eeeeee' } },
   }
@@ -150,15 +196,22 @@ function xAxis(spec: ChartSpec, shift: (ms: number) => number) {
 
 function titles(spec: ChartSpec) {
   const zone = spec.timeZone === 'Etc/UTC' ? 'UTC' : spec.timeZone
-  const zoneWidth = textWidth(zone, 12) + 20
+  const small = px(spec.width, LEGEND_PX)
+  const big = px(spec.width, TITLE_PX)
+  const zoneWidth = textWidth(zone, small) + 20
   return [
     {
       text: spec.title,
       left: 10,
       top: 8,
-      textStyle: { fontFamily: FONT_FAMILY, fontSize: 17, fontWeight: 'normal', color: '#222222', width: spec.width - zoneWidth - 30, overflow: 'truncate' },
+      textStyle: { fontFamily: FONT_FAMILY, fontSize: big, fontWeight: 'normal', color: '#222222', width: spec.width - zoneWidth - 30, overflow: 'truncate' },
     },
-    { text: zone, right: 10, top: 11, textStyle: { fontFamily: FONT_FAMILY, fontSize: 12, fontWeight: 'normal', color: '#666666' } },
+    {
+      text: zone,
+      right: 10,
+      top: 8 + Math.round((big - small) / 2),
+      textStyle: { fontFamily: FONT_FAMILY, fontSize: small, fontWeight: 'normal', color: '#666666' },
+    },
   ]
 }
 
@@ -170,10 +223,10 @@ function legend(names: readonly string[], width: number) {
     left: 10,
     right: 10,
     icon: 'rect',
-    itemWidth: 18,
-    itemHeight: 4,
-    itemGap: 10,
-    textStyle: { fontSize: 12, width: width - 60, overflow: 'truncate' },
+    itemWidth: px(width, 18),
+    itemHeight: px(width, 5, 3),
+    itemGap: px(width, 12),
+    textStyle: { fontSize: px(width, LEGEND_PX), width: width - 60, overflow: 'truncate' },
   }
 }
 
@@ -182,15 +235,15 @@ export function chartOption(spec: ChartSpec): echarts.EChartsCoreOption {
   const shift = toWallClock(spec)
   const names = spec.series.map((s) => s.name)
   const showLegend = names.length > 1 || (names[0] ?? '') !== ''
-  const legendHeight = showLegend ? legendRows(names, spec.width) * 20 + 8 : 0
+  const legendHeight = showLegend ? legendRows(names, spec.width) * Math.round(px(spec.width, LEGEND_PX) * 1.6) + 8 : 0
   const marks = markLines(spec, shift)
   const threshold = spec.threshold?.value
   const lines = spec.series.map((s, i) => ({
     type: 'line',
     name: s.name,
     showSymbol: s.points.length < 3,
-    symbolSize: 5,
-    lineStyle: { width: 2.5 },
+    symbolSize: px(spec.width, 6, 4),
+    lineStyle: { width: px(spec.width, 3, 1.5) },
     emphasis: { disabled: true },
     data: s.points.map(([t, v]) => [shift(t), Number.isFinite(v) ? v : null]),
     ...(i === 0 && marks ? { markLine: marks } : {}),
@@ -205,12 +258,24 @@ export function chartOption(spec: ChartSpec): echarts.EChartsCoreOption {
     useUTC: true,
     backgroundColor: BACKGROUND,
     color: PALETTE,
-    textStyle: { fontFamily: FONT_FAMILY, fontSize: 13 },
+    textStyle: { fontFamily: FONT_FAMILY, fontSize: px(spec.width, AXIS_PX) },
     title: titles(spec),
-    grid: { left: 12, right: 24, top: 40, bottom: 12 + legendHeight, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: {
+      left: 12,
+      right: px(spec.width, 28),
+      top: 16 + px(spec.width, TITLE_PX) + 12,
+      bottom: 12 + legendHeight,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
     legend: showLegend ? legend(names, spec.width) : { show: false },
     xAxis: xAxis(spec, shift),
-    yAxis: { type: 'value', scale: true, axisLabel: { fontSize: 12, formatter: axisNumber }, splitLine: { lineStyle: { color: '#e6e6e6' } } },
+    yAxis: {
+      type: 'value',
+      scale: true,
+      axisLabel: { fontSize: px(spec.width, AXIS_PX), formatter: axisNumber },
+      splitLine: { lineStyle: { color: '#e6e6e6' } },
+    },
     series: [...lines, ...keepInView],
   }
 }
@@ -226,9 +291,21 @@ export function renderSvg(spec: ChartSpec): string {
   }
 }
 
+/**
+ * longhandFonts rewrites the CSS `font:` shorthand ECharts writes on some labels (the time axis's)
+ * into the longhand properties: resvg reads only those, and drew such labels at its default 12 px.
+ */
+export function longhandFonts(svg: string): string {
+  return svg.replace(
+    /style="font: ?(normal|italic|oblique) (normal|bold|bolder|lighter|[1-9]00) ([0-9.]+)px ([^";]+)"/g,
+    (_, style: string, weight: string, size: string, family: string) =>
+      `style="font-style:${style};font-weight:${weight};font-size:${size}px;font-family:${family};"`,
+  )
+}
+
 /** renderChart: ChartSpec → PNG bytes of exactly spec.width × spec.height (rasterised off the main thread by resvg). */
 export async function renderChart(spec: ChartSpec): Promise<Buffer> {
-  const svg = renderSvg(spec)
+  const svg = longhandFonts(renderSvg(spec))
   const image = await renderAsync(svg, {
     background: BACKGROUND,
     fitTo: { mode: 'width', value: spec.width },

@@ -2,7 +2,7 @@
 // the alert's start are drawn where they should be; the time axis is written in the configured zone.
 import { PNG } from 'pngjs'
 import t from 'tap'
-import { BACKGROUND, type ChartSpec, PALETTE, renderChart, renderSvg, zoneOffsetMs } from '../../src/charts/png.js'
+import { BACKGROUND, type ChartSpec, longhandFonts, PALETTE, renderChart, renderSvg, tickInterval, zoneOffsetMs } from '../../src/charts/png.js'
 
 const start = Date.parse('2026-12-01T13:00:00Z')
 const end = start + 3_600_000
@@ -162,4 +162,17 @@ t.test('across a change of daylight saving time, each moment is written at its o
   )
   t.match(svg, />01:30</, 'the window starts at 01:30 CEST')
   t.match(svg, /Europe\/Berlin/)
+})
+
+t.test('labels are sized for a phone, and every one in a form resvg reads', async (t) => {
+  const svg = longhandFonts(renderSvg(spec()))
+  t.notMatch(svg, /style="font:/, 'no CSS font shorthand left (resvg would draw it at 12 px)')
+  const sizes = [...svg.matchAll(/font-size:([0-9.]+)px/g)].map((m) => Number(m[1]))
+  t.ok(sizes.length > 10 && sizes.every((size) => size >= 16), `every label at least 16 px at 800 px wide: ${[...new Set(sizes)].join(', ')}`)
+  t.equal(
+    longhandFonts('<text style="font: normal bold 17px DejaVu Sans">x</text>'),
+    '<text style="font-style:normal;font-weight:bold;font-size:17px;font-family:DejaVu Sans;">x</text>',
+  )
+  t.equal(tickInterval({ startMs: 0, endMs: 3_600_000, width: 800 }), 600_000, 'an hour at 800 px: a label every 10 minutes')
+  t.equal(tickInterval({ startMs: 0, endMs: 86_400_000, width: 800 }), 6 * 3_600_000, 'a day: every 6 hours')
 })
