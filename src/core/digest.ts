@@ -137,8 +137,92 @@ function headings(alerts: readonly AlertSnapshot[], options: RenderOptions): boo
   return runs.map((run, i) => i === 0 || run !== runs[i - 1])
 }
 
-function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean): string {
+/** Shared: what every value of one identifying label shares within a run of a part, said once in the run's heading. */
+export interface Shared {
+  prefix: string
+  suffix: string
+  /** every value is this one: the heading says it, the lines leave the label out */
+  whole?: string
+}
+
+/** the fewest alerts a run needs before what they share moves to its heading (fewer: the heading costs what the lines save) */
+const MIN_RUN = 3
+/** the fewest characters factoring must save on each line (a domain and port, a URL's base), and the shortest prefix or suffix worth an ellipsis */
+const MIN_SAVED = 6
+const MIN_AFFIX = 3
+/** where a shared suffix may start: a name is cut between its parts, never inside one */
+const SEPARATORS = '.:-/'
+/** where a shared prefix may end: not at a hyphen, which binds a name to its number (node-1 stays node-1) */
+const PREFIX_ENDS = './:'
+const LETTER = /\p{L}/u
+const NOTHING_SHARED: Shared = { prefix: '', suffix: '' }
+
+function commonPrefix(values: readonly string[]): string {
+  let prefix = values[0] ?? ''
+  for (const value of values) while (!value.startsWith(prefix)) prefix = prefix.slice(0, -1)
+  return prefix
+}
+
+function commonSuffix(values: readonly string[]): string {
+  let suffix = values[0] ?? ''
+  for (const value of values) while (!value.endsWith(suffix)) suffix = suffix.slice(1)
+  return suffix
+}
+
+/**
+ * sharedOf: the suffix (a domain and port) and prefix (a URL's base) every value of a run shares,
+ * cut at a separator (a suffix starts at `.`, `:`, `-` or `/`; a prefix ends at `.`, `:` or `/`),
+ * when factoring them saves at least MIN_SAVED characters on each line of a run of at least
+ * MIN_RUN. Each line keeps a readable part: never empty, and a prefix is factored only when every
+ * part left keeps a letter (so `node-1` never becomes `1`, `10.0.0.7` stays whole). All values
+ * equal: `whole`.
+ */
+export function sharedOf(values: readonly string[]): Shared {
+  if (values.length < MIN_RUN) return NOTHING_SHARED
+  if (values.every((v) => v === values[0])) return { prefix: '', suffix: '', whole: values[0]! }
+  const shortest = Math.min(...values.map((v) => v.length))
+  // the suffix starts at a separator and leaves at least one character of every value
+  let suffix = commonSuffix(values)
+  if (suffix.length >= shortest) suffix = suffix.slice(suffix.length - shortest + 1)
+  const start = [...suffix].findIndex((c) => SEPARATORS.includes(c))
+  suffix = start < 0 ? '' : suffix.slice(start)
+  const rests = values.map((v) => v.slice(0, v.length - suffix.length))
+  // the prefix ends with a separator and leaves a letter in every line
+  const common = commonPrefix(rests).slice(0, Math.min(...rests.map((r) => r.length)) - 1)
+  let prefix = common.slice(0, Math.max(...[...PREFIX_ENDS].map((c) => common.lastIndexOf(c))) + 1)
+  if (prefix.length < MIN_AFFIX || !rests.every((r) => LETTER.test(r.slice(prefix.length)))) prefix = ''
+  if (suffix.length < MIN_AFFIX) suffix = ''
+  return prefix.length + suffix.length >= MIN_SAVED ? { prefix, suffix } : NOTHING_SHARED
+}
+
+/** RunShares: per identifying label (by position), what the run's values share. */
+type RunShares = Shared[]
+
+/** runValues: a run's identifying values, label by label (the labels of a run have the same names). */
+function runValues(run: readonly AlertSnapshot[], options: RenderOptions): string[][] {
+  const labels = run.map((a) => shownLabels(a.labels, options))
+  return (labels[0] ?? []).map((_, j) => labels.map((ls) => ls[j]?.value ?? ''))
+}
+
+/** runShares: what a run's values share, label by label; a label whose value is the same in every alert of the run is left out of the lines only while another label still tells them apart. */
+function runShares(values: readonly string[][]): RunShares {
+  const shares = values.map(sharedOf)
+  if (shares.length > 0 && shares.every((s) => s.whole !== undefined)) return shares.map(() => NOTHING_SHARED)
+  return shares
+}
+
+/** sameShares: two runs' shares read the same (a run's lines change look only when these do). */
+function sameShares(a: RunShares, b: RunShares): boolean {
+  return a.length === b.length && a.every((s, i) => s.prefix === b[i]!.prefix && s.suffix === b[i]!.suffix && s.whole === b[i]!.whole)
+}
+
+function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares = []): string {
   const severity = severityOf(alert.labels, options.severities)
+  const identifying = shownLabels(alert.labels, options).map((label, j) => {
+    const share = shares[j] ?? NOTHING_SHARED
+    const part = label.value.slice(share.prefix.length, label.value.length - share.suffix.length)
+    return { ...label, part, prefix: share.prefix, suffix: share.suffix, shared: share.prefix !== '' || share.suffix !== '', whole: share.whole !== undefined }
+  })
   const html = options.templates.digest_alert({
     heading,
     resolved: alert.status === 'resolved',
@@ -146,12 +230,28 @@ function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean
     severity: severity.written,
     level: severity.level,
     alertname: alert.labels.alertname ?? 'alert',
-    identifying: shownLabels(alert.labels, options),
+    identifying,
+    differing: identifying.filter((l) => !l.whole),
     labels: alert.labels,
     annotations: alert.annotations,
     summary: alert.annotations.summary ?? '',
   })
   return plainLength(html) > LINE_LIMIT ? truncateHtml(html, LINE_LIMIT) : html
+}
+
+/** partLines: each line of a part as it looks now, each run headed and saying once what its alerts share. */
+function partLines(alerts: readonly AlertSnapshot[], options: RenderOptions): string[] {
+  const heads = headings(alerts, options)
+  const lines: string[] = []
+  for (let start = 0; start < alerts.length; ) {
+    let end = start + 1
+    while (end < alerts.length && !heads[end]) end++
+    const run = alerts.slice(start, end)
+    const shares = runShares(runValues(run, options))
+    for (const [i, alert] of run.entries()) lines.push(lineHtml(alert, options, i === 0, shares))
+    start = end
+  }
+  return lines
 }
 
 function footerContext(content: MessageContent) {
@@ -170,8 +270,7 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
 
 /** renderDigestPart renders one message of a digest as it should look now. */
 export function renderDigestPart(content: MessageContent, options: RenderOptions): Rendered {
-  const heads = headings(content.alerts, options)
-  const lines = content.alerts.map((a, i) => lineHtml(a, options, heads[i]!))
+  const lines = partLines(content.alerts, options)
   const quote = lines.length > 0 ? `${QUOTE_OPEN}${lines.join('\n')}${QUOTE_CLOSE}` : ''
   return finish([headerHtml(content, options), quote, footerHtml(content, options), silenceNote(content, options)].filter((p) => p.trim() !== '').join('\n'))
 }
@@ -198,9 +297,37 @@ function frameRoom(base: MessageContent, options: RenderOptions): { first: numbe
 }
 
 /** lineRoom: the most characters an alert's line takes in any look (firing or resolved), with its run's heading or without, plus the newline before it. */
-function lineRoom(alert: AlertSnapshot, options: RenderOptions, heading: boolean): number {
+function lineRoom(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares): number {
   const looks = [alert, { ...alert, status: 'resolved' as const }]
-  return Math.max(...looks.map((look) => plainLength(lineHtml(look, options, heading)))) + 1
+  return Math.max(...looks.map((look) => plainLength(lineHtml(look, options, heading, shares)))) + 1
+}
+
+/** runRoom: the most characters a run's lines take in any look, its first line heading it. */
+function runRoom(run: readonly AlertSnapshot[], options: RenderOptions, shares: RunShares): number {
+  return run.reduce((sum, alert, i) => sum + lineRoom(alert, options, i === 0, shares), 0)
+}
+
+/**
+ * OpenRun: the run a part is filling (its alerts, what they share, the room they take), measured
+ * again whenever an added alert changes what the run shares: the lines' looks change with it.
+ */
+interface OpenRun {
+  alerts: AlertSnapshot[]
+  values: string[][]
+  shares: RunShares
+  room: number
+}
+
+const EMPTY_RUN: OpenRun = { alerts: [], values: [], shares: [], room: 0 }
+
+/** grown: the open run with one more alert, measured as it would then look. */
+function grown(run: OpenRun, alert: AlertSnapshot, options: RenderOptions): OpenRun {
+  const alerts = [...run.alerts, alert]
+  const own = shownLabels(alert.labels, options).map((l) => l.value)
+  const values = run.alerts.length === 0 ? own.map((v) => [v]) : run.values.map((vs, j) => [...vs, own[j] ?? ''])
+  const shares = runShares(values)
+  const room = run.alerts.length > 0 && sameShares(shares, run.shares) ? run.room + lineRoom(alert, options, false, shares) : runRoom(alerts, options, shares)
+  return { alerts, values, shares, room }
 }
 
 /**
@@ -227,17 +354,23 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
   const frames = frameRoom(base, options)
   const runs = named.map((a) => runOf(a, options))
   const parts: AlertSnapshot[][] = [[]]
-  let used = 0
+  // the part's closed runs, and the run it is filling
+  let closed = 0
+  let open = EMPTY_RUN
   for (const [i, alert] of named.entries()) {
     const budget = TELEGRAM_TEXT_LIMIT - (parts.length === 1 ? frames.first : frames.other)
-    let size = lineRoom(alert, options, parts.at(-1)!.length === 0 || runs[i] !== runs[i - 1])
-    if (used + size > budget && parts.at(-1)!.length > 0) {
+    const continues = open.alerts.length > 0 && runs[i] === runs[i - 1]
+    const next = continues ? grown(open, alert, options) : grown(EMPTY_RUN, alert, options)
+    const before = continues ? closed : closed + open.room
+    if (before + next.room > budget && parts.at(-1)!.length > 0) {
       parts.push([])
-      used = 0
-      size = lineRoom(alert, options, true)
+      closed = 0
+      open = grown(EMPTY_RUN, alert, options)
+    } else {
+      closed = before
+      open = next
     }
     parts.at(-1)!.push(alert)
-    used += size
   }
   // only the last message keeps the unnamed alerts (it shows them, and their resolves edit it)
   const slim = { ...summary, unnamed: [] }

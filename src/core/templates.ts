@@ -76,10 +76,12 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     '{{#each by_alertname}}{{#if @first}}\n{{else}} · {{/if}}{{trunc name 60}} {{count}}{{/each}}{{#if more_alertnames}} · +{{more_alertnames}} more{{/if}}',
     '{{#if reminders}}\n🔁 {{reminders}} reminders of alerts still firing{{/if}}{{/if}}',
   ].join(''),
-  // dense: the first alert of a run (same severity, alertname and identifying label names) heads it; each line is then only what tells its alert apart
+  // dense: the first alert of a run (same severity, alertname and identifying label names) heads it and says once what the
+  // run's values share (instance ….example.com:9100, job node); each line is then only what tells its alert apart
   digest_alert: [
-    '{{#if heading}}{{marker}} <b>{{trunc alertname 80}}</b>{{#each identifying}}{{#if @first}} · {{else}}, {{/if}}{{trunc name 80}}{{/each}}\n{{/if}}',
-    '{{#if resolved}}✅ <s>{{/if}}{{#each identifying}}{{#unless @first}} · {{/unless}}{{trunc value 80}}{{else}}{{trunc alertname 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
+    '{{#if heading}}{{marker}} <b>{{trunc alertname 80}}</b>{{#each identifying}}{{#if @first}} · {{else}}, {{/if}}{{trunc name 80}}',
+    '{{#if whole}} {{trunc value 80}}{{else}}{{#if shared}} {{trunc prefix 80}}…{{trunc suffix 80}}{{/if}}{{/if}}{{/each}}\n{{/if}}',
+    '{{#if resolved}}✅ <s>{{/if}}{{#each differing}}{{#unless @first}} · {{/unless}}{{trunc part 80}}{{else}}{{trunc alertname 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
   ].join(''),
   silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
   digest_footer: [
@@ -213,7 +215,11 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
     marker: '🔴',
     severity: HOSTILE,
     alertname: HOSTILE,
-    identifying: HOSTILE_LABELS,
+    identifying: [
+      { name: 'instance', value: HOSTILE, part: HOSTILE, prefix: HOSTILE, suffix: HOSTILE, shared: true, whole: false },
+      { name: HOSTILE, value: HOSTILE, part: HOSTILE, prefix: '', suffix: '', shared: false, whole: true },
+    ],
+    differing: [{ name: 'instance', value: HOSTILE, part: HOSTILE, prefix: HOSTILE, suffix: HOSTILE, shared: true, whole: false }],
     labels: { instance: HOSTILE },
   },
   silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: true },

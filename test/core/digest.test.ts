@@ -2,11 +2,12 @@ import fc from 'fast-check'
 import t from 'tap'
 import { estimateCalls, estimateChars, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
-import { packDigest, renderDigestPart } from '../../src/core/digest.js'
+import { packDigest, renderDigestPart, sharedOf } from '../../src/core/digest.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { testConfig } from '../helpers/config.js'
+import { namedValues } from '../helpers/names.js'
 
 const options = batchOptions(testConfig(), Date.parse('2026-11-24T23:30:00Z'))
 const none: Lookups = { refs: new Map(), records: new Map() }
@@ -53,20 +54,21 @@ t.test('a digest counts by severity and alertname, names every alert critical fi
   t.match(first, /🔴 critical 167 · 🟠 warning 333/)
   t.match(first, /HighLatency 167 · DiskFull 167 · NodeDown 166/)
   t.match(first, /🔁 2 reminders of alerts still firing/)
-  const named = rendered.flatMap((r) => [...r.plain.matchAll(/^host-(\d+)\.example\.com:9100$/gm)].map((m) => Number(m[1])))
-  t.equal(new Set(named).size, 500, 'every alert is named, one line each')
+  const named = rendered.flatMap((r) => [...namedValues(r.plain, /host-\d+\.example\.com:9100/)].map((v) => Number(/\d+/.exec(v)![0])))
+  t.equal(new Set(named).size, 500, 'every alert is named, its full value put back together from heading and line')
+  t.equal(rendered.flatMap((r) => r.plain.split('\n').filter((l) => /^host-\d+$/.test(l))).length, 500, 'one line each, the host alone')
   const critical = named.map((i) => i % 3 === 0)
   t.equal(critical.lastIndexOf(true), 166, 'critical first')
   t.equal(critical.indexOf(false), 167)
   t.match(
     first,
-    /^🔴 HighLatency · instance\nhost-0\.example\.com:9100\nhost-3\.example\.com:9100$/m,
-    'a run is headed once by its severity, alertname and label names',
+    /^🔴 HighLatency · instance ….example.com:9100\nhost-0\nhost-3$/m,
+    'a run is headed once by its severity, alertname and label name, with what its values share',
   )
   t.match(
     rendered[1]!.plain,
-    /^🌩 Alert storm · 500 alerts · part 2\/\d+\n(🔴|🟠) \w+ · instance\n/,
-    'each part heads its first run again, so it reads on its own',
+    /^🌩 Alert storm · 500 alerts · part 2\/\d+\n(🔴|🟠) \w+ · instance ….example.com:9100\nhost-\d+\n/,
+    'each part heads its first run again, shared part included, so it reads on its own',
   )
 })
 
@@ -103,6 +105,71 @@ t.test('hostile values stay valid in digests', async (t) => {
   const r = rerender(part!, options)
   t.ok(parseHtml(r.html).ok)
   t.ok(r.plain.includes(HOSTILE))
+})
+
+t.test('sharedOf: what every value of a run shares, cut between the parts of a name, when saying it once saves enough', async (t) => {
+  const none = { prefix: '', suffix: '' }
+  const cases: [string, string[], ReturnType<typeof sharedOf>][] = [
+    ['domain and port', ['node-1.example.com:9100', 'node-22.example.com:9100', 'node-333.example.com:9100'], { prefix: '', suffix: '.example.com:9100' }],
+    ['cut at a separator, never inside a name', ['node-11.example.com', 'node-21.example.com', 'node-31.example.com'], { prefix: '', suffix: '.example.com' }],
+    [
+      'a URL base',
+      ['https://api.example.com/v1/users', 'https://api.example.com/v1/orders', 'https://api.example.com/v1/items'],
+      { prefix: 'https://api.example.com/v1/', suffix: '' },
+    ],
+    [
+      'both ends',
+      ['https://a.example.com/users/list', 'https://a.example.com/orders/list', 'https://a.example.com/items/list'],
+      { prefix: 'https://a.example.com/', suffix: '/list' },
+    ],
+    ['node-1 never becomes 1', ['node-1', 'node-2', 'node-3'], none],
+    ['an address stays whole (its port alone saves too little)', ['10.0.0.1:9100', '10.0.0.2:9100', '10.0.0.3:9100'], none],
+    [
+      'a prefix that would leave bare numbers stays',
+      ['node-1.example.com:9100', 'node-2.example.com:9100', 'node-3.example.com:9100'],
+      { prefix: '', suffix: '.example.com:9100' },
+    ],
+    ['a run of two is not worth it', ['node-1.example.com:9100', 'node-2.example.com:9100'], none],
+    ['too little saved', ['a-1.eu', 'b-2.eu', 'c-3.eu'], none],
+    ['every line keeps something of its own', ['example.com:9100', 'a.example.com:9100', 'b.example.com:9100'], { prefix: '', suffix: '.com:9100' }],
+    ['one value for all: said whole', ['node', 'node', 'node'], { prefix: '', suffix: '', whole: 'node' }],
+    ['hosts of two kinds in one domain', ['web-1.prod.eu', 'web-2.prod.eu', 'db-1.prod.eu'], { prefix: '', suffix: '.prod.eu' }],
+  ]
+  for (const [why, values, expected] of cases) t.same(sharedOf(values), expected, why)
+})
+
+t.test('a run says once what its values share; each line what differs, in every look', async (t) => {
+  const run = Array.from(
+    { length: 4 },
+    (_, i): AlertSnapshot => ({
+      fingerprint: `r${i}`,
+      status: 'firing',
+      startsAt: '2026-11-24T23:00:00Z',
+      annotations: {},
+      labels: { alertname: 'NodeDown', severity: 'warning', instance: `node-${i}.example.com:9100`, job: 'node' },
+    }),
+  )
+  const [part] = packDigest({ alerts: run, reminders: 0, resolvedRound: false, externalURL: '' }, 1000, options)
+  const firing = rerender(part!, options).plain
+  t.match(
+    firing,
+    /^🟠 NodeDown · instance ….example.com:9100, job node\nnode-0\nnode-1\nnode-2\nnode-3$/m,
+    'the heading carries the domain, the port and the job',
+  )
+  t.same(
+    [...namedValues(firing, /node-\d+\.example\.com:9100/)],
+    ['node-0.example.com:9100', 'node-1.example.com:9100', 'node-2.example.com:9100', 'node-3.example.com:9100'],
+    'each value put back together',
+  )
+  const resolved = rerender({ ...part!, alerts: part!.alerts.map((a, i) => (i === 1 ? { ...a, status: 'resolved' as const } : a)) }, options)
+  t.match(resolved.html, /\nnode-0\n✅ <s>node-1<\/s>\nnode-2\n/, 'a resolved alert is struck through on its own line')
+  t.match(resolved.plain, /· instance ….example.com:9100, job node\n/, 'and the heading reads as before')
+
+  const pair = packDigest({ alerts: run.slice(0, 2), reminders: 0, resolvedRound: false, externalURL: '' }, 1000, options)
+  t.match(rerender(pair[0]!, options).plain, /^🟠 NodeDown · instance, job\nnode-0\.example\.com:9100 · node\n/m, 'two alerts: each line says it all')
+  const mixed = run.map((a, i) => ({ ...a, labels: { ...a.labels, instance: `node-${i}.${['eu', 'us', 'ap', 'sa'][i]}.example.net:9100`, job: `job-${i}` } }))
+  const [apart] = packDigest({ alerts: mixed, reminders: 0, resolvedRound: false, externalURL: '' }, 1000, options)
+  t.match(rerender(apart!, options).plain, /instance ….example.net:9100, job\nnode-0\.eu · job-0\n/, 'a label whose values differ stays on the lines')
 })
 
 t.test('a storm round folds firing and resolved together and defers edits of earlier messages', async (t) => {
@@ -258,36 +325,68 @@ t.test('every packed digest part stays within 4096 characters in every look it c
     instance: value,
     job: fc.option(value, { nil: undefined }),
   })
+  // what a round's values may share, said once in a run's heading: a URL's base, a domain and port, a hostile tail, more than a line shows
+  const aroundArb = fc.constantFrom(
+    ['', ''],
+    ['https://api.example.com/v1/', ''],
+    ['', '.example.com:9100'],
+    ['a/', '.<&>".é😀:1'],
+    [`${'x'.repeat(90)}/`, `-${'y'.repeat(90)}`],
+  )
+  let factored = 0
   fc.assert(
-    fc.property(fc.array(alertArb, { minLength: 1, maxLength: 400 }), fc.integer({ min: 10, max: 400 }), fc.integer(), (specs, maxNamed, seed) => {
-      const alerts: AlertSnapshot[] = specs.map((s, i) => ({
-        fingerprint: `f${i}`,
-        status: 'firing',
-        startsAt: '2026-11-24T23:00:00Z',
-        annotations: {},
-        labels: {
-          alertname: s.alertname,
-          instance: `${s.instance}#${i}`,
-          ...(s.severity ? { severity: s.severity } : {}),
-          ...(s.job === undefined ? {} : { job: `${s.job}#` }),
-        },
-      }))
-      const parts = packDigest({ alerts, reminders: 3, resolvedRound: false, externalURL: 'http://am.example.com:9093' }, maxNamed, options)
-      for (const part of parts) {
-        // now; every alert resolved; every other one resolved; and on the last part, its unnamed alerts resolved too
-        const some = { ...part, alerts: part.alerts.map((a, i) => (i % 2 === (seed & 1) ? { ...a, status: 'resolved' as const } : a)) }
-        const unnamedResolved = part.digest && { ...part.digest, unnamed: part.digest.unnamed.map((a) => ({ ...a, status: 'resolved' as const })) }
-        for (const look of [part, allResolved(part), some, { ...allResolved(part), digest: unnamedResolved! }]) {
-          const html = renderDigestPart(look, options).html
-          if (!parseHtml(html).ok || plainLength(html) > 4096) return false
-          // nothing was cut to make it fit: the part still ends as it should (the footer's link, or its last alert)
-          const plain = renderDigestPart(look, options).plain
-          if (part.part === part.parts ? !plain.endsWith('Alertmanager') : !plain.includes(`#${alerts.indexOf(part.alerts.at(-1)!)}`)) return false
+    fc.property(
+      fc.array(alertArb, { minLength: 1, maxLength: 400 }),
+      fc.integer({ min: 10, max: 400 }),
+      fc.integer(),
+      aroundArb,
+      (specs, maxNamed, seed, around) => {
+        const alerts: AlertSnapshot[] = specs.map((s, i) => ({
+          fingerprint: `f${i}`,
+          status: 'firing',
+          startsAt: '2026-11-24T23:00:00Z',
+          annotations: {},
+          labels: {
+            alertname: s.alertname,
+            instance: `${around[0]}${s.instance}#${i}${around[1]}`,
+            ...(s.severity ? { severity: s.severity } : {}),
+            ...(s.job === undefined ? {} : { job: `${s.job}#` }),
+          },
+        }))
+        const parts = packDigest({ alerts, reminders: 3, resolvedRound: false, externalURL: 'http://am.example.com:9093' }, maxNamed, options)
+        for (const part of parts) {
+          // now; every alert resolved; every other one resolved; and on the last part, its unnamed alerts resolved too
+          const some = { ...part, alerts: part.alerts.map((a, i) => (i % 2 === (seed & 1) ? { ...a, status: 'resolved' as const } : a)) }
+          const unnamedResolved = part.digest && { ...part.digest, unnamed: part.digest.unnamed.map((a) => ({ ...a, status: 'resolved' as const })) }
+          for (const look of [part, allResolved(part), some, { ...allResolved(part), digest: unnamedResolved! }]) {
+            const html = renderDigestPart(look, options).html
+            if (!parseHtml(html).ok || plainLength(html) > 4096) return false
+            if (/ · instance [^\n]*…/.test(html)) factored++
+            // nothing was cut to make it fit: the part still ends as it should (the footer's link, or its last alert)
+            const plain = renderDigestPart(look, options).plain
+            if (part.part === part.parts ? !plain.endsWith('Alertmanager') : !plain.includes(`#${alerts.indexOf(part.alerts.at(-1)!)}`)) return false
+          }
         }
-      }
-      return parts.flatMap((p) => p.alerts).length === Math.min(maxNamed, alerts.length)
-    }),
+        return parts.flatMap((p) => p.alerts).length === Math.min(maxNamed, alerts.length)
+      },
+    ),
     { numRuns: 40 },
   )
-  t.pass('every part of 40 random rounds, in four looks each')
+  t.ok(factored > 0, `every part of 40 random rounds, in four looks each (${factored} looks with a run saying what its values share)`)
+})
+
+t.test("an operator's own digest_alert template with {{value}} keeps every full value and still fits", async (t) => {
+  const own = batchOptions(
+    testConfig(
+      'messages: {templates: {digest_alert: "{{#if heading}}{{alertname}}\\n{{/if}}{{#if resolved}}✅ {{/if}}{{#each identifying}}{{value}}{{/each}}"}}',
+    ),
+    Date.parse('2026-11-24T23:30:00Z'),
+  )
+  const parts = packDigest({ alerts: storm, reminders: 0, resolvedRound: false, externalURL: '' }, 1000, own)
+  const rendered = parts.map((p) => renderDigestPart(allResolved(p), own))
+  t.ok(
+    rendered.every((r) => plainLength(r.html) <= 4096),
+    `${parts.length} parts, each within 4096 characters resolved`,
+  )
+  t.equal(rendered.flatMap((r) => [...r.plain.matchAll(/^✅ node-\d+\.example\.com:9100$/gm)]).length, 499)
 })
