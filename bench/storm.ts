@@ -6,12 +6,16 @@
  * telegram_configs receiver pointed straight at the same kind of fake.
  * The goal (issue 12): every alert named within 10 s of the first webhook, in at most 4 messages,
  * no 429, the first message within 2 s of posting (Alertmanager's group_wait is 1 s of that).
+ * An alert counts as named when its full instance can be read off the chat: whole, or as a digest
+ * run's shared part in its heading plus its line (test/helpers/names.ts).
  */
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { htmlToPlain } from '../src/core/html.js'
 import { startFakeTelegram } from '../test/fakes/telegram.js'
 import { startAlertmanager } from '../test/helpers/alertmanager.js'
+import { namedValues } from '../test/helpers/names.js'
 
 const GROUP = -1001000000001
 const ALERTS = 500
@@ -54,6 +58,15 @@ function stormAlerts() {
 
 type Fake = Awaited<ReturnType<typeof startFakeTelegram>>
 
+/** FULL: an alert's instance in full; it counts as named only when the chat shows it whole or as a digest run's heading plus its line. */
+const FULL = /node-\d+\.example\.com:9100/
+
+/** plainOf: the text a person reads in a sent message (HTML parsed as Telegram parses it). */
+function plainOf(params: Record<string, unknown>): string {
+  const text = String(params.text ?? '')
+  return String(params.parse_mode ?? '').toLowerCase() === 'html' ? htmlToPlain(text) : text
+}
+
 /** watch follows the chat for the window and reports when each alert was first named (by the fake's clock). */
 async function watch(fake: Fake, started: number): Promise<Omit<StormResult, 'receiver' | 'peakRssMb'>> {
   const namedAt = new Map<string, number>()
@@ -63,8 +76,8 @@ async function watch(fake: Fake, started: number): Promise<Omit<StormResult, 're
     for (const call of fake.calls.slice(read)) {
       if (call.status !== 200 || !/^(sendmessage|editmessagetext)$/i.test(call.method)) continue
       const before = namedAt.size
-      for (const match of String(call.params.text).matchAll(/node-(\d+)\.example\.com/g)) {
-        if (!namedAt.has(match[1]!) && call.at - started <= WINDOW_MS) namedAt.set(match[1]!, call.at - started)
+      for (const value of namedValues(plainOf(call.params), FULL)) {
+        if (!namedAt.has(value) && call.at - started <= WINDOW_MS) namedAt.set(value, call.at - started)
       }
       sends.push({ atMs: call.at - started, named: namedAt.size - before })
     }
