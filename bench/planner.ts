@@ -1,7 +1,7 @@
 /**
  * npm run bench:planner: how many notifications one replica plans per second, the way the service
  * plans them: notifications stored in the BullMQ queue by the receiver's store (real Redis), then
- * taken by the real planner worker (workers/planner.ts: 16 at once, routing, the event decision,
+ * taken by the real planner worker (workers/planner.ts: 64 at once, routing, the event decision,
  * the grouped compare-and-set commit, metrics, BullMQ completing each job). The clock runs from
  * starting the worker until the last job completed; the queue is full when it starts, so this is
  * the rate a backlog drains at. Three runs: new alerts to one group chat, new alerts spread over
@@ -139,7 +139,7 @@ function describe({ perSecond, plannerUs, redisUs }: Drained): string {
   return `${perSecond.toLocaleString('en')} notifications/s (CPU per notification: planner ${plannerUs.toFixed(0)} µs, Redis ${redisUs.toFixed(0)} µs)`
 }
 
-/** commitOnly plans and commits without the queue, 16 at a time, as the worker's jobs would (the old figure). */
+/** commitOnly plans and commits without the queue, 16 at a time (the figure this bench printed before it ran the worker). */
 async function commitOnly(r: Replica, first: number): Promise<number> {
   const config = plannerConfig(testConfig('', { TELEGRAM_CHAT_ID: '-1001000000001' }))
   const commit = groupCommit(r.store)
@@ -176,7 +176,7 @@ async function run(what: string, chats: number, twins: boolean): Promise<[string
 }
 
 try {
-  process.stdout.write(`planner: ${PER_RUN.toLocaleString('en')} notifications of one alert each per run, one replica (16 at once)\n`)
+  process.stdout.write(`planner: ${PER_RUN.toLocaleString('en')} notifications of one alert each per run, one replica (the planner worker as the service runs it)\n`)
   const figures: [string, string][] = [
     await run('new alerts, one group chat', 1, false),
     await run(`new alerts, ${CHATS} chats routed by label`, CHATS, false),
