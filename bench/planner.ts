@@ -176,7 +176,9 @@ async function run(what: string, chats: number, twins: boolean): Promise<[string
 }
 
 try {
-  process.stdout.write(`planner: ${PER_RUN.toLocaleString('en')} notifications of one alert each per run, one replica (the planner worker as the service runs it)\n`)
+  process.stdout.write(
+    `planner: ${PER_RUN.toLocaleString('en')} notifications of one alert each per run, one replica (the planner worker as the service runs it)\n`,
+  )
   const figures: [string, string][] = [
     await run('new alerts, one group chat', 1, false),
     await run(`new alerts, ${CHATS} chats routed by label`, CHATS, false),
