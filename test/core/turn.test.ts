@@ -337,12 +337,13 @@ t.test("what arrives while a storm round goes out joins the round's parts not ye
     ...item(fp).alert,
     labels: { alertname: 'DiskFull', severity: 'warning', instance: `node-${i}.example.com:9100` },
   })
-  const first = items(300, (i) => ({ groupKey: `g${i}`, alert: named(i, `fp${i}`) }))
+  // 500 hosts (FOLD_LIMIT) under one heading that says their domain and port: two digests of a line per host
+  const first = items(500, (i) => ({ groupKey: `g${i}`, alert: named(i, `fp${i}`) }))
   const round = planWork({ kind: 'storm', readUpTo: 0 }, { items: first, lookups: none, records: new Map() }, options, 3150, NOW)
   if (round.kind !== 'start') return t.fail('expected a storm round')
   t.ok(round.inflight.storm && round.inflight.calls.length >= 2, `a storm round of ${round.inflight.calls.length} digests, marked so`)
   const sent = { ...round.inflight, next: 1 }
-  const late = Array.from({ length: 40 }, (_, i) => item(`late${i}`, { groupKey: `late${i}`, alert: named(300 + i, `late${i}`) }))
+  const late = Array.from({ length: 40 }, (_, i) => item(`late${i}`, { groupKey: `late${i}`, alert: named(500 + i, `late${i}`) }))
   const plan = planTurn(chat({ inflight: sent, items: late, waiting: 40 }), POLICY, NOW)
   if (plan.kind !== 'storm' || !plan.fold) return t.fail(`expected the round folded again, got ${plan.kind}`)
   const unsent = new Set(sent.calls.slice(1).flatMap((c) => c.fingerprints))
