@@ -150,23 +150,72 @@ const MIN_RUN = 3
 /** the fewest characters factoring must save on each line (a domain and port, a URL's base), and the shortest prefix or suffix worth an ellipsis */
 const MIN_SAVED = 6
 const MIN_AFFIX = 3
-/** where a shared suffix may start: a name is cut between its parts, never inside one */
-const SEPARATORS = '.:-/'
-/** where a shared prefix may end: not at a hyphen, which binds a name to its number (node-1 stays node-1) */
-const PREFIX_ENDS = './:'
+/** where a shared suffix may start (. : - /): a name is cut between its parts, never inside one; a prefix ends at . : or / (cutOf), not at a hyphen, which binds a name to its number (node-1 stays node-1) */
+const SUFFIX_START = /[.:\-/]/
 const LETTER = /\p{L}/u
 const NOTHING_SHARED: Shared = { prefix: '', suffix: '' }
 
-function commonPrefix(values: readonly string[]): string {
-  let prefix = values[0] ?? ''
-  for (const value of values) while (!value.startsWith(prefix)) prefix = prefix.slice(0, -1)
-  return prefix
+/** Cut: where a run's values of one label would be cut, before the thresholds decide whether it is worth it. */
+interface Cut {
+  prefix: string
+  suffix: string
 }
 
-function commonSuffix(values: readonly string[]): string {
-  let suffix = values[0] ?? ''
-  for (const value of values) while (!value.endsWith(suffix)) suffix = suffix.slice(1)
-  return suffix
+/**
+ * Tally: what a run's values of one label have in common so far, kept as the run grows, so that
+ * packing looks at each value about once (a round of 10,000 alerts is packed in one go).
+ * lettered: every value keeps a letter between the cut's prefix and suffix.
+ */
+interface Tally {
+  values: string[]
+  same: boolean
+  head: string
+  tail: string
+  shortest: number
+  cut: Cut
+  lettered: boolean
+}
+
+/** cutOf: the suffix starts at a separator and leaves a character of every value; the prefix ends at one and leaves a character more. */
+function cutOf(head: string, tail: string, shortest: number): Cut {
+  const clipped = tail.length >= shortest ? tail.slice(tail.length - shortest + 1) : tail
+  const start = clipped.search(SUFFIX_START)
+  const suffix = start < 0 ? '' : clipped.slice(start)
+  const common = head.slice(0, Math.max(0, shortest - suffix.length - 1))
+  return { prefix: common.slice(0, Math.max(common.lastIndexOf('.'), common.lastIndexOf(':'), common.lastIndexOf('/')) + 1), suffix }
+}
+
+/** keepsLetter: the part of a value a line shows under this cut has a letter. */
+function keepsLetter(value: string, cut: Cut): boolean {
+  return LETTER.test(value.slice(cut.prefix.length, value.length - cut.suffix.length))
+}
+
+/**
+ * tallied: the tally with one more value (the prefix check is made again for every value only when
+ * the cut moves). The values list is extended in place: a tally is dropped once it has grown (copying
+ * it each time made packing a long run quadratic).
+ */
+function tallied(tally: Tally | undefined, value: string): Tally {
+  let head = tally?.head ?? value
+  while (!value.startsWith(head)) head = head.slice(0, -1)
+  let tail = tally?.tail ?? value
+  while (!value.endsWith(tail)) tail = tail.slice(1)
+  const values = tally?.values ?? []
+  values.push(value)
+  const shortest = Math.min(tally?.shortest ?? value.length, value.length)
+  const cut = cutOf(head, tail, shortest)
+  const moved = !tally || tally.cut.prefix !== cut.prefix || tally.cut.suffix !== cut.suffix
+  const lettered = cut.prefix === '' || (moved ? values.every((v) => keepsLetter(v, cut)) : tally.lettered && keepsLetter(value, cut))
+  return { values, same: (tally?.same ?? true) && value === values[0], head, tail, shortest, cut, lettered }
+}
+
+/** settled: what a tally says is worth saying once (see sharedOf). */
+function settled(tally: Tally): Shared {
+  if (tally.values.length < MIN_RUN) return NOTHING_SHARED
+  if (tally.same) return { prefix: '', suffix: '', whole: tally.values[0]! }
+  const prefix = tally.cut.prefix.length >= MIN_AFFIX && tally.lettered ? tally.cut.prefix : ''
+  const suffix = tally.cut.suffix.length >= MIN_AFFIX ? tally.cut.suffix : ''
+  return prefix.length + suffix.length >= MIN_SAVED ? { prefix, suffix } : NOTHING_SHARED
 }
 
 /**
@@ -178,21 +227,7 @@ function commonSuffix(values: readonly string[]): string {
  * equal: `whole`.
  */
 export function sharedOf(values: readonly string[]): Shared {
-  if (values.length < MIN_RUN) return NOTHING_SHARED
-  if (values.every((v) => v === values[0])) return { prefix: '', suffix: '', whole: values[0]! }
-  const shortest = Math.min(...values.map((v) => v.length))
-  // the suffix starts at a separator and leaves at least one character of every value
-  let suffix = commonSuffix(values)
-  if (suffix.length >= shortest) suffix = suffix.slice(suffix.length - shortest + 1)
-  const start = [...suffix].findIndex((c) => SEPARATORS.includes(c))
-  suffix = start < 0 ? '' : suffix.slice(start)
-  const rests = values.map((v) => v.slice(0, v.length - suffix.length))
-  // the prefix ends with a separator and leaves a letter in every line
-  const common = commonPrefix(rests).slice(0, Math.min(...rests.map((r) => r.length)) - 1)
-  let prefix = common.slice(0, Math.max(...[...PREFIX_ENDS].map((c) => common.lastIndexOf(c))) + 1)
-  if (prefix.length < MIN_AFFIX || !rests.every((r) => LETTER.test(r.slice(prefix.length)))) prefix = ''
-  if (suffix.length < MIN_AFFIX) suffix = ''
-  return prefix.length + suffix.length >= MIN_SAVED ? { prefix, suffix } : NOTHING_SHARED
+  return values.length === 0 ? NOTHING_SHARED : settled(values.reduce<Tally | undefined>(tallied, undefined)!)
 }
 
 /** RunShares: per identifying label (by position), what the run's values share. */
@@ -204,9 +239,8 @@ function runValues(run: readonly AlertSnapshot[], options: RenderOptions): strin
   return (labels[0] ?? []).map((_, j) => labels.map((ls) => ls[j]?.value ?? ''))
 }
 
-/** runShares: what a run's values share, label by label; a label whose value is the same in every alert of the run is left out of the lines only while another label still tells them apart. */
-function runShares(values: readonly string[][]): RunShares {
-  const shares = values.map(sharedOf)
+/** sharesOf: what a run shares, label by label; a label whose value is the same in every alert of the run is left out of the lines only while another label still tells them apart. */
+function sharesOf(shares: RunShares): RunShares {
   if (shares.length > 0 && shares.every((s) => s.whole !== undefined)) return shares.map(() => NOTHING_SHARED)
   return shares
 }
@@ -247,7 +281,7 @@ function partLines(alerts: readonly AlertSnapshot[], options: RenderOptions): st
     let end = start + 1
     while (end < alerts.length && !heads[end]) end++
     const run = alerts.slice(start, end)
-    const shares = runShares(runValues(run, options))
+    const shares = sharesOf(runValues(run, options).map(sharedOf))
     for (const [i, alert] of run.entries()) lines.push(lineHtml(alert, options, i === 0, shares))
     start = end
   }
@@ -313,21 +347,21 @@ function runRoom(run: readonly AlertSnapshot[], options: RenderOptions, shares: 
  */
 interface OpenRun {
   alerts: AlertSnapshot[]
-  values: string[][]
+  tallies: Tally[]
   shares: RunShares
   room: number
 }
 
-const EMPTY_RUN: OpenRun = { alerts: [], values: [], shares: [], room: 0 }
+const EMPTY_RUN: OpenRun = { alerts: [], tallies: [], shares: [], room: 0 }
 
 /** grown: the open run with one more alert, measured as it would then look. */
 function grown(run: OpenRun, alert: AlertSnapshot, options: RenderOptions): OpenRun {
   const alerts = [...run.alerts, alert]
   const own = shownLabels(alert.labels, options).map((l) => l.value)
-  const values = run.alerts.length === 0 ? own.map((v) => [v]) : run.values.map((vs, j) => [...vs, own[j] ?? ''])
-  const shares = runShares(values)
+  const tallies = own.map((value, j) => tallied(run.tallies[j], value))
+  const shares = sharesOf(tallies.map(settled))
   const room = run.alerts.length > 0 && sameShares(shares, run.shares) ? run.room + lineRoom(alert, options, false, shares) : runRoom(alerts, options, shares)
-  return { alerts, values, shares, room }
+  return { alerts, tallies, shares, room }
 }
 
 /**
