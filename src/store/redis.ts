@@ -22,7 +22,7 @@ export type ConnectionRole = 'fast-fail' | 'worker'
 
 const reconnect = (times: number) => Math.min(100 * times, 2000)
 
-/** topologyOf is the configured Sentinel or Cluster, else the single Redis at url (configured or found at start). */
+/** topologyOf is the configured Sentinel or Cluster, else the single Redis at url (the one main resolved or started, or a test's), else the configured one. */
 export function topologyOf(redis: RedisConfig, url: string | undefined): RedisTopology {
   const password = redis.password ? { password: redis.password } : {}
   if (redis.sentinel) {
@@ -30,7 +30,7 @@ export function topologyOf(redis: RedisConfig, url: string | undefined): RedisTo
     return { kind: 'sentinel', sentinels, name, ...password, ...(sentinelPassword ? { sentinelPassword } : {}) }
   }
   if (redis.clusterNodes) return { kind: 'cluster', nodes: redis.clusterNodes, ...password }
-  const chosen = redis.url ?? url
+  const chosen = url ?? redis.url
   if (!chosen) throw new Error('topologyOf: no Redis URL, sentinels or cluster nodes')
   return { kind: 'single', url: chosen, ...password }
 }

@@ -15,7 +15,7 @@ const redisOf = (yaml: string, env: Record<string, string> = {}) => {
   return result.config.redis
 }
 
-t.test('topologyOf: Sentinel, Cluster, else the URL configured or found; described without passwords', async (t) => {
+t.test('topologyOf: Sentinel, Cluster, else the URL given (resolved at start), else the configured one; described without passwords', async (t) => {
   const sentinel = topologyOf(redisOf('redis: {sentinels: ["s1:26379", "s2:26379"], sentinel_name: m, password_file: p, sentinel_password: sp}'), undefined)
   t.same(sentinel, {
     kind: 'sentinel',
@@ -31,7 +31,12 @@ t.test('topologyOf: Sentinel, Cluster, else the URL configured or found; describ
   const cluster = topologyOf(redisOf('', { REDIS_CLUSTER_NODES: 'r1:7000,[::1]:7001' }), 'redis://ignored:6379')
   t.equal(describeTopology(cluster), 'cluster://r1:7000,[::1]:7001')
   t.same(topologyOf(redisOf(''), 'redis://127.0.0.1:6390'), { kind: 'single', url: 'redis://127.0.0.1:6390' }, 'the Redis found at start')
-  t.same(topologyOf(redisOf('redis: {url: "redis://r:1"}'), 'redis://found:2'), { kind: 'single', url: 'redis://r:1' }, 'the configured URL first')
+  t.same(
+    topologyOf(redisOf('redis: {url: "redis://r:1"}'), 'redis://given:2'),
+    { kind: 'single', url: 'redis://given:2' },
+    'the URL resolved at start (or a test gives) over the file, as main resolves the configured one first',
+  )
+  t.same(topologyOf(redisOf('redis: {url: "redis://r:1"}'), undefined), { kind: 'single', url: 'redis://r:1' }, 'else the configured URL')
   t.throws(() => topologyOf(redisOf(''), undefined), /no Redis URL/)
 })
 
