@@ -25,16 +25,16 @@ export interface Naming {
 }
 
 /**
- * namingOf finds the alerts each message names (`pattern` captures an alert's name; global flag
- * required). An edit of the same message does not count twice: a message is one place to read.
+ * namingOf finds the alerts each message names (`names` reads the alerts a text names, e.g. from
+ * a digest's heading and lines). An edit of the same message does not count twice: a message is
+ * one place to read.
  */
-export function namingOf(messages: readonly SeenMessage[], pattern: RegExp, chatOf: (alert: string) => string): Naming {
+export function namingOf(messages: readonly SeenMessage[], names: (text: string) => Iterable<string>, chatOf: (alert: string) => string): Naming {
   const messagesOf = new Map<string, Set<string>>()
   const wrong = new Set<string>()
   for (const message of messages) {
     for (const text of message.texts) {
-      for (const match of text.matchAll(pattern)) {
-        const alert = match[1]!
+      for (const alert of names(text)) {
         const where = messagesOf.get(alert) ?? new Set<string>()
         where.add(`${message.chat}/${message.id}`)
         messagesOf.set(alert, where)

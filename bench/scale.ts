@@ -20,6 +20,7 @@ import { startAlertmanager } from '../test/helpers/alertmanager.js'
 import { testConfig } from '../test/helpers/config.js'
 import { freePort, waitForHttp } from '../test/helpers/net.js'
 import { startPrivateRedis } from '../test/helpers/redis.js'
+import { htmlToPlain } from '../src/core/html.js'
 import { messagesNeeded, namingOf, paceBound } from './scale-count.js'
 
 const ALERTS = 10_000
@@ -29,7 +30,12 @@ const PREFIX = 'aw-scale'
 /** the default chat: alerts no route takes would land here (none should) */
 const DEFAULT_CHAT = -1003000000000
 const WINDOW_MS = 150_000
-const NAME = /\bh(\d+)\.scale\.example\b/g
+/**
+ * NAMED: an alert counts as named where its chat shows what tells it apart: its host `h<N>`, whole
+ * (`h7.scale.example:9100`) or as a digest line under a heading that says once what the hosts
+ * share. Hosts are numbered, so the token alone is unambiguous.
+ */
+const NAMED = /(?<![\w-])h(\d+)(?!\w)/g
 const root = new URL('..', import.meta.url).pathname
 
 /** ScaleChat: one of the 100 chats: its Telegram id, its topic, its pace class. */
@@ -183,13 +189,24 @@ async function redisKinds(redis: Redis): Promise<[string, { keys: number; bytes:
 
 type Fake = Awaited<ReturnType<typeof startFakeTelegram>>
 
+/** alertsNamed: the alerts (their numbers) a plain text names. */
+function alertsNamed(plain: string): string[] {
+  return [...plain.matchAll(NAMED)].map((match) => match[1]!)
+}
+
+/** plainOf: the text a person reads in a sent message (HTML parsed as Telegram parses it). */
+function plainOf(params: Record<string, unknown>): string {
+  const text = String(params.text ?? '')
+  return String(params.parse_mode ?? '').toLowerCase() === 'html' ? htmlToPlain(text) : text
+}
+
 /** firstNamed: when each alert was first named (by the fake's clock), from the successful sends and edits so far. */
 function firstNamed(fake: Fake, namedAt: Map<string, number>, from: number): number {
   const calls = fake.calls
   for (let i = from; i < calls.length; i++) {
     const call = calls[i]!
     if (call.status !== 200 || !/^(sendmessage|editmessagetext)$/i.test(call.method)) continue
-    for (const match of String(call.params.text).matchAll(NAME)) if (!namedAt.has(match[1]!)) namedAt.set(match[1]!, call.at)
+    for (const alert of alertsNamed(plainOf(call.params))) if (!namedAt.has(alert)) namedAt.set(alert, call.at)
   }
   return calls.length
 }
@@ -291,6 +308,21 @@ function paceIntervals(): { private: number; group: number; global: number } {
   return { private: pace.privateIntervalMs, group: pace.groupIntervalMs, global: pace.globalIntervalMs }
 }
 
+/** explainTooMany (BENCH_SCALE_DEBUG) prints, for each 429, the gap since the chat's last accepted call and the calls accepted in the second before it. */
+function explainTooMany(o: Observed): void {
+  const accepted = o.fake.calls.filter((c) => c.status === 200 && /^(sendmessage|editmessagetext|sendphoto)$/i.test(c.method))
+  for (const call of o.fake.calls.filter((c) => c.status === 429)) {
+    const chat = String(call.params.chat_id)
+    const before = accepted.filter((c) => c.at <= call.at)
+    const last = before.filter((c) => String(c.params.chat_id) === chat).at(-1)
+    const lastSecond = before.filter((c) => c.at > call.at - 1000).length
+    const lastMinute = before.filter((c) => String(c.params.chat_id) === chat && c.at > call.at - 60_000).length
+    process.stderr.write(
+      `429 ${call.method} chat ${chat}: ${call.description}; ${last ? call.at - last.at : '—'} ms after its last accepted call, ${lastMinute} to it in the last minute, ${lastSecond} calls overall in the last second\n`,
+    )
+  }
+}
+
 /** tooMany says which chats the 429s were for, by kind and method. */
 function tooMany(o: Observed): string {
   const kinds = new Map<string, number>()
@@ -330,8 +362,9 @@ function report(o: Observed): ScaleResult {
     o.fake.messages(chat.id).map((m) => ({ chat: String(chat.id), id: m.message_id, texts: [m.text, ...m.edits.map((e) => e.text)] })),
   )
   const strays = o.fake.messages(DEFAULT_CHAT).length
-  const naming = namingOf(messages, NAME, chatOfAlert)
+  const naming = namingOf(messages, alertsNamed, chatOfAlert)
   if (process.env.BENCH_SCALE_DEBUG) {
+    explainTooMany(o)
     for (const alert of naming.namedTwice.slice(0, 5)) {
       for (const where of naming.messagesOf.get(alert)!) {
         const m = messages.find((x) => `${x.chat}/${x.id}` === where)!

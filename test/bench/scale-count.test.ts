@@ -11,7 +11,7 @@ t.test('namingOf counts the messages that name an alert; an edit of the same mes
       { chat: '7', id: 1, texts: ['h4.scale'] },
       { chat: '7', id: 2, texts: ['h11.scale is not h1.scale... twice in one text: h11.scale'] },
     ],
-    NAME,
+    (text) => [...text.matchAll(NAME)].map((m) => m[1]!),
     (alert) => (Number(alert) < 4 ? '-1' : '7'),
   )
   t.same([...naming.messagesOf.get('1')!], ['-1/1', '7/2'])
