@@ -124,11 +124,11 @@ async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, commit:
 
 /**
  * PLANNER_CONCURRENCY: notifications one replica plans at once (those planned together are
- * committed together). 64, not 16: a commit then decides up to MAX_COMMIT_CANDIDATES events in
- * one read and one script, and the jobs it finishes leave BullMQ together (bench:planner: CPU per
- * notification ~170 → ~140 µs in the planner, ~130 → ~90 µs in Redis).
+ * committed together). 16: 64 saved some CPU per notification in bench:planner, but the planner
+ * shares its event loop with the webhook route, and 64 at once tripled the webhook's p99 at
+ * 1,000/s (116 against 39 ms in npm run bench -- ingest, same hour) and halved ingest at full speed.
  */
-const PLANNER_CONCURRENCY = 64
+const PLANNER_CONCURRENCY = 16
 
 /** startPlanner runs the planner worker; close() it to stop after the jobs in progress. */
 export function startPlanner(deps: PlannerDeps): Worker<IngestJob> {
