@@ -281,9 +281,12 @@ export function graphQueryForExpr(
 }
 
 /** CaptionInput: what a caption tells: the outcome, the window, how many series were shown and left out. */
+/** GraphOutcome: what became of a graph: drawn (or flat), or why there is no picture. */
+export type GraphOutcome = 'drawn' | 'flat' | 'empty' | 'bad_query' | 'prometheus_down' | 'timeout' | 'render_error'
+
 export interface CaptionInput {
   title: string
-  outcome: 'drawn' | 'flat' | 'empty' | 'bad_query' | 'prometheus_down' | 'timeout' | 'render_error'
+  outcome: GraphOutcome
   startMs: number
   endMs: number
   timeZone: string

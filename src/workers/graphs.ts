@@ -5,11 +5,21 @@
  * a deadline over the query and the drawing, a cap on the answer's size and on the points drawn.
  */
 import type { ChartSpec } from '../charts/png.js'
-import { chooseSeries, flatValue, type GraphLimits, type GraphQuery, graphCaption, legendNames, thinPoints } from '../core/graph.js'
+import {
+  type CaptionInput,
+  chooseSeries,
+  type GraphOutcome,
+  flatValue,
+  type GraphLimits,
+  type GraphQuery,
+  graphCaption,
+  legendNames,
+  thinPoints,
+} from '../core/graph.js'
 import { PrometheusError, type PrometheusQuerier, type Series } from '../prometheus/client.js'
 
 /** GraphOutcome: what became of one graph (alertwire_graphs_total{outcome}). */
-export type GraphOutcome = 'drawn' | 'flat' | 'empty' | 'bad_query' | 'prometheus_down' | 'timeout' | 'render_error'
+export type { GraphOutcome } from '../core/graph.js'
 
 /** GraphImage: the picture (none when empty or failed), its caption (HTML, ≤1024 visible characters) and size. */
 export interface GraphImage {
@@ -81,12 +91,7 @@ async function askAndDraw(query: GraphQuery, deps: GraphDeps): Promise<GraphImag
   )
   if ('error' in png) return failed(query, deps, 'render_error', png.error, { shown: shown.length, omitted })
   const outcome: GraphOutcome = flat !== undefined ? 'flat' : 'drawn'
-  const caption = graphCaption({
-    title: query.title,
-    outcome,
-    startMs: query.startMs,
-    endMs: query.endMs,
-    timeZone: deps.timeZone,
+  const caption = captionOf(query, deps, outcome, {
     shown: shown.length,
     omitted,
     ...(query.threshold ? { threshold: query.threshold } : {}),
@@ -138,13 +143,16 @@ function failed(
   detail?: string,
   counts: { shown: number; omitted: number } = { shown: 0, omitted: 0 },
 ): GraphImage {
-  const caption = graphCaption({
-    title: query.title,
-    outcome,
-    startMs: query.startMs,
-    endMs: query.endMs,
-    timeZone: deps.timeZone,
-    ...(detail ? { detail } : {}),
-  })
+  const caption = captionOf(query, deps, outcome, detail ? { detail } : {})
   return { caption, outcome, width: deps.limits.width, height: deps.limits.height, ...counts }
+}
+
+/** captionOf is the caption of a query's picture (or of why there is none), its window in the configured time zone. */
+function captionOf(
+  query: GraphQuery,
+  deps: GraphDeps,
+  outcome: GraphOutcome,
+  more: Pick<CaptionInput, 'shown' | 'omitted' | 'threshold' | 'flatValue' | 'detail'>,
+): string {
+  return graphCaption({ title: query.title, outcome, startMs: query.startMs, endMs: query.endMs, timeZone: deps.timeZone, ...more })
 }
