@@ -18,7 +18,7 @@
  * alertwire runs compiled (npm run build first), as the image runs it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeTelegram } from '../test/fakes/telegram.js'
@@ -27,6 +27,7 @@ import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis
 import { GRAPH_GOAL, graphBench } from './graph.js'
 import { scale } from './scale.js'
 import { formatSends, formatStorm, fullPictureMs, STORM_GOAL, stormViaAlertmanager, stormViaAlertwire } from './storm.js'
+import { type Service, startService } from './service.js'
 
 const TOKEN = 'bench-token'
 const CHAT = 424242
@@ -82,32 +83,6 @@ function peakRss(pid: number): number {
 async function queueDepth(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text()
   return Number(/alertwire_queue_depth\{queue="webhooks"\} (\d+)/.exec(text)?.[1] ?? 0)
-}
-
-interface Service {
-  url: string
-  process: ChildProcess
-}
-
-/** START_ARGS: node's arguments in `npm start` (the V8 flags it runs with), so the bench measures what operators run. */
-const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((word) => word !== 'exec')
-  .slice(1)
-
-/** startAlertwire runs the compiled service as `npm start` does, with a config of its own. */
-async function startAlertwire(dir: string, name: string, yaml: string, env: Record<string, string>): Promise<Service> {
-  const port = await freePort()
-  const config = join(dir, `${name}.yaml`)
-  writeFileSync(config, yaml)
-  const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  const url = `http://127.0.0.1:${port}`
-  await waitForHttp(`${url}/healthz`, { timeoutMs: 30_000 })
-  return { url, process: child }
 }
 
 async function e2eLatency(service: Service, fake: Awaited<ReturnType<typeof startFakeTelegram>>) {
@@ -234,7 +209,7 @@ async function storm(dir: string, prefix: string, env: Record<string, string>, s
   process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
   const stormFake = await startFakeTelegram({ chats: [{ id: GROUP, type: 'supergroup' }] })
   try {
-    const service = await startAlertwire(dir, 'storm', `redis: {prefix: "${prefix}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, {
+    const service = await startService(dir, 'storm', `redis: {prefix: "${prefix}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, {
       ...env,
       TELEGRAM_BOT_TOKEN: stormFake.token,
       TELEGRAM_API_URL: stormFake.url,
@@ -312,7 +287,7 @@ async function main() {
     process.stderr.write(`machine: ${cpus().length} cores, node ${process.version}, Redis ${redisUrl}\n`)
     if (wanted('e2e')) {
       // an unthrottled pace, so only alertwire's own work is measured
-      const e2e = await startAlertwire(
+      const e2e = await startService(
         dir,
         'e2e',
         `redis: {prefix: "${prefixes[0]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${CHAT}, pace: {private: "1000/1s", global: "1000/1s", headroom: 0}}\nlog: {level: warn}\n`,
@@ -324,7 +299,7 @@ async function main() {
     }
     if (wanted('ingest') || wanted('memory')) {
       // Telegram's own limits: a real group chat behind a storm of distinct alerts
-      const busy = await startAlertwire(
+      const busy = await startService(
         dir,
         'ingest',
         `redis: {prefix: "${prefixes[1]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
@@ -336,7 +311,7 @@ async function main() {
       busy.process.kill('SIGTERM')
     }
     if (wanted('sustained')) {
-      const steady = await startAlertwire(
+      const steady = await startService(
         dir,
         'sustained',
         `redis: {prefix: "${prefixes[3]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,

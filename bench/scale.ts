@@ -10,18 +10,18 @@
  * alerts' names fit in); 429s; alerts named in two messages or in a wrong chat; resident memory
  * per replica; Redis memory per tracked alert. Runnable alone: `tsx bench/scale.ts`.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { type ChatSpec, startFakeTelegram } from '../test/fakes/telegram.js'
 import { startAlertmanager } from '../test/helpers/alertmanager.js'
 import { testConfig } from '../test/helpers/config.js'
-import { freePort, waitForHttp } from '../test/helpers/net.js'
 import { startPrivateRedis } from '../test/helpers/redis.js'
 import { htmlToPlain } from '../src/core/html.js'
 import { messagesNeeded, namingOf, paceBound } from './scale-count.js'
+import { type Service, startService } from './service.js'
 
 const ALERTS = 10_000
 const CHATS = 100
@@ -93,40 +93,6 @@ function scaleAlerts(chats: readonly ScaleChat[]) {
     },
     annotations: { summary: `scale alert ${i}` },
   }))
-}
-
-/** START_ARGS: node's arguments in `npm start`, so the replicas run as operators run them. */
-const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((word) => word !== 'exec')
-  .slice(1)
-
-interface Replica {
-  url: string
-  process: ChildProcess
-}
-
-async function startReplica(dir: string, name: string, yaml: string, env: Record<string, string>): Promise<Replica> {
-  const port = await freePort()
-  const config = join(dir, `${name}.yaml`)
-  writeFileSync(config, yaml)
-  const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', process.env.BENCH_SCALE_DEBUG ? 'pipe' : 'ignore', 'pipe'],
-  })
-  child.stdout?.on('data', (d) => appendFileSync(join(process.env.BENCH_SCALE_DEBUG!, `${name}.log`), d))
-  let errors = ''
-  child.stderr!.on('data', (d) => {
-    errors = (errors + d).slice(-4000)
-    if (process.env.BENCH_SCALE_DEBUG) appendFileSync(join(process.env.BENCH_SCALE_DEBUG, `${name}.log`), d)
-  })
-  child.on('exit', (code) => {
-    if (code) process.stderr.write(`${name} exited ${code}:\n${errors}\n`)
-  })
-  const url = `http://127.0.0.1:${port}`
-  await waitForHttp(`${url}/healthz`, { timeoutMs: 30_000 })
-  return { url, process: child }
 }
 
 /** memoryMb reads a process's resident memory now (VmRSS) and its peak (VmHWM) in MB. */
@@ -225,7 +191,7 @@ export async function scale(): Promise<ScaleResult> {
   const redis = new Redis(redisServer.url)
   redis.on('error', () => {})
   const fake = await startFakeTelegram({ chats: fakeChats(chats) })
-  const replicas: Replica[] = []
+  const replicas: Service[] = []
   let am: Awaited<ReturnType<typeof startAlertmanager>> | undefined
   let relayed: Awaited<ReturnType<typeof relay>> | undefined
   try {
@@ -233,7 +199,7 @@ export async function scale(): Promise<ScaleResult> {
     for (const name of ['replica-a', 'replica-b']) {
       const dataDir = join(dir, name)
       mkdirSync(dataDir)
-      replicas.push(await startReplica(dir, name, alertwireYaml(chats, dataDir), env))
+      replicas.push(await startService(dir, name, alertwireYaml(chats, dataDir), env, process.env.BENCH_SCALE_DEBUG))
     }
     const before = await redisMemory(redis)
     relayed = await relay(replicas.map((r) => r.url))

@@ -1,0 +1,51 @@
+/**
+ * The benchmarks' alertwire: the compiled service started as `npm start` starts it (its V8 flags),
+ * with a config of its own, one process per replica. Shared by bench/run.ts and bench/scale.ts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { freePort, waitForHttp } from '../test/helpers/net.js'
+
+const root = new URL('..', import.meta.url).pathname
+
+/** START_ARGS: node's arguments in `npm start` (the V8 flags it runs with), so the benches measure what operators run. */
+export const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((word) => word !== 'exec')
+  .slice(1)
+
+/** Service: a running alertwire and where it listens. */
+export interface Service {
+  url: string
+  process: ChildProcess
+}
+
+/**
+ * startService runs the compiled service with `yaml` as its config (written in dir) and waits for
+ * /healthz. What it says on stderr is kept: its tail is printed if it exits with an error, and
+ * everything it says goes to `<logDir>/<name>.log` when a log folder is given.
+ */
+export async function startService(dir: string, name: string, yaml: string, env: Record<string, string>, logDir?: string): Promise<Service> {
+  const port = await freePort()
+  const config = join(dir, `${name}.yaml`)
+  writeFileSync(config, yaml)
+  const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', logDir ? 'pipe' : 'ignore', 'pipe'],
+  })
+  const log = (d: Buffer) => logDir && appendFileSync(join(logDir, `${name}.log`), d)
+  child.stdout?.on('data', log)
+  let errors = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    errors = (errors + d).slice(-4000)
+    log(d)
+  })
+  child.on('exit', (code) => {
+    if (code) process.stderr.write(`${name} exited ${code}:\n${errors}\n`)
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`, { timeoutMs: 30_000 })
+  return { url, process: child }
+}
