@@ -32,12 +32,17 @@ t.test('QueueBackup: past the threshold a critical message, back under it the me
   t.ok(links.includes(`${LINKS.grafana}/d/doradura-overview/doradura-overview?viewPanel=3&var-instance=${instance}`), 'a link to the Queue Depth panel')
   t.not(message!.disable_notification, true, 'a critical alert rings')
 
+  const graph = await fake.waitFor(() => fake.messages(GROUP).find((m) => m.photo), 30_000, 'its graph')
+  t.equal(graph.reply_to_message_id, message!.message_id, "the queue's curve follows as a photo replying to the alert")
+  t.match(graph.text, /QueueBackup/, 'its caption names the alert')
+
   exporter.simulation.set({ queue_depth: 4 })
-  const reply = await fake.waitFor(() => fake.messages(GROUP)[1], 30_000, 'the resolved reply')
+  const texts = () => fake.messages(GROUP).filter((m) => !m.photo)
+  const reply = await fake.waitFor(() => texts()[1], 30_000, 'the resolved reply')
   t.match(fake.message(GROUP, message!.message_id)!.text, /^✅ RESOLVED · QueueBackup/, 'the message now says resolved')
   t.equal(reply.reply_to_message_id, message!.message_id, 'and a reply says so')
   // every other alert had its 10 s to fire on the healthy demo bot by now
-  t.equal(fake.messages(GROUP).length, 2, 'nothing else reached the chat')
+  t.equal(fake.messages(GROUP).length, 3, 'nothing else reached the chat: the alert, its graph, the resolved reply')
   t.same(
     (await prometheus.alerts()).map((a) => `${a.labels.alertname} ${a.state}`),
     [],

@@ -16,6 +16,7 @@ import YAML from 'yaml'
 import { type Exporter, type Knobs, startExporter } from '../../deploy/demo-exporter/exporter.js'
 import { type AmConfig, type AlertmanagerHandle, startAlertmanager } from '../helpers/alertmanager.js'
 import { startWithFake, WEBHOOK_TOKEN } from '../helpers/app.js'
+import { freePort } from '../helpers/net.js'
 import { type PrometheusHandle, startPrometheus } from '../helpers/prometheus.js'
 import { makeTempDir, removeTempDir } from '../helpers/processes.js'
 
@@ -125,9 +126,12 @@ export async function startStack(t: Test, options: StackOptions = {}) {
   process.env.RUNBOOK_BASE_URL = LINKS.runbooks
   const exporter: Exporter = await startExporter({ port: 0, knobs: options.knobs })
   t.teardown(() => exporter.close())
-  const { alertwire, alertmanager } = await startAlertPath(t)
+  // alertwire asks this Prometheus for its graphs and dashboards, as start-monitoring.sh tells it
+  const prometheusPort = await freePort()
+  const { alertwire, alertmanager } = await startAlertPath(t, { PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}` })
   const hostPort = (url: string) => new URL(url).host
   const prometheus: PrometheusHandle = await startPrometheus({
+    port: prometheusPort,
     configYaml: testPrometheusConfig({ doradura: hostPort(exporter.url), alertwire: hostPort(alertwire.url), alertmanager: hostPort(alertmanager.url) }),
     ruleFiles: testRuleFiles(options.forDuration),
     extraArgs: ['--enable-feature=expand-external-labels'],
@@ -137,8 +141,8 @@ export async function startStack(t: Test, options: StackOptions = {}) {
 }
 
 /** startAlertPath starts alertwire (shipped config, strict fake) and Alertmanager (shipped config) posting to it. */
-export async function startAlertPath(t: Test) {
-  const alertwire = await startWithFake(t, { yaml: readDeploy('alertwire/alertwire.yaml') })
+export async function startAlertPath(t: Test, env: Record<string, string> = {}) {
+  const alertwire = await startWithFake(t, { yaml: readDeploy('alertwire/alertwire.yaml'), env })
   const dir = makeTempDir('deploy-token')
   t.teardown(() => removeTempDir(dir))
   const tokenFile = join(dir, 'alertwire_webhook_token')

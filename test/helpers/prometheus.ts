@@ -14,6 +14,8 @@ export interface PrometheusOptions {
   extraArgs?: string[]
   /** How long to wait for GET /-/ready; default 20 s. */
   readyTimeoutMs?: number
+  /** listen here (a port chosen earlier, so another process could be told where Prometheus will be); default: a free one */
+  port?: number
 }
 
 /** One series of an instant-query answer. */
@@ -75,10 +77,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       await writeFile(join(dir, name), text)
     }
     await checkConfig(configPath)
-    const { port, proc } = await startOnFreePort(async (p) => ({
-      port: p,
-      proc: await launchPrometheus(p, dir, configPath, opts),
-    }))
+    const launch = async (p: number) => ({ port: p, proc: await launchPrometheus(p, dir, configPath, opts) })
+    const { port, proc } = opts.port ? await launch(opts.port) : await startOnFreePort(launch)
     return makeHandle(port, dir, proc)
   } catch (err) {
     await removeTempDir(dir)
