@@ -1,6 +1,7 @@
 /** What the fault tests share: a fake Telegram without limits of its own, and counting what the chat saw. */
 import type { Test } from 'tap'
 import { type FakeTelegram, startFakeTelegram } from '../fakes/telegram.js'
+import { namedValues } from '../helpers/names.js'
 
 /** CHAT: the group every fault test delivers to. */
 export const CHAT = -1001000000001
@@ -53,11 +54,16 @@ export async function until(check: () => boolean, timeoutMs: number, label: stri
   }
 }
 
+/** namedIn: the alerts a message names, in its order: written whole, or as a digest line under a heading carrying the shared part. */
+export function namedIn(text: string): number[] {
+  return [...namedValues(text, /node-\d+\.example\.com/)].map((value) => Number(/node-(\d+)/.exec(value)![1]))
+}
+
 /** mentions counts, per alert number, how many messages (as they read now) name it. */
 export function mentions(fake: FakeTelegram): Map<number, number> {
   const counts = new Map<number, number>()
   for (const message of fake.messages(CHAT)) {
-    for (const n of new Set([...message.text.matchAll(/node-(\d+)\.example\.com/g)].map((m) => Number(m[1])))) counts.set(n, (counts.get(n) ?? 0) + 1)
+    for (const n of namedIn(message.text)) counts.set(n, (counts.get(n) ?? 0) + 1)
   }
   return counts
 }
