@@ -36,7 +36,7 @@ Config file: --config PATH, else $ALERTWIRE_CONFIG, else ${DEFAULT_CONFIG_PATH}.
 Environment overrides: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, TELEGRAM_CHAT_ID, REDIS_URL,
 ALERTMANAGER_URL, ALERTWIRE_WEBHOOK_TOKEN, ALERTWIRE_ADMINS (comma-separated user ids), HOST, PORT,
 REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES (host:port,...),
-REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD, REDIS_MIN_REPLICAS_ACKED.
+REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD, REDIS_MIN_REPLICAS_ACKED, PROMETHEUS_URL (graphs and dashboards).
 Without TELEGRAM_BOT_TOKEN alertwire runs in dry-run mode: every message is logged, not sent.
 Without REDIS_URL (or sentinels, or cluster nodes) it uses Redis on 127.0.0.1:6379 if one answers,
 else starts redis-server itself.

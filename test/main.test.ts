@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { startFakeTelegram } from './fakes/telegram.js'
+import { ENV_OVERRIDES } from '../src/config/parse.js'
 import { GROUP, webhook } from './helpers/app.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from './helpers/redis.js'
 import { cleanEnv, postTo, SERVICE_TOKEN, startService as start, tempConfig } from './helpers/service.js'
@@ -33,6 +34,7 @@ t.test('--help documents the commands, the config lookup and the environment', a
     'dry-run',
   ])
     t.match(stdout, text)
+  for (const [variable] of ENV_OVERRIDES) t.match(stdout, variable, `--help names ${variable}, which the config reads`)
   t.equal(cli(['--bogus']).code, 2, 'an unknown option is an error, not ignored')
 })
 
