@@ -1,7 +1,7 @@
 /**
  * npm run bench:planner: how many notifications one replica plans per second, the way the service
  * plans them: notifications stored in the BullMQ queue by the receiver's store (real Redis), then
- * taken by the real planner worker (workers/planner.ts: 64 at once, routing, the event decision,
+ * taken by the real planner worker (workers/planner.ts: 16 at once, routing, the event decision,
  * the grouped compare-and-set commit, metrics, BullMQ completing each job). The clock runs from
  * starting the worker until the last job completed; the queue is full when it starts, so this is
  * the rate a backlog drains at. Three runs: new alerts to one group chat, new alerts spread over
