@@ -6,7 +6,7 @@
  * the summary; who may ask is checked.
  */
 import { PNG } from 'pngjs'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startExporter } from '../../deploy/demo-exporter/exporter.js'
 import { GROUP, startWithFake } from '../helpers/app.js'
 import { startPrometheus } from '../helpers/prometheus.js'
@@ -17,17 +17,21 @@ import { readDeploy, testPrometheusConfig, testRuleFiles, waitForQuery } from '.
 const ADMIN = { id: 7001, username: 'oncall' }
 const KNOBS = { failure_ratio: 0.1, queue_depth: 7, active_subscriptions: 42 }
 
-t.test('/metrics performance on the demo stack: the seed values, aligned, with graphs; ranges by button', async (t) => {
+/** startDemo starts the demo exporter and a Prometheus with the shipped rules scraping it (alertwire and Alertmanager are not scraped: their targets are addresses nobody answers). */
+async function startDemo(t: Test) {
   const exporter = await startExporter({ port: 0, knobs: KNOBS })
   t.teardown(() => exporter.close())
-  const host = (url: string) => new URL(url).host
   const prometheus = await startPrometheus({
-    // alertwire and Alertmanager are not scraped here: their targets are only addresses nobody answers
-    configYaml: testPrometheusConfig({ doradura: host(exporter.url), alertwire: '127.0.0.1:9', alertmanager: '127.0.0.1:9' }),
+    configYaml: testPrometheusConfig({ doradura: new URL(exporter.url).host, alertwire: '127.0.0.1:9', alertmanager: '127.0.0.1:9' }),
     ruleFiles: testRuleFiles(),
     extraArgs: ['--enable-feature=expand-external-labels'],
   })
   t.teardown(() => prometheus.stop())
+  return { prometheus }
+}
+
+t.test('/metrics performance on the demo stack: the seed values, aligned, with graphs; ranges by button', async (t) => {
+  const { prometheus } = await startDemo(t)
   await waitForQuery(prometheus, 'instance:doradura_download_success:ratio_rate5m', (v) => v.length === 1 && Math.abs(v[0]! - 0.9) < 1e-9, 60_000)
   const yaml = mergeYaml(readDeploy('alertwire/alertwire.yaml'), `telegram: {admins: [${ADMIN.id}]}\ngraphs: {width: 640, height: 360}`)
   const { fake } = await startWithFake(t, { yaml, env: { PROMETHEUS_URL: prometheus.url, REDIS_URL: await testRedisUrl() } })
@@ -82,15 +86,7 @@ t.test('/metrics performance on the demo stack: the seed values, aligned, with g
 })
 
 t.test('every panel of the shipped dashboards answers on the demo stack', async (t) => {
-  const exporter = await startExporter({ port: 0, knobs: KNOBS })
-  t.teardown(() => exporter.close())
-  const host = (url: string) => new URL(url).host
-  const prometheus = await startPrometheus({
-    configYaml: testPrometheusConfig({ doradura: host(exporter.url), alertwire: '127.0.0.1:9', alertmanager: '127.0.0.1:9' }),
-    ruleFiles: testRuleFiles(),
-    extraArgs: ['--enable-feature=expand-external-labels'],
-  })
-  t.teardown(() => prometheus.stop())
+  const { prometheus } = await startDemo(t)
   await waitForQuery(prometheus, 'instance:doradura_download_success:ratio_rate5m', (v) => v.length === 1, 60_000)
   const yaml = mergeYaml(readDeploy('alertwire/alertwire.yaml'), `telegram: {admins: [${ADMIN.id}]}`)
   const { fake } = await startWithFake(t, { yaml, env: { PROMETHEUS_URL: prometheus.url, REDIS_URL: await testRedisUrl() } })
