@@ -52,8 +52,9 @@ t.test('READONLY from a demoted primary: the webhook path fails (503) and reconn
   for (const connection of [fast, worker]) {
     connection.on('error', () => {})
     t.teardown(() => closeRedis(connection))
-    await once(connection, 'ready')
   }
+  // both connect at once: wait for each without missing a 'ready' that came first
+  await Promise.all([fast, worker].map((connection) => (connection.status === 'ready' ? undefined : once(connection, 'ready'))))
   const reconnecting = once(fast, 'reconnecting')
   await t.rejects(fast.set('k', 'v'), /READONLY/, 'the write fails at once: the webhook answers 503 and Alertmanager retries')
   await reconnecting
