@@ -13,6 +13,7 @@
  * After an outage (delivery.catch_up_after) what piled up is folded the same way, said so.
  */
 import type { InlineButton } from './keyboard.js'
+import { type MessagePatch, patchIncident } from './incident.js'
 import type { OutboxItem } from './candidates.js'
 import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'
@@ -27,7 +28,6 @@ import {
   renderResolvedReply,
   type Rendered,
   type RenderOptions,
-  type SilenceMark,
   TELEGRAM_TEXT_LIMIT,
 } from './render.js'
 
@@ -194,7 +194,7 @@ function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptio
     ...rerender(content, options),
     ...thread,
     silent: head.silent,
-    record: { ...content, messageId: 0, ...thread, silent: head.silent, groupKey: head.groupKey },
+    record: { ...content, messageId: 0, ...thread, silent: head.silent, groupKey: head.groupKey, route: head.route },
     announce: true,
     ...(keyboard ? { keyboard } : {}),
     fingerprints: [...content.alerts, ...(content.digest?.unnamed ?? [])].map((a) => a.fingerprint),
@@ -483,8 +483,8 @@ export type Notice =
   | { kind: 'send'; html: string; plain: string; replyTo?: number; threadId?: number; keyboard?: InlineButton[][] }
   /** new text for one of the bot's own messages (a page of a list) */
   | { kind: 'edit'; messageId: number; html: string; plain: string; keyboard?: InlineButton[][] }
-  /** a message's alerts were silenced (or unsilenced) from Telegram; an acknowledgement that ended also resolves them */
-  | { kind: 'mark'; messageId: number; silence: SilenceMark | null; resolutions?: Resolution[] }
+  /** a message's state changed (silenced, unsilenced, taken, escalated: a MessagePatch); an acknowledgement that ended also resolves its alerts */
+  | ({ kind: 'mark'; messageId: number; resolutions?: Resolution[] } & MessagePatch)
   /** a call given up on (a dead letter) that an operator retries: made again as it was */
   | { kind: 'call'; call: Call }
 
@@ -529,7 +529,7 @@ export function spliceNotices(
     } else {
       const record = records.get(notice.messageId)
       if (!record) continue
-      const change = (r: MessageRecord) => marked(resolveRecord(r, notice.resolutions ?? []), notice.silence)
+      const change = (r: MessageRecord) => patchIncident(resolveRecord(r, notice.resolutions ?? []), notice)
       marks.set(notice.messageId, change)
       first.push(editCall(change(record), options, []))
     }
@@ -542,11 +542,6 @@ export function spliceNotices(
         : call,
     )
   return [...first, ...rest]
-}
-
-function marked(record: MessageRecord, silence: SilenceMark | null): MessageRecord {
-  const { silence: _old, ...rest } = record
-  return silence ? { ...rest, silence } : rest
 }
 
 /** planDeferredEdit turns a deferred edit into the call that marks the alerts resolved in their message. */

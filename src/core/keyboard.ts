@@ -10,10 +10,14 @@ import type { MessageContent } from './render.js'
 /** InlineButton: a button under a message: a callback token or a link. */
 export type InlineButton = { text: string; callback_data: string } | { text: string; url: string }
 
-/** ButtonAction: what a button asks for. s<i>: silence for durations[i]; ack: until resolved; uns: unsilence; gr: the alert's graph; pg<n>: show page n of a list; it<n>: act on item n of a list. */
+/**
+ * ButtonAction: what a button asks for. s<i>: silence for durations[i]; ack: until resolved; uns:
+ * unsilence; gr: the alert's graph; pg<n>: show page n of a list; it<n>: act on item n of a list;
+ * tk: take ("I'm on it"); rl: release; ex<i>: extend a silence by the reminder's option i; lp: let it lapse.
+ */
 export type ButtonAction = string
 
-const DATA = /^(s[0-9]|ack|uns|gr|pg[0-9]{1,3}|it[0-9]{1,3})\.([A-Za-z0-9_-]{16,32})$/
+const DATA = /^(s[0-9]|ack|uns|gr|tk|rl|ex[0-9]|lp|pg[0-9]{1,3}|it[0-9]{1,3})\.([A-Za-z0-9_-]{16,32})$/
 
 /** buttonData packs an action and a token into callback data (at most 36 bytes). */
 export function buttonData(action: ButtonAction, token: string): string {

@@ -4,6 +4,7 @@
  * its firing and its resolved look so that the later edit on resolve fits too. Pure: the clock
  * comes in as `now`.
  */
+import type { SilenceMark, Taken, TimelineEvent } from './incident.js'
 import { formatDuration, isZeroTime } from './duration.js'
 import { htmlToPlain, plainLength, truncateHtml } from './html.js'
 import {
@@ -74,6 +75,8 @@ export interface DigestSummary {
   unnamed: AlertSnapshot[]
 }
 
+export type { SilenceMark } from './incident.js'
+
 /** MessageContent: everything needed to render one Telegram message of a group. */
 export interface MessageContent {
   alerts: AlertSnapshot[]
@@ -91,18 +94,14 @@ export interface MessageContent {
   digest?: DigestSummary
   /** the callback token of this message's buttons */
   token?: string
-  /** who silenced this message's alerts from Telegram, and until when */
+  /** who silenced this message's alerts (from the chat or elsewhere), and until when */
   silence?: SilenceMark
-}
-
-/** SilenceMark: a silence created from Telegram for a message's alerts. */
-export interface SilenceMark {
-  ids: string[]
-  by: string
-  /** ISO time the silence ends; for an acknowledgement, the longest it may last */
-  until: string
-  /** acknowledged until resolved: alertwire expires the silence when the alerts resolve */
-  ack: boolean
+  /** who took the message's alerts ("I'm on it") */
+  taken?: Taken
+  /** what happened to the message since it was sent (core/incident.ts) */
+  timeline?: TimelineEvent[]
+  /** the route that sent it (its escalation policy, its metrics) */
+  route?: string
 }
 
 /** RenderOptions: the operator's wording and display choices, plus the clock. */
