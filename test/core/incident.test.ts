@@ -7,8 +7,16 @@ const fired: TimelineEvent = { at: '2026-12-01T03:00:00Z', kind: 'fired' }
 
 t.test('patchIncident: absent fields stay, null clears, events append; the rest of the record is kept', async (t) => {
   const record = { messageId: 7, silence: mark, timeline: [fired] }
-  const taken = patchIncident(record, { taken: { by: alice, at: '2026-12-01T03:12:00Z' }, events: [{ at: '2026-12-01T03:12:00Z', kind: 'taken', by: '@alice' }] })
-  t.same(taken, { messageId: 7, silence: mark, taken: { by: alice, at: '2026-12-01T03:12:00Z' }, timeline: [fired, { at: '2026-12-01T03:12:00Z', kind: 'taken', by: '@alice' }] })
+  const taken = patchIncident(record, {
+    taken: { by: alice, at: '2026-12-01T03:12:00Z' },
+    events: [{ at: '2026-12-01T03:12:00Z', kind: 'taken', by: '@alice' }],
+  })
+  t.same(taken, {
+    messageId: 7,
+    silence: mark,
+    taken: { by: alice, at: '2026-12-01T03:12:00Z' },
+    timeline: [fired, { at: '2026-12-01T03:12:00Z', kind: 'taken', by: '@alice' }],
+  })
   const released = patchIncident(taken, { taken: null, silence: null })
   t.same(released, { messageId: 7, timeline: taken.timeline }, 'release and unsilence clear; the timeline stays')
   t.same(patchIncident({ messageId: 7 }, {}), { messageId: 7 }, 'an empty patch changes nothing and adds no empty timeline')
