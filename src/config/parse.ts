@@ -6,6 +6,7 @@
  */
 import { compileDashboards, type Dashboard } from './dashboards.js'
 import { compileGraphs, type GraphsConfig, graphsSecrets } from './graphs.js'
+import { compileOnCall, type OnCallConfig } from './oncall.js'
 import { Settings } from 'typebox/system'
 import Value from 'typebox/value'
 import YAML from 'yaml'
@@ -68,6 +69,8 @@ export interface Config {
   dashboards: ReadonlyMap<string, Dashboard>
   /** graphs of firing alerts (config/graphs.ts) */
   graphs: GraphsConfig
+  /** people and rotas: who is on call (config/oncall.ts) */
+  oncall: OnCallConfig
 }
 
 /** HostPort: one Redis node or sentinel. */
@@ -442,8 +445,9 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
   }
   const dashboards = compileDashboards(raw.dashboards, errors)
   const graphs = compileGraphs(raw.graphs, raw.routing.routes, display.severities, errors)
+  const oncall = compileOnCall(raw.people, raw.rotas, raw.messages.time_zone, errors)
   if (errors.length > 0 || !templates) return undefined
-  return { ...assemble(raw, routing, display, templates), dashboards, graphs }
+  return { ...assemble(raw, routing, display, templates), dashboards, graphs, oncall }
 }
 
 /** Display: how alerts look, compiled (severity levels and what labels to hide), needed by routing too. */
@@ -462,7 +466,7 @@ function compileDisplay(raw: RawConfig, errors: string[]): Display {
 }
 
 /** assemble is the runtime Config, key by key, from a YAML already checked and compiled (a declarative table). */
-function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Omit<Config, 'dashboards' | 'graphs'> {
+function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Omit<Config, 'dashboards' | 'graphs' | 'oncall'> {
   const headroom = raw.telegram.pace.headroom
   const { defaultChat } = routing
   const bodyLimit = parseSize(raw.server.body_limit)!

@@ -9,6 +9,7 @@ import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/label
 import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
 import { DashboardsSchema } from './dashboards.js'
 import { GraphsSchema } from './graphs.js'
+import { PeopleSchema, RotasSchema } from './oncall.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
 
@@ -291,6 +292,8 @@ export const ConfigSchema = Type.Object(
     ),
     dashboards: DashboardsSchema,
     graphs: GraphsSchema,
+    people: PeopleSchema,
+    rotas: RotasSchema,
     log: Type.Object(
       {
         level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

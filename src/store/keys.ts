@@ -70,6 +70,12 @@ export function keysFor(prefix: string) {
     graphPng: (id: string) => `${prefix}:graph-png:${id}`,
     /** set while a chat folds alerts into digests: graphs for it are skipped, not drawn */
     graphStorm: (chat: string) => `${prefix}:graph-storm:${chat}`,
+    /** a rota's overrides made from the chat (a sorted set, score: until ms; store/rota-store.ts) */
+    rotaOverrides: (rota: string) => `${prefix}:rota-overrides:${rota}`,
+    /** the last handoff announced per rota (a hash: rota → ms of the handoff) */
+    rotaAnnounced: `${prefix}:rota-announced`,
+    /** the handoff notifier's lease: one replica announces handoffs at a time */
+    rotaNotifier: `${prefix}:rota-notifier`,
   }
 }
 
