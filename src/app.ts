@@ -22,6 +22,7 @@ import { plannerPlugin } from './plugins/planner.js'
 import { receiverPlugin } from './plugins/receiver.js'
 import { redisPlugin } from './plugins/redis.js'
 import { senderPlugin } from './plugins/sender.js'
+import { silenceWatcherPlugin } from './plugins/silence-watcher.js'
 import { telegramPlugin } from './plugins/telegram.js'
 import { webhookQueuePlugin } from './plugins/webhook-queue.js'
 import type { AppServer } from './receiver/routes.js'
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   await server.register(plannerPlugin, { log })
   await server.register(botPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
   await server.register(ackWatcherPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
+  await server.register(silenceWatcherPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
 
   let closing: Promise<void> | undefined
   return {

@@ -100,6 +100,12 @@ export function createMetrics() {
       labelNames: ['action', 'outcome'] as const,
       registers: [registry],
     }),
+    silenceWatch: new Counter({
+      name: 'alertwire_silence_watch_total',
+      help: 'What the silence watcher did to alert messages, by outcome (marked: silenced elsewhere, updated, expired: a silence ended while the alerts fire, reminded), and its rounds that failed (alertmanager_down).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     botUpdates: new Counter({
       name: 'alertwire_bot_updates_total',
       help: 'Telegram updates handled by the bot, by kind (command, button, other) and how they came (polling, webhook).',

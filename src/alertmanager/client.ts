@@ -110,6 +110,8 @@ export interface CreateSilenceInput {
   endsAt: Date
   createdBy: string
   comment: string
+  /** an existing silence to change: Alertmanager updates it in place when it can (same matchers and start, still active), else expires it and answers a new id */
+  id?: string
 }
 
 /** AlertQuery: GET /api/v2/alerts parameters; an omitted flag is Alertmanager's default (true). */
@@ -166,7 +168,7 @@ export class AlertmanagerClient {
     this.#fetch = options.fetch ?? globalThis.fetch
   }
 
-  /** createSilence creates a silence in Alertmanager and returns its id. */
+  /** createSilence creates a silence in Alertmanager (or with `id`, changes one) and returns its id. */
   async createSilence(input: CreateSilenceInput): Promise<string> {
     const body = {
       matchers: input.matchers.map(({ name, value, isRegex, isEqual }) => ({ name, value, isRegex, isEqual })),
@@ -174,6 +176,7 @@ export class AlertmanagerClient {
       endsAt: isoTime(input.endsAt, 'endsAt'),
       createdBy: input.createdBy,
       comment: input.comment,
+      ...(input.id ? { id: input.id } : {}),
     }
     const call: Call = { method: 'POST', path: '/api/v2/silences', body, action: 'create the silence', refused: 'the silence' }
     const created = await this.#request(call, CreatedSchema)

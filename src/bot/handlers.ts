@@ -22,6 +22,7 @@ import type { ChatGraphs } from './graphs.js'
 import { parseDashboardButton } from '../core/dashboard.js'
 import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
 import { silenceMatchers } from './silences.js'
+import { isReminderAction, Reminders } from './reminders.js'
 import { type BotMessage, type BotUpdate, type BotUser, who } from './update-schema.js'
 
 /** LIST_TTL_MS: how long the buttons of a /alerts or /silences page keep working. */
@@ -52,7 +53,12 @@ export class BotHandlers {
   /** the bot's @username, to tell its commands from other bots' (/alerts@alertwire_bot) */
   username: string | undefined
 
-  constructor(private readonly deps: BotDeps) {}
+  /** the buttons of silence reminders (bot/reminders.ts) */
+  private readonly reminders: Reminders
+
+  constructor(private readonly deps: BotDeps) {
+    this.reminders = new Reminders(deps)
+  }
 
   /** handle acts on one update; failures are logged, never thrown (the next update must still come). */
   async handle(update: BotUpdate, via: 'polling' | 'webhook'): Promise<void> {
@@ -324,6 +330,8 @@ export class BotHandlers {
     }
     const { silences } = this.deps.config()
     if (target.kind === 'message') {
+      if (isReminderAction(parsed.action))
+        return answer(await this.reminders.press(parsed.action, target, parsed.token, query.message.message_id, query.from), true)
       if (parsed.action === 'uns') return answer((await this.unsilenceMessage(target, parsed.token, query.from)).text, true)
       const ack = parsed.action === 'ack'
       const ms = ack ? silences.ackMaxMs : silences.durationsMs[Number(parsed.action.slice(1))]

@@ -6,6 +6,7 @@
  */
 import { compileDashboards, type Dashboard } from './dashboards.js'
 import { compileGraphs, type GraphsConfig, graphsSecrets } from './graphs.js'
+import { compileSilenceWatch, type SilenceWatchConfig } from './silence-watch.js'
 import { compileOnCall, type OnCallConfig } from './oncall.js'
 import { Settings } from 'typebox/system'
 import Value from 'typebox/value'
@@ -49,7 +50,7 @@ export interface Config {
     /** where a dry run shows each message as the chat would see it, besides the JSON log line */
     dryRunView: 'auto' | 'always' | 'never'
   }
-  silences: { durationsMs: number[]; matchLabels: string[]; ackMaxMs: number; ackCheckIntervalMs: number; comment: string; buttons: boolean }
+  silences: { durationsMs: number[]; matchLabels: string[]; ackMaxMs: number; ackCheckIntervalMs: number; comment: string; buttons: boolean } & SilenceWatchConfig
   mute: { critical: 'silent' | 'loud' | 'hold' }
   alertmanager: { url: string; timeoutMs: number; basicAuth?: { username: string; password: string }; bearerToken?: string; proxy?: ProxyChoice }
   routing: Routing
@@ -446,8 +447,10 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
   const dashboards = compileDashboards(raw.dashboards, errors)
   const graphs = compileGraphs(raw.graphs, raw.routing.routes, display.severities, errors)
   const oncall = compileOnCall(raw.people, raw.rotas, raw.messages.time_zone, errors)
+  const silenceWatch = compileSilenceWatch(raw.silences, errors)
   if (errors.length > 0 || !templates) return undefined
-  return { ...assemble(raw, routing, display, templates), dashboards, graphs, oncall }
+  const assembled = assemble(raw, routing, display, templates)
+  return { ...assembled, silences: { ...assembled.silences, ...silenceWatch }, dashboards, graphs, oncall }
 }
 
 /** Display: how alerts look, compiled (severity levels and what labels to hide), needed by routing too. */
@@ -466,7 +469,12 @@ function compileDisplay(raw: RawConfig, errors: string[]): Display {
 }
 
 /** assemble is the runtime Config, key by key, from a YAML already checked and compiled (a declarative table). */
-function assemble(raw: RawConfig, routing: Routing, display: Display, templates: CompiledTemplates): Omit<Config, 'dashboards' | 'graphs' | 'oncall'> {
+function assemble(
+  raw: RawConfig,
+  routing: Routing,
+  display: Display,
+  templates: CompiledTemplates,
+): Omit<Config, 'dashboards' | 'graphs' | 'oncall' | 'silences'> & { silences: Omit<Config['silences'], keyof SilenceWatchConfig> } {
   const headroom = raw.telegram.pace.headroom
   const { defaultChat } = routing
   const bodyLimit = parseSize(raw.server.body_limit)!

@@ -9,6 +9,7 @@ import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/label
 import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
 import { DashboardsSchema } from './dashboards.js'
 import { GraphsSchema } from './graphs.js'
+import { SILENCE_WATCH_KEYS } from './silence-watch.js'
 import { PeopleSchema, RotasSchema } from './oncall.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
@@ -256,6 +257,7 @@ export const ConfigSchema = Type.Object(
         ack_check_interval: Duration('15s'),
         comment: Type.String({ default: 'from Telegram' }),
         buttons: Type.Boolean({ default: true }),
+        ...SILENCE_WATCH_KEYS,
       },
       { additionalProperties: false, default: {} },
     ),

@@ -16,6 +16,11 @@ import { type CommitScript, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
 import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
 
+/** openMessageField names a message in the silence watcher's index (keys.openMessages). */
+export function openMessageField(chat: string, messageId: number): string {
+  return `${chat}|${messageId}`
+}
+
 /** MessageTarget: what a message's buttons act on (kept under its token). */
 export interface MessageTarget {
   kind: 'message'
@@ -86,6 +91,8 @@ export type Write =
   | { op: 'push'; key: string; value: string; cap: number }
   /** drop the list's head if it is still value (a graph sent or skipped) */
   | { op: 'shift'; key: string; value: string }
+  /** add to a sorted set unless already there (a new alert message's escalation: store/escalation-store.ts) */
+  | { op: 'zadd'; key: string; member: string; score: number }
 
 /** CommitPolicy: what the config says about flapping and about critical alerts in a muted chat (how long events are remembered is the store's state TTL). */
 export type CommitPolicy = Omit<EventPolicy, 'rememberMs'>
@@ -368,6 +375,8 @@ export class DeliveryStore {
       writes.push({ op: 'set', key: this.keys.button(record.token), value: JSON.stringify(target), ttl: this.ttlMs })
     }
     if (announce) {
+      // the silence watcher's index of messages to look at; it drops what resolved or expired
+      writes.push({ op: 'hset', key: this.keys.openMessages, field: openMessageField(chat, record.messageId), value: '1', ttl: this.ttlMs })
       for (const alert of record.alerts) {
         const ref: Ref = { messageId: record.messageId, startsAt: alert.startsAt }
         writes.push({

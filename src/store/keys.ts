@@ -63,6 +63,13 @@ export function keysFor(prefix: string) {
     acks: `${prefix}:acks`,
     poller: `${prefix}:poller`,
     ackWatcher: `${prefix}:ack-watcher`,
+    /** alert messages the silence watcher looks at: field chat address + message id (store/silence-store.ts) */
+    openMessages: `${prefix}:open-messages`,
+    silenceWatcher: `${prefix}:silence-watcher`,
+    /** what the silence watcher last made a message without buttons show (with buttons: its button target says) */
+    silenceShown: (chat: string, messageId: number) => `${prefix}:silence-shown:${chat}:${messageId}`,
+    /** set once a silence's end was reminded of (by silence id and end: an extended silence is reminded again) */
+    silenceReminded: (silenceId: string, until: string) => `${prefix}:silence-reminded:${silenceId}:${until}`,
     updateOffset: `${prefix}:updates:offset`,
     /** graphs waiting to be sent in a chat, oldest first: said only when the chat has nothing else to say */
     photos: (chat: string) => `${prefix}:photos:${chat}`,
