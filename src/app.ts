@@ -15,6 +15,7 @@ import { ackWatcherPlugin } from './plugins/ack-watcher.js'
 import { alertmanagerPlugin } from './plugins/alertmanager.js'
 import { botPlugin, type LeaseTiming } from './plugins/bot.js'
 import { configPlugin } from './plugins/config.js'
+import { escalationPlugin } from './plugins/escalation.js'
 import { graphsPlugin } from './plugins/graphs.js'
 import { lifecyclePlugin } from './plugins/lifecycle.js'
 import { metricsPlugin } from './plugins/metrics.js'
@@ -83,6 +84,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   await server.register(receiverPlugin)
   await server.register(alertmanagerPlugin)
   await server.register(graphsPlugin, { log })
+  await server.register(escalationPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
   await server.register(senderPlugin, { log })
   await server.register(plannerPlugin, { log })
   await server.register(botPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })

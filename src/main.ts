@@ -17,6 +17,10 @@ import { formatMatcher } from './core/matchers.js'
 import { chatPaceMs } from './core/pace.js'
 import { DEFAULT_ROUTE_NAME, routeAlert, type Target } from './core/route.js'
 import { formatDuration } from './core/duration.js'
+import { policyOfRoute } from './config/escalation.js'
+import { describePolicy } from './core/escalation.js'
+import type { Person } from './core/incident.js'
+import { onCallAt } from './core/rota.js'
 import { severityOf } from './core/severity.js'
 import { RedisStartupError, type ResolvedRedis, resolveRedis } from './store/embedded-redis.js'
 import { describeTopology, topologyOf } from './store/redis.js'
@@ -88,6 +92,21 @@ function checkConfig(path: string): void {
   const config = loadOrExit(path)
   const routes = config.routing.routes.length
   process.stdout.write(`${path}: OK (${routes} route${routes === 1 ? '' : 's'}, ${config.telegram.botToken ? 'bot token set' : 'dry run: no bot token'})\n`)
+  const onCall = onCallNow(config)
+  for (const policy of config.escalation.policies.values()) process.stdout.write(`${describePolicy(policy, onCall, formatDuration)}\n`)
+}
+
+/** onCallNow: who each rota has on call now by the config alone (overrides made from the chat live in Redis and are not read here). */
+function onCallNow(config: Config): Map<string, Person[]> {
+  return new Map([...config.oncall.rotas].map(([name, rota]) => [name, onCallAt(rota, [], Date.now()).people]))
+}
+
+/** describeEscalation says which escalation an alert of this severity gets on this route, step by step (nothing: the route has no policy). */
+function describeEscalation(config: Config, route: string, severity: string): string | undefined {
+  const policy = policyOfRoute(config.escalation, route)
+  if (!policy) return undefined
+  if (!policy.severities.has(severity)) return `no escalation (${policy.name} covers ${[...policy.severities].join(', ')})`
+  return describePolicy(policy, onCallNow(config), formatDuration)
 }
 
 function routeTest(path: string, pairs: string[]): void {
@@ -114,14 +133,16 @@ function routeTest(path: string, pairs: string[]): void {
     const thread = target.chat.threadId ? ` topic ${target.chat.threadId}` : ''
     const placeholder = config.routing.defaultChat !== loaded.routing.defaultChat && target.chat === config.routing.defaultChat ? ' (no TELEGRAM_CHAT_ID)' : ''
     process.stdout.write(
-      `${target.route}${matchers} → chat ${target.chat.chatId}${placeholder}${thread} (${describePolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`,
+      `${target.route}${matchers} → chat ${target.chat.chatId}${placeholder}${thread} (${describeTargetPolicy(target, severityOf(labels, config.messages.severities).level, config)})\n`,
     )
+    const escalation = describeEscalation(config, target.route, severityOf(labels, config.messages.severities).level)
+    if (escalation) process.stdout.write(`  ${escalation}\n`)
   }
   if (!config.telegram.botToken) process.stdout.write('dry run (no TELEGRAM_BOT_TOKEN): alertwire writes these messages to its log instead of sending them\n')
 }
 
-/** describePolicy says how a target treats an alert of this severity: pace, silence, repeats, throttle, mute windows. */
-function describePolicy(target: Target, severity: string, config: Config): string {
+/** describeTargetPolicy says how a target treats an alert of this severity: pace, silence, repeats, throttle, mute windows. */
+function describeTargetPolicy(target: Target, severity: string, config: Config): string {
   const { policy, chat } = target
   const pace = chatPaceMs(chat, config.telegram.pace)
   const parts = [chat.kind, `one message per ${formatDuration(pace)}`]

@@ -106,6 +106,12 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    escalations: new Counter({
+      name: 'alertwire_escalations_total',
+      help: 'Escalation steps fired for alert messages nobody took, by policy and step (1: the first step; a repeat counts again).',
+      labelNames: ['policy', 'step'] as const,
+      registers: [registry],
+    }),
     botUpdates: new Counter({
       name: 'alertwire_bot_updates_total',
       help: 'Telegram updates handled by the bot, by kind (command, button, other) and how they came (polling, webhook).',

@@ -285,3 +285,31 @@ t.test('the start-up log names the address really bound, the Redis chosen (no pa
   t.equal(readFileSync(join(data, 'webhook_token'), 'utf8'), token, 'the same token')
   t.notMatch(first + second, token.trim(), 'the token itself is never logged')
 })
+
+t.test('check-config and route-test show the escalation an alert gets, step by step, with who is on call', async (t) => {
+  const file = tempConfig(
+    t,
+    [
+      'telegram: {chat_id: -100}',
+      'people:',
+      '  alice: {id: 111, name: Alice, username: alice}',
+      'rotas:',
+      '  primary: {layers: [{rotation: weekly, handoff: "09:00", day: monday, start: "2026-01-05", people: [alice]}]}',
+      'escalation:',
+      '  policies:',
+      '    pager:',
+      '      steps:',
+      '        - {after: 0m, mention: ["rota:primary"]}',
+      '        - {after: 5m, mention: [alice], loud: true, repeat: 10m}',
+      'routing:',
+      '  escalation: pager',
+      '  routes: [{name: quiet, matchers: [\'team="quiet"\'], escalation: none}]',
+    ].join('\n'),
+  )
+  const pager = 'escalation pager (critical): 0m mention rota primary (now: Alice); 5m mention @alice, loud, repeat every 10m'
+  t.match(cli(['check-config', file]).stdout, `${pager}\n`)
+  const critical = cli(['route-test', '--config', file, 'severity=crit']).stdout
+  t.match(critical, `default [no route matched] → chat -100 (group, one message per 3s, repeat every 4h)\n  ${pager}\n`)
+  t.match(cli(['route-test', '--config', file, 'severity=warning']).stdout, '  no escalation (pager covers critical)\n')
+  t.notMatch(cli(['route-test', '--config', file, 'team=quiet', 'severity=critical']).stdout, 'escalation', 'escalation: none')
+})

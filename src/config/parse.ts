@@ -6,8 +6,9 @@
  */
 import { compileDashboards, type Dashboard } from './dashboards.js'
 import { compileGraphs, type GraphsConfig, graphsSecrets } from './graphs.js'
-import { compileSilenceWatch, type SilenceWatchConfig } from './silence-watch.js'
+import { compileEscalation, type EscalationConfig } from './escalation.js'
 import { compileOnCall, type OnCallConfig } from './oncall.js'
+import { compileSilenceWatch, type SilenceWatchConfig } from './silence-watch.js'
 import { Settings } from 'typebox/system'
 import Value from 'typebox/value'
 import YAML from 'yaml'
@@ -72,6 +73,8 @@ export interface Config {
   graphs: GraphsConfig
   /** people and rotas: who is on call (config/oncall.ts) */
   oncall: OnCallConfig
+  /** escalation policies and the one each route picked (config/escalation.ts) */
+  escalation: EscalationConfig
 }
 
 /** HostPort: one Redis node or sentinel. */
@@ -447,10 +450,11 @@ function compile(raw: RawConfig, errors: string[]): Config | undefined {
   const dashboards = compileDashboards(raw.dashboards, errors)
   const graphs = compileGraphs(raw.graphs, raw.routing.routes, display.severities, errors)
   const oncall = compileOnCall(raw.people, raw.rotas, raw.messages.time_zone, errors)
+  const escalation = compileEscalation(raw.escalation, raw.routing, display.severities, oncall, errors)
   const silenceWatch = compileSilenceWatch(raw.silences, errors)
   if (errors.length > 0 || !templates) return undefined
   const assembled = assemble(raw, routing, display, templates)
-  return { ...assembled, silences: { ...assembled.silences, ...silenceWatch }, dashboards, graphs, oncall }
+  return { ...assembled, silences: { ...assembled.silences, ...silenceWatch }, dashboards, graphs, oncall, escalation }
 }
 
 /** Display: how alerts look, compiled (severity levels and what labels to hide), needed by routing too. */
@@ -474,7 +478,7 @@ function assemble(
   routing: Routing,
   display: Display,
   templates: CompiledTemplates,
-): Omit<Config, 'dashboards' | 'graphs' | 'oncall' | 'silences'> & { silences: Omit<Config['silences'], keyof SilenceWatchConfig> } {
+): Omit<Config, 'dashboards' | 'graphs' | 'oncall' | 'escalation' | 'silences'> & { silences: Omit<Config['silences'], keyof SilenceWatchConfig> } {
   const headroom = raw.telegram.pace.headroom
   const { defaultChat } = routing
   const bodyLimit = parseSize(raw.server.body_limit)!

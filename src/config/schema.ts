@@ -8,9 +8,10 @@ import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
 import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/labels.js'
 import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
 import { DashboardsSchema } from './dashboards.js'
+import { EscalationSchema, RouteEscalationSchema } from './escalation.js'
 import { GraphsSchema } from './graphs.js'
-import { SILENCE_WATCH_KEYS } from './silence-watch.js'
 import { PeopleSchema, RotasSchema } from './oncall.js'
+import { SILENCE_WATCH_KEYS } from './silence-watch.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
 
@@ -89,6 +90,8 @@ export const RouteSchema = Type.Object(
     ...Policies,
     /** graphs: true|false overrides graphs.severities for this route's alerts */
     graphs: Type.Optional(Type.Boolean({ expected: 'true or false' })),
+    /** escalation: <policy> (or none) overrides routing.escalation for this route's alerts */
+    escalation: RouteEscalationSchema,
     continue: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
@@ -212,6 +215,7 @@ export const ConfigSchema = Type.Object(
         throttle: Type.Optional(ThrottleSchema),
         mute_windows: Type.Array(MuteWindowSchema, { default: [] }),
         routes: Type.Array(RouteSchema, { default: [] }),
+        escalation: RouteEscalationSchema,
       },
       { additionalProperties: false, default: {} },
     ),
@@ -294,6 +298,7 @@ export const ConfigSchema = Type.Object(
     ),
     dashboards: DashboardsSchema,
     graphs: GraphsSchema,
+    escalation: EscalationSchema,
     people: PeopleSchema,
     rotas: RotasSchema,
     log: Type.Object(

@@ -480,7 +480,8 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
 
 /** Notice: something the bot has to say in a chat, ahead of the alerts waiting there (still paced). */
 export type Notice =
-  | { kind: 'send'; html: string; plain: string; replyTo?: number; threadId?: number; keyboard?: InlineButton[][] }
+  /** silent: false for a message with sound (a loud escalation step); absent: without, as the bot's notices always are */
+  | { kind: 'send'; html: string; plain: string; replyTo?: number; threadId?: number; keyboard?: InlineButton[][]; silent?: boolean }
   /** new text for one of the bot's own messages (a page of a list) */
   | { kind: 'edit'; messageId: number; html: string; plain: string; keyboard?: InlineButton[][] }
   /** a message's state changed (silenced, unsilenced, taken, escalated: a MessagePatch); an acknowledgement that ended also resolves its alerts */
@@ -508,7 +509,7 @@ export function spliceNotices(
         op: 'send',
         html: notice.html,
         plain: notice.plain,
-        silent: true,
+        silent: notice.silent ?? true,
         fingerprints: [],
         ...(notice.replyTo ? { messageId: notice.replyTo } : {}),
         ...(notice.threadId ? { threadId: notice.threadId } : {}),

@@ -24,6 +24,7 @@ export const senderPlugin = fp(
       log: options.log,
       config: () => senderConfig(server.settings.current()),
       graphs: server.graphs.hooks,
+      escalation: server.escalation.hooks,
     })
     server.decorate('sender', sender)
     server.lifecycle.onStart('sender', () => sender.start())
@@ -31,5 +32,5 @@ export const senderPlugin = fp(
       await sender.stop()
     })
   },
-  { name: 'sender', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'telegram', 'graphs'] },
+  { name: 'sender', dependencies: ['lifecycle', 'config', 'metrics', 'redis', 'telegram', 'graphs', 'escalation'] },
 )

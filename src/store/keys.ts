@@ -83,6 +83,12 @@ export function keysFor(prefix: string) {
     rotaAnnounced: `${prefix}:rota-announced`,
     /** the handoff notifier's lease: one replica announces handoffs at a time */
     rotaNotifier: `${prefix}:rota-notifier`,
+    /** alert messages whose escalation is due (score: ms), members `chat/messageId` */
+    escalationDue: `${prefix}:escalation:due`,
+    /** one message's escalation state (a hash: policy, fired, firstSentAt, lastFiredAt, parked) */
+    escalation: (chat: string, messageId: number) => `${prefix}:escalation:${chat}:${messageId}`,
+    /** the escalation watcher's lease: one replica checks due escalations at a time */
+    escalationWatcher: `${prefix}:escalation-watcher`,
   }
 }
 

@@ -203,7 +203,8 @@ return #items
  * ARGV: token, chat, pace ms from now (0: no call made), delivery JSON ('' when done), writes JSON,
  * retry in ms (0: as soon as the pace allows).
  * Writes: [{op:'set', key, value, ttl} | {op:'hset', key, field, value, ttl} | {op:'push', key, value, cap}
- * | {op:'shift', key, value}] (shift: drop the list's head if it is still that value: a graph sent or skipped).
+ * | {op:'shift', key, value} | {op:'zadd', key, member, score}] (shift: drop the list's head if it is still that value: a graph
+ * sent or skipped; zadd: only if not there yet, a new alert message's escalation).
  */
 export const COMPLETE = `${NOW}
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
@@ -218,6 +219,8 @@ for _, w in ipairs(cjson.decode(ARGV[5])) do
   elseif w.op == 'push' then
     redis.call('LPUSH', w.key, w.value)
     redis.call('LTRIM', w.key, 0, w.cap - 1)
+  elseif w.op == 'zadd' then
+    redis.call('ZADD', w.key, 'NX', w.score, w.member)
   end
 end
 if ARGV[4] == '' then redis.call('DEL', KEYS[5]) else redis.call('SET', KEYS[5], ARGV[4]) end

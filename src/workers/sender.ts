@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
-import type { Call } from '../core/delivery.js'
+import type { Call, MessageRecord } from '../core/delivery.js'
 import { type Answer, type AnswerPlan, answerPlan } from '../core/answers.js'
 import {
   type CallLetter,
@@ -46,6 +46,12 @@ export interface GraphHooks {
   storm(chat: string): Promise<number>
 }
 
+/** EscalationHooks: what the escalation plugin gives the sender (plugins/escalation.ts). */
+export interface EscalationHooks {
+  /** scheduleWrites: the writes that start a newly sent alert message's escalation, saved with its record (none: no policy applies) */
+  scheduleWrites(chat: string, record: MessageRecord): Write[]
+}
+
 /** SenderDeps: what the sender works with; config is read per turn so a reload takes effect. */
 export interface SenderDeps {
   store: DeliveryStore
@@ -54,6 +60,7 @@ export interface SenderDeps {
   log: Logger
   config: () => SenderConfig
   graphs?: GraphHooks
+  escalation?: EscalationHooks
 }
 
 /** GRAPH_RETRY_MS: how soon a graph Telegram could not take (a network error, a 5xx) is tried again; it is skipped once stale. */
@@ -192,7 +199,7 @@ export class Sender {
     const plan = planCall(inflight, config.retry.giveUpAfterMs, Date.now())
     if (plan.kind === 'give_up') return this.giveUp(chat, token, plan)
     const answer = await this.execute(chat, plan.call)
-    await this.apply(chat, token, answerPlan(answer, inflight, config.retry, Math.random))
+    await this.apply(chat, token, answerPlan(answer, inflight, config.retry, Math.random), plan.call)
     if (answer.ok) this.deps.graphs?.afterCall(chat, plan.call, answer.messageId)
   }
 
@@ -278,7 +285,7 @@ export class Sender {
   }
 
   /** apply carries out what an answer means: counts, logs, and ends the turn (or moves the chat). */
-  private async apply(chat: string, token: string, plan: AnswerPlan): Promise<void> {
+  private async apply(chat: string, token: string, plan: AnswerPlan, call: Call): Promise<void> {
     const { store, metrics, log } = this.deps
     const { count } = plan
     if (count.message) metrics.messages.inc({ chat, outcome: count.message })
@@ -291,7 +298,9 @@ export class Sender {
       return
     }
     const saved = plan.save ? store.recordWrites(chat, plan.save.record, plan.save.announce) : []
-    const writes = [...saved, ...(plan.letter ? this.letterWrites(chat, [plan.letter]) : [])]
+    // a new alert message (not an edit of one) starts its escalation in the same script that saves it
+    const escalation = plan.save?.announce && call.op === 'send' ? (this.deps.escalation?.scheduleWrites(chat, plan.save.record) ?? []) : []
+    const writes = [...saved, ...escalation, ...(plan.letter ? this.letterWrites(chat, [plan.letter]) : [])]
     await store.complete(chat, token, { ...plan.end, writes })
   }
 
