@@ -100,7 +100,11 @@ export class Reminders {
       silence: next,
       events: [{ at: new Date(now).toISOString(), kind: 'silenced', by, detail: `extended by ${formatDuration(optionMs)} until ${ends}` }],
     })
-    await this.editReminder(target.chat, reminderId, `🔕 ${escapeHtml(by)} extended the silence by ${formatDuration(optionMs)}: it now ends at ${escapeHtml(ends)}.`)
+    await this.editReminder(
+      target.chat,
+      reminderId,
+      `🔕 ${escapeHtml(by)} extended the silence by ${formatDuration(optionMs)}: it now ends at ${escapeHtml(ends)}.`,
+    )
     this.record('extend', 'ok', user, target.chat, { message: target.messageId, silences: next.ids, until })
     return `Extended by ${formatDuration(optionMs)}: the silence ends at ${ends}.`
   }

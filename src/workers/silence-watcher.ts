@@ -114,7 +114,10 @@ export class SilenceWatcher {
       const notice = { kind: 'mark' as const, messageId: record.messageId, silence: plan.silence, events: plan.events }
       if (await store.change(chat, shown, plan.silence, [notice])) {
         metrics.silenceWatch.inc({ outcome: plan.outcome })
-        log.info({ ...fields, outcome: plan.outcome, silences: plan.silence?.ids ?? shown.silence?.ids, by: plan.silence?.by }, `silence watcher: ${plan.outcome}`)
+        log.info(
+          { ...fields, outcome: plan.outcome, silences: plan.silence?.ids ?? shown.silence?.ids, by: plan.silence?.by },
+          `silence watcher: ${plan.outcome}`,
+        )
       }
     } else if (plan.kind === 'remind') {
       const html = reminderText(plan.until, plan.firing, settings.timeZone)

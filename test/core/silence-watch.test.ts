@@ -62,7 +62,12 @@ const cases: { name: string; alerts: WatchedAlert[]; shown?: SilenceMark; view: 
       outcome: 'marked',
     },
   },
-  { name: 'only one of two firing alerts is silenced: the message is not silenced', alerts: [a1, a2], view: view({ f1: ['x1'], f2: [] }, [amtool]), want: { kind: 'none' } },
+  {
+    name: 'only one of two firing alerts is silenced: the message is not silenced',
+    alerts: [a1, a2],
+    view: view({ f1: ['x1'], f2: [] }, [amtool]),
+    want: { kind: 'none' },
+  },
   {
     name: 'an alert of the message resolved: the firing one decides',
     alerts: [a1, gone],
@@ -74,7 +79,13 @@ const cases: { name: string; alerts: WatchedAlert[]; shown?: SilenceMark; view: 
       outcome: 'marked',
     },
   },
-  { name: 'already shown as it is: nothing', alerts: [a1], shown: external(['x1'], 'carol', at(120), 'maintenance <db>'), view: view({ f1: ['x1'] }, [amtool]), want: { kind: 'none' } },
+  {
+    name: 'already shown as it is: nothing',
+    alerts: [a1],
+    shown: external(['x1'], 'carol', at(120), 'maintenance <db>'),
+    view: view({ f1: ['x1'] }, [amtool]),
+    want: { kind: 'none' },
+  },
   {
     name: 'the external silence was extended elsewhere: the mark follows quietly',
     alerts: [a1],
@@ -119,7 +130,12 @@ const cases: { name: string; alerts: WatchedAlert[]; shown?: SilenceMark; view: 
   { name: 'an acknowledgement: left to the ack watcher', alerts: [a1], shown: { ...chatMark, ack: true }, view: view({ f1: [] }, []), want: { kind: 'none' } },
   { name: 'no alert of the message left in Alertmanager: gone', alerts: [a1], view: view({}, []), want: { kind: 'gone' } },
   { name: 'every alert of the message resolved: gone', alerts: [gone], view: view({ f2: [] }, []), want: { kind: 'gone' } },
-  { name: 'a silence Alertmanager lists on an alert but not among silences (read between): ask again', alerts: [a1], view: view({ f1: ['x9'] }, []), want: { kind: 'none' } },
+  {
+    name: 'a silence Alertmanager lists on an alert but not among silences (read between): ask again',
+    alerts: [a1],
+    view: view({ f1: ['x9'] }, []),
+    want: { kind: 'none' },
+  },
   {
     name: "the chat's silence ends within remind_before while the alert fires: a reminder",
     alerts: [a1, a2],
@@ -133,7 +149,13 @@ const cases: { name: string; alerts: WatchedAlert[]; shown?: SilenceMark; view: 
       events: [{ at: at(0), kind: 'reminded', detail: 'ends at 03:08' }],
     },
   },
-  { name: "the chat's silence ends later than remind_before: nothing yet", alerts: [a1], shown: chatMark, view: view({ f1: ['c1'] }, [later]), want: { kind: 'none' } },
+  {
+    name: "the chat's silence ends later than remind_before: nothing yet",
+    alerts: [a1],
+    shown: chatMark,
+    view: view({ f1: ['c1'] }, [later]),
+    want: { kind: 'none' },
+  },
   {
     name: 'reminders off (remind_before 0)',
     alerts: [a1],

@@ -356,3 +356,10 @@ function labelKey(labels: Labels): string {
 function toIso(time: string | Date): string {
   return typeof time === 'string' ? time : time.toISOString()
 }
+
+/** amtool runs Debian's amtool against an Alertmanager, as an operator would (`silence add`, `silence expire`…); returns its trimmed output, or throws with it. */
+export async function amtool(url: string, args: readonly string[]): Promise<string> {
+  const { code, output } = await runCommand('amtool', [`--alertmanager.url=${url}`, ...args])
+  if (code !== 0) throw new Error(`amtool ${args.join(' ')} failed (${code}):\n${output}`)
+  return output
+}
