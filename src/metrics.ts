@@ -112,6 +112,26 @@ export function createMetrics() {
       labelNames: ['policy', 'step'] as const,
       registers: [registry],
     }),
+    timeToAcknowledge: new Histogram({
+      name: 'alertwire_time_to_acknowledge_seconds',
+      help: 'Time from an alert message being sent to its first reaction from the chat (taken, acknowledged or silenced), once per message, by route and severity.',
+      labelNames: ['route', 'severity'] as const,
+      buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400],
+      registers: [registry],
+    }),
+    timeToResolve: new Histogram({
+      name: 'alertwire_time_to_resolve_seconds',
+      help: 'Time from an alert message being sent to all its alerts resolved, once per message, by route and severity.',
+      labelNames: ['route', 'severity'] as const,
+      buckets: [60, 300, 600, 1800, 3600, 7200, 14_400, 43_200, 86_400, 259_200],
+      registers: [registry],
+    }),
+    resolvedUntaken: new Counter({
+      name: 'alertwire_alerts_resolved_untaken_total',
+      help: 'Alert messages whose alerts all resolved while nobody had taken, acknowledged or silenced them, by route and severity.',
+      labelNames: ['route', 'severity'] as const,
+      registers: [registry],
+    }),
     botUpdates: new Counter({
       name: 'alertwire_bot_updates_total',
       help: 'Telegram updates handled by the bot, by kind (command, button, other) and how they came (polling, webhook).',

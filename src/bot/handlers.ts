@@ -23,13 +23,16 @@ import { parseDashboardButton } from '../core/dashboard.js'
 import { alertsPage, helpReply, plainReply, silencesPage, sortAlerts, type StatusReport, statusReply } from './replies.js'
 import { silenceMatchers } from './silences.js'
 import { isReminderAction, Reminders } from './reminders.js'
+import { TAKE_USAGE, takeMessage, timelineAnswer } from './take.js'
+import { personOf } from '../core/take.js'
+import { personName } from '../core/timeline.js'
 import { type BotMessage, type BotUpdate, type BotUser, who } from './update-schema.js'
 
 /** LIST_TTL_MS: how long the buttons of a /alerts or /silences page keep working. */
 const LIST_TTL_MS = 3_600_000
 const ADMIN_STATUSES = new Set(['creator', 'administrator'])
 // dashboards say themselves who may see them (dashboards.<name>.who)
-const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help', 'dashboards', 'dashboard', 'metrics'])
+const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help', 'dashboards', 'dashboard', 'metrics', 'timeline'])
 
 /** BotDeps: what the bot works with; its config slice is read per update so a reload takes effect. */
 export interface BotDeps {
@@ -146,6 +149,11 @@ export class BotHandlers {
         return reply(plainReply(await this.unmuteCommand(user, chat)))
       case 'dashboards':
         return reply(this.deps.graphs?.dashboardsList() ?? plainReply('Graphs and dashboards are off here.'))
+      case 'take':
+      case 'release':
+        return reply(plainReply(await this.takeCommand(command.name, message.reply_to_message?.message_id, user, chat)))
+      case 'timeline':
+        return reply(await timelineAnswer(this.takeDeps(), chat, message.reply_to_message?.message_id))
       default:
         return this.graphCommands(command, message, user, chat, reply)
     }
@@ -180,6 +188,21 @@ export class BotHandlers {
 
   private renderOptions() {
     return this.deps.config().display(Date.now())
+  }
+
+  private takeDeps() {
+    return { delivery: this.deps.delivery, log: this.deps.log, display: (now: number) => this.deps.config().display(now) }
+  }
+
+  /** takeCommand takes or releases the alert message a command replies to (bot/take.ts); the button does the same. */
+  private async takeCommand(action: 'take' | 'release', messageId: number | undefined, user: BotUser, chat: string): Promise<string> {
+    if (!messageId) {
+      this.record(action, 'invalid', user, chat)
+      return TAKE_USAGE
+    }
+    const done = await takeMessage(this.takeDeps(), chat, messageId, action, user)
+    this.record(action, done.outcome, user, chat, done.details)
+    return done.text
   }
 
   private async listAlerts(chat: string, reply: Reply) {
@@ -332,6 +355,8 @@ export class BotHandlers {
     if (target.kind === 'message') {
       if (isReminderAction(parsed.action))
         return answer(await this.reminders.press(parsed.action, target, parsed.token, query.message.message_id, query.from), true)
+      if (parsed.action === 'tk' || parsed.action === 'rl')
+        return answer(await this.takeCommand(parsed.action === 'tk' ? 'take' : 'release', target.messageId, query.from, chat))
       if (parsed.action === 'uns') return answer((await this.unsilenceMessage(target, parsed.token, query.from)).text, true)
       const ack = parsed.action === 'ack'
       const ms = ack ? silences.ackMaxMs : silences.durationsMs[Number(parsed.action.slice(1))]
@@ -456,7 +481,14 @@ export class BotHandlers {
           token,
           fingerprints: target.alerts.map((a) => a.fingerprint),
         })
-      await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: mark })
+      const event = {
+        at: new Date().toISOString(),
+        kind: ack ? ('acknowledged' as const) : ('silenced' as const),
+        by: personName(personOf(user)),
+        chat: true as const,
+      }
+      const detail = ack ? {} : { detail: `for ${formatDuration(ms)}` }
+      await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: mark, events: [{ ...event, ...detail }] })
     } catch (error) {
       // recorded nowhere: take the silence back rather than leave one nobody can see from the chat
       await this.deps
@@ -495,7 +527,8 @@ export class BotHandlers {
     const { silence: _gone, ...rest } = target
     await this.deps.buttons.saveTarget(token, rest)
     await this.deps.buttons.removeAcks(ids)
-    await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: null })
+    const event = { at: new Date().toISOString(), kind: 'unsilenced' as const, by: personName(personOf(user)), chat: true as const }
+    await this.deps.delivery.pushNotice(target.chat, { kind: 'mark', messageId: target.messageId, silence: null, events: [event] })
     this.record('unsilence', 'ok', user, target.chat, { silences: ids })
     return { ok: true, text: 'Unsilenced.' }
   }

@@ -5,6 +5,7 @@
  */
 import { backoffMs } from './backoff.js'
 import type { Call, MessageRecord } from './delivery.js'
+import type { Observation } from './timeline.js'
 import { type CallLetter, callLetter, type InFlight } from './turn.js'
 
 /** Failure: what went wrong with a Telegram call, sorted by what to do next. */
@@ -54,6 +55,8 @@ export interface Count {
   retry?: Failure['kind']
   rateLimited?: true
   deadLetter?: string
+  /** what the call's record measures (time to acknowledge, to resolve), counted once Telegram took the call */
+  observe?: Observation[]
 }
 
 /** LogLine: what the log says about the answer (the executor adds the chat). */
@@ -166,7 +169,7 @@ function done(inflight: InFlight, call: Call, messageId: number | undefined): An
     action: 'advance',
     end: advance(inflight),
     ...save,
-    count: { message: call.op === 'edit' ? 'edited' : call.plainOnly ? 'sent_plain' : 'sent' },
+    count: { message: call.op === 'edit' ? 'edited' : call.plainOnly ? 'sent_plain' : 'sent', ...(call.observe ? { observe: call.observe } : {}) },
     log: { level: 'debug', message: 'telegram call done', fields: { fingerprints: call.fingerprints, op: call.op } },
   }
 }

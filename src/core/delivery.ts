@@ -17,6 +17,8 @@ import { type MessagePatch, patchIncident } from './incident.js'
 import type { OutboxItem } from './candidates.js'
 import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'
+import { mostSevere } from './severity.js'
+import { type Observation, observe, resolvedEvent } from './timeline.js'
 import {
   type AlertSnapshot,
   type AlertSource,
@@ -59,6 +61,8 @@ export interface Call {
   /** a picture to show with the message (Telegram previews this URL) */
   preview?: string
   fingerprints: string[]
+  /** what the call's record measures once saved (time to acknowledge, to resolve): counted when Telegram took the call */
+  observe?: Observation[]
 }
 
 /** Ref: where an alert was last announced in a chat. */
@@ -140,9 +144,10 @@ export function rerender(record: MessageContent, options: RenderOptions): Render
   return record.digest ? renderDigestPart(record, options) : renderMessage(record, options)
 }
 
-/** editCall is the edit that makes a stored message look as it should now, buttons included. */
-export function editCall(record: MessageRecord, options: BatchOptions, fingerprints: string[], announce = false): Call {
+/** editCall is the edit that makes a stored message look as it should now, buttons included; before: the record as stored, for what the change measures. */
+export function editCall(record: MessageRecord, options: BatchOptions, fingerprints: string[], announce = false, before?: MessageRecord): Call {
   const keyboard = alertKeyboard(record, options.durationsMs, options.graphButtons)
+  const observed = before ? observations(before, record, options) : []
   return {
     op: 'edit',
     ...rerender(record, options),
@@ -153,7 +158,36 @@ export function editCall(record: MessageRecord, options: BatchOptions, fingerpri
     ...(announce ? { announce } : {}),
     ...(keyboard ? { keyboard } : {}),
     fingerprints,
+    ...(observed.length > 0 ? { observe: observed } : {}),
   }
+}
+
+/**
+ * observations: what changing a stored message measures (its first reaction, its first resolve),
+ * labelled by its route and its most severe alert; a digest is nobody's to take, so it measures nothing.
+ */
+export function observations(before: MessageRecord, after: MessageRecord, options: BatchOptions): Observation[] {
+  if (after.digest) return []
+  const severity = mostSevere(
+    after.alerts.map((a) => a.labels),
+    options.severities,
+  ).level
+  const found = observe(before.timeline ?? [], after.timeline ?? [], { route: after.route ?? '', severity })
+  // a message without buttons (Grafana's) could not be taken: not counted as left untaken
+  return after.token ? found : found.filter((o) => o.metric !== 'resolved_untaken')
+}
+
+/** settle resolves alerts of a stored message; when that resolves its last firing alert, its timeline says so (at the time the last one ended). */
+export function settle(record: MessageRecord, resolutions: readonly Resolution[], now: number): MessageRecord {
+  const resolved = resolveRecord(record, resolutions)
+  const firing = (r: MessageRecord) => r.alerts.some((a) => a.status === 'firing')
+  if (record.digest || !firing(record) || firing(resolved)) return resolved
+  const event = resolvedEvent(
+    record.timeline ?? [],
+    resolutions.map((r) => r.endsAt),
+    now,
+  )
+  return patchIncident(resolved, { events: [event] })
 }
 
 /** resolveRecord marks the given alerts of a record (named or counted) resolved. */
@@ -187,7 +221,9 @@ function announceCalls(items: readonly OutboxItem[], options: BatchOptions): Cal
 function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptions): Call {
   const thread = head.threadId ? { threadId: head.threadId } : {}
   // Grafana's alerts cannot be silenced in Alertmanager: their messages link Grafana's silence page instead of buttons
-  const content = options.newToken && !plain.digest && plain.source !== 'grafana' ? { ...plain, token: options.newToken() } : plain
+  const tokened = options.newToken && !plain.digest && plain.source !== 'grafana' ? { ...plain, token: options.newToken() } : plain
+  // an alert message's timeline starts when it is first sent (a digest's is nobody's to take)
+  const content: MessageContent = plain.digest ? tokened : { ...tokened, timeline: [{ at: new Date(options.now).toISOString(), kind: 'fired' }] }
   const keyboard = alertKeyboard(content, options.durationsMs, options.graphButtons)
   return {
     op: 'send',
@@ -230,12 +266,14 @@ function resolveCalls(items: readonly OutboxItem[], lookups: Lookups, options: B
   // a flapping alert resolving is an update of its message, not news worth a reply
   const reply = options.resolved !== 'edit' && !head.flaps
   for (const [messageId, resolvedItems] of found) {
-    const record = resolveRecord(
-      lookups.records.get(messageId)!,
+    const stored = lookups.records.get(messageId)!
+    const record = settle(
+      stored,
       resolvedItems.map((i) => i.alert),
+      options.now,
     )
     const fingerprints = resolvedItems.map((i) => i.alert.fingerprint)
-    if (options.resolved !== 'reply' || !reply) calls.push(editCall(record, options, fingerprints))
+    if (options.resolved !== 'reply' || !reply) calls.push(editCall(record, options, fingerprints, false, stored))
     if (reply) {
       calls.push({
         op: 'send',
@@ -246,8 +284,8 @@ function resolveCalls(items: readonly OutboxItem[], lookups: Lookups, options: B
         ...thread,
         silent: head.silent,
         messageId,
-        // with replies only, the record still learns the resolution for later edits
-        ...(options.resolved === 'reply' ? { record } : {}),
+        // with replies only, the record still learns the resolution for later edits (and what it measures)
+        ...(options.resolved === 'reply' ? { record, observe: observations(stored, record, options) } : {}),
         fingerprints,
       })
     }
@@ -502,6 +540,8 @@ export function spliceNotices(
   options: BatchOptions,
 ): Call[] {
   const marks = new Map<number, (record: MessageRecord) => MessageRecord>()
+  // several marks of one message in one turn (taken while escalated) each start from the one before
+  const current = new Map(records)
   const first: Call[] = []
   for (const notice of notices) {
     if (notice.kind === 'send') {
@@ -528,20 +568,22 @@ export function spliceNotices(
     } else if (notice.kind === 'call') {
       first.push(notice.call)
     } else {
-      const record = records.get(notice.messageId)
+      const record = current.get(notice.messageId)
       if (!record) continue
-      const change = (r: MessageRecord) => patchIncident(resolveRecord(r, notice.resolutions ?? []), notice)
-      marks.set(notice.messageId, change)
-      first.push(editCall(change(record), options, []))
+      const { kind: _kind, messageId: _id, resolutions, ...patch } = notice
+      const change = (r: MessageRecord) => patchIncident(settle(r, resolutions ?? [], options.now), patch)
+      const earlier = marks.get(notice.messageId)
+      marks.set(notice.messageId, earlier ? (r) => change(earlier(r)) : change)
+      current.set(notice.messageId, change(record))
+      first.push(editCall(change(record), options, [], false, record))
     }
   }
-  const rest = inflightCalls
-    .slice(next)
-    .map((call) =>
-      call.record && marks.has(call.record.messageId) && call.op === 'edit'
-        ? editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce)
-        : call,
-    )
+  const rest = inflightCalls.slice(next).map((call) => {
+    if (!call.record || !marks.has(call.record.messageId) || call.op !== 'edit') return call
+    // what the later edit measures is now what it adds to the marked record
+    const marked = current.get(call.record.messageId)
+    return editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce, marked)
+  })
   return [...first, ...rest]
 }
 
@@ -549,9 +591,11 @@ export function spliceNotices(
 export function planDeferredEdit(task: EditTask, record: MessageRecord | undefined, options: BatchOptions): Call | undefined {
   return record
     ? editCall(
-        resolveRecord(record, task.resolutions),
+        settle(record, task.resolutions, options.now),
         options,
         task.resolutions.map((r) => r.fingerprint),
+        false,
+        record,
       )
     : undefined
 }

@@ -53,6 +53,8 @@ export interface TimelineEvent {
   kind: TimelineKind
   by?: string
   detail?: string
+  /** done from the chat (a button or a command): a reaction time to acknowledge measures (external silences are not) */
+  chat?: true
 }
 
 /** TIMELINE_CAP: events a record keeps; the first (fired) is always kept, then the latest. */

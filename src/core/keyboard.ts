@@ -33,16 +33,22 @@ export function parseButtonData(data: string | undefined): { action: ButtonActio
 /**
  * alertKeyboard is the keyboard an alert message should have now (undefined: none). graphs: the
  * "📈 Graph" button goes beside "ack" when graphs are on and an alert has a Prometheus graph link.
+ * While its alerts fire, "✋ I'm on it" (or "↩️ Release" once someone took it) is offered beside
+ * ack, and beside "Unsilence" once silenced: taking is about who works on it, not about the noise.
  */
 export function alertKeyboard(content: MessageContent, durationsMs: readonly number[], graphs = false): InlineButton[][] | undefined {
   if (!content.token || content.digest) return undefined
   const firing = content.alerts.some((a) => a.status === 'firing')
-  if (content.silence) return [[{ text: '🔔 Unsilence', callback_data: buttonData('uns', content.token) }]]
+  const take = content.taken
+    ? { text: '↩️ Release', callback_data: buttonData('rl', content.token) }
+    : { text: "✋ I'm on it", callback_data: buttonData('tk', content.token) }
+  if (content.silence) return [[{ text: '🔔 Unsilence', callback_data: buttonData('uns', content.token) }, ...(firing ? [take] : [])]]
   if (!firing) return undefined
   const graph = graphs && content.alerts.some((a) => a.generatorURL && graphQueryFromUrl(a.generatorURL))
   return [
     durationsMs.map((ms, i) => ({ text: `🔕 ${formatDuration(ms)}`, callback_data: buttonData(`s${i}`, content.token!) })),
     [
+      take,
       { text: '✋ Ack until resolved', callback_data: buttonData('ack', content.token) },
       ...(graph ? [{ text: '📈 Graph', callback_data: buttonData('gr', content.token) }] : []),
     ],

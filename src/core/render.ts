@@ -6,7 +6,7 @@
  */
 import type { SilenceMark, Taken, TimelineEvent } from './incident.js'
 import { formatDuration, isZeroTime } from './duration.js'
-import { htmlToPlain, plainLength, truncateHtml } from './html.js'
+import { cutText, htmlToPlain, plainLength, truncateHtml } from './html.js'
 import {
   distinguishingLabels,
   extraAnnotations,
@@ -21,6 +21,7 @@ import {
   TEXT_ANNOTATIONS,
   TITLE_ANNOTATIONS,
 } from './labels.js'
+import { incidentNote, worstIncidentNote } from './timeline.js'
 import { alertLinks, alertsPageLink, httpUrl, isUrl, type Link, type LinkSource, telegramLinkable } from './links.js'
 import type { Labels } from './matchers.js'
 import { mostSevere, type SeverityScheme, severityOf } from './severity.js'
@@ -337,13 +338,37 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
   return frame(options.templates.footer(footerContext(content)))
 }
 
-/** SILENCE_BY: who silenced a message, as long as a silence note can name them (a Telegram name and username, doubled for safety). */
-const SILENCE_BY = 'W'.repeat(256)
+/** SILENCE_BY_MAX: most characters of who silenced a message a silence note is given (a Telegram name and username, or a createdBy, doubled for safety). */
+const SILENCE_BY_MAX = 256
+/** SILENCE_COMMENT_MAX: most characters of a silence's comment a silence note is given (a silence made elsewhere says why). */
+const SILENCE_COMMENT_MAX = 200
 
-/** silenceRoom: the most characters a silence note (or an acknowledgement) can add to a message later. */
+/** silenceContext: what the silence_note template is given, cut so that any template's note stays bounded. */
+function silenceContext(mark: SilenceMark, options: RenderOptions) {
+  return {
+    by: cutText(mark.by, SILENCE_BY_MAX),
+    until: formatTime(mark.until, options.timeZone),
+    ack: mark.ack,
+    external: mark.external === true,
+    comment: mark.external && mark.comment ? cutText(mark.comment, SILENCE_COMMENT_MAX) : '',
+  }
+}
+
+/** silenceRoom: the most characters a silence note (or an acknowledgement, or a silence made elsewhere with its comment) can add to a message later. */
 function silenceRoom(options: RenderOptions): number {
-  const until = formatTime(new Date(Date.UTC(2026, 11, 31, 23, 59, 59)).toISOString(), options.timeZone)
-  return Math.max(...[false, true].map((ack) => plainLength(options.templates.silence_note({ by: SILENCE_BY, until, ack }))))
+  const until = new Date(Date.UTC(2026, 11, 31, 23, 59, 59)).toISOString()
+  const worst = { ids: [], by: 'W'.repeat(SILENCE_BY_MAX), until, comment: 'W'.repeat(SILENCE_COMMENT_MAX) }
+  const marks: SilenceMark[] = [
+    { ...worst, ack: false },
+    { ...worst, ack: true },
+    { ...worst, ack: false, external: true },
+  ]
+  return Math.max(...marks.map((mark) => plainLength(options.templates.silence_note(silenceContext(mark, options)))))
+}
+
+/** incidentRoom: the most characters the on-call lines (taken, escalated, the resolved timeline) can add to a message later. */
+function incidentRoom(options: RenderOptions): number {
+  return Math.max(...worstIncidentNote(options.timeZone).map(plainLength))
 }
 
 /**
@@ -356,7 +381,7 @@ function frameRoom(content: MessageContent, options: RenderOptions, totalAlerts:
   const resolvedFrom = (first: number) => ({ ...worst, alerts: worst.alerts.map((a, i) => (i >= first ? { ...a, status: 'resolved' as const } : a)) })
   const header = Math.max(...[worst, resolvedFrom(0), resolvedFrom(1)].map((look) => plainLength(headerHtml(look, options, totalAlerts))))
   const footer = plainLength(footerHtml(content, options))
-  return header + footer + silenceRoom(options) + 3 * SEPARATOR.length
+  return header + footer + silenceRoom(options) + incidentRoom(options) + 4 * SEPARATOR.length
 }
 
 /** blockBudget is the room for alert blocks in one message once its frame is reserved. */
@@ -393,7 +418,21 @@ function nameCounts(alerts: readonly AlertSnapshot[]): Map<string, number> {
 /** silenceNote says who silenced a message's alerts and until when (empty when nobody did). */
 export function silenceNote(content: MessageContent, options: RenderOptions): string {
   const mark = content.silence
-  return mark ? options.templates.silence_note({ by: mark.by, until: formatTime(mark.until, options.timeZone), ack: mark.ack }) : ''
+  return mark ? options.templates.silence_note(silenceContext(mark, options)) : ''
+}
+
+/** onCallNote: who took the message, the latest escalation, or (all resolved) its short timeline; empty when nothing happened (core/timeline.ts). */
+export function onCallNote(content: MessageContent, options: RenderOptions): string {
+  const firing = content.alerts.some((a) => a.status === 'firing')
+  return incidentNote({ firing, ...pickIncident(content) }, options.timeZone)
+}
+
+function pickIncident(content: MessageContent) {
+  return {
+    ...(content.taken ? { taken: content.taken } : {}),
+    ...(content.silence ? { silence: content.silence } : {}),
+    ...(content.timeline ? { timeline: content.timeline } : {}),
+  }
 }
 
 /** renderMessage renders one message (one part of a group) as it should look now. */
@@ -404,7 +443,8 @@ export function renderMessage(content: MessageContent, options: RenderOptions): 
   const blocks = content.alerts.map((a, i) => renderBlock(a, content, options, budget, heads[i]))
   const footer = content.part === content.parts ? footerHtml(content, options) : ''
   const preview = previewOf(content.alerts)
-  return { ...finish(join([header, ...blocks, footer, silenceNote(content, options)])), ...(preview ? { preview } : {}) }
+  const notes = [onCallNote(content, options), silenceNote(content, options)]
+  return { ...finish(join([header, ...blocks, footer, ...notes])), ...(preview ? { preview } : {}) }
 }
 
 /** previewOf: the first image Grafana sent with the message's alerts, if Telegram can fetch it. */

@@ -83,7 +83,11 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
     '{{#if whole}} {{trunc value 80}}{{else}}{{#if shared}} {{trunc prefix 80}}…{{trunc suffix 80}}{{/if}}{{/if}}{{/each}}\n{{/if}}',
     '{{#if resolved}}✅ <s>{{/if}}{{#each differing}}{{#unless @first}} · {{/unless}}{{trunc part 80}}{{else}}{{trunc alertname 80}}{{/each}}{{#if resolved}}</s>{{/if}}',
   ].join(''),
-  silence_note: '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves{{else}}🔕 Silenced by {{trunc by 100}} until {{until}}{{/if}}',
+  // a silence made elsewhere (Alertmanager's UI, amtool) says who made it and why, as its author wrote it
+  silence_note: [
+    '{{#if ack}}✋ Acknowledged by {{trunc by 100}}: silenced until it resolves',
+    '{{else}}🔕 {{#if external}}silenced{{else}}Silenced{{/if}} by {{trunc by 100}} until {{until}}{{#if comment}} — {{trunc comment 200}}{{/if}}{{/if}}',
+  ].join(''),
   digest_footer: [
     '{{#if unnamed}}… and {{unnamed}} more alerts not named here{{#if unnamed_resolved}} ({{unnamed_resolved}} resolved){{/if}}{{/if}}',
     '{{#if alertmanager_url}}{{#if unnamed}}\n{{/if}}🔔 {{#if alertmanager_linkable}}<a href="{{alertmanager_url}}">{{alerts_page}}</a>{{else}}{{alerts_page}}: {{trunc alertmanager_url 200}}{{/if}}{{/if}}',
@@ -222,7 +226,7 @@ const SAMPLE_CONTEXTS: Record<TemplateName, object> = {
     differing: [{ name: 'instance', value: HOSTILE, part: HOSTILE, prefix: HOSTILE, suffix: HOSTILE, shared: true, whole: false }],
     labels: { instance: HOSTILE },
   },
-  silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: true },
+  silence_note: { by: HOSTILE, until: '2026-01-01 00:00 UTC', ack: false, external: true, comment: HOSTILE },
   digest_footer: {
     unnamed: 5,
     unnamed_resolved: 1,

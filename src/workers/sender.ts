@@ -292,6 +292,11 @@ export class Sender {
     if (count.rateLimited) metrics.telegramRateLimited.inc({ chat })
     if (count.retry) metrics.telegramRetries.inc({ reason: count.retry })
     if (count.deadLetter) metrics.deadLetters.inc({ reason: count.deadLetter })
+    for (const { metric, seconds, ...labels } of count.observe ?? []) {
+      if (metric === 'acknowledge') metrics.timeToAcknowledge.observe(labels, seconds)
+      else if (metric === 'resolve') metrics.timeToResolve.observe(labels, seconds)
+      else metrics.resolvedUntaken.inc(labels)
+    }
     log[plan.log.level]({ chat, ...plan.log.fields }, plan.log.message)
     if (plan.action === 'migrate') {
       await store.migrate(chat, plan.migrateTo, token)

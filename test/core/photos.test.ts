@@ -135,13 +135,13 @@ t.test('planTurn: a graph is sent only when nothing else waits', async (t) => {
 t.test('alertKeyboard: a 📈 Graph button beside Ack where graphs are on and an alert has a graph link', async (t) => {
   const content = (alerts: AlertSnapshot[]) => ({ ...record(alerts), token: 'tok_0123456789abcdef' })
   const graphRow = (k: ReturnType<typeof alertKeyboard>) => k?.[1]?.map((b) => b.text)
-  t.same(graphRow(alertKeyboard(content([alert('a')]), [3_600_000], true)), ['✋ Ack until resolved', '📈 Graph'])
-  const data = alertKeyboard(content([alert('a')]), [3_600_000], true)![1]![1]!
+  t.same(graphRow(alertKeyboard(content([alert('a')]), [3_600_000], true)), ["✋ I'm on it", '✋ Ack until resolved', '📈 Graph'])
+  const data = alertKeyboard(content([alert('a')]), [3_600_000], true)![1]![2]!
   t.same('callback_data' in data && parseButtonData(data.callback_data), { action: 'gr', token: 'tok_0123456789abcdef' }, 'reads back')
-  t.same(graphRow(alertKeyboard(content([alert('a')]), [3_600_000])), ['✋ Ack until resolved'], 'graphs off: no button')
+  t.same(graphRow(alertKeyboard(content([alert('a')]), [3_600_000])), ["✋ I'm on it", '✋ Ack until resolved'], 'graphs off: no button')
   t.same(
     graphRow(alertKeyboard(content([alert('a', { generatorURL: 'http://grafana/alerting/grafana/x/view' })]), [3_600_000], true)),
-    ['✋ Ack until resolved'],
+    ["✋ I'm on it", '✋ Ack until resolved'],
     'no graph link: no button',
   )
   t.equal(alertKeyboard(content([alert('a', { status: 'resolved' })]), [3_600_000], true), undefined, 'resolved: no buttons at all')

@@ -53,7 +53,7 @@ t.test('silence from a button: created in Alertmanager, shown on the message, un
   const message = await announce(url, fake)
   t.same(
     buttons(message).map((b) => b.text),
-    ['🔕 1h', '🔕 4h', '🔕 1d', '✋ Ack until resolved'],
+    ['🔕 1h', '🔕 4h', '🔕 1d', "✋ I'm on it", '✋ Ack until resolved'],
   )
   t.ok(
     buttons(message).every((b) => Buffer.byteLength(b.callback_data!) <= 64),
@@ -83,7 +83,7 @@ t.test('silence from a button: created in Alertmanager, shown on the message, un
   t.match(marked.text, /🔕 Silenced by @alice \(1001\) until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)
   t.same(
     buttons(marked).map((b) => b.text),
-    ['🔔 Unsilence'],
+    ['🔔 Unsilence', "✋ I'm on it"],
   )
   const undo = await fake.pressButton({ chatId: GROUP, messageId: message.message_id, from: ADMIN, data: button(marked, /Unsilence/) })
   t.equal(undo.text, 'Unsilenced.')
@@ -96,7 +96,7 @@ t.test('silence from a button: created in Alertmanager, shown on the message, un
     5000,
     'the note is gone',
   )
-  t.equal(buttons(back).length, 4, 'the silence buttons are back')
+  t.equal(buttons(back).length, 5, 'the silence buttons are back')
 })
 
 t.test('anyone else is refused politely, and nothing changes', async (t) => {
@@ -213,7 +213,7 @@ t.test('commands: /silence, /silences with Expire, /unsilence, /alerts, /ack, /s
   t.match((await reply('/help')).text, /\/silence — Silence:/)
   t.same(
     fake.myCommands().map((c) => c.command),
-    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'mute', 'unmute', 'status', 'graph', 'dashboards', 'dashboard', 'metrics', 'help'],
+    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'take', 'release', 'timeline', 'mute', 'unmute', 'status', 'graph', 'dashboards', 'dashboard', 'metrics', 'help'],
     'registered with setMyCommands',
   )
 })
