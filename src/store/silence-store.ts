@@ -87,6 +87,11 @@ export class SilenceStore {
     if (fields.length > 0) await this.redis.hdel(this.keys.openMessages, ...fields)
   }
 
+  /** forgetAll empties the index (the watcher is off: nothing would ever take messages out). */
+  async forgetAll(): Promise<void> {
+    await this.redis.del(this.keys.openMessages)
+  }
+
   /**
    * shown reads what a message shows: with buttons, its button target (the bot changes it there
    * too, before it tells the chat); without, the watcher's own note, else the record's mark.

@@ -60,6 +60,8 @@ export class SilenceWatcher {
 
   private async round(): Promise<void> {
     if (this.deps.settings().intervalMs > 0) await this.check()
+    // turned off: nobody prunes the index, so it is dropped (the sender keeps adding to it)
+    else await this.deps.store.forgetAll()
   }
 
   /** check looks at every open alert message once; a failure to reach Alertmanager is counted and thrown for the loop to retry. */

@@ -51,6 +51,9 @@ t.test('an announced message enters the index; forget takes it out', async (t) =
   t.same(await store.openMessages(), [{ field: `${CHAT}|8`, chat: CHAT, messageId: 8 }])
   await store.forget([`${CHAT}|8`])
   t.same(await store.openMessages(), [])
+  if (write?.op === 'hset') await redis.hset(write.key, write.field, write.value)
+  await store.forgetAll()
+  t.same(await store.openMessages(), [], 'the watcher turned off drops the index')
 })
 
 t.test('without buttons: two watchers that read the same state change the message once', async (t) => {
