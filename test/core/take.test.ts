@@ -46,8 +46,22 @@ t.test('alertKeyboard: "I\'m on it" beside ack while firing, Release once taken,
   const taken = { by: alice, at: at('03:12') }
   const resolved = [alert('a', { status: 'resolved', endsAt: at('03:30') })]
   const rows: [string, Partial<MessageRecord>, string[][] | undefined][] = [
-    ['firing', {}, [['🔕 1h', '🔕 4h', '🔕 1d'], ["✋ I'm on it", '✋ Ack until resolved']]],
-    ['taken', { taken }, [['🔕 1h', '🔕 4h', '🔕 1d'], ['↩️ Release', '✋ Ack until resolved']]],
+    [
+      'firing',
+      {},
+      [
+        ['🔕 1h', '🔕 4h', '🔕 1d'],
+        ["✋ I'm on it", '✋ Ack until resolved'],
+      ],
+    ],
+    [
+      'taken',
+      { taken },
+      [
+        ['🔕 1h', '🔕 4h', '🔕 1d'],
+        ['↩️ Release', '✋ Ack until resolved'],
+      ],
+    ],
     ['silenced', { silence }, [['🔔 Unsilence', "✋ I'm on it"]]],
     ['taken and silenced', { silence, taken }, [['🔔 Unsilence', '↩️ Release']]],
     ['resolved and taken: nothing left to do', { alerts: resolved, taken }, undefined],
@@ -105,7 +119,11 @@ t.test('render: each on-call state reads as a person expects', async (t) => {
   t.notMatch(plain({ timeline: timeline.slice(0, 4), taken: { by: alice, at: at('03:12') } }), /escalated/, 'taken: who took it instead')
   const external = { ...silence, by: 'ops <team>', external: true, comment: 'deploy <b>window</b> & more' }
   const silencedHtml = renderMessage(record({ silence: external }), options).html
-  t.match(silencedHtml, /🔕 silenced by ops &lt;team&gt; until 2026-11-25 05:00:00 UTC — deploy &lt;b&gt;window&lt;\/b&gt; &amp; more$/, 'made elsewhere: who, until, why')
+  t.match(
+    silencedHtml,
+    /🔕 silenced by ops &lt;team&gt; until 2026-11-25 05:00:00 UTC — deploy &lt;b&gt;window&lt;\/b&gt; &amp; more$/,
+    'made elsewhere: who, until, why',
+  )
   t.match(plain({ silence }), /🔕 Silenced by @bob \(222\) until 2026-11-25 05:00:00 UTC$/, 'from the chat: as before')
   t.match(
     plain({ timeline: [...timeline.slice(0, 1), { at: at('05:00'), kind: 'silence_expired', by: 'ops' }] }),
@@ -128,12 +146,22 @@ t.test('the short timeline: at most five events, in time order, and its figures'
   )
   t.equal(figuresLine(timeline), '✋ taken after 4m · ✅ resolved after 23m')
   t.equal(figuresLine([timeline[0]!, timeline[6]!]), 'nobody took it · ✅ resolved after 23m')
-  t.equal(figuresLine([timeline[0]!, { at: at('03:10'), kind: 'acknowledged', by: '@a', chat: true }, timeline[6]!]), '✋ acknowledged after 2m · ✅ resolved after 23m')
-  t.equal(figuresLine([timeline[0]!, { at: at('03:10'), kind: 'silenced', by: 'amtool' }, timeline[6]!]), '✅ resolved after 23m', 'a silence made elsewhere is no reaction from the chat')
+  t.equal(
+    figuresLine([timeline[0]!, { at: at('03:10'), kind: 'acknowledged', by: '@a', chat: true }, timeline[6]!]),
+    '✋ acknowledged after 2m · ✅ resolved after 23m',
+  )
+  t.equal(
+    figuresLine([timeline[0]!, { at: at('03:10'), kind: 'silenced', by: 'amtool' }, timeline[6]!]),
+    '✅ resolved after 23m',
+    'a silence made elsewhere is no reaction from the chat',
+  )
   const reply = timelineReply('DiskFull', { firing: false, timeline }, 'UTC', (iso) => iso.slice(11, 16))
   t.equal(reply.split('\n').length, 1 + timeline.length + 1, 'every event, one a line, and the figures')
   t.match(reply, /03:13 ↩️ released by @alice/)
-  t.match(timelineReply('X', { firing: true }, 'UTC', (iso) => iso), /Nothing recorded/)
+  t.match(
+    timelineReply('X', { firing: true }, 'UTC', (iso) => iso),
+    /Nothing recorded/,
+  )
 })
 
 t.test('observe: the first reaction and the first resolve, each once per message', async (t) => {
@@ -141,13 +169,10 @@ t.test('observe: the first reaction and the first resolve, each once per message
   t.same(observe(timeline.slice(0, 3), timeline.slice(0, 4), labels), [{ metric: 'acknowledge', ...labels, seconds: 240 }])
   t.same(observe(timeline.slice(0, 6), timeline.slice(0, 6), labels), [], 'nothing new: nothing measured')
   t.same(observe(timeline.slice(0, 6), timeline, labels), [{ metric: 'resolve', ...labels, seconds: 1380 }])
-  t.same(
-    observe(timeline.slice(0, 3), [...timeline.slice(0, 3), timeline[6]!], labels),
-    [
-      { metric: 'resolve', ...labels, seconds: 1380 },
-      { metric: 'resolved_untaken', ...labels, seconds: 0 },
-    ],
-  )
+  t.same(observe(timeline.slice(0, 3), [...timeline.slice(0, 3), timeline[6]!], labels), [
+    { metric: 'resolve', ...labels, seconds: 1380 },
+    { metric: 'resolved_untaken', ...labels, seconds: 0 },
+  ])
   t.same(observe(timeline, [...timeline, { at: at('04:00'), kind: 'resolved' }], labels), [], 'resolved again after a flap: measured once')
 })
 
@@ -236,7 +261,13 @@ t.test('fit: a message in its fullest on-call look (taken, silenced elsewhere, e
     const taken = { by: { id: 1, name, username: 'u'.repeat(32) }, at: at('03:12') }
     const looks = [
       { ...part, taken, silence: external, timeline: full.slice(0, 4) },
-      { ...part, alerts: part.alerts.map((a) => ({ ...a, status: 'resolved' as const, endsAt: '2029-08-20T21:59:00Z' })), taken, silence: external, timeline: full },
+      {
+        ...part,
+        alerts: part.alerts.map((a) => ({ ...a, status: 'resolved' as const, endsAt: '2029-08-20T21:59:00Z' })),
+        taken,
+        silence: external,
+        timeline: full,
+      },
     ]
     for (const look of looks) {
       const { html, plain } = renderMessage(look, old)
