@@ -6,8 +6,8 @@
  * schema is here beside its compilation, so the shared schema and parse files only name it.
  */
 import Type from 'typebox'
-import type { ChatTarget } from '../core/route.js'
 import { DURATION_PATTERN, parseDuration } from '../core/duration.js'
+import type { EscalationPolicy, EscalationStep, MentionTarget } from '../core/escalation.js'
 import type { Person } from '../core/incident.js'
 import { levelOf, type SeverityScheme } from '../core/severity.js'
 
@@ -71,30 +71,6 @@ export const EscalationSchema = Type.Object(
 export const RouteEscalationSchema = Type.Optional(Type.String({ minLength: 1, expected: 'the name of a policy under escalation.policies, or none' }))
 
 type RawEscalation = Type.Static<typeof EscalationSchema>
-
-/** MentionTarget: whom a step mentions: a person, or whoever is on call in a rota when the step fires. */
-export type MentionTarget = { kind: 'person'; person: Person } | { kind: 'rota'; rota: string }
-
-/** EscalationStep: a compiled step. */
-export interface EscalationStep {
-  /** ms after the message was first sent */
-  afterMs: number
-  mention: MentionTarget[]
-  /** another chat (and topic) that gets the alert with a link to the original */
-  notify?: ChatTarget
-  /** the reply has sound even when the route is silent */
-  loud: boolean
-  /** the last step only: fire again every repeatMs until the message is taken, silenced or resolved */
-  repeatMs?: number
-}
-
-/** EscalationPolicy: a compiled policy. */
-export interface EscalationPolicy {
-  name: string
-  /** severity levels it applies to */
-  severities: ReadonlySet<string>
-  steps: EscalationStep[]
-}
 
 /** EscalationConfig: the escalation: section, with the policy each route picked. */
 export interface EscalationConfig {

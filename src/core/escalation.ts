@@ -14,14 +14,38 @@
  * came due meanwhile fires at once, later ones keep their gaps. A message whose alerts all
  * resolved stops for good, as does a policy that ran out of steps without repeat.
  */
-import type { EscalationPolicy, EscalationStep, MentionTarget } from '../config/escalation.js'
 import type { ChatTarget, Routing } from './route.js'
 import type { MessageRecord, Notice } from './delivery.js'
 import type { Person, TimelineEvent } from './incident.js'
+import { formatDuration } from './duration.js'
 import { escapeHtml } from './html.js'
 import { type AlertSnapshot, TELEGRAM_TEXT_LIMIT } from './render.js'
 import { routeAlert } from './route.js'
 import { mostSevere, type SeverityScheme } from './severity.js'
+
+/** MentionTarget: whom a step mentions: a person, or whoever is on call in a rota when the step fires. */
+export type MentionTarget = { kind: 'person'; person: Person } | { kind: 'rota'; rota: string }
+
+/** EscalationStep: a compiled step. */
+export interface EscalationStep {
+  /** ms after the message was first sent */
+  afterMs: number
+  mention: MentionTarget[]
+  /** another chat (and topic) that gets the alert with a link to the original */
+  notify?: ChatTarget
+  /** the reply has sound even when the route is silent */
+  loud: boolean
+  /** the last step only: fire again every repeatMs until the message is taken, silenced or resolved */
+  repeatMs?: number
+}
+
+/** EscalationPolicy: a compiled policy. */
+export interface EscalationPolicy {
+  name: string
+  /** severity levels it applies to */
+  severities: ReadonlySet<string>
+  steps: EscalationStep[]
+}
 
 /** EscalationState: what Redis keeps of a message's escalation (store/escalation-store.ts). */
 export interface EscalationState {
@@ -195,8 +219,7 @@ function stepNotices(input: EscalationInput, step: EscalationStep, index: number
 /** copyNotice: the alert told in another chat, with a link to the original message, saying nobody took it. */
 function copyNotice(input: EscalationInput, to: ChatTarget, title: string, whoHtml: string, whoPlain: string, silent: boolean): PlannedNotice {
   const record = input.record!
-  const minutes = Math.max(0, Math.round((input.now - input.state.firstSentAt) / 60_000))
-  const head = `🚨 ${title} has fired for ${minutes}m in chat ${input.chat} and nobody took it.`
+  const head = `🚨 ${title} has fired for ${formatDuration(Math.round((input.now - input.state.firstSentAt) / 1000) * 1000)} in chat ${input.chat} and nobody took it.`
   const link = messageLink(input.chat, record.messageId, record.threadId)
   const html = `${escapeHtml(head)}${link ? `\n<a href="${escapeHtml(link)}">Open the alert</a>` : ''}${whoHtml ? `\n${whoHtml}` : ''}`
   const plain = `${head}${link ? `\nOpen the alert: ${link}` : ''}${whoPlain ? `\n${whoPlain}` : ''}`

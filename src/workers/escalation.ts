@@ -7,9 +7,9 @@
  * learns the step through a 'mark' notice.
  */
 import type { Logger } from 'pino'
-import type { EscalationConfig, EscalationPolicy } from '../config/escalation.js'
+import type { EscalationConfig } from '../config/escalation.js'
 import type { OnCallConfig } from '../config/oncall.js'
-import { type EscalationPlan, type EscalationState, planEscalation } from '../core/escalation.js'
+import { type EscalationPlan, type EscalationPolicy, type EscalationState, planEscalation } from '../core/escalation.js'
 import type { Person } from '../core/incident.js'
 import type { MessageRecord } from '../core/delivery.js'
 import { onCallAt } from '../core/rota.js'
