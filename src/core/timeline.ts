@@ -57,7 +57,8 @@ export function shortTime(iso: string, timeZone: string): string {
  */
 export function eventText(event: TimelineEvent, whole = false): string {
   const by = event.by ? ` by ${escapeHtml(cutText(event.by, whole ? 100 : BY_MAX))}` : ''
-  const shown = event.detail && (whole || event.kind === 'escalated')
+  // in a message, only what reads well in one line: whom an escalation told, whose silence expired
+  const shown = event.detail && (whole || event.kind === 'escalated' || event.kind === 'silence_expired')
   const detail = shown ? `: ${escapeHtml(cutText(event.detail!, whole ? 300 : DETAIL_MAX))}` : ''
   return `${ICONS[event.kind] ?? escapeHtml(cutText(String(event.kind), 30))}${by}${detail}`
 }

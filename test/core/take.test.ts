@@ -126,8 +126,8 @@ t.test('render: each on-call state reads as a person expects', async (t) => {
   )
   t.match(plain({ silence }), /🔕 Silenced by @bob \(222\) until 2026-11-25 05:00:00 UTC$/, 'from the chat: as before')
   t.match(
-    plain({ timeline: [...timeline.slice(0, 1), { at: at('05:00'), kind: 'silence_expired', by: 'ops' }] }),
-    /🔔 silence expired by ops at 05:00$/,
+    plain({ timeline: [...timeline.slice(0, 1), { at: at('05:00'), kind: 'silence_expired', detail: 'made by ops' }] }),
+    /🔔 silence expired: made by ops at 05:00$/,
     'a silence that ended while it fires',
   )
   const resolved = plain({ alerts: [alert('a', { status: 'resolved', endsAt: at('03:31') })], timeline, taken: { by: alice, at: at('03:12') } })
