@@ -21,6 +21,7 @@ import { lifecyclePlugin } from './plugins/lifecycle.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { plannerPlugin } from './plugins/planner.js'
 import { receiverPlugin } from './plugins/receiver.js'
+import { rotaNoticesPlugin } from './plugins/rota-notices.js'
 import { redisPlugin } from './plugins/redis.js'
 import { senderPlugin } from './plugins/sender.js'
 import { silenceWatcherPlugin } from './plugins/silence-watcher.js'
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   await server.register(plannerPlugin, { log })
   await server.register(botPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
   await server.register(ackWatcherPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
+  await server.register(rotaNoticesPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
   await server.register(silenceWatcherPlugin, { log, ...(deps.leases ? { leases: deps.leases } : {}) })
 
   let closing: Promise<void> | undefined

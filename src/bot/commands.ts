@@ -21,6 +21,7 @@ export const COMMANDS = [
   { command: 'dashboards', description: 'The dashboards; /<name> (or /dashboard <name> [range]) shows one' },
   { command: 'dashboard', description: 'A dashboard: /dashboard <name> [1h|24h|7d]' },
   { command: 'metrics', description: 'A dashboard, as the doradura bot said it: /metrics performance' },
+  { command: 'oncall', description: 'Who is on call now and next; admins override: /oncall @bob 8h' },
   { command: 'help', description: 'What the bot can do' },
 ] as const
 

@@ -27,12 +27,15 @@ import { TAKE_USAGE, takeMessage, timelineAnswer } from './take.js'
 import { personOf } from '../core/take.js'
 import { personName } from '../core/timeline.js'
 import { type BotMessage, type BotUpdate, type BotUser, who } from './update-schema.js'
+import { onCallCommand } from './oncall.js'
+import type { RotaStore } from '../store/rota-store.js'
 
 /** LIST_TTL_MS: how long the buttons of a /alerts or /silences page keep working. */
 const LIST_TTL_MS = 3_600_000
 const ADMIN_STATUSES = new Set(['creator', 'administrator'])
 // dashboards say themselves who may see them (dashboards.<name>.who)
-const READ_ONLY = new Set(['alerts', 'silences', 'status', 'help', 'dashboards', 'dashboard', 'metrics', 'timeline'])
+// /oncall says itself who may do what: anyone reads, only admins change (bot/oncall.ts)
+const READ_ONLY = new Set(['oncall', 'alerts', 'silences', 'status', 'help', 'dashboards', 'dashboard', 'metrics', 'timeline'])
 
 /** BotDeps: what the bot works with; its config slice is read per update so a reload takes effect. */
 export interface BotDeps {
@@ -46,6 +49,8 @@ export interface BotDeps {
   status: () => Promise<StatusReport>
   /** graphs and dashboards (bot/graphs.ts); absent: those commands say graphs are off */
   graphs?: ChatGraphs
+  /** overrides of rotas made from the chat (/oncall) */
+  rotas: RotaStore
 }
 
 type Outcome = 'ok' | 'refused' | 'failed' | 'invalid' | 'expired'
@@ -154,9 +159,19 @@ export class BotHandlers {
         return reply(plainReply(await this.takeCommand(command.name, message.reply_to_message?.message_id, user, chat)))
       case 'timeline':
         return reply(await timelineAnswer(this.takeDeps(), chat, message.reply_to_message?.message_id))
+      case 'oncall':
+        return this.oncallCommand(command.args, user, chat, reply)
       default:
         return this.graphCommands(command, message, user, chat, reply)
     }
+  }
+
+  /** oncallCommand shows who is on call, or lets an admin override it (bot/oncall.ts); a change, refused or not, is recorded. */
+  private async oncallCommand(args: string, user: BotUser, chat: string, reply: Reply): Promise<void> {
+    const oncall = { oncall: this.deps.config().oncall, store: this.deps.rotas, now: Date.now }
+    const done = await onCallCommand(oncall, args, chat, user, () => this.isAdmin(user.id, chat))
+    if (done.outcome) this.record('oncall', done.outcome, user, chat, done.details)
+    return reply(done.answer)
   }
 
   /** graphCommands answers /graph and a dashboard (/dashboard, /metrics, /<name>); graphs reply to the command. */

@@ -70,6 +70,7 @@ export const RESERVED = [
   'metrics',
   'analytics',
   'start',
+  'oncall',
 ]
 
 type RawDashboards = Type.Static<typeof DashboardsSchema>

@@ -114,6 +114,16 @@ export interface OnCallConfig {
   rotas: Map<string, RotaConfig>
 }
 
+/** OnCallSlice: what /oncall and the handoff notices read of the config (config/slices.ts cuts it). */
+export interface OnCallSlice {
+  people: ReadonlyMap<string, Person>
+  rotas: ReadonlyMap<string, RotaConfig>
+  /** the rotas a chat is about: those its routes' escalation policies name (none: all) */
+  rotasOf: (chat: string) => string[]
+  /** messages.time_zone: how the chat reads times */
+  timeZone: string
+}
+
 /** compilePeople turns `people:` into Persons by key, adding an error for a bad key or an id or username two people share. */
 function compilePeople(raw: RawPeople, errors: string[]): Map<string, Person> {
   const people = new Map<string, Person>()

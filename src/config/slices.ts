@@ -9,6 +9,8 @@ import type { Routing } from '../core/route.js'
 import { paceOfChat } from '../core/pace.js'
 import type { RenderOptions } from '../core/render.js'
 import type { Config } from './parse.js'
+import { policyOfRoute } from './escalation.js'
+import type { OnCallSlice } from './oncall.js'
 
 /** MAX_ITEMS_PER_DELIVERY: most outbox items one delivery takes. */
 export const MAX_ITEMS_PER_DELIVERY = 500
@@ -49,6 +51,21 @@ export function knownChats(config: Config): Set<string> {
   return chats
 }
 
+/** chatRotas: the rotas a chat's alerts escalate to: named by the policies of the routes that send there (the default chat: also the routing default). */
+export function chatRotas(config: Config, chat: string): string[] {
+  const { routing, escalation } = config
+  const isDefault = routing.defaultChat !== undefined && String(routing.defaultChat.chatId) === chat
+  const routes = routing.routes.filter((r) => (r.chats ? r.chats.some((c) => String(c.chatId) === chat) : isDefault)).map((r) => r.name)
+  const policies = [...routes.map((r) => policyOfRoute(escalation, r)), ...(isDefault ? [policyOfRoute(escalation, undefined)] : [])]
+  const rotas = policies.flatMap((p) => p?.steps.flatMap((s) => s.mention.flatMap((m) => (m.kind === 'rota' ? [m.rota] : []))) ?? [])
+  return [...new Set(rotas)]
+}
+
+/** oncallSlice: what /oncall and the handoff notices read. */
+export function oncallSlice(config: Config): OnCallSlice {
+  return { ...config.oncall, rotasOf: (chat) => chatRotas(config, chat), timeZone: config.messages.timeZone }
+}
+
 /** BotConfig: what the bot reads of the config. */
 export interface BotConfig {
   /** who may act: configured admins everywhere, chat admins in their chat, optionally the chat's own administrators */
@@ -62,6 +79,8 @@ export interface BotConfig {
   display: (now: number) => RenderOptions
   /** the dashboards, by name: each name is a command */
   dashboards: Config['dashboards']
+  /** people and rotas, for /oncall */
+  oncall: OnCallSlice
 }
 
 /** botConfig cuts the bot's slice. */
@@ -74,6 +93,7 @@ export function botConfig(config: Config): BotConfig {
     criticalWhenMuted: config.mute.critical,
     display: (now) => displayOptions(config, now),
     dashboards: config.dashboards,
+    oncall: oncallSlice(config),
   }
 }
 

@@ -162,7 +162,34 @@ export function nextOnCall(rota: Rota, overrides: readonly RotaOverride[], atMs:
   return { people: onCallAt(rota, overrides, now.untilMs).people, fromMs: now.untilMs }
 }
 
-/** handoffsBetween lists each change of who is on call after fromMs up to and including toMs, oldest first. */
+/**
+ * lastHandoffAt finds the last change of who is on call at or before atMs, looking back at most
+ * lookbackMs (undefined: none in that time). It searches by halves, since before that change the
+ * next change is at or before atMs and after it the next is later: a 2-second test rota looked
+ * back on for a week costs a few dozen steps, not a walk through every handoff.
+ */
+export function lastHandoffAt(rota: Rota, overrides: readonly RotaOverride[], atMs: number, lookbackMs: number): number | undefined {
+  const stillCurrent = (t: number) => {
+    const until = onCallAt(rota, overrides, t).untilMs
+    return until === undefined || until > atMs ? true : until
+  }
+  let lo = atMs - lookbackMs
+  if (stillCurrent(lo) === true) return undefined
+  let hi = atMs
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2)
+    const found = stillCurrent(mid)
+    if (found === true) hi = mid
+    else {
+      // the change after mid is a candidate: if nothing changes after it, it is the one
+      if (stillCurrent(found) === true) return found
+      lo = found
+    }
+  }
+  return hi
+}
+
+/** handoffsBetween lists each change of who is on call after fromMs up to and including toMs, oldest first (at most 5000). */
 export function handoffsBetween(rota: Rota, overrides: readonly RotaOverride[], fromMs: number, toMs: number): Handoff[] {
   const handoffs: Handoff[] = []
   let at = onCallAt(rota, overrides, fromMs).untilMs

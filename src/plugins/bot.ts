@@ -20,6 +20,7 @@ import { Lease } from '../store/lease.js'
 import { pingRedis } from '../store/redis.js'
 import { createTelegramBotApi, type TelegramBotApi } from '../telegram/client.js'
 import { DeadLetterStore } from '../store/dead-letters.js'
+import { RotaStore } from '../store/rota-store.js'
 
 /** LeaseTiming: how long a lease (polling, watching acknowledgements) lasts, and how often a replica without it tries to take it (sooner in tests). */
 export interface LeaseTiming {
@@ -95,6 +96,7 @@ export const botPlugin = fp(
       log,
       status: () => gatherStatus(statusSources(server)),
       graphs: server.graphs.chat,
+      rotas: new RotaStore(redis.commands, config.redis.prefix),
     })
     server.decorate('bot', handlers)
     if (webhook)

@@ -31,7 +31,25 @@ t.test('every command the bot registers with Telegram is one it understands, wit
   }
   t.same(
     COMMANDS.map((c) => c.command),
-    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'take', 'release', 'timeline', 'mute', 'unmute', 'status', 'graph', 'dashboards', 'dashboard', 'metrics', 'help'],
+    [
+      'alerts',
+      'silences',
+      'silence',
+      'unsilence',
+      'ack',
+      'take',
+      'release',
+      'timeline',
+      'mute',
+      'unmute',
+      'status',
+      'graph',
+      'dashboards',
+      'dashboard',
+      'metrics',
+      'oncall',
+      'help',
+    ],
   )
 })
 
