@@ -1,5 +1,6 @@
 import t from 'tap'
 import { parseConfig } from '../../src/config/parse.js'
+import { chatRotas, oncallSlice } from '../../src/config/slices.js'
 
 const noSecrets = () => {
   throw new Error('ENOENT')
@@ -78,4 +79,31 @@ rotas:
     'rotas.primary.overrides[0].until: must be after from (2026-12-24T18:00)',
     'rotas.primary.overrides[0].who[1]: unknown person "eve" (people: alice, bob)',
   ])
+})
+
+t.test("a chat's rotas are those its routes' escalation policies mention (the default chat's: also the routing default's)", async (t) => {
+  const text = `
+telegram: {chat_id: -100222}
+people:
+  alice: {id: 1}
+rotas:
+  primary: {}
+  secondary: {}
+  tertiary: {}
+escalation:
+  policies:
+    pager: {steps: [{after: 0m, mention: ["rota:primary"]}, {after: 5m, mention: ["rota:secondary", alice, "rota:primary"]}]}
+    night: {steps: [{after: 0m, mention: ["rota:tertiary"]}]}
+routing:
+  escalation: night
+  routes:
+    - {matchers: ['team="db"'], chats: [{chat_id: -100111}], escalation: pager}
+    - {matchers: ['team="web"'], chats: [{chat_id: -100333}], escalation: none}
+`
+  const result = parseConfig(text, { env: {}, readSecret: noSecrets })
+  if (!result.ok) return t.fail(result.errors.join(' | '))
+  t.same(chatRotas(result.config, '-100111'), ['primary', 'secondary'])
+  t.same(chatRotas(result.config, '-100222'), ['tertiary'], 'alerts no route takes escalate under routing.escalation')
+  t.same(chatRotas(result.config, '-100333'), [], 'none: /oncall then shows every rota')
+  t.same(oncallSlice(result.config).rotasOf('-100111'), ['primary', 'secondary'])
 })
