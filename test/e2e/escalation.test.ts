@@ -55,6 +55,19 @@ async function fire(t: Test, url: string, fake: FakeTelegram): Promise<FakeMessa
   return fake.waitFor(() => fake.messages(GROUP).find((m) => m.text.includes('DiskFull') && !m.reply_to_message_id), 10_000, 'alert message')
 }
 
+/** press presses the alert message's button whose text matches, as Alice (an admin). */
+async function press(t: Test, fake: FakeTelegram, messageId: number, text: RegExp): Promise<void> {
+  const button = fake
+    .message(GROUP, messageId)!
+    .reply_markup?.inline_keyboard.flat()
+    .find((b) => text.test(b.text))
+  if (!button?.callback_data) {
+    t.fail(`the alert message has a ${text} button`)
+    return
+  }
+  await fake.pressButton({ chatId: GROUP, messageId, from: ALICE, data: button.callback_data })
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 t.test('an untaken critical alert escalates through its steps in order, mentioning people by id', async (t) => {
@@ -97,15 +110,26 @@ t.test('it stops the moment someone takes it', async (t) => {
   const { url, fake } = await startWithFake(t, { yaml: YAML, poller: LEASES })
   const alert = await fire(t, url, fake)
   await fake.waitFor(() => escalations(fake).length >= 1, 10_000, 'step 1')
-  const take = fake
-    .message(GROUP, alert.message_id)!
-    .reply_markup?.inline_keyboard.flat()
-    .find((b) => /I'm on it/.test(b.text))
-  if (!take?.callback_data) return t.fail('the alert message has an "I\'m on it" button')
-  const answer = await fake.pressButton({ chatId: GROUP, messageId: alert.message_id, from: ALICE, data: take.callback_data })
-  t.match(answer.text ?? '', /.+/, 'the press is answered')
+  await press(t, fake, alert.message_id, /I'm on it/)
   await sleep(5000)
   t.equal(escalations(fake).length, 1, 'taken after step 1: steps 2 and 3 never come')
+})
+
+t.test('released after its next step came due: that step fires at once, the one after keeps its gap', async (t) => {
+  const { url, fake } = await startWithFake(t, { yaml: YAML, poller: LEASES })
+  const alert = await fire(t, url, fake)
+  await fake.waitFor(() => escalations(fake).length >= 1, 10_000, 'step 1')
+  await press(t, fake, alert.message_id, /I'm on it/)
+  await fake.waitFor(() => /Release/.test(JSON.stringify(fake.message(GROUP, alert.message_id)!.reply_markup)), 5000, 'taken')
+  await sleep(4000)
+  t.equal(escalations(fake).length, 1, 'nothing while taken, though step 2 came due')
+  const released = Date.now()
+  await press(t, fake, alert.message_id, /Release/)
+  const [, second] = await fake.waitFor(() => escalations(fake).length >= 2 && escalations(fake), 5000, 'step 2 after the release')
+  t.match(second!.text, /^🚨 Escalation, step 2 of 3/, 'step 2, not step 3: nothing skipped')
+  t.ok(second!.date * 1000 - released < 2500, 'at once')
+  const [, , third] = await fake.waitFor(() => escalations(fake).length >= 3 && escalations(fake), 5000, 'step 3')
+  t.ok(third!.date - second!.date >= 1, `step 3 keeps its gap after step 2 (${third!.date - second!.date} s)`)
 })
 
 t.test('two replicas on one Redis fire each step once', async (t) => {
