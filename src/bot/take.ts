@@ -27,11 +27,10 @@ export interface TakeDeps {
   display: (now: number) => RenderOptions
 }
 
-/** alertRecord reads the alert message a command replies to (undefined: it replies to none alertwire keeps). */
+/** alertRecord reads the alert message (or digest) a command replies to (undefined: it replies to none alertwire keeps). */
 export async function alertRecord(delivery: DeliveryStore, chat: string, messageId: number | undefined): Promise<MessageRecord | undefined> {
   if (!messageId) return undefined
-  const record = (await delivery.records(chat, [messageId])).get(messageId)
-  return record && !record.digest ? record : undefined
+  return (await delivery.records(chat, [messageId])).get(messageId)
 }
 
 /** takeMessage takes or releases an alert message for an admin (the caller checked): a mark notice, or nothing and why. */
@@ -52,7 +51,8 @@ export async function timelineAnswer(deps: TakeDeps, chat: string, messageId: nu
   const record = await alertRecord(deps.delivery, chat, messageId)
   if (!record) return finish('Reply to an alert message with /timeline to see what happened to it.')
   const options = deps.display(Date.now())
-  const names = [...new Set(record.alerts.map((a) => a.labels.alertname ?? 'alert'))].join(', ')
-  const firing = record.alerts.some((a) => a.status === 'firing')
+  const alerts = [...record.alerts, ...(record.digest?.unnamed ?? [])]
+  const names = [...new Set(alerts.map((a) => a.labels.alertname ?? 'alert'))].slice(0, 5).join(', ')
+  const firing = alerts.some((a) => a.status === 'firing')
   return finish(timelineReply(names, { firing, ...record }, options.timeZone, (iso) => formatTime(iso, options.timeZone)))
 }

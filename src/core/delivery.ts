@@ -180,8 +180,8 @@ export function observations(before: MessageRecord, after: MessageRecord, option
 /** settle resolves alerts of a stored message; when that resolves its last firing alert, its timeline says so (at the time the last one ended). */
 export function settle(record: MessageRecord, resolutions: readonly Resolution[], now: number): MessageRecord {
   const resolved = resolveRecord(record, resolutions)
-  const firing = (r: MessageRecord) => r.alerts.some((a) => a.status === 'firing')
-  if (record.digest || !firing(record) || firing(resolved)) return resolved
+  const firing = (r: MessageRecord) => [...r.alerts, ...(r.digest?.unnamed ?? [])].some((a) => a.status === 'firing')
+  if (!firing(record) || firing(resolved)) return resolved
   const event = resolvedEvent(
     record.timeline ?? [],
     resolutions.map((r) => r.endsAt),
@@ -222,8 +222,8 @@ function recordCall(plain: MessageContent, head: OutboxItem, options: BatchOptio
   const thread = head.threadId ? { threadId: head.threadId } : {}
   // Grafana's alerts cannot be silenced in Alertmanager: their messages link Grafana's silence page instead of buttons
   const tokened = options.newToken && !plain.digest && plain.source !== 'grafana' ? { ...plain, token: options.newToken() } : plain
-  // an alert message's timeline starts when it is first sent (a digest's is nobody's to take)
-  const content: MessageContent = plain.digest ? tokened : { ...tokened, timeline: [{ at: new Date(options.now).toISOString(), kind: 'fired' }] }
+  // a message's timeline starts when it is first sent (a digest's too: it escalates, and can be taken with /take)
+  const content: MessageContent = { ...tokened, timeline: [{ at: new Date(options.now).toISOString(), kind: 'fired' }] }
   const keyboard = alertKeyboard(content, options.durationsMs, options.graphButtons)
   return {
     op: 'send',

@@ -24,7 +24,7 @@ export function personOf(user: { id: number; username?: string; first_name?: str
  * took it. A message whose alerts all resolved is not taken any more, and releasing an untaken one
  * changes nothing.
  */
-export function planTake(record: Pick<MessageContent, 'alerts' | 'taken'>, action: TakeAction, person: Person, now: number): TakePlan {
+export function planTake(record: Pick<MessageContent, 'alerts' | 'taken' | 'digest'>, action: TakeAction, person: Person, now: number): TakePlan {
   const at = new Date(now).toISOString()
   const by = personName(person)
   if (action === 'release') {
@@ -38,7 +38,9 @@ export function planTake(record: Pick<MessageContent, 'alerts' | 'taken'>, actio
     }
     return { ok: true, patch: { taken: null, events: [event] }, text: '↩️ Released: nobody is on it now.' }
   }
-  if (!record.alerts.some((a) => a.status === 'firing')) return { ok: false, text: 'Its alerts have resolved: there is nothing to take.' }
+  // a digest is taken with /take as a reply (it escalates too); it fires while any alert it names or counts does
+  if (![...record.alerts, ...(record.digest?.unnamed ?? [])].some((a) => a.status === 'firing'))
+    return { ok: false, text: 'Its alerts have resolved: there is nothing to take.' }
   if (record.taken?.by.id === person.id) return { ok: false, text: 'You are already on it.' }
   const event: TimelineEvent = { at, kind: 'taken', by, chat: true, ...(record.taken ? { detail: `from ${personName(record.taken.by)}` } : {}) }
   return { ok: true, patch: { taken: { by: person, at }, events: [event] }, text: "✋ You're on it. Nothing was silenced." }

@@ -96,6 +96,9 @@ t.test('planTake: any admin takes a firing message, release gives it back; the r
     text: 'Its alerts have resolved: there is nothing to take.',
   })
   t.same(personOf({ id: 5, first_name: 'Bo' }), { id: 5, name: 'Bo' }, 'no username: named by the first name')
+  const resolvedAlert = alert('a', { status: 'resolved' })
+  const digest = { total: 2, bySeverity: [], byAlertname: [], reminders: 0, resolvedRound: false, unnamed: [alert('b')] }
+  t.ok(planTake(record({ alerts: [resolvedAlert], digest }), 'take', alice, now).ok, 'a digest (it escalates too) fires while an alert it only counts does')
 })
 
 const timeline: TimelineEvent[] = [
