@@ -134,7 +134,11 @@ export function statusReply(report: StatusReport, options: RenderOptions): Rende
 /** helpReply renders /help. */
 export function helpReply(): Rendered {
   const lines = COMMANDS.map((c) => `/${c.command} — ${e(c.description)}`)
-  return finish(['<b>alertwire</b> relays Alertmanager alerts here. Buttons under an alert silence it in Alertmanager.', ...lines].join('\n'))
+  const intro = [
+    '<b>alertwire</b> relays Alertmanager alerts here. Buttons under an alert silence it in Alertmanager,',
+    "or say you are on it (✋ I'm on it: escalation stops, nothing is silenced; ↩️ Release gives it back).",
+  ]
+  return finish([...intro, ...lines].join('\n'))
 }
 
 /** plainReply renders a one-line answer (an outcome or a refusal). */
