@@ -95,7 +95,10 @@ export class SilenceWatcher {
     const [alerts, silences] = await Promise.all([am.listAlerts({ active: true, silenced: true, inhibited: true }), am.listSilences()])
     return {
       silencedBy: new Map(alerts.map((a) => [a.fingerprint, a.status.silencedBy])),
-      silences: new Map(silences.map((s) => [s.id, { id: s.id, createdBy: s.createdBy, comment: s.comment, endsAt: s.endsAt }])),
+      // Alertmanager keeps expired silences for days; only the others can silence an alert
+      silences: new Map(
+        silences.filter((s) => s.status.state !== 'expired').map((s) => [s.id, { id: s.id, createdBy: s.createdBy, comment: s.comment, endsAt: s.endsAt }]),
+      ),
     }
   }
 
