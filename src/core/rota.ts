@@ -5,7 +5,7 @@
  * winning where they overlap. Pure: every answer is for an instant the caller passes.
  */
 import type { Person } from './incident.js'
-import { localClock, localToUtc, weekdayOf } from './zoned.js'
+import { type LocalClock, localClock, localToUtc, weekdayOf } from './zoned.js'
 
 /** RotaLayer: one compiled layer of a rota. */
 export interface RotaLayer {
@@ -69,11 +69,27 @@ function covers(layer: RotaLayer, dayNumber: number, minute: number): boolean {
   return minute < hours.to && onDay(dayNumber - 1)
 }
 
+const startMemo = new WeakMap<RotaLayer, { zone: string; ms: number }>()
+
+/** startMs: the instant a layer's first turn begins (remembered per layer: the walk asks it often). */
+function startMs(layer: RotaLayer, zone: string): number {
+  const known = startMemo.get(layer)
+  if (known?.zone === zone) return known.ms
+  const ms = localToUtc(zone, layer.start, layer.handoff)
+  startMemo.set(layer, { zone, ms })
+  return ms
+}
+
+/** constant: one person, all day, every day: such a layer changes only when it starts, so the walk need not stop at its handoffs. */
+function constant(layer: RotaLayer): boolean {
+  return new Set(layer.people.map((p) => p.id)).size === 1 && !layer.days && (!layer.hours || layer.hours.from === layer.hours.to)
+}
+
 /** shiftIndex: which turn of the layer's people an instant falls in (negative: before the start). */
-function shiftIndex(layer: RotaLayer, zone: string, atMs: number, dayNumber: number, minute: number): number {
+function shiftIndex(layer: RotaLayer, zone: string, atMs: number, { dayNumber, minute }: LocalClock): number {
   if (typeof layer.rotation === 'number') {
-    const startMs = localToUtc(zone, layer.start, layer.handoff)
-    return atMs < startMs ? -1 : Math.floor((atMs - startMs) / layer.rotation)
+    const start = startMs(layer, zone)
+    return atMs < start ? -1 : Math.floor((atMs - start) / layer.rotation)
   }
   const shiftDay = minute >= layer.handoff ? dayNumber : dayNumber - 1
   if (shiftDay < layer.start) return -1
@@ -82,31 +98,34 @@ function shiftIndex(layer: RotaLayer, zone: string, atMs: number, dayNumber: num
   return (weekStart(shiftDay) - weekStart(layer.start)) / 7
 }
 
-/** layerAt: the person a layer has on call at an instant, if any. */
-function layerAt(layer: RotaLayer, zone: string, atMs: number): Person | undefined {
-  if (layer.people.length === 0) return undefined
-  const { dayNumber, minute } = localClock(zone, atMs)
-  if (!covers(layer, dayNumber, minute)) return undefined
-  const index = shiftIndex(layer, zone, atMs, dayNumber, minute)
+/** layerAt: the person a layer has on call at an instant (its local clock given), if any. */
+function layerAt(layer: RotaLayer, zone: string, atMs: number, clock: LocalClock): Person | undefined {
+  if (layer.people.length === 0 || !covers(layer, clock.dayNumber, clock.minute)) return undefined
+  const index = shiftIndex(layer, zone, atMs, clock)
   return index < 0 ? undefined : layer.people[index % layer.people.length]
 }
 
-/** layerChangeAfter: the first instant after atMs at which a layer may change (a handoff or an edge of its hours or days). */
-function layerChangeAfter(layer: RotaLayer, zone: string, atMs: number): number {
+/**
+ * layerChangeAfter: the first instant after atMs at which a layer may change (a handoff or an edge
+ * of its hours or days). The candidates are ordered on the wall clock and only the first one after
+ * atMs is turned into an instant: the zone is asked twice per step, not for every candidate.
+ */
+function layerChangeAfter(layer: RotaLayer, zone: string, atMs: number, clock: LocalClock): number {
+  if (constant(layer)) return atMs < startMs(layer, zone) ? startMs(layer, zone) : Number.POSITIVE_INFINITY
+  let next = Number.POSITIVE_INFINITY
   const minutes = new Set([0])
   if (layer.hours) for (const m of [layer.hours.from, layer.hours.to]) minutes.add(m % 1440)
-  let next = Number.POSITIVE_INFINITY
   if (typeof layer.rotation === 'number') {
-    const startMs = localToUtc(zone, layer.start, layer.handoff)
-    next = atMs < startMs ? startMs : startMs + (Math.floor((atMs - startMs) / layer.rotation) + 1) * layer.rotation
+    const start = startMs(layer, zone)
+    next = atMs < start ? start : start + (Math.floor((atMs - start) / layer.rotation) + 1) * layer.rotation
   } else minutes.add(layer.handoff)
-  const { dayNumber } = localClock(zone, atMs)
+  const now = clock.dayNumber * 1440 + clock.minute
   // every candidate minute happens on one of these days (midnight is one of them)
-  for (let d = dayNumber; d <= dayNumber + 2; d++) {
-    for (const minute of minutes) {
-      const at = localToUtc(zone, d, minute)
-      if (at > atMs && at < next) next = at
-    }
+  const candidates = [0, 1, 2].flatMap((d) => [...minutes].map((m) => (clock.dayNumber + d) * 1440 + m)).filter((c) => c > now)
+  for (const wall of candidates.sort((a, b) => a - b)) {
+    const at = localToUtc(zone, Math.floor(wall / 1440), wall % 1440)
+    // a repeated hour (the clocks going back) can put a later wall time before atMs: then the next one
+    if (at > atMs) return Math.min(next, at)
   }
   return next
 }
@@ -122,8 +141,9 @@ function peopleAt(rota: Rota, overrides: readonly RotaOverride[], atMs: number):
     const o = overrides[i]!
     if (o.fromMs <= atMs && atMs < o.untilMs) return o.who
   }
+  const clock = localClock(rota.timeZone, atMs)
   for (let i = rota.layers.length - 1; i >= 0; i--) {
-    const person = layerAt(rota.layers[i]!, rota.timeZone, atMs)
+    const person = layerAt(rota.layers[i]!, rota.timeZone, atMs, clock)
     if (person) return [person]
   }
   return []
@@ -133,7 +153,8 @@ function peopleAt(rota: Rota, overrides: readonly RotaOverride[], atMs: number):
 function changeAfter(rota: Rota, overrides: readonly RotaOverride[], atMs: number): number {
   let next = Number.POSITIVE_INFINITY
   for (const o of overrides) for (const edge of [o.fromMs, o.untilMs]) if (edge > atMs && edge < next) next = edge
-  for (const layer of rota.layers) next = Math.min(next, layerChangeAfter(layer, rota.timeZone, atMs))
+  const clock = localClock(rota.timeZone, atMs)
+  for (const layer of rota.layers) next = Math.min(next, layerChangeAfter(layer, rota.timeZone, atMs, clock))
   return next
 }
 

@@ -51,10 +51,38 @@ export function validZone(zone: string): boolean {
   }
 }
 
-/** zoneOffsetMs: how far the zone's wall clock is ahead of UTC at an instant. */
-export function zoneOffsetMs(zone: string, atMs: number): number {
+function rawOffsetMs(zone: string, atMs: number): number {
   const whole = Math.floor(atMs / 1000) * 1000
   return wallMs(zone, whole) - whole
+}
+
+// offsets at the start of each UTC day, per zone: asking Intl is the slow part of a rota's walk
+const dayOffsets = new Map<string, Map<number, number>>()
+const DAY_OFFSETS_KEPT = 20_000
+
+function dayStartOffset(zone: string, day: number): number {
+  let days = dayOffsets.get(zone)
+  if (!days || days.size > DAY_OFFSETS_KEPT) {
+    days = new Map()
+    dayOffsets.set(zone, days)
+  }
+  let offset = days.get(day)
+  if (offset === undefined) {
+    offset = rawOffsetMs(zone, day * DAY)
+    days.set(day, offset)
+  }
+  return offset
+}
+
+/**
+ * zoneOffsetMs: how far the zone's wall clock is ahead of UTC at an instant. A UTC day that starts
+ * and ends on the same offset has it throughout (zones change at most once a day), so Intl is
+ * asked once per day, and at every instant only on the days the clocks change.
+ */
+export function zoneOffsetMs(zone: string, atMs: number): number {
+  const day = Math.floor(atMs / DAY)
+  const start = dayStartOffset(zone, day)
+  return start === dayStartOffset(zone, day + 1) ? start : rawOffsetMs(zone, atMs)
 }
 
 /** localClock: the local day and minute of an instant in a zone. */
