@@ -12,7 +12,8 @@
  * Parking. A message that is taken or silenced does not escalate; its escalation is parked and
  * looked at again every check. Released or unsilenced, it resumes where it stopped: the step that
  * came due meanwhile fires at once, later ones keep their gaps. A message whose alerts all
- * resolved stops for good, as does a policy that ran out of steps without repeat.
+ * resolved stops for good, as does one whose firing alerts are of no severity the policy covers
+ * any more, and a policy that ran out of steps without repeat.
  */
 import type { ChatTarget, Routing } from './route.js'
 import type { MessageRecord, Notice } from './delivery.js'
@@ -21,7 +22,7 @@ import { formatDuration } from './duration.js'
 import { escapeHtml } from './html.js'
 import { type AlertSnapshot, TELEGRAM_TEXT_LIMIT } from './render.js'
 import { routeAlert } from './route.js'
-import { mostSevere, type SeverityScheme } from './severity.js'
+import { mostSevere, type SeverityScheme, severityOf } from './severity.js'
 
 /** MentionTarget: whom a step mentions: a person, or whoever is on call in a rota when the step fires. */
 export type MentionTarget = { kind: 'person'; person: Person } | { kind: 'rota'; rota: string }
@@ -70,7 +71,8 @@ export interface PlannedNotice {
 export type EscalationPlan =
   | { kind: 'wait'; dueAt: number }
   | { kind: 'park'; recheckAt: number; why: 'taken' | 'silenced' }
-  | { kind: 'stop'; why: 'resolved' | 'done' | 'gone' }
+  /** calmer: what still fires is of no severity the policy covers (its critical resolved, its warnings fire on) */
+  | { kind: 'stop'; why: 'resolved' | 'calmer' | 'done' | 'gone' }
   | {
       kind: 'fire'
       /** the step's index in the policy */
@@ -95,6 +97,8 @@ export interface EscalationInput {
   onCall: ReadonlyMap<string, readonly Person[]>
   /** how soon a parked escalation is looked at again */
   recheckMs: number
+  /** how severities are written (messages.severities) */
+  severities: SeverityScheme
   now: number
 }
 
@@ -113,15 +117,17 @@ export function stepIndex(policy: EscalationPolicy, fired: number): number {
   return Math.min(fired, policy.steps.length - 1)
 }
 
-function allResolved(record: MessageRecord): boolean {
-  return [...record.alerts, ...(record.digest?.unnamed ?? [])].every((a) => a.status === 'resolved')
+function firingAlerts(record: MessageRecord): AlertSnapshot[] {
+  return [...record.alerts, ...(record.digest?.unnamed ?? [])].filter((a) => a.status === 'firing')
 }
 
 /** planEscalation decides what a message's escalation does now (see the file comment). */
 export function planEscalation(input: EscalationInput): EscalationPlan {
   const { policy, record, state, now } = input
   if (!policy || !record) return { kind: 'stop', why: 'gone' }
-  if (allResolved(record)) return { kind: 'stop', why: 'resolved' }
+  const firing = firingAlerts(record)
+  if (firing.length === 0) return { kind: 'stop', why: 'resolved' }
+  if (!firing.some((a) => policy.severities.has(severityOf(a.labels, input.severities).level))) return { kind: 'stop', why: 'calmer' }
   if (record.taken) return { kind: 'park', recheckAt: now + input.recheckMs, why: 'taken' }
   if (record.silence) return { kind: 'park', recheckAt: now + input.recheckMs, why: 'silenced' }
   const due = dueAt(policy, state)

@@ -43,7 +43,10 @@ export const escalationPlugin = fp(
       store,
       delivery,
       rotas: new RotaStore(redis.commands, config.redis.prefix),
-      config: () => settings.current(),
+      config: () => {
+        const { escalation, oncall, messages } = settings.current()
+        return { escalation, oncall, severities: messages.severities }
+      },
       metrics: server.metrics,
       log: options.log,
       lease: new Lease(redis.commands, store.keys.escalationWatcher, timing.leaseMs),

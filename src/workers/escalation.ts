@@ -13,6 +13,7 @@ import { type EscalationPlan, type EscalationPolicy, type EscalationState, planE
 import type { Person } from '../core/incident.js'
 import type { MessageRecord } from '../core/delivery.js'
 import { onCallAt } from '../core/rota.js'
+import type { SeverityScheme } from '../core/severity.js'
 import type { Metrics } from '../metrics.js'
 import { type Lock, Periodic } from '../runtime/periodic.js'
 import type { DeliveryStore } from '../store/delivery-store.js'
@@ -26,6 +27,7 @@ const MAX_PER_CHECK = 200
 export interface EscalationSlice {
   escalation: EscalationConfig
   oncall: OnCallConfig
+  severities: SeverityScheme
 }
 
 /** EscalationWatcherDeps: what the watcher works with. */
@@ -92,7 +94,8 @@ export class EscalationWatcher {
       const policy = config.escalation.policies.get(entry.state.policy)
       const onCall = await this.onCall(policy, config.oncall, now)
       const record = records.get(entry.chat)?.get(entry.messageId)
-      const input = { chat: entry.chat, policy, record, state: entry.state, onCall, recheckMs: config.escalation.checkIntervalMs, now }
+      const { checkIntervalMs } = config.escalation
+      const input = { chat: entry.chat, policy, record, state: entry.state, onCall, recheckMs: checkIntervalMs, severities: config.severities, now }
       await this.carryOut(entry, entry.state, planEscalation(input))
     }
   }

@@ -82,7 +82,17 @@ function state(over: Partial<EscalationState> = {}): EscalationState {
 }
 
 function plan(now: number, over: Partial<EscalationInput> = {}): EscalationPlan {
-  return planEscalation({ chat: '-1001234567890', policy: pager, record: record(), state: state(), onCall, recheckMs: 5000, now, ...over })
+  return planEscalation({
+    chat: '-1001234567890',
+    policy: pager,
+    record: record(),
+    state: state(),
+    onCall,
+    recheckMs: 5000,
+    severities: config.messages.severities,
+    now,
+    ...over,
+  })
 }
 
 t.test('the plan at each moment of an untaken critical alert (table)', async (t) => {
@@ -111,11 +121,23 @@ t.test('taken, silenced, resolved, done: the plan parks or stops', async (t) => 
   t.same(plan(T0, { record: taken }), { kind: 'park', recheckAt: T0 + 5000, why: 'taken' })
   t.same(plan(T0, { record: silenced }), { kind: 'park', recheckAt: T0 + 5000, why: 'silenced' })
   t.same(plan(T0, { record: resolved }), { kind: 'stop', why: 'resolved' })
+  const calmer = record({
+    alerts: [
+      { ...record().alerts[0]!, status: 'resolved' },
+      { ...record().alerts[0]!, fingerprint: 'f2', labels: { alertname: 'DiskFull', severity: 'warning' } },
+    ],
+  })
+  t.same(plan(T0, { record: calmer }), { kind: 'stop', why: 'calmer' }, 'its critical resolved, a warning fires on')
   t.same(plan(T0, { record: undefined }), { kind: 'stop', why: 'gone' }, 'the message expired')
   t.same(plan(T0, { policy: undefined }), { kind: 'stop', why: 'gone' }, 'a reload removed the policy')
   const once = config.escalation.policies.get('once')!
-  t.same(plan(T0 + 10 * MIN, { policy: once, state: state({ fired: 1, lastFiredAt: T0 + MIN }) }), { kind: 'stop', why: 'done' }, 'no repeat: done')
-  const p = plan(T0 + MIN, { policy: once })
+  const warning = record({ alerts: [{ ...record().alerts[0]!, labels: { alertname: 'Slow', severity: 'warning' } }] })
+  t.same(
+    plan(T0 + 10 * MIN, { policy: once, record: warning, state: state({ fired: 1, lastFiredAt: T0 + MIN }) }),
+    { kind: 'stop', why: 'done' },
+    'no repeat: done',
+  )
+  const p = plan(T0 + MIN, { policy: once, record: warning })
   t.same(p.kind === 'fire' ? p.nextDueAt : 'not fired', undefined, 'its only step fires, and then it is done')
 })
 
