@@ -82,7 +82,7 @@ export interface EscalationConfig {
   routePolicies: ReadonlyMap<string, string>
 }
 
-/** Names: the people and rotas a mention may name (config/oncall.ts). */
+/** OnCallNames: the people and rotas a mention may name (config/oncall.ts). */
 export interface OnCallNames {
   people: ReadonlyMap<string, Person>
   rotas: { has(name: string): boolean }
