@@ -65,8 +65,8 @@ export function parseOnCallArgs(args: string, ctx: OnCallContext): OnCallRequest
   const named = words.length >= 3 && ctx.allRotas.has(words[0]!)
   const rest = named ? words.slice(1) : words
   if (!named && ctx.chatRotas.length !== 1) {
-    const which = ctx.chatRotas.length === 0 ? 'No rota is configured (rotas: in the config).' : `Say which rota: ${ctx.chatRotas.join(', ')}.`
-    return { kind: 'invalid', text: `${which} Like /oncall ${ctx.chatRotas[0] ?? 'primary'} ${rest.join(' ')}` }
+    if (ctx.chatRotas.length === 0) return { kind: 'invalid', text: 'No rota is configured (rotas: in the config).' }
+    return { kind: 'invalid', text: `Say which rota: ${ctx.chatRotas.join(', ')}. Like /oncall ${ctx.chatRotas[0]} ${rest.join(' ')}` }
   }
   const rota = named ? words[0]! : ctx.chatRotas[0]!
   if (rest.length < 2) return { kind: 'invalid', text: ONCALL_USAGE }
@@ -143,7 +143,7 @@ export function rotaLine(rota: Rota, overrides: readonly RotaOverride[], nowMs: 
 
 function lineHtml(line: RotaLine, nowMs: number, timeZone: string): string {
   const until = line.untilMs !== undefined ? ` (until ${whenText(line.untilMs, nowMs, timeZone)})` : ''
-  const by = line.overrideBy ? ` <i>override by ${escapeHtml(line.overrideBy)}</i>` : ''
+  const by = line.overrideBy === 'config' ? ' <i>override from the config</i>' : line.overrideBy ? ` <i>override by ${escapeHtml(line.overrideBy)}</i>` : ''
   const next = line.next ? `, next: ${escapeHtml(namesOf(line.next))}` : ''
   return `<b>${escapeHtml(line.rota)}</b>: ${escapeHtml(namesOf(line.now))}${until}${by}${next}`
 }

@@ -57,6 +57,7 @@ t.test('parseOnCallArgs reads what an admin types; times are the chat’s', asyn
   const several = { ...ctx, chatRotas: ['primary', 'secondary'] }
   t.same(parseOnCallArgs('@bob 8h', several), { kind: 'invalid', text: 'Say which rota: primary, secondary. Like /oncall primary @bob 8h' })
   t.same(parseOnCallArgs('', several), { kind: 'show', rotas: ['primary', 'secondary'] })
+  t.same(parseOnCallArgs('@bob 8h', { ...ctx, chatRotas: [], allRotas: new Set() }), { kind: 'invalid', text: 'No rota is configured (rotas: in the config).' })
 })
 
 t.test('resolvePerson finds people by key or @username (any case), and me by the sender', async (t) => {
@@ -91,6 +92,10 @@ t.test('the answer says now, until when and next, in the chat’s zone, as Teleg
   )
   t.equal(handoffNotice(rotaLine(rota, [], NOW), NOW, 'Europe/Berlin').plain, '📟 On call for primary now: Carol (until Wed 09:00), next: Alice')
   t.equal(onCallReply([], NOW, 'UTC').plain, '📟 No rota is configured (rotas: in the config).')
+  const planned = rotaLine(rota, [], at('2026-12-01T15:30:00Z'))
+  t.notOk(planned.overrideBy, 'no override now')
+  const yamlOverride = { ...rota, overrides: [{ who: [people.get('bob')!], fromMs: NOW - 1, untilMs: NOW + 1, by: 'config' }] }
+  t.match(onCallReply([rotaLine(yamlOverride, [], NOW)], NOW, 'UTC').plain, /primary: Bob <ops> \(until Tue 15:30\) override from the config/)
 })
 
 t.test('lastHandoffAt finds the current shift’s start; planHandoffNotice says each handoff once and only the latest after an outage', async (t) => {
