@@ -36,7 +36,7 @@ layers:
 `,
 )
 
-t.test('a weekly Monday 09:00 handoff in Berlin stays at 09:00 local across the March change (last Sunday, 29 March 2026)', async (t) => {
+t.test('a weekly Monday 09:00 handoff in Berlin stays at 09:00 local across the March and October changes (29 March, 25 October 2026)', async (t) => {
   const cases: [string, string[], string][] = [
     // [now, on call, until]
     ['2026-03-20T12:00:00Z', ['Alice'], '2026-03-23T08:00:00.000Z'], // 09:00 CET is 08:00 UTC
@@ -54,6 +54,15 @@ t.test('a weekly Monday 09:00 handoff in Berlin stays at 09:00 local across the 
     )
     t.equal(iso(answer.untilMs), until, `${now}: until`)
   }
+  t.same(
+    handoffsBetween(weeklyBerlin, [], at('2026-10-18T00:00:00Z'), at('2026-11-03T00:00:00Z')).map((h) => [iso(h.atMs), h.people[0]!.name]),
+    [
+      ['2026-10-19T07:00:00.000Z', 'Bob'], // still CEST (the 41st week)
+      ['2026-10-26T08:00:00.000Z', 'Alice'], // the day after the October change: 09:00 CET
+      ['2026-11-02T08:00:00.000Z', 'Bob'],
+    ],
+    'and across the October change',
+  )
   t.same(nextOnCall(weeklyBerlin, [], at('2026-03-25T12:00:00Z')), {
     people: [{ id: 1, name: 'Alice', username: 'alice' }],
     fromMs: at('2026-03-30T07:00:00Z'),
