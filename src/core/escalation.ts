@@ -243,8 +243,11 @@ export type PolicyLookup = (route: string | undefined) => EscalationPolicy | und
  * its route's policy when its most severe firing alert is of a severity the policy covers. A storm
  * digest holds alerts of several routes: it escalates under the policy of its most severe alert's
  * route in this chat (routed again by its labels), so a critical folded into a digest still pages.
+ * A digest in several parts escalates once, from its first part: digests name the most severe
+ * alerts first, so that part holds them.
  */
 export function choosePolicy(record: MessageRecord, chat: string, lookup: PolicyLookup, routing: Routing, scheme: SeverityScheme): PolicyChoice {
+  if (record.digest && record.part > 1) return { none: 'a later part of a digest: its first part escalates for the round' }
   const firing = [...record.alerts, ...(record.digest?.unnamed ?? [])].filter((a) => a.status === 'firing')
   if (firing.length === 0) return { none: 'nothing fires' }
   const worst = mostSevere(

@@ -218,6 +218,7 @@ t.test('which policy a new message gets: route, default, none, severity, digests
     } as unknown as MessageRecord['digest'],
   })
   t.equal(pick(digest), 'pager', "a digest escalates under its most severe alert's route")
+  t.match(pick({ ...digest, part: 2, parts: 2 }), /later part of a digest/, 'once per round, from its first part')
 })
 
 t.test('describePolicy writes the policy step by step with who is on call now', async (t) => {
