@@ -14,6 +14,8 @@ import {
   finish,
   frame,
   type MessageContent,
+  onCallNote,
+  onCallRoom,
   type Rendered,
   type RenderOptions,
   shownLabels,
@@ -306,7 +308,8 @@ function footerHtml(content: MessageContent, options: RenderOptions): string {
 export function renderDigestPart(content: MessageContent, options: RenderOptions): Rendered {
   const lines = partLines(content.alerts, options)
   const quote = lines.length > 0 ? `${QUOTE_OPEN}${lines.join('\n')}${QUOTE_CLOSE}` : ''
-  return finish([headerHtml(content, options), quote, footerHtml(content, options), silenceNote(content, options)].filter((p) => p.trim() !== '').join('\n'))
+  const notes = [onCallNote(content, options), silenceNote(content, options)]
+  return finish([headerHtml(content, options), quote, footerHtml(content, options), ...notes].filter((p) => p.trim() !== '').join('\n'))
 }
 
 /**
@@ -324,8 +327,8 @@ function frameRoom(base: MessageContent, options: RenderOptions): { first: numbe
     const footer = { ...footerContext(base) }
     const footers = [footer, { ...footer, unnamed_resolved: footer.unnamed }]
     const header = Math.max(...headers.map((c) => plainLength(frame(options.templates.digest_header(c)))))
-    // separators: header, quote and footer are joined by newlines
-    return header + Math.max(...footers.map((c) => plainLength(frame(options.templates.digest_footer(c))))) + 2
+    // separators: header, quote, footer and the on-call lines (a digest escalates, and can be taken) are joined by newlines
+    return header + Math.max(...footers.map((c) => plainLength(frame(options.templates.digest_footer(c))))) + onCallRoom(options) + 3
   }
   return { first: room(1), other: room(MOST_PARTS) }
 }

@@ -366,8 +366,8 @@ function silenceRoom(options: RenderOptions): number {
   return Math.max(...marks.map((mark) => plainLength(options.templates.silence_note(silenceContext(mark, options)))))
 }
 
-/** incidentRoom: the most characters the on-call lines (taken, escalated, the resolved timeline) can add to a message later. */
-function incidentRoom(options: RenderOptions): number {
+/** onCallRoom: the most characters the on-call lines (taken, escalated, the resolved timeline) can add to a message later. */
+export function onCallRoom(options: Pick<RenderOptions, 'timeZone'>): number {
   return Math.max(...worstIncidentNote(options.timeZone).map(plainLength))
 }
 
@@ -381,7 +381,7 @@ function frameRoom(content: MessageContent, options: RenderOptions, totalAlerts:
   const resolvedFrom = (first: number) => ({ ...worst, alerts: worst.alerts.map((a, i) => (i >= first ? { ...a, status: 'resolved' as const } : a)) })
   const header = Math.max(...[worst, resolvedFrom(0), resolvedFrom(1)].map((look) => plainLength(headerHtml(look, options, totalAlerts))))
   const footer = plainLength(footerHtml(content, options))
-  return header + footer + silenceRoom(options) + incidentRoom(options) + 4 * SEPARATOR.length
+  return header + footer + silenceRoom(options) + onCallRoom(options) + 4 * SEPARATOR.length
 }
 
 /** blockBudget is the room for alert blocks in one message once its frame is reserved. */
@@ -423,7 +423,8 @@ export function silenceNote(content: MessageContent, options: RenderOptions): st
 
 /** onCallNote: who took the message, the latest escalation, or (all resolved) its short timeline; empty when nothing happened (core/timeline.ts). */
 export function onCallNote(content: MessageContent, options: RenderOptions): string {
-  const firing = content.alerts.some((a) => a.status === 'firing')
+  // a digest fires while any alert it names or counts does
+  const firing = [...content.alerts, ...(content.digest?.unnamed ?? [])].some((a) => a.status === 'firing')
   return incidentNote({ firing, ...pickIncident(content) }, options.timeZone)
 }
 

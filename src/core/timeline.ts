@@ -28,6 +28,9 @@ const ICONS: Record<TimelineKind, string> = {
   resolved: '✅ resolved',
 }
 
+/** PERSONAL: the events a person does, whose line in a message names them. */
+const PERSONAL: ReadonlySet<TimelineKind> = new Set(['taken', 'released', 'acknowledged', 'silenced', 'unsilenced'])
+
 /** REACTIONS: the events that say a person reacted (what time to acknowledge measures, and what "untaken" lacks). */
 const REACTIONS: ReadonlySet<TimelineKind> = new Set(['taken', 'acknowledged', 'silenced'])
 
@@ -56,7 +59,8 @@ export function shortTime(iso: string, timeZone: string): string {
  * detail, so the room a message reserves stays small).
  */
 export function eventText(event: TimelineEvent, whole = false): string {
-  const by = event.by ? ` by ${escapeHtml(cutText(event.by, whole ? 100 : BY_MAX))}` : ''
+  // in a message, who only where it is a person's act (so the room a message reserves is what these lines can take)
+  const by = event.by && (whole || PERSONAL.has(event.kind)) ? ` by ${escapeHtml(cutText(event.by, whole ? 100 : BY_MAX))}` : ''
   // in a message, only what reads well in one line: whom an escalation told, whose silence expired
   const shown = event.detail && (whole || event.kind === 'escalated' || event.kind === 'silence_expired')
   const detail = shown ? `: ${escapeHtml(cutText(event.detail!, whole ? 300 : DETAIL_MAX))}` : ''

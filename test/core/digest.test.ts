@@ -300,9 +300,23 @@ const allResolved = (content: ReturnType<typeof packDigest>[number]) => ({
 t.test('a storm round takes the fewest digest messages 4096 characters allow, in every later look', async (t) => {
   const parts = packDigest({ alerts: storm, reminders: 0, resolvedRound: false, externalURL: 'http://127.0.0.1:9093' }, 1000, options)
   const firing = parts.map((p) => plainLength(renderDigestPart(p, options).html))
-  const resolved = parts.map((p) => plainLength(renderDigestPart(allResolved(p), options).html))
+  // resolved at last, after an escalation and a take by someone with a long name: the on-call lines' room is reserved in every part
+  const name = 'Ω'.repeat(64)
+  const at = '2026-11-25T00:00:00Z'
+  const onCall = (p: (typeof parts)[number]) => ({
+    ...p,
+    taken: { by: { id: 1, name }, at },
+    timeline: [
+      { at, kind: 'fired' as const },
+      { at, kind: 'escalated' as const, detail: `step 1: ${name}` },
+      { at, kind: 'taken' as const, by: name, chat: true as const },
+      { at, kind: 'silenced' as const, by: name },
+      { at: '2026-11-26T00:00:00Z', kind: 'resolved' as const },
+    ],
+  })
+  const resolved = parts.map((p) => plainLength(renderDigestPart(onCall(allResolved(p)), options).html))
   t.comment(`${parts.length} parts of ${parts.map((p) => p.alerts.length).join(', ')} alerts; ${firing.join(', ')} characters, resolved ${resolved.join(', ')}`)
-  t.ok(Math.max(...resolved) <= 4096, 'every part fits when all its alerts resolved')
+  t.ok(Math.max(...resolved) <= 4096, 'every part fits when all its alerts resolved, with its on-call lines')
   t.ok(
     resolved.slice(0, -1).every((n) => n > 4096 - 60),
     'and is filled to within a line of 4096 in that look',

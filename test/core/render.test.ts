@@ -411,7 +411,7 @@ function laterLooks(content: ReturnType<typeof packAlerts>[number]) {
     [{ ...resolvedFrom(1), silence: silence(false) }, old],
     [{ ...resolvedFrom(0), silence: silence(true) }, old],
     [{ ...resolvedFrom(1), silence: external, taken, timeline: timeline.slice(0, 4) }, old, /ЖЖЖ…$/],
-    [{ ...resolvedFrom(1), taken, timeline: timeline.slice(0, 5) }, old, /🔔 silence expired by Ω+… at \d\d:\d\d$/],
+    [{ ...resolvedFrom(1), taken, timeline: timeline.slice(0, 5) }, old, /🔔 silence expired at \d\d:\d\d$/],
     [{ ...resolvedFrom(0), taken, timeline }, old, /✅ resolved after \d+d \d+h$/],
     [{ ...resolvedFrom(0), silence: external, taken, timeline }, old, /ЖЖЖ…$/],
   ] as const

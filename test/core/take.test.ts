@@ -9,6 +9,7 @@ import { type Lookups, type MessageRecord, planDeferredEdit, planDelivery, splic
 import type { OutboxItem } from '../../src/core/candidates.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import type { TimelineEvent } from '../../src/core/incident.js'
+import { packDigest, renderDigestPart } from '../../src/core/digest.js'
 import { alertKeyboard } from '../../src/core/keyboard.js'
 import { type AlertSnapshot, packAlerts, renderMessage, TELEGRAM_TEXT_LIMIT } from '../../src/core/render.js'
 import { personOf, planTake } from '../../src/core/take.js'
@@ -278,4 +279,11 @@ t.test('fit: a message in its fullest on-call look (taken, silenced elsewhere, e
       t.match(plain, /ЖЖ…$/, 'and uncut: it still ends with the silence note')
     }
   }
+})
+
+t.test('a digest (it escalates too) says who took it, and its escalation while nobody has', async (t) => {
+  const alerts = Array.from({ length: 30 }, (_, i) => alert(`d${i}`))
+  const [part] = packDigest({ alerts, reminders: 0, resolvedRound: false, externalURL: 'http://am:9093' }, 1000, options)
+  t.match(renderDigestPart({ ...part!, timeline: timeline.slice(0, 3) }, options).plain, /\n⏫ escalated: step 2: @alice, Bob$/)
+  t.match(renderDigestPart({ ...part!, taken: { by: alice, at: at('03:12') } }, options).plain, /\n✋ taken by @alice at 03:12$/)
 })
