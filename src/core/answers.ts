@@ -72,8 +72,11 @@ export type AnswerPlan = { count: Count; log: LogLine } & (
   | {
       action: 'advance' | 'wait' | 'retry' | 'resend_plain' | 'send_instead' | 'drop_topic' | 'dead_letter'
       end: TurnEnd
-      /** the message record to save (announce: point its alerts' refs and buttons at it) */
-      save?: { record: MessageRecord; announce: boolean }
+      /**
+       * the message record to save (announce: point its alerts' refs and buttons at it; only: an
+       * edit that announces some of its alerts, a flap, points only theirs)
+       */
+      save?: { record: MessageRecord; announce: boolean; only?: string[] }
       letter?: CallLetter
     }
 )
@@ -162,8 +165,17 @@ export function answerPlan(answer: Answer, inflight: InFlight, retry: RetryPolic
 
 /** done: the call did what it was for: save what it announced or changed, go on with the next call. */
 function done(inflight: InFlight, call: Call, messageId: number | undefined): AnswerPlan {
+  // an edit that announces (a flap) moves only the refs of the alerts it is about: the message's
+  // other alerts may have been announced anew elsewhere since, and their refs must stay there
+  const only = call.announce && call.op === 'edit' ? { only: call.fingerprints } : {}
   const save = call.record
-    ? { save: { record: { ...call.record, messageId: call.announce && messageId ? messageId : call.record.messageId }, announce: call.announce === true } }
+    ? {
+        save: {
+          record: { ...call.record, messageId: call.announce && messageId ? messageId : call.record.messageId },
+          announce: call.announce === true,
+          ...only,
+        },
+      }
     : {}
   return {
     action: 'advance',

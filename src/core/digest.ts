@@ -413,3 +413,12 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
   const slim = { ...summary, unnamed: [] }
   return parts.map((alerts, i) => ({ ...base, alerts, part: i + 1, parts: parts.length, digest: i === parts.length - 1 ? summary : slim }))
 }
+
+/**
+ * announcedAlerts lists the alerts a message announces, whose refs point at it: those it names and,
+ * on a digest's last part, those it counts: a counted alert's resolve, flap or reminder has to find
+ * that message as a named one's does (else the resolve is dropped as "message unknown").
+ */
+export function announcedAlerts(content: Pick<MessageContent, 'alerts' | 'digest'>): AlertSnapshot[] {
+  return content.digest && content.digest.unnamed.length > 0 ? [...content.alerts, ...content.digest.unnamed] : content.alerts
+}

@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis'
 import type { EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/delivery.js'
 import type { Candidate, OutboxItem } from '../core/candidates.js'
+import { announcedAlerts } from '../core/digest.js'
 import type { EventPolicy, EventResult } from '../core/events.js'
 import type { InFlight } from '../core/turn.js'
 import type { PhotoJob, StoredPhoto } from '../core/photos.js'
@@ -361,8 +362,8 @@ export class DeliveryStore {
     )
   }
 
-  /** recordWrites are the writes that keep a sent message re-renderable, its alerts findable and its buttons working. */
-  recordWrites(chat: string, record: MessageRecord, announce: boolean): Write[] {
+  /** recordWrites are the writes that keep a sent message re-renderable, its alerts findable and its buttons working; only: the alerts whose refs move (core/answers.ts). */
+  recordWrites(chat: string, record: MessageRecord, announce: boolean, only?: readonly string[]): Write[] {
     const writes: Write[] = [{ op: 'set', key: this.keys.message(chat, record.messageId), value: JSON.stringify(record), ttl: this.ttlMs }]
     if (announce && record.token) {
       const target: MessageTarget = {
@@ -377,7 +378,9 @@ export class DeliveryStore {
     if (announce) {
       // the silence watcher's index of messages to look at; it drops what resolved or expired
       writes.push({ op: 'hset', key: this.keys.openMessages, field: openMessageField(chat, record.messageId), value: '1', ttl: this.ttlMs })
-      for (const alert of record.alerts) {
+      // a digest's last part also announces the alerts it only counts: their resolves mark them there
+      const moved = only ? new Set(only) : undefined
+      for (const alert of announcedAlerts(record).filter((a) => !moved || moved.has(a.fingerprint))) {
         const ref: Ref = { messageId: record.messageId, startsAt: alert.startsAt }
         writes.push({
           op: 'hset',

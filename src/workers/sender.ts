@@ -302,7 +302,7 @@ export class Sender {
       await store.migrate(chat, plan.migrateTo, token)
       return
     }
-    const saved = plan.save ? store.recordWrites(chat, plan.save.record, plan.save.announce) : []
+    const saved = plan.save ? store.recordWrites(chat, plan.save.record, plan.save.announce, plan.save.only) : []
     // a new alert message (not an edit of one) starts its escalation in the same script that saves it
     const escalation = plan.save?.announce && call.op === 'send' ? (this.deps.escalation?.scheduleWrites(chat, plan.save.record) ?? []) : []
     const writes = [...saved, ...escalation, ...(plan.letter ? this.letterWrites(chat, [plan.letter]) : [])]

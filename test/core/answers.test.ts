@@ -261,3 +261,23 @@ t.test('the backoff is jittered, so replicas do not retry in step', async (t) =>
   }
   t.same([wait(0), wait(0.5), wait(1)], [800, 1000, 1200])
 })
+
+t.test('which refs a saved message moves: all it announces when sent, only the flapping ones when a flap edits it', async (t) => {
+  const two: MessageRecord = {
+    ...record,
+    messageId: 41,
+    alerts: [...record.alerts, { fingerprint: 'fp2', status: 'firing', labels: { alertname: 'NodeDown' }, annotations: {}, startsAt: '2026-11-24T23:05:00Z' }],
+  }
+  const flap: Call = { ...edit, record: two, announce: true, fingerprints: ['fp2'] }
+  const cases: [string, Call, { announce: boolean; only?: string[] }][] = [
+    ['a new message: every alert it announces points at it', { ...announce, record: two, fingerprints: ['fp1', 'fp2'] }, { announce: true }],
+    // fp1 may have fired anew in a later message since: its ref stays there, or its resolve is dropped
+    ['a flap folded into the message: only the flapping alert points at it again', flap, { announce: true, only: ['fp2'] }],
+    ['a resolve edit: no ref moves', { ...edit, record: two }, { announce: false }],
+  ]
+  for (const [what, call, save] of cases) {
+    const plan = answerPlan({ ok: true, messageId: 99 }, inflight([call]), RETRY, NEUTRAL)
+    const saved = plan.action === 'migrate' ? undefined : plan.save
+    t.same(saved && { announce: saved.announce, ...(saved.only ? { only: saved.only } : {}) }, save, what)
+  }
+})

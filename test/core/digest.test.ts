@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { estimateCalls, estimateChars, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
-import { packDigest, renderDigestPart, sharedOf } from '../../src/core/digest.js'
+import { announcedAlerts, packDigest, renderDigestPart, sharedOf } from '../../src/core/digest.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import { batchOptions } from '../../src/config/slices.js'
@@ -414,4 +414,22 @@ t.test("an operator's own digest_alert template with {{value}} keeps every full 
     `${parts.length} parts, each within 4096 characters resolved`,
   )
   t.equal(rendered.flatMap((r) => [...r.plain.matchAll(/^✅ node-\d+\.example\.com:9100$/gm)]).length, 499)
+})
+
+t.test("what a digest's parts announce: the named alerts, and on the last part the counted ones", async (t) => {
+  // distinct long instances, so the names take several parts
+  const long = (i: number) => ({ ...alert(i), labels: { ...alert(i).labels, instance: `${(i * 7919).toString(36)}-${'q'.repeat(40)}-${i}` } })
+  const round = { alerts: Array.from({ length: 400 }, (_, i) => long(i)), reminders: 0, resolvedRound: false, externalURL: '' }
+  const parts = packDigest(round, 300, options)
+  t.ok(parts.length >= 2, `${parts.length} parts name 300 of 400 alerts`)
+  const fingerprints = (i: number) => new Set(announcedAlerts(parts[i]!).map((a) => a.fingerprint))
+  const named = parts.map((p) => p.alerts.length)
+  const cases: [string, number, number][] = [
+    ['the first part: the alerts it names', 0, named[0]!],
+    ['the last part: the alerts it names and the 100 it counts (a resolve of one has to find this message)', parts.length - 1, named.at(-1)! + 100],
+  ]
+  for (const [what, i, count] of cases) t.equal(fingerprints(i).size, count, what)
+  t.equal(new Set(parts.flatMap((p) => announcedAlerts(p).map((a) => a.fingerprint))).size, 400, 'every alert of the round points at one part')
+  const plain = { alerts: [alert(1)] }
+  t.same(announcedAlerts(plain), [alert(1)], 'an alert message announces its alerts')
 })

@@ -282,3 +282,61 @@ t.test('backlog reports depth and age across chats', async (t) => {
   t.same([backlog.items, backlog.chats, backlog.inflight, backlog.deadLetters], [2, 2, 0, 0])
   t.ok(backlog.oldestReceivedAt && backlog.oldestReceivedAt <= Date.now())
 })
+
+t.test("a storm digest's counted alerts are found like its named ones: their resolves mark its last part", async (t) => {
+  const { store } = await setup(t, 'counted')
+  const alert = (fp: string) => candidate(fp, 'firing').item.alert
+  // the last part of a round that named 'n' and only counted 'c' (past storms.digest_max_alerts)
+  const record = {
+    messageId: 7,
+    silent: false,
+    groupKey: 'g',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 2,
+    parts: 2,
+    alerts: [alert('n')],
+    digest: { total: 2, bySeverity: [], byAlertname: [], reminders: 0, resolvedRound: false, unnamed: [alert('c')] },
+  }
+  await store.commitEvents([candidate('n', 'firing'), candidate('c', 'firing')])
+  const claimed = await store.claim('t1', 5000, 0)
+  t.ok(await store.startDelivery(claimed.chat!, 't1', { take: 2 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
+  t.ok(await store.complete('-100', 't1', { paceMs: 0, inflight: undefined, writes: store.recordWrites('-100', record, true), retryInMs: 0 }))
+  t.same(await store.commitEvents([candidate('n', 'resolved'), candidate('c', 'resolved')]), ['queued', 'queued'])
+  const { items } = await store.loadChat('-100', 10)
+  const { refs, records } = await store.lookups('-100', items)
+  t.same(refs.get('n'), { messageId: 7, startsAt: '2026-11-24T23:00:00Z' }, 'the named alert points at the part')
+  t.same(refs.get('c'), { messageId: 7, startsAt: '2026-11-24T23:00:00Z' }, 'so does the counted one: its resolve is not dropped as unknown')
+  t.ok(records.has(7), 'and the part can be edited to show it resolved')
+})
+
+t.test("a flap folded into a message moves only the flapping alert's ref: another alert announced anew since stays found", async (t) => {
+  const { store } = await setup(t, 'flapref')
+  const alert = (fp: string, startsAt = '2026-11-24T23:00:00Z') => ({ ...candidate(fp, 'firing').item.alert, startsAt })
+  const message = (messageId: number, alerts: ReturnType<typeof alert>[]) => ({
+    messageId,
+    silent: false,
+    groupKey: 'g',
+    commonLabels: [],
+    externalURL: '',
+    truncatedAlerts: 0,
+    part: 1,
+    parts: 1,
+    alerts,
+  })
+  const write = async (writes: ReturnType<DeliveryStore['recordWrites']>) => {
+    await store.commitEvents([candidate(`w${writes.length}${Math.random()}`, 'firing')])
+    const claimed = await store.claim('t', 5000, 0)
+    t.ok(await store.startDelivery(claimed.chat!, 't', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
+    t.ok(await store.complete('-100', 't', { paceMs: 0, inflight: undefined, writes, retryInMs: 0 }))
+  }
+  await write(store.recordWrites('-100', message(7, [alert('a'), alert('b')]), true))
+  // b fires again (a new startsAt) and is announced in message 8; then a flaps and its flap edits message 7
+  await write(store.recordWrites('-100', message(8, [alert('b', '2026-11-24T23:40:00Z')]), true))
+  await write(store.recordWrites('-100', message(7, [alert('a', '2026-11-24T23:45:00Z'), alert('b')]), true, ['a']))
+  const resolves = [candidate('a', 'resolved').item, candidate('b', 'resolved').item].map((i) => ({ ...i, alert: { ...i.alert, startsAt: '' } }))
+  const { refs } = await store.lookups('-100', resolves)
+  t.same(refs.get('a'), { messageId: 7, startsAt: '2026-11-24T23:45:00Z' }, 'the flapping alert points at the message it flaps in')
+  t.same(refs.get('b'), { messageId: 8, startsAt: '2026-11-24T23:40:00Z' }, 'the other stays where it was announced last: its resolve finds message 8')
+})
