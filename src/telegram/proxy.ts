@@ -8,12 +8,16 @@
  */
 import { isIP } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
-import { SocksClient } from 'socks'
-import { Agent, type Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici'
+import type { Dispatcher } from 'undici'
 import { bareHost, describeProxy, type ProxyChoice } from '../config/proxy.js'
 
+/** Libraries: undici and socks, loaded only once a proxy is used: they cost ~8 MB of resident memory every other deployment need not pay. */
+type Libraries = { undici: typeof import('undici'); socks: typeof import('socks') }
+let libraries: Promise<Libraries> | undefined
+const load = (): Promise<Libraries> => (libraries ??= Promise.all([import('undici'), import('socks')]).then(([undici, socks]) => ({ undici, socks })))
+
 /** socksDispatcher: an undici Agent whose connections are opened by a SOCKS5 proxy (TLS on top for https URLs). */
-function socksDispatcher(proxy: URL, timeoutMs: number): Dispatcher {
+function socksDispatcher({ undici: { Agent }, socks: { SocksClient } }: Libraries, proxy: URL, timeoutMs: number): Dispatcher {
   const userId = proxy.username ? decodeURIComponent(proxy.username) : undefined
   const password = proxy.password ? decodeURIComponent(proxy.password) : undefined
   return new Agent({
@@ -47,11 +51,18 @@ export interface ProxiedTransport {
 export function proxiedTransport(choice: ProxyChoice | undefined, options: { connectTimeoutMs: number }): ProxiedTransport {
   if (!choice) return { fetch: globalThis.fetch, close: async () => {} }
   const proxy = new URL(choice.url)
-  const dispatcher: Dispatcher = proxy.protocol.startsWith('socks')
-    ? socksDispatcher(proxy, options.connectTimeoutMs)
-    : // a tunnel even for http:// targets: a forwarding proxy would see (and may log) the token in the path
-      new ProxyAgent({ uri: proxy.href, proxyTunnel: true })
-  const proxied = ((input: string | URL, init?: RequestInit) =>
-    undiciFetch(input as string, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch
-  return { fetch: proxied, close: () => dispatcher.close() }
+  const ready = load().then((libs) => {
+    const dispatcher: Dispatcher = proxy.protocol.startsWith('socks')
+      ? socksDispatcher(libs, proxy, options.connectTimeoutMs)
+      : // a tunnel even for http:// targets: a forwarding proxy would see (and may log) the token in the path
+        new libs.undici.ProxyAgent({ uri: proxy.href, proxyTunnel: true })
+    return { dispatcher, undiciFetch: libs.undici.fetch }
+  })
+  // a failure to load shows on the first call through the proxy, not as an unhandled rejection
+  ready.catch(() => undefined)
+  const proxied = (async (input: string | URL, init?: RequestInit) => {
+    const { dispatcher, undiciFetch } = await ready
+    return undiciFetch(input as string, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])
+  }) as unknown as typeof fetch
+  return { fetch: proxied, close: async () => (await ready.catch(() => undefined))?.dispatcher.close() }
 }
