@@ -86,13 +86,15 @@ export class EscalationWatcher {
       )
     }
     const config = this.deps.config()
+    // who is on call is read once per rota per check, however many messages name it
+    const seen = new Map<string, Person[]>()
     for (const entry of due) {
       if (!entry.state) {
         await store.drop(entry.member)
         continue
       }
       const policy = config.escalation.policies.get(entry.state.policy)
-      const onCall = await this.onCall(policy, config.oncall, now)
+      const onCall = await this.onCall(policy, config.oncall, now, seen)
       const record = records.get(entry.chat)?.get(entry.messageId)
       const { checkIntervalMs } = config.escalation
       const input = { chat: entry.chat, policy, record, state: entry.state, onCall, recheckMs: checkIntervalMs, severities: config.severities, now }
@@ -101,12 +103,13 @@ export class EscalationWatcher {
   }
 
   /** onCall: who is on call now in each rota the policy names (overrides from the chat included). */
-  private async onCall(policy: EscalationPolicy | undefined, oncall: OnCallConfig, now: number): Promise<Map<string, Person[]>> {
+  private async onCall(policy: EscalationPolicy | undefined, oncall: OnCallConfig, now: number, seen: Map<string, Person[]>): Promise<Map<string, Person[]>> {
     const names = new Set((policy?.steps ?? []).flatMap((s) => s.mention.flatMap((m) => (m.kind === 'rota' ? [m.rota] : []))))
     const found = new Map<string, Person[]>()
     for (const name of names) {
       const rota = oncall.rotas.get(name)
-      found.set(name, rota ? onCallAt(rota, await this.deps.rotas.overrides(name), now).people : [])
+      if (!seen.has(name)) seen.set(name, rota ? onCallAt(rota, await this.deps.rotas.overrides(name), now).people : [])
+      found.set(name, seen.get(name)!)
     }
     return found
   }
