@@ -432,10 +432,12 @@ export interface FoldView {
   paceMs: number
   /** storms.max_delay */
   maxDelayMs: number
+  /** what the turn read is one batch (one group's alerts) running past what was read: how many calls it takes is its length */
+  oneBatch?: boolean
 }
 
 /** Fold: fold what waits into digests, or send it as it is; why says which rule decided. */
-export type Fold = { fold: boolean; why: 'fits the next slot' | 'beyond one message' | 'beyond max_delay' | 'within max_delay' }
+export type Fold = { fold: boolean; why: 'fits the next slot' | 'one group' | 'beyond one message' | 'beyond max_delay' | 'within max_delay' }
 
 /**
  * planFold decides whether what waits for a chat is folded into digests now. What waits fits the
@@ -447,9 +449,15 @@ export type Fold = { fold: boolean; why: 'fits the next slot' | 'beyond one mess
  *   several slots as it is, where a digest names it in the fewest (a short line per alert), or
  * - one batch at a time, its last call would come later than storms.max_delay.
  * Otherwise (a few small groups, all said within max_delay) each keeps its own message and buttons.
+ * One group's alerts (read as one batch, however long) keep their own parts, buttons and resolve
+ * edits, unless its parts, one per slot, would run past storms.max_delay.
  */
 export function planFold(view: FoldView): Fold {
   if (view.calls <= 1) return { fold: false, why: 'fits the next slot' }
+  if (view.oneBatch) {
+    const parts = Math.ceil(view.chars / TELEGRAM_TEXT_LIMIT)
+    return parts * view.paceMs > view.maxDelayMs ? { fold: true, why: 'beyond max_delay' } : { fold: false, why: 'one group' }
+  }
   if (view.chars > TELEGRAM_TEXT_LIMIT) return { fold: true, why: 'beyond one message' }
   if (view.calls * view.paceMs > view.maxDelayMs) return { fold: true, why: 'beyond max_delay' }
   return { fold: false, why: 'within max_delay' }
@@ -457,7 +465,8 @@ export function planFold(view: FoldView): Fold {
 
 /** isStorm: what waits no longer fits the chat's next slot and is folded into digests now (planFold). */
 export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number): boolean {
-  return planFold({ calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, maxDelayMs }).fold
+  const oneBatch = items.length > 0 && headBatchLength(items, items.length) === items.length
+  return planFold({ calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, maxDelayMs, oneBatch }).fold
 }
 
 /** planStorm folds a whole round of waiting items into digests (see the file comment); catchUp: what piled up during an outage, said so. */

@@ -140,8 +140,12 @@ export type StartPlan =
    * piled up during an outage; fold: the delivery in flight this round takes back in first
    */
   | { kind: 'storm'; readUpTo: number; catchUp?: boolean; fold?: InFlight }
-  /** deliver the head of the outbox; readUpTo > 0: its first group runs past what was read, read that many first */
-  | { kind: 'deliver'; readUpTo: number }
+  /**
+   * deliver the head of the outbox; readUpTo > 0: its first group runs past what was read, read
+   * that many first; foldCheck: what was read was one group, so whether what waits is a storm is
+   * decided again on all that is read (the groups behind it may fold the round)
+   */
+  | { kind: 'deliver'; readUpTo: number; foldCheck?: { waiting: number; maxDelayMs: number } }
   /** mark alerts resolved in an earlier message, now that the chat is quiet */
   | { kind: 'edit'; edit: EditTask }
 
@@ -183,7 +187,8 @@ export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnP
   }
   if (items.length > 0) {
     const runsPastWindow = items.length === HEAD_WINDOW && waiting > HEAD_WINDOW && headBatchLength(items, HEAD_WINDOW) === HEAD_WINDOW
-    return { kind: 'deliver', readUpTo: runsPastWindow ? policy.maxItems : 0 }
+    if (!runsPastWindow) return { kind: 'deliver', readUpTo: 0 }
+    return { kind: 'deliver', readUpTo: policy.maxItems, foldCheck: { waiting, maxDelayMs: policy.maxDelayMs } }
   }
   if (chat.nextEdit) return { kind: 'edit', edit: chat.nextEdit }
   // a graph is the least urgent: no notice, delivery, outbox item or deferred edit waits behind it
@@ -221,6 +226,10 @@ export type Work = { kind: 'start'; delivery: Delivery; popEdit: boolean; storm:
  */
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
   const { items, lookups } = loaded
+  if (plan.kind === 'deliver' && plan.foldCheck && items.length > 0) {
+    const { waiting, maxDelayMs } = plan.foldCheck
+    if (isStorm(items, waiting, items[0]!.paceMs, maxDelayMs)) return planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, chatPaceMs, now)
+  }
   const popEdit = plan.kind === 'edit'
   const fold = plan.kind === 'storm' ? plan.fold : undefined
   const folded = fold?.items?.length ?? 0

@@ -163,6 +163,8 @@ t.test('the fold decision: fold as soon as what waits no longer fits the next sl
     ['nothing waits', view(0, 0), false, 'fits the next slot'],
     ["a quiet chat's first alert: it goes out at once", view(1, 60), false, 'fits the next slot'],
     ['one group of 80 alerts (one batch): its own parts, buttons and all', view(1, 80 * 60), false, 'fits the next slot'],
+    ['one group of 60 long alerts running past what was read: its own parts', { ...view(4, 60 * 200), oneBatch: true }, false, 'one group'],
+    ['one group of 5,000 alerts: its parts one per slot would take minutes', { ...view(313, 5000 * 100), oneBatch: true }, true, 'beyond max_delay'],
     ['a few small groups, all said within max_delay: each its own message', view(3, 3 * 60), false, 'within max_delay'],
     ['nine small groups, the last at 28.4 s of 30 s', view(9, 9 * 60), false, 'within max_delay'],
     ['499 groups after the first alert (the benchmark storm): folded at the next slot', view(499, 499 * 55), true, 'beyond one message'],

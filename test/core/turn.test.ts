@@ -101,7 +101,11 @@ t.test('what a turn does, in order', async (t) => {
       { kind: 'deliver', readUpTo: 0 },
     ],
     ['a few items: deliver the head of the outbox', chat({ items: items(3), waiting: 3 }), { kind: 'deliver', readUpTo: 0 }],
-    ['the head group runs past what was read: read it all first', chat({ items: items(HEAD_WINDOW), waiting: 40 }), { kind: 'deliver', readUpTo: 500 }],
+    [
+      'the head group runs past what was read: read it all first, and decide the fold again on it',
+      chat({ items: items(HEAD_WINDOW), waiting: 40 }),
+      { kind: 'deliver', readUpTo: 500, foldCheck: { waiting: 40, maxDelayMs: 30_000 } },
+    ],
     [
       'a full window whose head group ends within it: nothing more to read',
       chat({ items: items(HEAD_WINDOW, (i) => ({ groupKey: i < 15 ? 'g1' : 'g2' })), waiting: 40 }),
@@ -330,6 +334,27 @@ t.test('what a retried dead letter becomes', async (t) => {
   )
   t.match(retryLetter({ chat: '-100', reason: 'expired', op: 'send', text: 'old' }), { kind: 'none', why: /only its text/ }, 'an old letter without its call')
   t.match(retryLetter('garbage'), { kind: 'none' })
+})
+
+t.test('a long group read past the window: its own parts, unless groups behind it make a storm', async (t) => {
+  const plan = planTurn(chat({ items: items(HEAD_WINDOW), waiting: 160 }), POLICY, NOW)
+  t.match(plan, { kind: 'deliver', readUpTo: 500 }, 'the window saw one group: read on rather than guess')
+  if (plan.kind !== 'deliver') return
+  const oneGroup = items(60, () => ({ alert: { ...item('x').alert, annotations: { summary: 'disk almost full '.repeat(6) } } })).map((it, i) => ({
+    ...it,
+    alert: { ...it.alert, fingerprint: `fp${i}`, labels: { ...it.alert.labels, instance: `fp${i}` } },
+  }))
+  const alone = planWork(plan, { items: oneGroup, lookups: none, records: new Map() }, options, 3150, NOW)
+  t.match(alone, { kind: 'start', storm: false }, 'one group of 60: its own parts, with its buttons and resolve edits')
+  const fourGroups = items(160, (i) => ({ groupKey: `wave${Math.floor(i / 40)}` }))
+  const folded = planWork(
+    { ...plan, foldCheck: { waiting: 160, maxDelayMs: 30_000 } },
+    { items: fourGroups, lookups: none, records: new Map() },
+    options,
+    3150,
+    NOW,
+  )
+  t.match(folded, { kind: 'start', storm: true }, 'four groups of 40 behind it: one storm round at the next slot')
 })
 
 t.test("what arrives while a storm round goes out joins the round's parts not yet sent", async (t) => {

@@ -45,9 +45,11 @@ t.comment(`fast-check seed ${SEED} (replay with FUZZ_SEED=${SEED})`)
 t.setTimeout(300_000)
 
 // Telegram's limits are off in the fake and the pace is 1 ms, so the run drains in seconds; what
-// is checked is what Telegram accepts, not pacing (other tests check that). Storm digests are
-// kept out (a backlog of 30,000+ calls would fold the cases into digests that need not name each
-// one), so that every hostile case can be looked for in the chat.
+// is checked is what Telegram accepts, not pacing (other tests check that). Storms are kept
+// from folding the cases into digests that need not name each one, so that every hostile case can
+// be looked for in the chat: max_delay keeps small groups apart, and the digests the character
+// rule still makes (a case of 1,000+ alerts makes one) name every alert of a round: a round reads
+// at most 5,000 items, and past digest_max_alerts alerts are only counted.
 const { app, url, fake, redisUrl, logs } = await startWithFake(t, {
   yaml: [
     `server: {body_limit: ${BODY_LIMIT / 1024}KiB}`,
@@ -56,7 +58,7 @@ const { app, url, fake, redisUrl, logs } = await startWithFake(t, {
     // which is right (Alertmanager retries) but not this file's subject (test/faults covers it)
     'webhook: {store_timeout: 8s}',
     'telegram: {pace: {group: "1000/1s", private: "1000/1s", global: "1000/1s", headroom: 0}}',
-    'storms: {max_delay: 1h}',
+    'storms: {max_delay: 1h, digest_max_alerts: 10000}',
   ].join('\n'),
   fake: { limits: { group: null, private: null, global: null } },
 })
