@@ -213,7 +213,25 @@ t.test('commands: /silence, /silences with Expire, /unsilence, /alerts, /ack, /s
   t.match((await reply('/help')).text, /\/silence — Silence:/)
   t.same(
     fake.myCommands().map((c) => c.command),
-    ['alerts', 'silences', 'silence', 'unsilence', 'ack', 'take', 'release', 'timeline', 'mute', 'unmute', 'status', 'graph', 'dashboards', 'dashboard', 'metrics', 'help'],
+    [
+      'alerts',
+      'silences',
+      'silence',
+      'unsilence',
+      'ack',
+      'take',
+      'release',
+      'timeline',
+      'mute',
+      'unmute',
+      'status',
+      'graph',
+      'dashboards',
+      'dashboard',
+      'metrics',
+      'oncall',
+      'help',
+    ],
     'registered with setMyCommands',
   )
 })
