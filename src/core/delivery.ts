@@ -430,6 +430,8 @@ export interface FoldView {
   chars: number
   /** the chat's pace: one call per paceMs */
   paceMs: number
+  /** how much later than its pace each of the chat's calls comes, as Telegram's overall limit serves the chats due before it (pace.ts globalWaitMs) */
+  globalWaitMs?: number
   /** storms.max_delay */
   maxDelayMs: number
   /** what the turn read is one batch (one group's alerts) running past what was read: how many calls it takes is its length */
@@ -447,26 +449,29 @@ export type Fold = { fold: boolean; why: 'fits the next slot' | 'one group' | 'b
  * it is folded at once, in the next slot, when
  * - said as it is, a block per alert, it would take more than one message of 4096 characters:
  *   several slots as it is, where a digest names it in the fewest (a short line per alert), or
- * - one batch at a time, its last call would come later than storms.max_delay.
+ * - one batch at a time, its last call would come later than storms.max_delay; the chat's slots are
+ *   its pace apart, and later still when Telegram's overall limit is busy with other chats (globalWaitMs).
  * Otherwise (a few small groups, all said within max_delay) each keeps its own message and buttons.
  * One group's alerts (read as one batch, however long) keep their own parts, buttons and resolve
  * edits, unless its parts, one per slot, would run past storms.max_delay.
  */
 export function planFold(view: FoldView): Fold {
   if (view.calls <= 1) return { fold: false, why: 'fits the next slot' }
+  // a slot of this chat comes once its pace has passed and the overall limit has served the chats due before it
+  const slotMs = view.paceMs + (view.globalWaitMs ?? 0)
   if (view.oneBatch) {
     const parts = Math.ceil(view.chars / TELEGRAM_TEXT_LIMIT)
-    return parts * view.paceMs > view.maxDelayMs ? { fold: true, why: 'beyond max_delay' } : { fold: false, why: 'one group' }
+    return parts * slotMs > view.maxDelayMs ? { fold: true, why: 'beyond max_delay' } : { fold: false, why: 'one group' }
   }
   if (view.chars > TELEGRAM_TEXT_LIMIT) return { fold: true, why: 'beyond one message' }
-  if (view.calls * view.paceMs > view.maxDelayMs) return { fold: true, why: 'beyond max_delay' }
+  if (view.calls * slotMs > view.maxDelayMs) return { fold: true, why: 'beyond max_delay' }
   return { fold: false, why: 'within max_delay' }
 }
 
-/** isStorm: what waits no longer fits the chat's next slot and is folded into digests now (planFold). */
-export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number): boolean {
+/** isStorm: what waits no longer fits the chat's next slot and is folded into digests now (planFold); globalWaitMs: see FoldView. */
+export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number, globalWaitMs = 0): boolean {
   const oneBatch = items.length > 0 && headBatchLength(items, items.length) === items.length
-  return planFold({ calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, maxDelayMs, oneBatch }).fold
+  return planFold({ calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, globalWaitMs, maxDelayMs, oneBatch }).fold
 }
 
 /** planStorm folds a whole round of waiting items into digests (see the file comment); catchUp: what piled up during an outage, said so. */

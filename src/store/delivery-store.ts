@@ -151,10 +151,10 @@ export class DeliveryStore {
     return commitEvents(this.redis, this.keys, run, candidates, { ...policy, rememberMs: this.ttlMs })
   }
 
-  /** claim leases the chat due first, or says how long to wait. */
-  async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number }> {
+  /** claim leases the chat due first (othersDue: the other chats due now, which the overall pace serves before its next call), or says how long to wait. */
+  async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number; othersDue?: number }> {
     const { due, globalPace, heldChats, pace, templates } = this.keys
-    const [chat, wait] = (await this.redis.awClaim(
+    const [chat, wait, others] = (await this.redis.awClaim(
       due,
       globalPace,
       heldChats,
@@ -165,8 +165,8 @@ export class DeliveryStore {
       token,
       leaseMs,
       globalIntervalMs,
-    )) as [string, number]
-    return chat ? { chat, waitMs: 0 } : { waitMs: Number(wait) }
+    )) as [string, number, number?]
+    return chat ? { chat, waitMs: 0, othersDue: Number(others ?? 0) } : { waitMs: Number(wait) }
   }
 
   /** loadChat reads a chat's in-flight delivery, the head of its outbox, and how much waits in all. */

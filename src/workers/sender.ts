@@ -24,6 +24,7 @@ import {
   type StartPlan,
 } from '../core/turn.js'
 import { MAX_ITEMS_PER_DELIVERY, type SenderConfig } from '../config/slices.js'
+import { globalWaitMs } from '../core/pace.js'
 import { type PhotoJob, photoTurn, type StoredPhoto } from '../core/photos.js'
 import { Periodic } from '../runtime/periodic.js'
 import { BotStore } from '../store/bot-store.js'
@@ -108,15 +109,17 @@ export class Sender {
     const token = randomUUID()
     const claim = await this.deps.store.claim(token, leaseMs, globalIntervalMs)
     if (!claim.chat) return Math.max(1, claim.waitMs >= 0 ? Math.min(claim.waitMs, IDLE_POLL_MS) : IDLE_POLL_MS)
-    await this.turn(claim.chat, token)
+    await this.turn(claim.chat, token, claim.othersDue ?? 0)
     return 0
   }
 
-  /** turn makes at most one Telegram call for a leased chat. */
-  private async turn(chat: string, token: string): Promise<void> {
+  /** turn makes at most one Telegram call for a leased chat; othersDue: the other chats due now (they share Telegram's overall limit). */
+  private async turn(chat: string, token: string, othersDue: number): Promise<void> {
     const config = this.deps.config()
     const state = await this.deps.store.loadChat(chat, HEAD_WINDOW)
-    const plan = planTurn(state, { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY, catchUpAfterMs: config.catchUpAfterMs }, Date.now())
+    const globalWait = globalWaitMs(othersDue, config.globalIntervalMs, config.chatPaceMs(chat))
+    const policy = { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY, catchUpAfterMs: config.catchUpAfterMs, globalWaitMs: globalWait }
+    const plan = planTurn(state, policy, Date.now())
     const inflight =
       plan.kind === 'continue'
         ? plan.inflight

@@ -172,6 +172,17 @@ t.test('the fold decision: fold as soon as what waits no longer fits the next sl
     ['twelve small groups would take 37.8 s one at a time', view(12, 12 * 60), true, 'beyond max_delay'],
     ['a route throttled to one message per 10 m: two alerts fold into its next slot', view(2, 120, 600_000), true, 'beyond max_delay'],
     ['exactly at max_delay: still said one at a time', view(10, 600, 3000), false, 'within max_delay'],
+    // Telegram's overall limit (~30/s) serves 100 busy chats before this one's next slot: 3.3 s more per slot
+    ['five small groups while few chats are busy: 15.8 s at its own pace, each its own message', view(5, 5 * 60), false, 'within max_delay'],
+    ['the same five groups behind 100 busy chats: 32.3 s, folded into the next slot', { ...view(5, 5 * 60), globalWaitMs: 3300 }, true, 'beyond max_delay'],
+    ['one long group whose 4 parts fit at its own pace (12.6 s)', { ...view(4, 4 * 4000), oneBatch: true }, false, 'one group'],
+    [
+      'the same group behind 300 busy chats: 4 parts 10 s apart run past 30 s',
+      { ...view(4, 4 * 4000), oneBatch: true, globalWaitMs: 7000 },
+      true,
+      'beyond max_delay',
+    ],
+    ['a wait with one batch to say: it still goes out as it is', { ...view(1, 60), globalWaitMs: 60_000 }, false, 'fits the next slot'],
   ]
   for (const [name, input, fold, why] of rows) t.same(planFold(input), { fold, why }, name)
 })

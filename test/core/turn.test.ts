@@ -104,7 +104,7 @@ t.test('what a turn does, in order', async (t) => {
     [
       'the head group runs past what was read: read it all first, and decide the fold again on it',
       chat({ items: items(HEAD_WINDOW), waiting: 40 }),
-      { kind: 'deliver', readUpTo: 500, foldCheck: { waiting: 40, maxDelayMs: 30_000 } },
+      { kind: 'deliver', readUpTo: 500, foldCheck: { waiting: 40, maxDelayMs: 30_000, globalWaitMs: 0 } },
     ],
     [
       'a full window whose head group ends within it: nothing more to read',
@@ -348,7 +348,7 @@ t.test('a long group read past the window: its own parts, unless groups behind i
   t.match(alone, { kind: 'start', storm: false }, 'one group of 60: its own parts, with its buttons and resolve edits')
   const fourGroups = items(160, (i) => ({ groupKey: `wave${Math.floor(i / 40)}` }))
   const folded = planWork(
-    { ...plan, foldCheck: { waiting: 160, maxDelayMs: 30_000 } },
+    { ...plan, foldCheck: { waiting: 160, maxDelayMs: 30_000, globalWaitMs: 0 } },
     { items: fourGroups, lookups: none, records: new Map() },
     options,
     3150,
@@ -396,4 +396,10 @@ t.test("what arrives while a storm round goes out joins the round's parts not ye
     ['every part sent', chat({ inflight: { ...sent, next: sent.calls.length }, items: late, waiting: 40 })],
   ]
   for (const [name, state] of rows) t.equal(planTurn(state, POLICY, NOW).kind, 'continue', name)
+})
+
+t.test("a few small groups fold at once when Telegram's overall limit makes the chat's slots later", async (t) => {
+  const five = chat({ items: items(5, (i) => ({ groupKey: `g${i}` })), waiting: 5 })
+  t.match(planTurn(five, POLICY, NOW), { kind: 'deliver' }, 'a quiet moment: five messages within max_delay, each with its buttons')
+  t.match(planTurn(five, { ...POLICY, globalWaitMs: 3300 }, NOW), { kind: 'storm' }, 'behind 100 busy chats the fifth would come after 30 s: one digest now')
 })
