@@ -156,7 +156,13 @@ export function worstIncidentNote(timeZone: string): string[] {
   const detail = 'W'.repeat(DETAIL_MAX + 10)
   const person = { id: 1, name: by }
   const firing: IncidentView = { firing: true, taken: { by: person, at }, timeline: [{ at, kind: 'silence_expired', by, detail }] }
-  const escalating: IncidentView = { firing: true, timeline: [{ at, kind: 'escalated', by, detail }] }
+  const escalating: IncidentView = {
+    firing: true,
+    timeline: [
+      { at, kind: 'escalated', by, detail },
+      { at, kind: 'silence_expired', by, detail },
+    ],
+  }
   const kinds: TimelineKind[] = ['fired', 'escalated', 'taken', 'silenced']
   const resolved: IncidentView = {
     firing: false,

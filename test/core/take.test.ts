@@ -278,6 +278,13 @@ t.test('fit: a message in its fullest on-call look (taken, silenced elsewhere, e
       t.ok(plainLength(html) <= TELEGRAM_TEXT_LIMIT && parseHtml(html).ok, `part ${part.part}/${part.parts}: ${plainLength(html)} characters`)
       t.match(plain, /ЖЖ…$/, 'and uncut: it still ends with the silence note')
     }
+    // untaken, escalated, and its silence expired while it fires
+    const expired = { at: at('03:20'), kind: 'silence_expired' as const, detail: `made by ${name}` }
+    const { html, plain } = renderMessage({ ...part, timeline: [...full.slice(0, 2), expired] }, old)
+    t.ok(
+      plainLength(html) <= TELEGRAM_TEXT_LIMIT && /⏫ escalated: .*\n🔔 silence expired: made by Ω+… at 03:20$/.test(plain),
+      `part ${part.part}: escalated and expired`,
+    )
   }
 })
 
