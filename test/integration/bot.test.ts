@@ -143,7 +143,7 @@ t.test('forged, unknown, replayed and expired buttons are refused', async (t) =>
 })
 
 t.test('ack until resolved: the silence is expired by alertwire when the alert resolves', async (t) => {
-  const { url, fake, am } = await setup(t)
+  const { url, fake, am, app } = await setup(t)
   await am.postAlerts([{ labels }])
   const [alert] = await am.getAlerts()
   const message = await announce(url, fake, alert!.fingerprint)
@@ -159,6 +159,9 @@ t.test('ack until resolved: the silence is expired by alertwire when the alert r
   t.equal((await activeSilences(am)).length, 0, 'expired by alertwire once the alert resolved')
   await fake.waitFor(() => /^✅ RESOLVED/.test(fake.message(GROUP, message.message_id)!.text), 5000, 'the message says resolved')
   t.notMatch(fake.message(GROUP, message.message_id)!.text, /Acknowledged/)
+  // the ack is on the message's timeline, and measured once as its time to acknowledge
+  t.match(fake.message(GROUP, message.message_id)!.text, /\d\d:\d\d ✋ acknowledged by @alice\n.*\n✋ acknowledged after \d+(ms|s) · ✅ resolved after/)
+  t.match(await app.metrics.registry.getSingleMetricAsString('alertwire_time_to_acknowledge_seconds'), /_count\{route="[^"]*",severity="warning"\} 1/)
 })
 
 t.test('Alertmanager down: a clear error in the chat, nothing half-done', async (t) => {
