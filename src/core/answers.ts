@@ -177,11 +177,14 @@ function done(inflight: InFlight, call: Call, messageId: number | undefined): An
         },
       }
     : {}
+  // an unchanged edit made no call: it takes nothing of the chat's pace and is no message
+  const end = advance(inflight)
+  const message = call.unchanged ? {} : { message: call.op === 'edit' ? ('edited' as const) : call.plainOnly ? ('sent_plain' as const) : ('sent' as const) }
   return {
     action: 'advance',
-    end: advance(inflight),
+    end: call.unchanged ? { ...end, paceMs: 0 } : end,
     ...save,
-    count: { message: call.op === 'edit' ? 'edited' : call.plainOnly ? 'sent_plain' : 'sent', ...(call.observe ? { observe: call.observe } : {}) },
+    count: { ...message, ...(call.observe ? { observe: call.observe } : {}) },
     log: { level: 'debug', message: 'telegram call done', fields: { fingerprints: call.fingerprints, op: call.op } },
   }
 }

@@ -63,6 +63,8 @@ export interface Call {
   fingerprints: string[]
   /** what the call's record measures once saved (time to acknowledge, to resolve): counted when Telegram took the call */
   observe?: Observation[]
+  /** an edit that would leave the message as it reads (a timeline event only): save the record, call Telegram not at all */
+  unchanged?: boolean
 }
 
 /** Ref: where an alert was last announced in a chat. */
@@ -589,7 +591,7 @@ export function spliceNotices(
       const earlier = marks.get(notice.messageId)
       marks.set(notice.messageId, earlier ? (r) => change(earlier(r)) : change)
       current.set(notice.messageId, change(record))
-      first.push(editCall(change(record), options, [], false, record))
+      first.push(unlessUnchanged(editCall(change(record), options, [], false, record), record, options))
     }
   }
   const rest = inflightCalls.slice(next).map((call) => {
@@ -608,6 +610,17 @@ export function planDeferredEdit(task: EditTask, record: MessageRecord | undefin
         settle(record, task.resolutions, options.now),
         options,
         task.resolutions.map((r) => r.fingerprint),
+/** markedAhead is a record as the marks still waiting in its chat's notices will leave it: a take the chat has not seen yet still counts. */
+export function markedAhead(record: MessageRecord, notices: readonly Notice[]): MessageRecord {
+  return notices.reduce((r, n) => (n.kind === 'mark' && n.messageId === r.messageId ? patchIncident(r, n) : r), record)
+}
+
+/** unlessUnchanged flags an edit that leaves the message reading as it does (a timeline event the message does not show): Telegram would answer "message is not modified" and spend an edit. */
+function unlessUnchanged(call: Call, before: MessageRecord, options: BatchOptions): Call {
+  const now = editCall(before, options, [])
+  return call.html === now.html && JSON.stringify(call.keyboard) === JSON.stringify(now.keyboard) ? { ...call, unchanged: true } : call
+}
+
         false,
         record,
       )

@@ -300,6 +300,17 @@ export class DeliveryStore {
     await this.redis.awPushNotice(this.keys.notices(chat), this.keys.due, this.keys.pace, this.keys.chatmap, chat, JSON.stringify(notice))
   }
 
+  /** waitingNotices reads what the bot still has to say in a chat (the first 500), without taking it. */
+  async waitingNotices(chat: string): Promise<Notice[]> {
+    return (await this.redis.lrange(this.keys.notices(chat), 0, 499)).flatMap((raw) => {
+      try {
+        return [JSON.parse(raw) as Notice]
+      } catch {
+        return []
+      }
+    })
+  }
+
   /** takeNotices moves the first `count` notices into the chat's delivery; false if the lease was lost. */
   async takeNotices(chat: string, token: string, count: number, inflight: InFlight): Promise<boolean> {
     return (

@@ -11,7 +11,7 @@ import type { EscalationConfig } from '../config/escalation.js'
 import type { OnCallConfig } from '../config/oncall.js'
 import { type EscalationPlan, type EscalationPolicy, type EscalationState, planEscalation } from '../core/escalation.js'
 import type { Person } from '../core/incident.js'
-import type { MessageRecord } from '../core/delivery.js'
+import { markedAhead, type MessageRecord } from '../core/delivery.js'
 import { onCallAt } from '../core/rota.js'
 import type { SeverityScheme } from '../core/severity.js'
 import type { Metrics } from '../metrics.js'
@@ -77,13 +77,13 @@ export class EscalationWatcher {
     if (due.length === 0) return
     const records = new Map<string, Map<number, MessageRecord>>()
     for (const chat of new Set(due.map((d) => d.chat))) {
-      records.set(
+      const found = await delivery.records(
         chat,
-        await delivery.records(
-          chat,
-          due.filter((d) => d.chat === chat).map((d) => d.messageId),
-        ),
+        due.filter((d) => d.chat === chat).map((d) => d.messageId),
       )
+      // a take (or silence) pressed but not yet said in the chat, which is paced, already stops the next step
+      const waiting = await delivery.waitingNotices(chat)
+      records.set(chat, new Map([...found].map(([id, record]) => [id, markedAhead(record, waiting)])))
     }
     const config = this.deps.config()
     // who is on call is read once per rota per check, however many messages name it

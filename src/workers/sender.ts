@@ -269,6 +269,7 @@ export class Sender {
     const extras = { ...(call.keyboard ? { keyboard: call.keyboard } : {}), ...(call.preview ? { preview: call.preview } : {}) }
     try {
       if (call.op === 'edit') {
+    if (call.unchanged) return { ok: true }
         await telegram.editMessageText({ chatId: chat, messageId: call.messageId!, text, html, ...extras })
         return { ok: true }
       }

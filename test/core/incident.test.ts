@@ -1,5 +1,5 @@
 import t from 'tap'
-import { capTimeline, patchIncident, TIMELINE_CAP, type TimelineEvent } from '../../src/core/incident.js'
+import { capTimeline, type IncidentState, patchIncident, TIMELINE_CAP, type TimelineEvent } from '../../src/core/incident.js'
 
 const alice = { id: 1, name: 'Alice', username: 'alice' }
 const mark = { ids: ['s1'], by: 'bob', until: '2026-12-01T04:00:00Z', ack: false }
@@ -19,7 +19,8 @@ t.test('patchIncident: absent fields stay, null clears, events append; the rest 
   })
   const released = patchIncident(taken, { taken: null, silence: null })
   t.same(released, { messageId: 7, timeline: taken.timeline }, 'release and unsilence clear; the timeline stays')
-  t.same(patchIncident({ messageId: 7 }, {}), { messageId: 7 }, 'an empty patch changes nothing and adds no empty timeline')
+  const bare: { messageId: number } & IncidentState = { messageId: 7 }
+  t.same(patchIncident(bare, {}), { messageId: 7 }, 'an empty patch changes nothing and adds no empty timeline')
 })
 
 t.test('capTimeline keeps the first event (fired) and the latest', async (t) => {

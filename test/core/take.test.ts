@@ -5,7 +5,7 @@
  * message in its fullest on-call look still fits Telegram's limit.
  */
 import t from 'tap'
-import { type Lookups, type MessageRecord, planDeferredEdit, planDelivery, spliceNotices } from '../../src/core/delivery.js'
+import { type Lookups, markedAhead, type MessageRecord, planDeferredEdit, planDelivery, spliceNotices } from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import type { TimelineEvent } from '../../src/core/incident.js'
@@ -293,4 +293,33 @@ t.test('a digest (it escalates too) says who took it, and its escalation while n
   const [part] = packDigest({ alerts, reminders: 0, resolvedRound: false, externalURL: 'http://am:9093' }, 1000, options)
   t.match(renderDigestPart({ ...part!, timeline: timeline.slice(0, 3) }, options).plain, /\n⏫ escalated: step 2: @alice, Bob$/)
   t.match(renderDigestPart({ ...part!, taken: { by: alice, at: at('03:12') } }, options).plain, /\n✋ taken by @alice at 03:12$/)
+})
+
+t.test('spliceNotices: a mark the message does not show (a reminder on its timeline) is saved without a Telegram edit', async (t) => {
+  const stored = record({ timeline: [timeline[0]!], silence })
+  const [reminded, taken] = spliceNotices(
+    [],
+    0,
+    [
+      { kind: 'mark', messageId: 77, events: [{ at: at('04:50'), kind: 'reminded' }] },
+      { kind: 'mark', messageId: 77, taken: { by: alice, at: at('04:51') } },
+    ],
+    new Map([[77, stored]]),
+    options,
+  )
+  t.equal(reminded!.unchanged, true, 'the reminder leaves the message as it reads: no edit ("message is not modified")')
+  t.same(reminded!.record?.timeline?.at(-1), { at: at('04:50'), kind: 'reminded' }, 'yet the record learns the event')
+  t.notOk(taken!.unchanged, 'a take changes what the message says: an edit')
+  t.match(taken!.html, /taken by <b>@alice<\/b>/)
+})
+
+t.test("markedAhead: a take waiting in the chat's notices already counts for the record", async (t) => {
+  const stored = record({ timeline: [timeline[0]!] })
+  const waiting = [
+    { kind: 'mark' as const, messageId: 12, taken: { by: bob, at: at('03:11') } },
+    { kind: 'mark' as const, messageId: 77, taken: { by: alice, at: at('03:12') } },
+    { kind: 'send' as const, html: 'x', plain: 'x' },
+  ]
+  t.same(markedAhead(stored, waiting).taken, { by: alice, at: at('03:12') }, "its own take, not another message's")
+  t.same(markedAhead(stored, []), stored, 'nothing waiting: the record as stored')
 })
