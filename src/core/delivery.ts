@@ -441,7 +441,10 @@ export interface FoldView {
 }
 
 /** Fold: fold what waits into digests, or send it as it is; why says which rule decided. */
-export type Fold = { fold: boolean; why: 'fits the next slot' | 'one group' | 'beyond one message' | 'beyond max_delay' | 'within max_delay' }
+export type Fold = {
+  fold: boolean
+  why: 'fits the next slot' | 'one group' | 'beyond one message' | 'overall limit busy' | 'beyond max_delay' | 'within max_delay'
+}
 
 /**
  * planFold decides whether what waits for a chat is folded into digests now. What waits fits the
@@ -451,8 +454,11 @@ export type Fold = { fold: boolean; why: 'fits the next slot' | 'one group' | 'b
  * it is folded at once, in the next slot, when
  * - said as it is, a block per alert, it would take more than one message of 4096 characters:
  *   several slots as it is, where a digest names it in the fewest (a short line per alert), or
+ * - Telegram's overall limit is busy (globalWaitMs > 0: the chats due before this one's next call
+ *   take longer than its pace): each extra call of this chat holds every other chat back, so
+ *   several batches go in the fewest messages, or
  * - one batch at a time, its last call would come later than storms.max_delay; the chat's slots are
- *   its pace apart, and later still when Telegram's overall limit is busy with other chats (globalWaitMs).
+ *   its pace apart, and later still while the overall limit is busy.
  * Otherwise (a few small groups, all said within max_delay) each keeps its own message and buttons.
  * One group's alerts (read as one batch, however long) keep their own parts, buttons and resolve
  * edits, unless its parts, one per slot, would run past storms.max_delay.
@@ -466,6 +472,7 @@ export function planFold(view: FoldView): Fold {
     return parts * slotMs > view.maxDelayMs ? { fold: true, why: 'beyond max_delay' } : { fold: false, why: 'one group' }
   }
   if (view.chars > TELEGRAM_TEXT_LIMIT) return { fold: true, why: 'beyond one message' }
+  if ((view.globalWaitMs ?? 0) > 0) return { fold: true, why: 'overall limit busy' }
   if (view.calls * slotMs > view.maxDelayMs) return { fold: true, why: 'beyond max_delay' }
   return { fold: false, why: 'within max_delay' }
 }

@@ -37,8 +37,8 @@ export function paceOfChat(routing: Routing, pace: Pick<Pace, 'privateIntervalMs
 /**
  * globalWaitMs is how much later than its own pace a chat's next call comes because Telegram's
  * overall limit (telegram.pace.global, shared by every replica through Redis) serves the chats due
- * before it first, one per globalIntervalMs: the others due now, then this chat again. 0 while
- * they take less time than the chat's own pace.
+ * before that call first, one per globalIntervalMs, then this chat. 0 while they take less time
+ * than the chat's own pace; above 0, the overall limit is what holds the chats back.
  */
 export function globalWaitMs(othersDue: number, globalIntervalMs: number, paceMs: number): number {
   return Math.max(0, (Math.max(0, othersDue) + 1) * globalIntervalMs - paceMs)

@@ -151,10 +151,10 @@ export class DeliveryStore {
     return commitEvents(this.redis, this.keys, run, candidates, { ...policy, rememberMs: this.ttlMs })
   }
 
-  /** claim leases the chat due first (othersDue: the other chats due now, which the overall pace serves before its next call), or says how long to wait. */
-  async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number; othersDue?: number }> {
+  /** claim leases the chat due first, or says how long to wait. */
+  async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number }> {
     const { due, globalPace, heldChats, pace, templates } = this.keys
-    const [chat, wait, others] = (await this.redis.awClaim(
+    const [chat, wait] = (await this.redis.awClaim(
       due,
       globalPace,
       heldChats,
@@ -165,8 +165,17 @@ export class DeliveryStore {
       token,
       leaseMs,
       globalIntervalMs,
-    )) as [string, number, number?]
-    return chat ? { chat, waitMs: 0, othersDue: Number(others ?? 0) } : { waitMs: Number(wait) }
+    )) as [string, number]
+    return chat ? { chat, waitMs: 0 } : { waitMs: Number(wait) }
+  }
+
+  /**
+   * dueWithin counts the chats due within ms from now, on any replica: Telegram's overall limit
+   * serves each of them before a chat whose next call is that far off (a leased chat is due again
+   * only after its lease, so it does not count itself).
+   */
+  async dueWithin(ms: number): Promise<number> {
+    return this.redis.zcount(this.keys.due, '-inf', Date.now() + ms)
   }
 
   /** loadChat reads a chat's in-flight delivery, the head of its outbox, and how much waits in all. */

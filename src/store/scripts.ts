@@ -92,7 +92,7 @@ return 1
  * CLAIM releases held events whose hold ended, then leases the chat that is due first, if
  * the global pace allows a call now. KEYS: due, global pace, held chats, pace.
  * ARGV: held, outbox and lease key templates, lease token, lease ms, global interval ms.
- * Returns {chat, 0, other chats due now} or {'', ms to wait (-1: nothing due at all)}.
+ * Returns {chat, 0} or {'', ms to wait (-1: nothing due at all)}.
  */
 export const CLAIM = `${NOW}${KEY_OF}
 local heldOf, outboxOf, leaseOf = ARGV[1], ARGV[2], ARGV[3]
@@ -119,12 +119,10 @@ end
 local global = tonumber(redis.call('GET', KEYS[2]) or '0')
 if global > now then return {'', global - now} end
 local lease = tonumber(ARGV[5])
--- the other chats due now: the overall pace serves them before this chat's next call (core/pace.ts globalWaitMs)
-local othersDue = redis.call('ZCOUNT', KEYS[1], '-inf', now) - 1
 redis.call('SET', KEYS[2], now + tonumber(ARGV[6]), 'PX', 60000)
 redis.call('ZADD', KEYS[1], now + lease, chat)
 redis.call('SET', keyOf(leaseOf, chat), ARGV[4], 'PX', lease)
-return {chat, 0, othersDue}
+return {chat, 0}
 `
 
 /**

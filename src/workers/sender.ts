@@ -109,15 +109,17 @@ export class Sender {
     const token = randomUUID()
     const claim = await this.deps.store.claim(token, leaseMs, globalIntervalMs)
     if (!claim.chat) return Math.max(1, claim.waitMs >= 0 ? Math.min(claim.waitMs, IDLE_POLL_MS) : IDLE_POLL_MS)
-    await this.turn(claim.chat, token, claim.othersDue ?? 0)
+    await this.turn(claim.chat, token)
     return 0
   }
 
-  /** turn makes at most one Telegram call for a leased chat; othersDue: the other chats due now (they share Telegram's overall limit). */
-  private async turn(chat: string, token: string, othersDue: number): Promise<void> {
+  /** turn makes at most one Telegram call for a leased chat. */
+  private async turn(chat: string, token: string): Promise<void> {
     const config = this.deps.config()
-    const state = await this.deps.store.loadChat(chat, HEAD_WINDOW)
-    const globalWait = globalWaitMs(othersDue, config.globalIntervalMs, config.chatPaceMs(chat))
+    const paceMs = config.chatPaceMs(chat)
+    // the chats due before this one's next call share Telegram's overall limit with it
+    const [state, othersDue] = await Promise.all([this.deps.store.loadChat(chat, HEAD_WINDOW), this.deps.store.dueWithin(paceMs)])
+    const globalWait = globalWaitMs(othersDue, config.globalIntervalMs, paceMs)
     const policy = { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY, catchUpAfterMs: config.catchUpAfterMs, globalWaitMs: globalWait }
     const plan = planTurn(state, policy, Date.now())
     const inflight =

@@ -174,7 +174,13 @@ t.test('the fold decision: fold as soon as what waits no longer fits the next sl
     ['exactly at max_delay: still said one at a time', view(10, 600, 3000), false, 'within max_delay'],
     // Telegram's overall limit (~30/s) serves 100 busy chats before this one's next slot: 3.3 s more per slot
     ['five small groups while few chats are busy: 15.8 s at its own pace, each its own message', view(5, 5 * 60), false, 'within max_delay'],
-    ['the same five groups behind 100 busy chats: 32.3 s, folded into the next slot', { ...view(5, 5 * 60), globalWaitMs: 3300 }, true, 'beyond max_delay'],
+    [
+      'the same five groups while the overall limit is busy: one digest, not five of its calls',
+      { ...view(5, 5 * 60), globalWaitMs: 550 },
+      true,
+      'overall limit busy',
+    ],
+    ['two small groups while the overall limit is busy', { ...view(2, 2 * 60), globalWaitMs: 1 }, true, 'overall limit busy'],
     ['one long group whose 4 parts fit at its own pace (12.6 s)', { ...view(4, 4 * 4000), oneBatch: true }, false, 'one group'],
     [
       'the same group behind 300 busy chats: 4 parts 10 s apart run past 30 s',

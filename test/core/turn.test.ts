@@ -401,5 +401,7 @@ t.test("what arrives while a storm round goes out joins the round's parts not ye
 t.test("a few small groups fold at once when Telegram's overall limit makes the chat's slots later", async (t) => {
   const five = chat({ items: items(5, (i) => ({ groupKey: `g${i}` })), waiting: 5 })
   t.match(planTurn(five, POLICY, NOW), { kind: 'deliver' }, 'a quiet moment: five messages within max_delay, each with its buttons')
-  t.match(planTurn(five, { ...POLICY, globalWaitMs: 3300 }, NOW), { kind: 'storm' }, 'behind 100 busy chats the fifth would come after 30 s: one digest now')
+  t.match(planTurn(five, { ...POLICY, globalWaitMs: 550 }, NOW), { kind: 'storm' }, 'behind 99 busy chats (3.7 s of the overall limit): one digest now')
+  const one = chat({ items: items(3), waiting: 3 })
+  t.match(planTurn(one, { ...POLICY, globalWaitMs: 550 }, NOW), { kind: 'deliver' }, 'one group still goes as it is, with its buttons')
 })
