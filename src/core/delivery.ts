@@ -604,8 +604,9 @@ export function spliceNotices(
   const rest = inflightCalls.slice(next).map((call) => {
     if (!call.record || !marks.has(call.record.messageId) || call.op !== 'edit') return call
     // what the later edit measures is now what it adds to the marked record
-    const marked = current.get(call.record.messageId)
-    return editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce, marked)
+    const marked = current.get(call.record.messageId)!
+    // the marks said first may already show all this edit would (a silence seen by the watcher and extended from the chat)
+    return unlessUnchanged(editCall(marks.get(call.record.messageId)!(call.record), options, call.fingerprints, call.announce, marked), marked, options)
   })
   return [...first, ...rest]
 }

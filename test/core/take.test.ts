@@ -323,3 +323,16 @@ t.test("markedAhead: a take waiting in the chat's notices already counts for the
   t.same(markedAhead(stored, waiting).taken, { by: alice, at: at('03:12') }, "its own take, not another message's")
   t.same(markedAhead(stored, []), stored, 'nothing waiting: the record as stored')
 })
+
+t.test('spliceNotices: an edit waiting in the delivery that a mark said first already shows is not made twice', async (t) => {
+  const stored = record({ silence })
+  const extended = { ...silence, until: at('06:00') }
+  // the delivery already holds the edit that says the silence was extended; the watcher's mark of the same end comes first
+  const [waitingEdit] = spliceNotices([], 0, [{ kind: 'mark', messageId: 77, silence: extended }], new Map([[77, stored]]), options)
+  const calls = spliceNotices([waitingEdit!], 0, [{ kind: 'mark', messageId: 77, silence: extended }], new Map([[77, stored]]), options)
+  t.same(
+    calls.map((c) => c.unchanged === true),
+    [false, true],
+    'the mark edits; the waiting edit would read the same and is saved without a call',
+  )
+})
