@@ -51,7 +51,14 @@ export interface Config {
     /** where a dry run shows each message as the chat would see it, besides the JSON log line */
     dryRunView: 'auto' | 'always' | 'never'
   }
-  silences: { durationsMs: number[]; matchLabels: string[]; ackMaxMs: number; ackCheckIntervalMs: number; comment: string; buttons: boolean } & SilenceWatchConfig
+  silences: {
+    durationsMs: number[]
+    matchLabels: string[]
+    ackMaxMs: number
+    ackCheckIntervalMs: number
+    comment: string
+    buttons: boolean
+  } & SilenceWatchConfig
   mute: { critical: 'silent' | 'loud' | 'hold' }
   alertmanager: { url: string; timeoutMs: number; basicAuth?: { username: string; password: string }; bearerToken?: string; proxy?: ProxyChoice }
   routing: Routing
