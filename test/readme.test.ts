@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import t from 'tap'
+import { parseConfig } from '../src/config/parse.js'
 import { batchOptions } from '../src/config/slices.js'
 import { plannerConfig } from '../src/config/slices.js'
 import { planNotification } from '../src/core/candidates.js'
@@ -53,4 +54,20 @@ t.test("the README's renderings are what the chat shows", async (t) => {
     )
   }
   for (const [, path, resolved, shown] of blocks) t.equal(shown!.replace(/\n$/, ''), chatSees(path!, !!resolved), `${path}${resolved ?? ''}`)
+})
+
+t.test("the On call section's complete example is a config alertwire takes, with the policy it says", async (t) => {
+  const section = README.slice(README.indexOf('\n## On call'))
+  const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1]
+  if (!example) return t.fail('the On call section shows a YAML example')
+  const result = parseConfig(example, { env: { TELEGRAM_CHAT_ID: '-1001234567890' }, readSecret: () => '' })
+  if (!result.ok) return t.fail(`the example parses: ${result.errors.join('; ')}`)
+  const { escalation, oncall } = result.config
+  t.same([...oncall.people.keys()], ['alice', 'bob'])
+  t.ok(oncall.rotas.has('primary'), 'its rota')
+  t.same(
+    escalation.policies.get('pager')?.steps.map((s) => s.afterMs),
+    [0, 300_000, 900_000, 1_800_000],
+    'its policy, step by step',
+  )
 })
