@@ -10,6 +10,7 @@ import { LineChart } from 'echarts/charts'
 import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent } from 'echarts/components'
 import * as echarts from 'echarts/core'
 import { SVGRenderer } from 'echarts/renderers'
+import { zoneOffsetMs } from '../core/zoned.js'
 
 echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, MarkLineComponent, SVGRenderer])
 
@@ -63,31 +64,14 @@ export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '
 const THRESHOLD_COLOR = '#e03030'
 const MARKER_COLOR = '#555555'
 
-/** zoneOffsetMs: how far the zone's wall clock is ahead of UTC at a moment. */
-export function zoneOffsetMs(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(ms))
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'))
-  return wall - Math.floor(ms / 1000) * 1000
-}
-
 /**
  * toWallClock shifts times so that ECharts, told to write UTC, writes the zone's wall clock: its
  * ticks then fall on the zone's round hours. One offset for the window unless it spans a DST change.
  */
 function toWallClock(spec: ChartSpec): (ms: number) => number {
-  const a = zoneOffsetMs(spec.startMs, spec.timeZone)
-  const b = zoneOffsetMs(spec.endMs, spec.timeZone)
-  return a === b ? (ms) => ms + a : (ms) => ms + zoneOffsetMs(ms, spec.timeZone)
+  const a = zoneOffsetMs(spec.timeZone, spec.startMs)
+  const b = zoneOffsetMs(spec.timeZone, spec.endMs)
+  return a === b ? (ms) => ms + a : (ms) => ms + zoneOffsetMs(spec.timeZone, ms)
 }
 
 /**

@@ -11,6 +11,7 @@ import type { SilenceMark, TimelineEvent } from './incident.js'
 import type { InlineButton } from './keyboard.js'
 import { buttonData } from './keyboard.js'
 import { formatDuration } from './duration.js'
+import { shortTime } from './timeline.js'
 
 /** CHAT_CREATED_BY: how silences made from Telegram are signed (bot/handlers.ts): alertwire made them. */
 export const CHAT_CREATED_BY = 'telegram:'
@@ -119,31 +120,19 @@ function reminder(message: WatchedMessage, still: readonly string[], view: Alert
   const left = Date.parse(silence.endsAt) - options.nowMs
   if (left <= 0 || left > options.remindBeforeMs) return NONE
   const firing = [...new Set(message.alerts.filter((a) => a.status === 'firing').map((a) => a.labels.alertname ?? a.fingerprint))]
-  const event: TimelineEvent = { at: new Date(options.nowMs).toISOString(), kind: 'reminded', detail: `ends at ${clockTime(silence.endsAt, options.timeZone)}` }
+  const event: TimelineEvent = { at: new Date(options.nowMs).toISOString(), kind: 'reminded', detail: `ends at ${shortTime(silence.endsAt, options.timeZone)}` }
   return { kind: 'remind', silenceId: silence.id, until: silence.endsAt, firing, events: [event] }
 }
 
 /** FIRING_NAMED: most alert names a reminder names; the rest are counted. */
 const FIRING_NAMED = 3
 
-const clocks = new Map<string, Intl.DateTimeFormat>()
-
-/** clockTime: the time of day in the operator's zone, "04:00" (a reminder comes minutes before, so the day goes without saying). */
-export function clockTime(iso: string, timeZone: string): string {
-  let clock = clocks.get(timeZone)
-  if (!clock) {
-    clock = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    clocks.set(timeZone, clock)
-  }
-  return clock.format(new Date(iso))
-}
-
 /** reminderText is the reminder's words (HTML): "🔕 The silence ends at 04:00 while <b>HighLatency</b> still fires." */
 export function reminderText(until: string, firing: readonly string[], timeZone: string): string {
   const named = firing.slice(0, FIRING_NAMED).map((name) => `<b>${escapeHtml(cutText(name, 100))}</b>`)
   const more = firing.length > FIRING_NAMED ? ` and ${firing.length - FIRING_NAMED} more` : ''
   const verb = firing.length === 1 ? 'fires' : 'fire'
-  return `🔕 The silence ends at ${clockTime(until, timeZone)} while ${named.join(', ')}${more} still ${verb}.`
+  return `🔕 The silence ends at ${shortTime(until, timeZone)} while ${named.join(', ')}${more} still ${verb}.`
 }
 
 /** reminderKeyboard: "Extend 1h", "Extend 4h" (one per configured option: ex0, ex1, …) and "Let it lapse" (lp), on the message's token. */
