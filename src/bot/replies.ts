@@ -8,7 +8,7 @@ import { severityOf } from '../core/severity.js'
 import { cutText, escapeHtml as e } from '../core/html.js'
 import type { InlineButton } from '../core/keyboard.js'
 import { buttonData } from '../core/keyboard.js'
-import { COMMANDS } from './commands.js'
+import { COMMANDS } from '../core/commands.js'
 
 /** PAGE_SIZE: items per page of a list (each has its own button). */
 export const PAGE_SIZE = 10

@@ -4,6 +4,7 @@
  * checks the schema cannot make (a name that is also a command of the bot) give errors naming
  * the path.
  */
+import { COMMANDS } from '../core/commands.js'
 import Type from 'typebox'
 
 /** DASHBOARD_NAME_PATTERN: a dashboard's name is its command (/performance): lower case, at most 32 characters. */
@@ -50,28 +51,8 @@ export interface Dashboard {
   panels: Panel[]
 }
 
-/** RESERVED: the bot's own commands (bot/commands.ts) and the seed's aliases: a dashboard cannot take their names. */
-export const RESERVED = [
-  'alerts',
-  'silences',
-  'silence',
-  'unsilence',
-  'ack',
-  'take',
-  'release',
-  'timeline',
-  'mute',
-  'unmute',
-  'status',
-  'help',
-  'graph',
-  'dashboards',
-  'dashboard',
-  'metrics',
-  'analytics',
-  'start',
-  'oncall',
-]
+/** RESERVED: the bot's own commands and the seed's aliases: a dashboard cannot take their names. */
+export const RESERVED: readonly string[] = [...COMMANDS.map((c) => c.command), 'analytics', 'start']
 
 type RawDashboards = Type.Static<typeof DashboardsSchema>
 

@@ -6,7 +6,7 @@
  */
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
-import { COMMANDS } from '../bot/commands.js'
+import { COMMANDS } from '../core/commands.js'
 import { BotHandlers } from '../bot/handlers.js'
 import { gatherStatus, type StatusSources } from '../bot/status.js'
 import { ALLOWED_UPDATES } from '../bot/update-schema.js'

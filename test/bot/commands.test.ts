@@ -1,5 +1,6 @@
 import t from 'tap'
-import { COMMANDS, parseCommand, parseSilenceArgs, splitWords, parseDashboardCommand } from '../../src/bot/commands.js'
+import { COMMANDS } from '../../src/core/commands.js'
+import { parseCommand, parseSilenceArgs, splitWords, parseDashboardCommand } from '../../src/bot/commands.js'
 import { RESERVED } from '../../src/config/dashboards.js'
 
 t.test('a command is read as an admin types it, and only when it is meant for this bot', async (t) => {

@@ -11,7 +11,7 @@ import {
   sortAlerts,
   statusReply,
 } from '../../src/bot/replies.js'
-import { COMMANDS } from '../../src/bot/commands.js'
+import { COMMANDS } from '../../src/core/commands.js'
 import { batchOptions } from '../../src/config/slices.js'
 import { parseHtml, plainLength } from '../../src/core/html.js'
 import { type InlineButton, parseButtonData } from '../../src/core/keyboard.js'
