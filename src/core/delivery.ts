@@ -611,13 +611,6 @@ export function spliceNotices(
   return [...first, ...rest]
 }
 
-/** planDeferredEdit turns a deferred edit into the call that marks the alerts resolved in their message. */
-export function planDeferredEdit(task: EditTask, record: MessageRecord | undefined, options: BatchOptions): Call | undefined {
-  return record
-    ? editCall(
-        settle(record, task.resolutions, options.now),
-        options,
-        task.resolutions.map((r) => r.fingerprint),
 /** markedAhead is a record as the marks still waiting in its chat's notices will leave it: a take the chat has not seen yet still counts. */
 export function markedAhead(record: MessageRecord, notices: readonly Notice[]): MessageRecord {
   return notices.reduce((r, n) => (n.kind === 'mark' && n.messageId === r.messageId ? patchIncident(r, n) : r), record)
@@ -629,6 +622,13 @@ function unlessUnchanged(call: Call, before: MessageRecord, options: BatchOption
   return call.html === now.html && JSON.stringify(call.keyboard) === JSON.stringify(now.keyboard) ? { ...call, unchanged: true } : call
 }
 
+/** planDeferredEdit turns a deferred edit into the call that marks the alerts resolved in their message. */
+export function planDeferredEdit(task: EditTask, record: MessageRecord | undefined, options: BatchOptions): Call | undefined {
+  return record
+    ? editCall(
+        settle(record, task.resolutions, options.now),
+        options,
+        task.resolutions.map((r) => r.fingerprint),
         false,
         record,
       )
