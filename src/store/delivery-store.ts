@@ -300,15 +300,6 @@ export class DeliveryStore {
     return result === 1
   }
 
-  /**
-   * pushNotice queues something the bot has to say in a chat; the chat's next turn says it, ahead
-   * of its alerts. Dropped for a group that became a supergroup: it refers to messages there,
-   * which can no longer change (commands from the supergroup come with its own id).
-   */
-  async pushNotice(chat: string, notice: Notice): Promise<void> {
-    await this.redis.awPushNotice(this.keys.notices(chat), this.keys.due, this.keys.pace, this.keys.chatmap, chat, JSON.stringify(notice))
-  }
-
   /** waitingNotices reads what the bot still has to say in a chat (the first 500), without taking it. */
   async waitingNotices(chat: string): Promise<Notice[]> {
     return (await this.redis.lrange(this.keys.notices(chat), 0, 499)).flatMap((raw) => {
@@ -318,6 +309,15 @@ export class DeliveryStore {
         return []
       }
     })
+  }
+
+  /**
+   * pushNotice queues something the bot has to say in a chat; the chat's next turn says it, ahead
+   * of its alerts. Dropped for a group that became a supergroup: it refers to messages there,
+   * which can no longer change (commands from the supergroup come with its own id).
+   */
+  async pushNotice(chat: string, notice: Notice): Promise<void> {
+    await this.redis.awPushNotice(this.keys.notices(chat), this.keys.due, this.keys.pace, this.keys.chatmap, chat, JSON.stringify(notice))
   }
 
   /** takeNotices moves the first `count` notices into the chat's delivery; false if the lease was lost. */

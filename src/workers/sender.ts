@@ -269,9 +269,9 @@ export class Sender {
     const html = !call.plainOnly
     const text = html ? call.html : call.plain
     const extras = { ...(call.keyboard ? { keyboard: call.keyboard } : {}), ...(call.preview ? { preview: call.preview } : {}) }
+    if (call.unchanged) return { ok: true }
     try {
       if (call.op === 'edit') {
-    if (call.unchanged) return { ok: true }
         await telegram.editMessageText({ chatId: chat, messageId: call.messageId!, text, html, ...extras })
         return { ok: true }
       }
