@@ -434,6 +434,8 @@ export interface FoldView {
   paceMs: number
   /** how much later than its pace each of the chat's calls comes, as Telegram's overall limit serves the chats due before it (pace.ts globalWaitMs) */
   globalWaitMs?: number
+  /** how many other chats (on any replica) are due before this one's next slot: they share Telegram's overall limit with it */
+  othersDue?: number
   /** storms.max_delay */
   maxDelayMs: number
   /** what the turn read is one batch (one group's alerts) running past what was read: how many calls it takes is its length */
@@ -443,7 +445,7 @@ export interface FoldView {
 /** Fold: fold what waits into digests, or send it as it is; why says which rule decided. */
 export type Fold = {
   fold: boolean
-  why: 'fits the next slot' | 'one group' | 'beyond one message' | 'overall limit busy' | 'beyond max_delay' | 'within max_delay'
+  why: 'fits the next slot' | 'one group' | 'beyond one message' | 'overall limit busy' | 'other chats waiting' | 'beyond max_delay' | 'within max_delay'
 }
 
 /**
@@ -457,9 +459,15 @@ export type Fold = {
  * - Telegram's overall limit is busy (globalWaitMs > 0: the chats due before this one's next call
  *   take longer than its pace): each extra call of this chat holds every other chat back, so
  *   several batches go in the fewest messages, or
+ * - other chats wait for the overall limit too (othersDue > 0: a burst across chats): one at a time,
+ *   the chat's last alert would be named slots after the one digest that names all of it, and every
+ *   chat of the burst needs the overall limit for its own last message; a chat whose alerts trickle
+ *   in through a burst would otherwise end it with one small group per slot (the scale benchmark:
+ *   up to 9 groups, 28 s, where its pace allowed one slot), or
  * - one batch at a time, its last call would come later than storms.max_delay; the chat's slots are
  *   its pace apart, and later still while the overall limit is busy.
- * Otherwise (a few small groups, all said within max_delay) each keeps its own message and buttons.
+ * Otherwise (a few small groups to a chat alone in using the overall limit, all said within
+ * max_delay) each keeps its own message and buttons.
  * One group's alerts (read as one batch, however long) keep their own parts, buttons and resolve
  * edits, unless its parts, one per slot, would run past storms.max_delay.
  */
@@ -473,14 +481,16 @@ export function planFold(view: FoldView): Fold {
   }
   if (view.chars > TELEGRAM_TEXT_LIMIT) return { fold: true, why: 'beyond one message' }
   if ((view.globalWaitMs ?? 0) > 0) return { fold: true, why: 'overall limit busy' }
+  if ((view.othersDue ?? 0) > 0) return { fold: true, why: 'other chats waiting' }
   if (view.calls * slotMs > view.maxDelayMs) return { fold: true, why: 'beyond max_delay' }
   return { fold: false, why: 'within max_delay' }
 }
 
-/** isStorm: what waits no longer fits the chat's next slot and is folded into digests now (planFold); globalWaitMs: see FoldView. */
-export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number, globalWaitMs = 0): boolean {
+/** isStorm: what waits no longer fits the chat's next slot and is folded into digests now (planFold); globalWaitMs, othersDue: see FoldView. */
+export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: number, maxDelayMs: number, globalWaitMs = 0, othersDue = 0): boolean {
   const oneBatch = items.length > 0 && headBatchLength(items, items.length) === items.length
-  return planFold({ calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, globalWaitMs, maxDelayMs, oneBatch }).fold
+  const view = { calls: estimateCalls(items, waiting), chars: estimateChars(items, waiting), paceMs, globalWaitMs, othersDue, maxDelayMs, oneBatch }
+  return planFold(view).fold
 }
 
 /** planStorm folds a whole round of waiting items into digests (see the file comment); catchUp: what piled up during an outage, said so. */

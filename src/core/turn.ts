@@ -75,6 +75,8 @@ export interface TurnPolicy {
   catchUpAfterMs?: number
   /** how much later than its pace each of the chat's calls comes while Telegram's overall limit is busy with other chats (pace.ts globalWaitMs) */
   globalWaitMs?: number
+  /** how many other chats are due before the chat's next slot (they share Telegram's overall limit; delivery.ts planFold) */
+  othersDue?: number
 }
 
 /** FOLD_LIMIT: most outbox items a delivery keeps in flight for a catch-up fold (a larger round goes out as planned). */
@@ -147,7 +149,7 @@ export type StartPlan =
    * that many first; foldCheck: what was read was one group, so whether what waits is a storm is
    * decided again on all that is read (the groups behind it may fold the round)
    */
-  | { kind: 'deliver'; readUpTo: number; foldCheck?: { waiting: number; maxDelayMs: number; globalWaitMs: number } }
+  | { kind: 'deliver'; readUpTo: number; foldCheck?: { waiting: number; maxDelayMs: number; globalWaitMs: number; othersDue?: number } }
   /** mark alerts resolved in an earlier message, now that the chat is quiet */
   | { kind: 'edit'; edit: EditTask }
 
@@ -185,13 +187,18 @@ export function planTurn(chat: ChatView, policy: TurnPolicy, now: number): TurnP
   if (items.some((item) => isLate(item, catchUpAfterMs, now))) return { kind: 'storm', readUpTo: readRound, catchUp: true }
   // what waits no longer fits the next slot: folded now, not after it piled up (delivery.ts planFold)
   const globalWaitMs = policy.globalWaitMs ?? 0
-  if (items.length > 0 && isStorm(items, waiting, items[0]!.paceMs, policy.maxDelayMs, globalWaitMs)) {
+  const othersDue = policy.othersDue ?? 0
+  if (items.length > 0 && isStorm(items, waiting, items[0]!.paceMs, policy.maxDelayMs, globalWaitMs, othersDue)) {
     return { kind: 'storm', readUpTo: readRound }
   }
   if (items.length > 0) {
     const runsPastWindow = items.length === HEAD_WINDOW && waiting > HEAD_WINDOW && headBatchLength(items, HEAD_WINDOW) === HEAD_WINDOW
     if (!runsPastWindow) return { kind: 'deliver', readUpTo: 0 }
-    return { kind: 'deliver', readUpTo: policy.maxItems, foldCheck: { waiting, maxDelayMs: policy.maxDelayMs, globalWaitMs } }
+    return {
+      kind: 'deliver',
+      readUpTo: policy.maxItems,
+      foldCheck: { waiting, maxDelayMs: policy.maxDelayMs, globalWaitMs, ...(othersDue > 0 ? { othersDue } : {}) },
+    }
   }
   if (chat.nextEdit) return { kind: 'edit', edit: chat.nextEdit }
   // a graph is the least urgent: no notice, delivery, outbox item or deferred edit waits behind it
@@ -230,8 +237,9 @@ export type Work = { kind: 'start'; delivery: Delivery; popEdit: boolean; storm:
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
   const { items, lookups } = loaded
   if (plan.kind === 'deliver' && plan.foldCheck && items.length > 0) {
-    const { waiting, maxDelayMs, globalWaitMs } = plan.foldCheck
-    if (isStorm(items, waiting, items[0]!.paceMs, maxDelayMs, globalWaitMs)) return planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, chatPaceMs, now)
+    const { waiting, maxDelayMs, globalWaitMs, othersDue } = plan.foldCheck
+    if (isStorm(items, waiting, items[0]!.paceMs, maxDelayMs, globalWaitMs, othersDue))
+      return planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, chatPaceMs, now)
   }
   const popEdit = plan.kind === 'edit'
   const fold = plan.kind === 'storm' ? plan.fold : undefined

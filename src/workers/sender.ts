@@ -120,7 +120,13 @@ export class Sender {
     // the chats due before this one's next call share Telegram's overall limit with it
     const [state, othersDue] = await Promise.all([this.deps.store.loadChat(chat, HEAD_WINDOW), this.deps.store.dueWithin(paceMs)])
     const globalWait = globalWaitMs(othersDue, config.globalIntervalMs, paceMs)
-    const policy = { maxDelayMs: config.storms.maxDelayMs, maxItems: MAX_ITEMS_PER_DELIVERY, catchUpAfterMs: config.catchUpAfterMs, globalWaitMs: globalWait }
+    const policy = {
+      maxDelayMs: config.storms.maxDelayMs,
+      maxItems: MAX_ITEMS_PER_DELIVERY,
+      catchUpAfterMs: config.catchUpAfterMs,
+      globalWaitMs: globalWait,
+      othersDue,
+    }
     const plan = planTurn(state, policy, Date.now())
     const inflight =
       plan.kind === 'continue'

@@ -181,6 +181,17 @@ t.test('the fold decision: fold as soon as what waits no longer fits the next sl
       'overall limit busy',
     ],
     ['two small groups while the overall limit is busy', { ...view(2, 2 * 60), globalWaitMs: 1 }, true, 'overall limit busy'],
+    // a burst across chats (the scale benchmark's tail: 100 chats, each ending with a few small groups)
+    [
+      'five small groups while other chats wait for the overall limit too: one digest in the next slot, not five slots',
+      { ...view(5, 5 * 60), othersDue: 40 },
+      true,
+      'other chats waiting',
+    ],
+    ['two small groups while one other chat is due', { ...view(2, 2 * 60), othersDue: 1 }, true, 'other chats waiting'],
+    ["a quiet chat's first alert while other chats are busy: it goes out at once, as it is", { ...view(1, 60), othersDue: 99 }, false, 'fits the next slot'],
+    ['one long group while other chats are busy: its own parts', { ...view(4, 4 * 4000), oneBatch: true, othersDue: 99 }, false, 'one group'],
+    ['the five groups with no other chat due: each its own message, within max_delay', { ...view(5, 5 * 60), othersDue: 0 }, false, 'within max_delay'],
     ['one long group whose 4 parts fit at its own pace (12.6 s)', { ...view(4, 4 * 4000), oneBatch: true }, false, 'one group'],
     [
       'the same group behind 300 busy chats: 4 parts 10 s apart run past 30 s',

@@ -405,3 +405,33 @@ t.test("a few small groups fold at once when Telegram's overall limit makes the 
   const one = chat({ items: items(3), waiting: 3 })
   t.match(planTurn(one, { ...POLICY, globalWaitMs: 550 }, NOW), { kind: 'deliver' }, 'one group still goes as it is, with its buttons')
 })
+
+t.test('a few small groups fold at once while other chats wait for the overall limit (a burst across chats)', async (t) => {
+  const five = chat({ items: items(5, (i) => ({ groupKey: `g${i}` })), waiting: 5 })
+  const rows: [string, ChatView, number, string][] = [
+    ['the tail of a burst: five groups, 40 other chats due', five, 40, 'storm'],
+    ['the same five groups, no other chat due: each its own message', five, 0, 'deliver'],
+    ["a quiet chat's first alert, 99 other chats due: at once, as it is", chat({ items: items(1), waiting: 1 }), 99, 'deliver'],
+    ['one group of three, 99 other chats due: as it is, with its buttons', chat({ items: items(3), waiting: 3 }), 99, 'deliver'],
+  ]
+  for (const [name, state, othersDue, kind] of rows) t.match(planTurn(state, { ...POLICY, othersDue }, NOW), { kind }, name)
+  const long = chat({ items: items(16), waiting: 40 })
+  t.match(
+    planTurn(long, { ...POLICY, othersDue: 3 }, NOW),
+    { kind: 'deliver', foldCheck: { othersDue: 3 } },
+    'a group running past what was read: the check on all of it counts the other chats too',
+  )
+  // what the check then reads: the long group and four small groups behind it
+  const read = [...items(20), ...items(4, (i) => ({ groupKey: `g${i}` })).map((i, k) => ({ ...i, id: `s${k}`, alert: { ...i.alert, fingerprint: `s${k}` } }))]
+  const loaded = { items: read, lookups: none, records: new Map() }
+  const check = (othersDue?: number) =>
+    planWork(
+      { kind: 'deliver', readUpTo: 500, foldCheck: { waiting: 24, maxDelayMs: 30_000, globalWaitMs: 0, ...(othersDue ? { othersDue } : {}) } },
+      loaded,
+      options,
+      3150,
+      NOW,
+    )
+  t.match(check(3), { kind: 'start', storm: true }, 'other chats due: the five batches fold into one round')
+  t.match(check(), { kind: 'start', storm: false }, 'alone: the long group goes as it is (five batches within max_delay)')
+})
