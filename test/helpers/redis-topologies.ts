@@ -23,7 +23,7 @@ export interface SentinelSet {
   topology: RedisTopology
   /** the port Sentinel names as the primary now */
   primaryPort(): Promise<number>
-  /** waits until Sentinel names this port as the primary (a failover done) */
+  /** waits until every sentinel names this port as the primary (a failover done: a client may ask any of them) */
   waitForPrimary(port: number, timeoutMs?: number): Promise<void>
   /** a short-lived plain connection to one server, for REPLICAOF, INFO, WAIT and the like */
   direct(port: number): Redis
@@ -112,7 +112,10 @@ export async function startSentinelSet(): Promise<SentinelSet> {
   try {
     await untilTrue(async () => /master_link_status:up/.test(String(await ask(replica.port, 'INFO', 'replication'))), 15_000, 'the replica to sync')
     for (let i = 0; i < 3; i++) sentinels.push(await startSentinel(primary.port, dirs))
-    const primaryPort = async () => Number(((await ask(sentinels[0]!.port, 'SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME)) as string[])[1])
+    const namedBy = async (sentinel: number) => Number(((await ask(sentinel, 'SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME)) as string[])[1])
+    const primaryPort = () => namedBy(sentinels[0]!.port)
+    // a client may ask any sentinel: the failover is done when every one of them names the new primary
+    const allName = async (port: number) => (await Promise.all(sentinels.map((s) => namedBy(s.port)))).every((named) => named === port)
     const knowsReplica = async () => ((await ask(sentinels[0]!.port, 'SENTINEL', 'replicas', SENTINEL_NAME)) as unknown[]).length === 1
     const sentinelsMet = async () => ((await ask(sentinels[0]!.port, 'SENTINEL', 'sentinels', SENTINEL_NAME)) as unknown[]).length === 2
     await untilTrue(async () => (await knowsReplica()) && (await sentinelsMet()), 20_000, 'the sentinels to find the replica and each other')
@@ -123,7 +126,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       topology: { kind: 'sentinel', sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: SENTINEL_NAME },
       primaryPort,
       waitForPrimary: (port, timeoutMs = 30_000) =>
-        untilTrue(async () => (await primaryPort()) === port, timeoutMs, `Sentinel to name port ${port} the primary`),
+        untilTrue(() => allName(port), timeoutMs, `every sentinel to name port ${port} the primary`),
       direct,
       close,
     }
