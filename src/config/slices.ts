@@ -115,6 +115,8 @@ export interface SenderConfig {
   retry: Pick<Config['delivery'], 'retryInitialMs' | 'retryMaxMs' | 'giveUpAfterMs'>
   /** the pace of a chat, by its id */
   chatPaceMs: (chat: string) => number
+  /** the pace of each chat class, which orders the chats due at once for Telegram's overall limit */
+  classPace: { privateIntervalMs: number; groupIntervalMs: number }
   /** rendering and resolve policy at a moment; newToken makes button tokens */
   batch: (now: number, newToken?: () => string) => BatchOptions
 }
@@ -130,6 +132,7 @@ export function senderConfig(config: Config): SenderConfig {
     catchUpAfterMs: delivery.catchUpAfterMs,
     retry: { retryInitialMs: delivery.retryInitialMs, retryMaxMs: delivery.retryMaxMs, giveUpAfterMs: delivery.giveUpAfterMs },
     chatPaceMs: (chat) => paceOfChat(config.routing, telegram.pace, chat),
+    classPace: { privateIntervalMs: telegram.pace.privateIntervalMs, groupIntervalMs: telegram.pace.groupIntervalMs },
     batch: (now, newToken) => batchOptions(config, now, newToken),
   }
 }

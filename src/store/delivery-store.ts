@@ -12,6 +12,7 @@ import type { Candidate, OutboxItem } from '../core/candidates.js'
 import { announcedAlerts } from '../core/digest.js'
 import type { EventPolicy, EventResult } from '../core/events.js'
 import type { InFlight } from '../core/turn.js'
+import type { Pace } from '../core/pace.js'
 import type { PhotoJob, StoredPhoto } from '../core/photos.js'
 import { type CommitScript, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
@@ -115,6 +116,12 @@ type ScriptRedis = Redis & {
   awUnmute: Script
 }
 
+/** BY_DUE_TIME: no class paces: the chats due at once are served in the order they became due. */
+const BY_DUE_TIME: ClassPace = { privateIntervalMs: 0, groupIntervalMs: 0 }
+
+/** ClassPace: Telegram's pace per chat class, which orders the chats due at once (see CLAIM). */
+export type ClassPace = Pick<Pace, 'privateIntervalMs' | 'groupIntervalMs'>
+
 /** DeliveryStore: see the file comment. */
 export class DeliveryStore {
   readonly keys: Keys
@@ -152,7 +159,7 @@ export class DeliveryStore {
   }
 
   /** claim leases the chat due first, or says how long to wait. */
-  async claim(token: string, leaseMs: number, globalIntervalMs: number): Promise<{ chat?: string; waitMs: number }> {
+  async claim(token: string, leaseMs: number, globalIntervalMs: number, classPace = BY_DUE_TIME): Promise<{ chat?: string; waitMs: number }> {
     const { due, globalPace, heldChats, pace, templates } = this.keys
     const [chat, wait] = (await this.redis.awClaim(
       due,
@@ -165,6 +172,8 @@ export class DeliveryStore {
       token,
       leaseMs,
       globalIntervalMs,
+      classPace.privateIntervalMs,
+      classPace.groupIntervalMs,
     )) as [string, number]
     return chat ? { chat, waitMs: 0 } : { waitMs: Number(wait) }
   }

@@ -105,9 +105,9 @@ export class Sender {
 
   /** lane runs one turn of the chat due first; returns how long to wait before looking again (0: at once). */
   private async lane(): Promise<number> {
-    const { leaseMs, globalIntervalMs } = this.deps.config()
+    const { leaseMs, globalIntervalMs, classPace } = this.deps.config()
     const token = randomUUID()
-    const claim = await this.deps.store.claim(token, leaseMs, globalIntervalMs)
+    const claim = await this.deps.store.claim(token, leaseMs, globalIntervalMs, classPace)
     if (!claim.chat) return Math.max(1, claim.waitMs >= 0 ? Math.min(claim.waitMs, IDLE_POLL_MS) : IDLE_POLL_MS)
     await this.turn(claim.chat, token)
     return 0

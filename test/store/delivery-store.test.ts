@@ -156,6 +156,25 @@ t.test('the global pace spaces claims across all chats', async (t) => {
   t.ok(blocked.waitMs > 400, 'the next chat waits for the global slot')
 })
 
+t.test("of the chats due at once, the one whose slot ends first goes first (a private chat's 1 s before a group's 3 s)", async (t) => {
+  const { store } = await setup(t, 'deadline')
+  await store.commitEvents([candidate('g', 'firing', { chat: '-100' })])
+  await new Promise((r) => setTimeout(r, 300))
+  await store.commitEvents([candidate('p', 'firing', { chat: '7' })])
+  const classPace = { privateIntervalMs: 1000, groupIntervalMs: 3000 }
+  t.equal((await store.claim('t1', 5000, 0, classPace)).chat, '7', 'the private chat, due 0.3 s later, has lost more of its slot')
+  t.equal((await store.claim('t2', 5000, 0, classPace)).chat, '-100', 'then the group')
+})
+
+t.test('without class paces, the chats due at once go in the order they became due', async (t) => {
+  const { store } = await setup(t, 'due-order')
+  await store.commitEvents([candidate('g', 'firing', { chat: '-100' })])
+  await new Promise((r) => setTimeout(r, 300))
+  await store.commitEvents([candidate('p', 'firing', { chat: '7' })])
+  t.equal((await store.claim('t1', 5000, 0)).chat, '-100')
+  t.equal((await store.claim('t2', 5000, 0)).chat, '7')
+})
+
 t.test('a delivery survives a lost worker: the lease expires and the work is still there', async (t) => {
   const { store } = await setup(t, 'takeover')
   await store.commitEvents([candidate('a', 'firing')])
