@@ -125,8 +125,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       sentinelPorts: sentinels.map((s) => s.port),
       topology: { kind: 'sentinel', sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: SENTINEL_NAME },
       primaryPort,
-      waitForPrimary: (port, timeoutMs = 30_000) =>
-        untilTrue(() => allName(port), timeoutMs, `every sentinel to name port ${port} the primary`),
+      waitForPrimary: (port, timeoutMs = 30_000) => untilTrue(() => allName(port), timeoutMs, `every sentinel to name port ${port} the primary`),
       direct,
       close,
     }
