@@ -147,3 +147,16 @@ export async function startWithFake(t: Test, options: TestAppOptions & { fake?: 
   })
   return { ...started, fake }
 }
+
+/**
+ * countedSoon reads a metric once it matches `pattern`, or as it is after timeoutMs: the sender counts
+ * an outcome after Telegram answers, so a test that saw the message in the fake may be a moment early.
+ */
+export async function countedSoon(app: App, name: string, pattern: RegExp, timeoutMs = 3000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const text = await app.metrics.registry.getSingleMetricAsString(name)
+    if (pattern.test(text) || Date.now() > deadline) return text
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

@@ -5,7 +5,7 @@
  * edit shows the short timeline with the time to take and to resolve, which the metrics count.
  */
 import t from 'tap'
-import { GROUP, postWebhook, startWithFake, webhook } from '../helpers/app.js'
+import { countedSoon, GROUP, postWebhook, startWithFake, webhook } from '../helpers/app.js'
 
 const ADMIN = { id: 1001, username: 'alice' }
 const STRANGER = { id: 2002, username: 'mallory' }
@@ -65,8 +65,10 @@ t.test("I'm on it: taken and released by an admin, refused to anyone else; /time
   t.same(buttons(resolved), [], 'nothing left to press')
 
   const metric = (name: string) => app.metrics.registry.getSingleMetricAsString(name)
-  t.match(await metric('alertwire_time_to_acknowledge_seconds'), /alertwire_time_to_acknowledge_seconds_count\{route="[^"]*",severity="critical"\} 1/)
-  t.match(await metric('alertwire_time_to_resolve_seconds'), /alertwire_time_to_resolve_seconds_count\{route="[^"]*",severity="critical"\} 1/)
+  const acknowledged = /alertwire_time_to_acknowledge_seconds_count\{route="[^"]*",severity="critical"\} 1/
+  const resolvedIn = /alertwire_time_to_resolve_seconds_count\{route="[^"]*",severity="critical"\} 1/
+  t.match(await countedSoon(app, 'alertwire_time_to_acknowledge_seconds', acknowledged), acknowledged)
+  t.match(await countedSoon(app, 'alertwire_time_to_resolve_seconds', resolvedIn), resolvedIn)
   t.notMatch(await metric('alertwire_alerts_resolved_untaken_total'), /severity="critical"\} [1-9]/, 'it was taken')
   const actions = await metric('alertwire_admin_actions_total')
   t.match(actions, /action="tk",outcome="refused"\} 1/)
@@ -88,8 +90,6 @@ t.test('an alert nobody takes is counted as resolved untaken', async (t) => {
     'the resolved edit',
   )
   t.match(resolved.text, /nobody took it · ✅ resolved after/)
-  t.match(
-    await app.metrics.registry.getSingleMetricAsString('alertwire_alerts_resolved_untaken_total'),
-    /alertwire_alerts_resolved_untaken_total\{route="[^"]*",severity="critical"\} 1/,
-  )
+  const untaken = /alertwire_alerts_resolved_untaken_total\{route="[^"]*",severity="critical"\} 1/
+  t.match(await countedSoon(app, 'alertwire_alerts_resolved_untaken_total', untaken), untaken)
 })
