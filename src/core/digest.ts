@@ -252,6 +252,41 @@ function sameShares(a: RunShares, b: RunShares): boolean {
   return a.length === b.length && a.every((s, i) => s.prefix === b[i]!.prefix && s.suffix === b[i]!.suffix && s.whole === b[i]!.whole)
 }
 
+/** LineLook: one alert's line as it looks in one state (firing or resolved), heading its run or not. */
+interface LineLook {
+  html: string
+  /** its length after parsing */
+  room: number
+}
+
+/**
+ * lineLooks keeps each alert's lines as rendered under one RenderOptions: packing measures every
+ * look of every line and the parts then show the same lines, so each is rendered once (a storm
+ * round of 1,000 named alerts rendered each line three or four times, blocking the event loop for
+ * 100 ms and more). Keyed by the objects themselves: both are read-only once made.
+ */
+const lineLooks = new WeakMap<RenderOptions, WeakMap<AlertSnapshot, Map<string, LineLook>>>()
+
+function lookKey(status: AlertSnapshot['status'], heading: boolean, shares: RunShares): string {
+  return `${status}|${heading ? 1 : 0}|${shares.map((s) => `${s.prefix}\u0001${s.suffix}\u0001${s.whole ?? '\u0002'}`).join('\u0000')}`
+}
+
+/** lineLook: the alert's line in that state (its own, unless asked for its resolved look), rendered once per options. */
+function lineLook(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares, status = alert.status): LineLook {
+  let byAlert = lineLooks.get(options)
+  if (!byAlert) lineLooks.set(options, (byAlert = new WeakMap()))
+  let looks = byAlert.get(alert)
+  if (!looks) byAlert.set(alert, (looks = new Map()))
+  const key = lookKey(status, heading, shares)
+  let look = looks.get(key)
+  if (!look) {
+    const html = lineHtml(status === alert.status ? alert : { ...alert, status }, options, heading, shares)
+    look = { html, room: plainLength(html) }
+    looks.set(key, look)
+  }
+  return look
+}
+
 function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares = []): string {
   const severity = severityOf(alert.labels, options.severities)
   const identifying = shownLabels(alert.labels, options).map((label, j) => {
@@ -284,7 +319,7 @@ function partLines(alerts: readonly AlertSnapshot[], options: RenderOptions): st
     while (end < alerts.length && !heads[end]) end++
     const run = alerts.slice(start, end)
     const shares = sharesOf(runValues(run, options).map(sharedOf))
-    for (const [i, alert] of run.entries()) lines.push(lineHtml(alert, options, i === 0, shares))
+    for (const [i, alert] of run.entries()) lines.push(lineLook(alert, options, i === 0, shares).html)
     start = end
   }
   return lines
@@ -335,8 +370,7 @@ function frameRoom(base: MessageContent, options: RenderOptions): { first: numbe
 
 /** lineRoom: the most characters an alert's line takes in any look (firing or resolved), with its run's heading or without, plus the newline before it. */
 function lineRoom(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares): number {
-  const looks = [alert, { ...alert, status: 'resolved' as const }]
-  return Math.max(...looks.map((look) => plainLength(lineHtml(look, options, heading, shares)))) + 1
+  return Math.max(lineLook(alert, options, heading, shares, 'firing').room, lineLook(alert, options, heading, shares, 'resolved').room) + 1
 }
 
 /** runRoom: the most characters a run's lines take in any look, its first line heading it. */

@@ -7,8 +7,12 @@
 const ALLOWED_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote'])
 const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"' }
 
+/** UNSAFE: a character escapeHtml changes (most values have none: they are returned as they are) */
+const UNSAFE = /[&<>"]/
+
 /** escapeHtml makes any text safe inside Telegram HTML (outside and inside attribute values). */
 export function escapeHtml(text: string): string {
+  if (!UNSAFE.test(text)) return text
   return text.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'))
 }
 

@@ -433,3 +433,16 @@ t.test("what a digest's parts announce: the named alerts, and on the last part t
   const plain = { alerts: [alert(1)] }
   t.same(announcedAlerts(plain), [alert(1)], 'an alert message announces its alerts')
 })
+
+t.test('the same alerts packed under another template, or resolved, read as that template and state say (no line is reused from another look)', async (t) => {
+  const alerts = Array.from({ length: 6 }, (_, i) => alert(i, 'warning'))
+  const round = { alerts, reminders: 0, resolvedRound: false, externalURL: '' }
+  const [ours] = packDigest(round, 1000, options)
+  const own = batchOptions(testConfig('messages: {templates: {digest_alert: "OWN {{alertname}} {{#each identifying}}{{value}}{{/each}}"}}'), Date.parse('2026-11-24T23:30:00Z'))
+  const [theirs] = packDigest(round, 1000, own)
+  t.notMatch(renderDigestPart(ours!, options).plain, /OWN/)
+  t.equal([...renderDigestPart(theirs!, own).plain.matchAll(/^OWN /gm)].length, 6, 'every line in the operator template, with the very same alert objects')
+  t.match(renderDigestPart(ours!, options).plain, /^host-0.example.com:9100$/m, 'and the first packing still reads as before')
+  const resolved = { ...ours!, alerts: [{ ...ours!.alerts[0]!, status: 'resolved' as const }, ...ours!.alerts.slice(1)] }
+  t.match(renderDigestPart(resolved, options).html, /✅ <s>/, 'a resolved copy of a rendered alert shows resolved')
+})
