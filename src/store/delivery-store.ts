@@ -96,6 +96,24 @@ export type Write =
   /** add to a sorted set unless already there (a new alert message's escalation: store/escalation-store.ts) */
   | { op: 'zadd'; key: string; member: string; score: number }
 
+/** flatWrites lays writes out as COMPLETE reads them: five arguments each, op, key and three operands (store/scripts.ts). */
+export function flatWrites(writes: readonly Write[]): (string | number)[] {
+  return writes.flatMap((w): (string | number)[] => {
+    switch (w.op) {
+      case 'set':
+        return ['set', w.key, w.value, w.ttl, '']
+      case 'hset':
+        return ['hset', w.key, w.field, w.value, w.ttl]
+      case 'push':
+        return ['push', w.key, w.value, w.cap, '']
+      case 'shift':
+        return ['shift', w.key, w.value, '', '']
+      case 'zadd':
+        return ['zadd', w.key, w.member, w.score, '']
+    }
+  })
+}
+
 /** CommitPolicy: what the config says about flapping and about critical alerts in a muted chat (how long events are remembered is the store's state TTL). */
 export type CommitPolicy = Omit<EventPolicy, 'rememberMs'>
 
@@ -303,8 +321,8 @@ export class DeliveryStore {
       chat,
       Math.max(0, Math.ceil(turn.paceMs)),
       turn.inflight ? JSON.stringify(turn.inflight) : '',
-      JSON.stringify(turn.writes),
       Math.max(0, Math.ceil(turn.retryInMs)),
+      ...flatWrites(turn.writes),
     )
     return result === 1
   }

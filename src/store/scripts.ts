@@ -210,27 +210,31 @@ return #items
 /**
  * COMPLETE records what one Telegram call changed and schedules the chat's next turn, under the lease.
  * KEYS: due, pace, lease, outbox, inflight, edits, notices, photos.
- * ARGV: token, chat, pace ms from now (0: no call made), delivery JSON ('' when done), writes JSON,
- * retry in ms (0: as soon as the pace allows).
- * Writes: [{op:'set', key, value, ttl} | {op:'hset', key, field, value, ttl} | {op:'push', key, value, cap}
- * | {op:'shift', key, value} | {op:'zadd', key, member, score}] (shift: drop the list's head if it is still that value: a graph
- * sent or skipped; zadd: only if not there yet, a new alert message's escalation).
+ * ARGV: token, chat, pace ms from now (0: no call made), delivery JSON ('' when done), retry in ms
+ * (0: as soon as the pace allows), then the writes, five arguments each (store/delivery-store.ts
+ * flatWrites): op, key and three operands:
+ * set key value ttl | hset key field value ttl | push key value cap | shift key value (drop the
+ * list's head if it is still that value: a graph sent or skipped) | zadd key member score (only if
+ * not there yet: a new alert message's escalation).
+ * Flat, not JSON: a storm digest's last part writes its record and thousands of refs, and decoding
+ * them as JSON doubled the time the script held Redis.
  */
 export const COMPLETE = `${NOW}
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-for _, w in ipairs(cjson.decode(ARGV[5])) do
-  if w.op == 'shift' then
-    if redis.call('LINDEX', w.key, 0) == w.value then redis.call('LPOP', w.key) end
-  elseif w.op == 'set' then
-    redis.call('SET', w.key, w.value, 'PX', w.ttl)
-  elseif w.op == 'hset' then
-    redis.call('HSET', w.key, w.field, w.value)
-    redis.call('PEXPIRE', w.key, w.ttl)
-  elseif w.op == 'push' then
-    redis.call('LPUSH', w.key, w.value)
-    redis.call('LTRIM', w.key, 0, w.cap - 1)
-  elseif w.op == 'zadd' then
-    redis.call('ZADD', w.key, 'NX', w.score, w.member)
+for i = 6, #ARGV, 5 do
+  local op, key, a, b, c = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  if op == 'shift' then
+    if redis.call('LINDEX', key, 0) == a then redis.call('LPOP', key) end
+  elseif op == 'set' then
+    redis.call('SET', key, a, 'PX', b)
+  elseif op == 'hset' then
+    redis.call('HSET', key, a, b)
+    redis.call('PEXPIRE', key, c)
+  elseif op == 'push' then
+    redis.call('LPUSH', key, a)
+    redis.call('LTRIM', key, 0, tonumber(b) - 1)
+  elseif op == 'zadd' then
+    redis.call('ZADD', key, 'NX', b, a)
   end
 end
 if ARGV[4] == '' then redis.call('DEL', KEYS[5]) else redis.call('SET', KEYS[5], ARGV[4]) end
@@ -239,7 +243,7 @@ local paceMs = tonumber(ARGV[3])
 if paceMs > 0 then redis.call('HSET', KEYS[2], chat, now + paceMs) end
 if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[6]) > 0 or redis.call('LLEN', KEYS[7]) > 0 or redis.call('LLEN', KEYS[8]) > 0 then
   local paced = tonumber(redis.call('HGET', KEYS[2], chat) or '0')
-  redis.call('ZADD', KEYS[1], math.max(now, paced, now + tonumber(ARGV[6])), chat)
+  redis.call('ZADD', KEYS[1], math.max(now, paced, now + tonumber(ARGV[5])), chat)
 else
   redis.call('ZREM', KEYS[1], chat)
 end

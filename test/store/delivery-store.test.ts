@@ -13,7 +13,7 @@ async function setup(t: Test, name: string) {
     await cleanupPrefix(url, prefix)
     redis.disconnect()
   })
-  return { redis, store: new DeliveryStore(redis, prefix, 60_000) }
+  return { redis, store: new DeliveryStore(redis, prefix, 60_000), prefix }
 }
 
 t.test('the same event is queued once per chat, whoever sends it and however often', async (t) => {
@@ -358,4 +358,39 @@ t.test("a flap folded into a message moves only the flapping alert's ref: anothe
   const { refs } = await store.lookups('-100', resolves)
   t.same(refs.get('a'), { messageId: 7, startsAt: '2026-11-24T23:45:00Z' }, 'the flapping alert points at the message it flaps in')
   t.same(refs.get('b'), { messageId: 8, startsAt: '2026-11-24T23:40:00Z' }, 'the other stays where it was announced last: its resolve finds message 8')
+})
+
+t.test('a turn applies every kind of write it carries, in order, thousands at once', async (t) => {
+  const { redis, store, prefix } = await setup(t, 'writes')
+  await store.commitEvents([candidate('a', 'firing')])
+  const { chat } = await store.claim('t1', 5000, 0)
+  const key = (name: string) => `${prefix}:test:${name}`
+  await redis.rpush(key('photos'), 'sent', 'next')
+  await redis.zadd(key('escalations'), 5, 'kept')
+  const refs = Array.from({ length: 3000 }, (_, i) => ({ op: 'hset' as const, key: key(`ref:${i}`), field: chat!, value: `{"messageId":${i}}`, ttl: 60_000 }))
+  const done = await store.complete(chat!, 't1', {
+    paceMs: 0,
+    inflight: undefined,
+    retryInMs: 0,
+    writes: [
+      { op: 'set', key: key('record'), value: 'x'.repeat(1_000_000), ttl: 60_000 },
+      ...refs,
+      { op: 'push', key: key('letters'), value: 'one', cap: 2 },
+      { op: 'push', key: key('letters'), value: 'two', cap: 2 },
+      { op: 'push', key: key('letters'), value: 'three', cap: 2 },
+      { op: 'shift', key: key('photos'), value: 'sent' },
+      { op: 'shift', key: key('photos'), value: 'sent' },
+      { op: 'zadd', key: key('escalations'), member: 'kept', score: 99 },
+      { op: 'zadd', key: key('escalations'), member: 'new', score: 7 },
+    ],
+  })
+  t.ok(done)
+  t.equal((await redis.get(key('record')))?.length, 1_000_000, 'a record of a megabyte, whole')
+  const ttl = await redis.pttl(key('record'))
+  t.ok(ttl > 50_000 && ttl <= 60_000, 'with its time to live')
+  t.equal(await redis.hget(key('ref:2999'), chat!), '{"messageId":2999}', 'the last of 3,000 refs')
+  t.ok((await redis.pttl(key('ref:0'))) > 50_000, 'refs expire')
+  t.same(await redis.lrange(key('letters'), 0, -1), ['three', 'two'], 'a capped list keeps the newest')
+  t.same(await redis.lrange(key('photos'), 0, -1), ['next'], 'a shift drops the head only while it is still that value')
+  t.same(await redis.zrange(key('escalations'), 0, -1, 'WITHSCORES'), ['kept', '5', 'new', '7'], 'a zadd never moves what is there')
 })
