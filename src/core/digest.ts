@@ -274,9 +274,15 @@ function lookKey(status: AlertSnapshot['status'], heading: boolean, shares: RunS
 /** lineLook: the alert's line in that state (its own, unless asked for its resolved look), rendered once per options. */
 function lineLook(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares, status = alert.status): LineLook {
   let byAlert = lineLooks.get(options)
-  if (!byAlert) lineLooks.set(options, (byAlert = new WeakMap()))
+  if (!byAlert) {
+    byAlert = new WeakMap()
+    lineLooks.set(options, byAlert)
+  }
   let looks = byAlert.get(alert)
-  if (!looks) byAlert.set(alert, (looks = new Map()))
+  if (!looks) {
+    looks = new Map()
+    byAlert.set(alert, looks)
+  }
   const key = lookKey(status, heading, shares)
   let look = looks.get(key)
   if (!look) {

@@ -99,18 +99,11 @@ export type Write =
 /** flatWrites lays writes out as COMPLETE reads them: five arguments each, op, key and three operands (store/scripts.ts). */
 export function flatWrites(writes: readonly Write[]): (string | number)[] {
   return writes.flatMap((w): (string | number)[] => {
-    switch (w.op) {
-      case 'set':
-        return ['set', w.key, w.value, w.ttl, '']
-      case 'hset':
-        return ['hset', w.key, w.field, w.value, w.ttl]
-      case 'push':
-        return ['push', w.key, w.value, w.cap, '']
-      case 'shift':
-        return ['shift', w.key, w.value, '', '']
-      case 'zadd':
-        return ['zadd', w.key, w.member, w.score, '']
-    }
+    if (w.op === 'set') return ['set', w.key, w.value, w.ttl, '']
+    if (w.op === 'hset') return ['hset', w.key, w.field, w.value, w.ttl]
+    if (w.op === 'push') return ['push', w.key, w.value, w.cap, '']
+    if (w.op === 'shift') return ['shift', w.key, w.value, '', '']
+    return ['zadd', w.key, w.member, w.score, '']
   })
 }
 

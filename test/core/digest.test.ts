@@ -438,7 +438,10 @@ t.test('the same alerts packed under another template, or resolved, read as that
   const alerts = Array.from({ length: 6 }, (_, i) => alert(i, 'warning'))
   const round = { alerts, reminders: 0, resolvedRound: false, externalURL: '' }
   const [ours] = packDigest(round, 1000, options)
-  const own = batchOptions(testConfig('messages: {templates: {digest_alert: "OWN {{alertname}} {{#each identifying}}{{value}}{{/each}}"}}'), Date.parse('2026-11-24T23:30:00Z'))
+  const own = batchOptions(
+    testConfig('messages: {templates: {digest_alert: "OWN {{alertname}} {{#each identifying}}{{value}}{{/each}}"}}'),
+    Date.parse('2026-11-24T23:30:00Z'),
+  )
   const [theirs] = packDigest(round, 1000, own)
   t.notMatch(renderDigestPart(ours!, options).plain, /OWN/)
   t.equal([...renderDigestPart(theirs!, own).plain.matchAll(/^OWN /gm)].length, 6, 'every line in the operator template, with the very same alert objects')
