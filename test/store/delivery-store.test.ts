@@ -392,5 +392,5 @@ t.test('a turn applies every kind of write it carries, in order, thousands at on
   t.ok((await redis.pttl(key('ref:0'))) > 50_000, 'refs expire')
   t.same(await redis.lrange(key('letters'), 0, -1), ['three', 'two'], 'a capped list keeps the newest')
   t.same(await redis.lrange(key('photos'), 0, -1), ['next'], 'a shift drops the head only while it is still that value')
-  t.same(await redis.zrange(key('escalations'), 0, -1, 'WITHSCORES'), ['kept', '5', 'new', '7'], 'a zadd never moves what is there')
+  t.same(await redis.zrange(key('escalations'), '0', '-1', 'WITHSCORES'), ['kept', '5', 'new', '7'], 'a zadd never moves what is there')
 })
