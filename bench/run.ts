@@ -12,6 +12,8 @@
  *   sustained   1,000 webhooks/s for 60 s: errors, and resident memory sampled every second
  *   graph       drawing one alert graph (6 series, 1 hour, 800×450): p50/p99 and the memory it adds
  *               (bench/graph.ts, in a process of its own)
+ *   round       planning one storm round of 5,000 alerts (1,000 named): how long it holds the event
+ *               loop the webhook route shares (bench/round.ts)
  *   scale       10,000 alerts over 100 chats through a real Alertmanager to two replicas on one Redis
  *               (bench/scale.ts: its own Redis, fake and processes)
  * `npm run bench -- e2e ingest sustained storm` runs only the named parts.
@@ -25,6 +27,7 @@ import { startFakeTelegram } from '../test/fakes/telegram.js'
 import { freePort, waitForHttp } from '../test/helpers/net.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
 import { GRAPH_GOAL, graphBench } from './graph.js'
+import { stormRoundBench } from './round.js'
 import { scale } from './scale.js'
 import { formatSends, formatStorm, fullPictureMs, STORM_GOAL, stormViaAlertmanager, stormViaAlertwire } from './storm.js'
 import { type Service, startService } from './service.js'
@@ -255,17 +258,27 @@ async function graph() {
   verdicts.push([`graph: render p99 ≤ ${GRAPH_GOAL.p99Ms} ms`, g.p99Ms <= GRAPH_GOAL.p99Ms, `${g.p99Ms} ms`])
 }
 
+/** round: one storm round planned in this process (pure work: no Redis, no Telegram). */
+function round() {
+  const r = stormRoundBench()
+  row(
+    'storm round: plan p50 / max',
+    `${r.p50Ms} / ${r.maxMs} ms (${r.items} alerts, ${r.named} named in ${r.messages} messages; load average ${loadavg()[0]!.toFixed(1)})`,
+  )
+}
+
 async function main() {
   const only = new Set(process.argv.slice(2))
   const wanted = (part: string) => only.size === 0 || only.has(part)
   if (wanted('graph')) await graph()
+  if (wanted('round')) round()
   if (wanted('scale')) {
     const figures = await scale()
     for (const [name, value] of figures.lines) row(name, value)
     verdicts.push(...figures.goals)
   }
-  // the graph and scale parts need neither the shared Redis nor the fake: asked alone, they are all there is
-  if (only.size > 0 && [...only].every((part) => part === 'graph' || part === 'scale')) {
+  // the graph, round and scale parts need neither the shared Redis nor the fake: asked alone, they are all there is
+  if (only.size > 0 && [...only].every((part) => part === 'graph' || part === 'round' || part === 'scale')) {
     report()
     process.exit(0)
   }
