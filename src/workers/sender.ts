@@ -36,6 +36,8 @@ import { classifyTelegramError } from '../telegram/errors.js'
 const IDLE_POLL_MS = 200
 /** how long a lane pauses when Redis fails (the lease expires and the chat is picked up again, by us or another replica) */
 const REDIS_ERROR_PAUSE_MS = 1000
+/** RECORD_RETRY_MS: how often a turn tries again to record a message Telegram took while Redis does not answer */
+const RECORD_RETRY_MS = 250
 
 /** GraphHooks: what the graphs plugin gives the sender (plugins/graphs.ts): graphs asked for by sent calls, their pictures, and storms. */
 export interface GraphHooks {
@@ -107,14 +109,15 @@ export class Sender {
   private async lane(): Promise<number> {
     const { leaseMs, globalIntervalMs, classPace } = this.deps.config()
     const token = randomUUID()
+    const leaseUntil = Date.now() + leaseMs
     const claim = await this.deps.store.claim(token, leaseMs, globalIntervalMs, classPace)
     if (!claim.chat) return Math.max(1, claim.waitMs >= 0 ? Math.min(claim.waitMs, IDLE_POLL_MS) : IDLE_POLL_MS)
-    await this.turn(claim.chat, token)
+    await this.turn(claim.chat, token, leaseUntil)
     return 0
   }
 
   /** turn makes at most one Telegram call for a leased chat. */
-  private async turn(chat: string, token: string): Promise<void> {
+  private async turn(chat: string, token: string, leaseUntil: number): Promise<void> {
     const config = this.deps.config()
     const paceMs = config.chatPaceMs(chat)
     // the chats due before this one's next call share Telegram's overall limit with it
@@ -138,9 +141,9 @@ export class Sender {
             : plan.kind === 'release'
               ? await this.release(chat, token)
               : plan.kind === 'photo'
-                ? await this.photo(chat, token, plan.photo, config)
+                ? await this.photo(chat, token, plan.photo, config, leaseUntil)
                 : await this.startWork(chat, token, state, plan, config)
-    if (inflight) await this.call(chat, token, inflight, config)
+    if (inflight) await this.call(chat, token, inflight, config, leaseUntil)
   }
 
   /** takeNotices moves the bot's notices into the chat's delivery, ahead of the rest. */
@@ -206,16 +209,16 @@ export class Sender {
   }
 
   /** call makes the delivery's next call (or gives the delivery up) and carries out what the answer means. */
-  private async call(chat: string, token: string, inflight: InFlight, config: SenderConfig): Promise<void> {
+  private async call(chat: string, token: string, inflight: InFlight, config: SenderConfig, leaseUntil: number): Promise<void> {
     const plan = planCall(inflight, config.retry.giveUpAfterMs, Date.now())
     if (plan.kind === 'give_up') return this.giveUp(chat, token, plan)
     const answer = await this.execute(chat, plan.call)
-    await this.apply(chat, token, answerPlan(answer, inflight, config.retry, Math.random), plan.call)
+    await this.apply(chat, token, answerPlan(answer, inflight, config.retry, Math.random), plan.call, answer.ok ? leaseUntil : 0)
     if (answer.ok) this.deps.graphs?.afterCall(chat, plan.call, answer.messageId)
   }
 
   /** photo sends the graph at the head of the chat's list (nothing else waits), or drops it: stale, unreadable, or refused. */
-  private async photo(chat: string, token: string, stored: StoredPhoto, config: SenderConfig): Promise<undefined> {
+  private async photo(chat: string, token: string, stored: StoredPhoto, config: SenderConfig, leaseUntil: number): Promise<undefined> {
     const { store, metrics, log } = this.deps
     const shift: Write = { op: 'shift', key: store.keys.photos(chat), value: stored.raw }
     const turn = photoTurn(stored, Date.now())
@@ -234,7 +237,7 @@ export class Sender {
     if (answer.ok) {
       metrics.graphs.inc({ outcome: 'sent' })
       metrics.messages.inc({ chat, outcome: 'sent' })
-      await store.complete(chat, token, { paceMs, inflight: undefined, writes: [shift], retryInMs: 0 })
+      await this.completeSent(chat, token, { paceMs, inflight: undefined, writes: [shift], retryInMs: 0 }, leaseUntil)
       return undefined
     }
     const { failure } = answer
@@ -296,8 +299,8 @@ export class Sender {
     }
   }
 
-  /** apply carries out what an answer means: counts, logs, and ends the turn (or moves the chat). */
-  private async apply(chat: string, token: string, plan: AnswerPlan, call: Call): Promise<void> {
+  /** apply carries out what an answer means: counts, logs, and ends the turn (or moves the chat); sentUntil: Telegram took the call, record it until then (completeSent). */
+  private async apply(chat: string, token: string, plan: AnswerPlan, call: Call, sentUntil: number): Promise<void> {
     const { store, metrics, log } = this.deps
     const { count } = plan
     if (count.message) metrics.messages.inc({ chat, outcome: count.message })
@@ -318,7 +321,27 @@ export class Sender {
     // a new alert message (not an edit of one) starts its escalation in the same script that saves it
     const escalation = plan.save?.announce && call.op === 'send' ? (this.deps.escalation?.scheduleWrites(chat, plan.save.record) ?? []) : []
     const writes = [...saved, ...escalation, ...(plan.letter ? this.letterWrites(chat, [plan.letter]) : [])]
-    await store.complete(chat, token, { ...plan.end, writes })
+    await this.completeSent(chat, token, { ...plan.end, writes }, sentUntil)
+  }
+
+  /**
+   * completeSent ends a turn whose call Telegram took. The chat already has the message: if Redis
+   * cannot be reached to record it (a failover: the primary died while the call was out), giving up
+   * would let the next turn send it again once the lease expires. So it tries again until the lease
+   * ends; the new primary then records it, or says the lease is gone (and nothing is written twice).
+   */
+  private async completeSent(chat: string, token: string, turn: Parameters<DeliveryStore['complete']>[2], leaseUntil: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.store.complete(chat, token, turn)
+        if (attempt > 1) this.deps.log.info({ chat, attempts: attempt }, 'recorded a message Telegram took once Redis answered again')
+        return
+      } catch (error) {
+        if (Date.now() + RECORD_RETRY_MS >= leaseUntil) throw error
+        if (attempt === 1) this.deps.log.warn({ chat, error: (error as Error).message }, 'could not record a sent message; trying until the lease ends')
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
+      }
+    }
   }
 
   /** giveUp makes every call left of an expired delivery a dead letter. */

@@ -57,3 +57,29 @@ t.test('Redis down for 30 s under load: 503 while down, no crash, everything acc
   await until(() => [...accepted].every((i) => mentions(fake).has(i)), 60_000, 'every accepted alert in the chat')
   t.comment(`accepted ${accepted.size} of ${n}; while down: ${during.length} answers, slowest ${slowest} ms`)
 })
+
+t.test('Redis gone while a message is out: recorded once Redis answers again, never sent twice', async (t) => {
+  const redis = await startPrivateRedis({ appendonly: true })
+  t.teardown(() => redis.close())
+  const fake = await startFake(t)
+  const service = await startService(t, {
+    redisUrl: redis.url,
+    env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) },
+    yaml: FAST,
+  })
+  // Telegram takes 1.5 s to answer the message; Redis is gone from 0.3 s until 1 s after the answer
+  fake.failNext(1, 'slow', { method: 'sendMessage', delayMs: 1500 })
+  t.equal(await postTo(service.url, notification(1), 5000), 200)
+  await until(() => fake.calls.some((c) => c.method === 'sendMessage'), 5000, 'the message on its way')
+  await redis.stop()
+  await new Promise((r) => setTimeout(r, 2500))
+  await redis.restart()
+  // a turn that could not record the message kept its lease (9 s with request_timeout 2s): past it, a second turn would send it again
+  await new Promise((r) => setTimeout(r, 12_000))
+  t.same([...mentions(fake)], [[1, 1]], 'the alert is in the chat once')
+  const resolved = { ...notification(1), status: 'resolved' }
+  resolved.alerts = resolved.alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date().toISOString() }))
+  t.equal(await postTo(service.url, resolved, 5000), 200)
+  await until(() => fake.messages(CHAT).some((m) => /RESOLVED/.test(m.text)), 10_000, 'the resolve')
+  t.equal(fake.messages(CHAT).filter((m) => /RESOLVED/.test(m.text)).length, 1, 'and its resolve edits that very message: it was recorded')
+})
