@@ -1,13 +1,16 @@
 /**
  * Redis stopped for 30 s under webhook load: alertwire answers 503 while it is down (within 2 s,
- * never a hang), does not crash, and delivers everything it accepted before and after.
+ * never a hang), does not crash, and delivers everything it accepted before and after. And Redis
+ * stopped while a message is out to Telegram: the message is recorded once Redis is back, not sent
+ * twice.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startPrivateRedis } from '../helpers/redis.js'
 import { postTo, startService } from '../helpers/service.js'
 import { CHAT, FAST, mentions, notification, startFake, until } from './common.js'
 
-t.test('Redis down for 30 s under load: 503 while down, no crash, everything accepted delivered', async (t) => {
+/** onPrivateRedis: alertwire on a Redis of its own that keeps its data across a stop (appendonly), and the fake it sends to. */
+async function onPrivateRedis(t: Test) {
   const redis = await startPrivateRedis({ appendonly: true })
   t.teardown(() => redis.close())
   const fake = await startFake(t)
@@ -16,6 +19,11 @@ t.test('Redis down for 30 s under load: 503 while down, no crash, everything acc
     env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) },
     yaml: FAST,
   })
+  return { redis, fake, service }
+}
+
+t.test('Redis down for 30 s under load: 503 while down, no crash, everything accepted delivered', async (t) => {
+  const { redis, fake, service } = await onPrivateRedis(t)
   const accepted = new Set<number>()
   const during: number[] = []
   let slowest = 0
@@ -59,14 +67,7 @@ t.test('Redis down for 30 s under load: 503 while down, no crash, everything acc
 })
 
 t.test('Redis gone while a message is out: recorded once Redis answers again, never sent twice', async (t) => {
-  const redis = await startPrivateRedis({ appendonly: true })
-  t.teardown(() => redis.close())
-  const fake = await startFake(t)
-  const service = await startService(t, {
-    redisUrl: redis.url,
-    env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_URL: fake.url, TELEGRAM_CHAT_ID: String(CHAT) },
-    yaml: FAST,
-  })
+  const { redis, fake, service } = await onPrivateRedis(t)
   // Telegram takes 1.5 s to answer the message; Redis is gone from 0.3 s until 1 s after the answer
   fake.failNext(1, 'slow', { method: 'sendMessage', delayMs: 1500 })
   t.equal(await postTo(service.url, notification(1), 5000), 200)
