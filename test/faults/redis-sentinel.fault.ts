@@ -77,6 +77,12 @@ async function heldBackWindow(t: Test, replicas: number) {
   const server = started.app.server
   const address = await server.listen({ host: '127.0.0.1', port: 0 })
   const before = await Promise.all([1, 2, 3].map((n) => post(address, n)))
+  // replication is asynchronous: with min_replicas_acked 0 a 2xx does not wait for it, so the test
+  // does before it freezes the replica (a probe written and WAITed for: the replica then holds all before it)
+  const probe = set.direct(set.primary.port)
+  await probe.set(`${started.prefix}:probe`, '1')
+  t.equal(await probe.wait(1, 5000), 1, 'the replica holds the first three')
+  probe.disconnect()
   // the replica frozen and its link cut: what the primary stores now stays on the primary alone
   await set.replica.kill('SIGSTOP')
   await ask(set.primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica')
@@ -91,10 +97,14 @@ async function heldBackWindow(t: Test, replicas: number) {
 }
 
 t.test('min_replicas_acked 0: webhooks answered 2xx while the replica lagged are lost with the primary', async (t) => {
-  const { fake, address, before, window } = await heldBackWindow(t, 0)
+  const { fake, address, before, window, logs } = await heldBackWindow(t, 0)
   t.same(before, [200, 200, 200], 'stored and replicated')
   t.same(window, [200, 200, 200], 'answered 2xx: the primary alone held them')
-  await until(() => [1, 2, 3].every((n) => mentions(fake).has(n)), 60_000, 'the replicated alerts in the chat')
+  await until(() => [1, 2, 3].every((n) => mentions(fake).has(n)), 60_000, 'the replicated alerts in the chat').catch((error) => {
+    t.comment(`in the chat: ${[...mentions(fake).keys()].join(', ')}; the fake: ${fake.summary()}`)
+    t.comment(logs.slice(-60).join('\n'))
+    throw error
+  })
   // a later webhook is planned and sent after the window's would have been, had they survived
   t.equal((await retryUntilStored(address, 7, 30_000)).at(-1), 200)
   await until(() => mentions(fake).has(7), 60_000, 'a later alert in the chat')
@@ -132,7 +142,7 @@ t.test('a primary SIGKILLed under webhook load: Sentinel promotes the replica, e
   const set = await startSentinelSet()
   // registered before the app's: teardowns run last-in first-out, so the app closes while Redis still answers
   t.teardown(() => set.close())
-  const { url, fake } = await startWithFake(t, {
+  const { url, fake, logs } = await startWithFake(t, {
     redis: set.topology,
     fast: false,
     fake: { chats: [{ id: CHAT, type: 'supergroup' }], limits: { group: { max: 50, windowMs: 1000 }, global: { max: 100, windowMs: 1000 } } },
@@ -178,7 +188,12 @@ t.test('a primary SIGKILLed under webhook load: Sentinel promotes the replica, e
   t.ok(statuses.before.length > 10 && statuses.before.every((s) => s === 200), `before: ${statuses.before.length} webhooks, all 2xx`)
   t.ok(statuses.during.includes(503), `during the failover: ${statuses.during.filter((s) => s === 503).length} × 503 (Alertmanager retries them)`)
   t.ok(statuses.after.filter((s) => s === 200).length > 10, `after: ${statuses.after.filter((s) => s === 200).length} × 2xx on the promoted replica`)
-  await until(() => [...accepted].every((n) => mentions(fake).has(n)), 120_000, 'every alert answered 2xx in the chat')
+  await until(() => [...accepted].every((n) => mentions(fake).has(n)), 120_000, 'every alert answered 2xx in the chat').catch((error) => {
+    // what was missing and what the app said about it: a failure here must be explainable from the CI log
+    t.comment(`missing: ${[...accepted].filter((n) => !mentions(fake).has(n)).join(', ')}`)
+    t.comment(logs.filter((line) => /"level":[456]0/.test(line)).slice(-40).join('\n'))
+    throw error
+  })
   t.pass(`all ${accepted.size} alerts answered 2xx reached the chat: none 2xx-then-lost`)
   const doubled = [...mentions(fake)].filter(([, count]) => count > 1).map(([n]) => n)
   t.ok(doubled.length <= 5, `at most 5 alerts twice (${doubled.length}: ${doubled.join(', ')})`)
