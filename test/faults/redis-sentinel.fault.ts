@@ -191,7 +191,12 @@ t.test('a primary SIGKILLed under webhook load: Sentinel promotes the replica, e
   await until(() => [...accepted].every((n) => mentions(fake).has(n)), 120_000, 'every alert answered 2xx in the chat').catch((error) => {
     // what was missing and what the app said about it: a failure here must be explainable from the CI log
     t.comment(`missing: ${[...accepted].filter((n) => !mentions(fake).has(n)).join(', ')}`)
-    t.comment(logs.filter((line) => /"level":[456]0/.test(line)).slice(-40).join('\n'))
+    t.comment(
+      logs
+        .filter((line) => /"level":[456]0/.test(line))
+        .slice(-40)
+        .join('\n'),
+    )
     throw error
   })
   t.pass(`all ${accepted.size} alerts answered 2xx reached the chat: none 2xx-then-lost`)
