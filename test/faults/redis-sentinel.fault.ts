@@ -92,6 +92,14 @@ async function heldBackWindow(t: Test, replicas: number) {
   await set.waitForPrimary(set.replica.port, 60_000)
   t.match(String(await ask(set.replica.port, 'ROLE')), /^master/, 'Sentinel promoted the replica')
   await rejoin(set)
+  // as the app does at start-up (plugins/redis.ts): its workers start once its connections are ready, here on the promoted replica
+  await untilTrue(async () => Object.values(server.redis).every((c) => c.status === 'ready'), 30_000, 'the app connected to the promoted replica').catch(
+    (error) => {
+      t.comment(`connections: ${JSON.stringify(Object.fromEntries(Object.entries(server.redis).map(([name, c]) => [name, c.status])))}`)
+      t.comment(started.logs.slice(-25).join('\n'))
+      throw error
+    },
+  )
   await server.lifecycle.start()
   return { ...started, address, before, window }
 }
