@@ -6,6 +6,8 @@
  * Split at Telegram's limit like any message. Pure.
  */
 import { plainLength, truncateHtml } from './html.js'
+import type { Label } from './labels.js'
+import type { Labels } from './matchers.js'
 import {
   type AlertSnapshot,
   type AlertSource,
@@ -53,7 +55,9 @@ export function isCatchUp(summary: DigestSummary): boolean {
 }
 
 /** natural order for names and labels: host-2 before host-10 (one collator: building one per comparison is slow) */
-const NATURAL = new Intl.Collator('en', { numeric: true })
+const COLLATOR = new Intl.Collator('en', { numeric: true })
+/** natural compares as a person sorts (host2 before host10); equal strings, common in a storm, skip the costly collator */
+const natural = (a: string, b: string) => (a === b ? 0 : COLLATOR.compare(a, b))
 
 /**
  * orderFirst puts the `count` alerts a digest names first, in digest order. Every alert is sorted
@@ -61,13 +65,13 @@ const NATURAL = new Intl.Collator('en', { numeric: true })
  */
 function orderFirst(alerts: readonly AlertSnapshot[], count: number, options: RenderOptions): AlertSnapshot[] {
   const coarse = alerts.map((alert) => ({ alert, rank: severityOf(alert.labels, options.severities).rank, name: alert.labels.alertname ?? '' }))
-  coarse.sort((a, b) => a.rank - b.rank || NATURAL.compare(a.name, b.name))
+  coarse.sort((a, b) => a.rank - b.rank || natural(a.name, b.name))
   const labelsOf = (a: AlertSnapshot) =>
-    shownLabels(a.labels, options)
+    shownOf(a.labels, options)
       .map((l) => `${l.name}=${l.value}`)
       .join(',')
   const named = coarse.slice(0, count).map((c) => ({ ...c, labels: labelsOf(c.alert) }))
-  named.sort((a, b) => a.rank - b.rank || NATURAL.compare(a.name, b.name) || NATURAL.compare(a.labels, b.labels))
+  named.sort((a, b) => a.rank - b.rank || natural(a.name, b.name) || natural(a.labels, b.labels))
   return [...named.map((n) => n.alert), ...coarse.slice(count).map((c) => c.alert)]
 }
 
@@ -129,8 +133,14 @@ function headerHtml(content: MessageContent, options: RenderOptions): string {
 
 /** runOf: what a run of digest lines shares, so that only its first line names it (severity, alertname, the names of the identifying labels). */
 function runOf(alert: AlertSnapshot, options: RenderOptions): string {
-  const names = shownLabels(alert.labels, options).map((l) => l.name)
-  return [severityOf(alert.labels, options.severities).level, alert.labels.alertname ?? 'alert', ...names].join('\u0000')
+  const { runs } = memoOf(options)
+  let run = runs.get(alert)
+  if (run === undefined) {
+    const names = shownOf(alert.labels, options).map((l) => l.name)
+    run = [severityOf(alert.labels, options.severities).level, alert.labels.alertname ?? 'alert', ...names].join('\u0000')
+    runs.set(alert, run)
+  }
+  return run
 }
 
 /** headings: which lines of a part start a run (the first line of a part always does, so each part reads on its own). */
@@ -237,7 +247,7 @@ type RunShares = Shared[]
 
 /** runValues: a run's identifying values, label by label (the labels of a run have the same names). */
 function runValues(run: readonly AlertSnapshot[], options: RenderOptions): string[][] {
-  const labels = run.map((a) => shownLabels(a.labels, options))
+  const labels = run.map((a) => shownOf(a.labels, options))
   return (labels[0] ?? []).map((_, j) => labels.map((ls) => ls[j]?.value ?? ''))
 }
 
@@ -260,12 +270,39 @@ interface LineLook {
 }
 
 /**
- * lineLooks keeps each alert's lines as rendered under one RenderOptions: packing measures every
- * look of every line and the parts then show the same lines, so each is rendered once (a storm
- * round of 1,000 named alerts rendered each line three or four times, blocking the event loop for
- * 100 ms and more). Keyed by the objects themselves: both are read-only once made.
+ * Memo: what packing and rendering ask again and again of each alert under one RenderOptions, kept
+ * once: its shown labels, its run, each look of its line. Packing measures every look of every
+ * line and the parts then show the same lines (a storm round of 1,000 named alerts rendered each
+ * line three or four times, blocking the event loop for 100 ms and more). Keyed by the objects
+ * themselves: both are read-only once made.
  */
-const lineLooks = new WeakMap<RenderOptions, WeakMap<AlertSnapshot, Map<string, LineLook>>>()
+interface Memo {
+  shown: WeakMap<Labels, Label[]>
+  runs: WeakMap<AlertSnapshot, string>
+  looks: WeakMap<AlertSnapshot, Map<string, LineLook>>
+}
+
+const memos = new WeakMap<RenderOptions, Memo>()
+
+function memoOf(options: RenderOptions): Memo {
+  let memo = memos.get(options)
+  if (!memo) {
+    memo = { shown: new WeakMap(), runs: new WeakMap(), looks: new WeakMap() }
+    memos.set(options, memo)
+  }
+  return memo
+}
+
+/** shownOf: the labels an alert shows on its own (shownLabels), worked out once per options. */
+function shownOf(labels: Labels, options: RenderOptions): Label[] {
+  const { shown } = memoOf(options)
+  let found = shown.get(labels)
+  if (!found) {
+    found = shownLabels(labels, options)
+    shown.set(labels, found)
+  }
+  return found
+}
 
 function lookKey(status: AlertSnapshot['status'], heading: boolean, shares: RunShares): string {
   return `${status}|${heading ? 1 : 0}|${shares.map((s) => `${s.prefix}\u0001${s.suffix}\u0001${s.whole ?? '\u0002'}`).join('\u0000')}`
@@ -273,32 +310,37 @@ function lookKey(status: AlertSnapshot['status'], heading: boolean, shares: RunS
 
 /** lineLook: the alert's line in that state (its own, unless asked for its resolved look), rendered once per options. */
 function lineLook(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares, status = alert.status): LineLook {
-  let byAlert = lineLooks.get(options)
-  if (!byAlert) {
-    byAlert = new WeakMap()
-    lineLooks.set(options, byAlert)
-  }
-  let looks = byAlert.get(alert)
+  const memo = memoOf(options)
+  let looks = memo.looks.get(alert)
   if (!looks) {
     looks = new Map()
-    byAlert.set(alert, looks)
+    memo.looks.set(alert, looks)
   }
   const key = lookKey(status, heading, shares)
   let look = looks.get(key)
   if (!look) {
-    const html = lineHtml(status === alert.status ? alert : { ...alert, status }, options, heading, shares)
-    look = { html, room: plainLength(html) }
+    look = renderLine(status === alert.status ? alert : { ...alert, status }, options, heading, shares)
     looks.set(key, look)
   }
   return look
 }
 
-function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares = []): string {
+/** renderLine renders an alert's line and measures it, cut to LINE_LIMIT characters. */
+function renderLine(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares = []): LineLook {
   const severity = severityOf(alert.labels, options.severities)
-  const identifying = shownLabels(alert.labels, options).map((label, j) => {
+  // the fields spelled out: spreading the label object cost a storm round about a fifth of its time
+  const identifying = shownOf(alert.labels, options).map((label, j) => {
     const share = shares[j] ?? NOTHING_SHARED
     const part = label.value.slice(share.prefix.length, label.value.length - share.suffix.length)
-    return { ...label, part, prefix: share.prefix, suffix: share.suffix, shared: share.prefix !== '' || share.suffix !== '', whole: share.whole !== undefined }
+    return {
+      name: label.name,
+      value: label.value,
+      part,
+      prefix: share.prefix,
+      suffix: share.suffix,
+      shared: share.prefix !== '' || share.suffix !== '',
+      whole: share.whole !== undefined,
+    }
   })
   const html = options.templates.digest_alert({
     heading,
@@ -313,7 +355,10 @@ function lineHtml(alert: AlertSnapshot, options: RenderOptions, heading: boolean
     annotations: alert.annotations,
     summary: alert.annotations.summary ?? '',
   })
-  return plainLength(html) > LINE_LIMIT ? truncateHtml(html, LINE_LIMIT) : html
+  const room = plainLength(html)
+  if (room <= LINE_LIMIT) return { html, room }
+  const cut = truncateHtml(html, LINE_LIMIT)
+  return { html: cut, room: plainLength(cut) }
 }
 
 /** partLines: each line of a part as it looks now, each run headed and saying once what its alerts share. */
@@ -400,7 +445,7 @@ const EMPTY_RUN: OpenRun = { alerts: [], tallies: [], shares: [], room: 0 }
 /** grown: the open run with one more alert, measured as it would then look. */
 function grown(run: OpenRun, alert: AlertSnapshot, options: RenderOptions): OpenRun {
   const alerts = [...run.alerts, alert]
-  const own = shownLabels(alert.labels, options).map((l) => l.value)
+  const own = shownOf(alert.labels, options).map((l) => l.value)
   const tallies = own.map((value, j) => tallied(run.tallies[j], value))
   const shares = sharesOf(tallies.map(settled))
   const room = run.alerts.length > 0 && sameShares(shares, run.shares) ? run.room + lineRoom(alert, options, false, shares) : runRoom(alerts, options, shares)

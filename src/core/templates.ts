@@ -7,7 +7,7 @@
  * message Telegram refuses at 3 a.m.
  */
 import Handlebars from 'handlebars'
-import { cutText, escapeHtml, htmlToPlain, parseHtml } from './html.js'
+import { cutText, escapeHtml, htmlToPlain, needsEscaping, parseHtml } from './html.js'
 
 /** TemplateName: the pieces messages are built from. */
 export type TemplateName =
@@ -94,21 +94,35 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   ].join(''),
 }
 
-/** escapeDeep escapes every string in a template context (keys stay as they are). */
+/** holdsUnsafe: whether any string in a template context has a character escapeHtml changes. */
+function holdsUnsafe(value: unknown): boolean {
+  if (typeof value === 'string') return needsEscaping(value)
+  if (typeof value !== 'object' || value === null) return false
+  if (Array.isArray(value)) return value.some(holdsUnsafe)
+  for (const key in value) if (holdsUnsafe((value as Record<string, unknown>)[key])) return true
+  return false
+}
+
+/**
+ * escapeDeep escapes every string in a template context (keys stay as they are). A list or object
+ * with nothing to escape is returned as it is, not copied: most values need none, and a storm
+ * round renders thousands of lines whose labels and annotations would each be copied.
+ */
 function escapeDeep(value: unknown): unknown {
+  if (!holdsUnsafe(value)) return value
   if (typeof value === 'string') return escapeHtml(value)
   if (Array.isArray(value)) return value.map(escapeDeep)
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDeep(v)]))
-  }
-  return value
+  return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, escapeDeep(v)]))
 }
+
+/** MARKUP: what only an escaped value's entities or tags hold; a value without it is already its own plain text */
+const MARKUP = /[&<]/
 
 /** onText applies a text function to an escaped value: unescape, apply, escape again. */
 const onText =
   (fn: (text: string, ...args: unknown[]) => string) =>
   (value: unknown, ...args: unknown[]) =>
-    typeof value === 'string' ? escapeHtml(fn(htmlToPlain(value), ...args.slice(0, -1))) : value
+    typeof value === 'string' ? escapeHtml(fn(MARKUP.test(value) ? htmlToPlain(value) : value, ...args.slice(0, -1))) : value
 
 const handlebars = Handlebars.create()
 // pieces the replies share: one alert of a list (its name when the list holds several, what tells it apart, else its summary), and one alert's labels in brackets
