@@ -11,7 +11,7 @@
  * per replica; Redis memory per tracked alert. Runnable alone: `tsx bench/scale.ts`.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -20,6 +20,7 @@ import { startAlertmanager } from '../test/helpers/alertmanager.js'
 import { testConfig } from '../test/helpers/config.js'
 import { startPrivateRedis } from '../test/helpers/redis.js'
 import { htmlToPlain } from '../src/core/html.js'
+import { processMemory, type ProcessMemory } from './memory.js'
 import { breakdown, type ChatRun, overallBounds } from './scale-breakdown.js'
 import { messagesNeeded, namingOf, paceBound } from './scale-count.js'
 import { type Service, startService } from './service.js'
@@ -94,13 +95,6 @@ function scaleAlerts(chats: readonly ScaleChat[]) {
     },
     annotations: { summary: `scale alert ${i}` },
   }))
-}
-
-/** memoryMb reads a process's resident memory now (VmRSS) and its peak (VmHWM) in MB. */
-function memoryMb(pid: number): { now: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN)
-  return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 }
 }
 
 /** RelayStats: what the relay saw: webhooks, those a replica did not take, each chat's first and last webhook. */
@@ -231,7 +225,7 @@ export async function scale(): Promise<ScaleResult> {
     read = firstNamed(fake, namedAt, read)
     const after = await redisMemory(redis)
     const kinds = await redisKinds(redis)
-    const memory = replicas.map((r) => memoryMb(r.process.pid!))
+    const memory = replicas.map((r) => processMemory(r.process.pid!))
     return report({
       chats,
       fake,
@@ -266,7 +260,7 @@ interface Observed {
   kinds: [string, { keys: number; bytes: number }][]
   before: { bytes: number; keys: number }
   after: { bytes: number; keys: number }
-  memory: { now: number; peak: number }[]
+  memory: ProcessMemory[]
 }
 
 /** chatRuns: per chat, the earliest its last alert can be named (its pace bound) and when it was; and the fewest messages all chats need. */
@@ -396,7 +390,10 @@ function report(o: Observed): ScaleResult {
       'scale: alerts named in two messages / in a wrong chat',
       `${naming.namedTwice.length} / ${naming.wrongChat.length} (messages in the default chat: ${strays})`,
     ],
-    ['scale: resident memory per replica (end / peak)', o.memory.map((m) => `${m.now.toFixed(0)} / ${m.peak.toFixed(0)} MB`).join(', ')],
+    [
+      'scale: resident memory per replica (end / peak; private at the end)',
+      o.memory.map((m) => `${m.rssMb.toFixed(0)} / ${m.peakRssMb.toFixed(0)} MB (${m.privateMb.toFixed(0)} MB)`).join(', '),
+    ],
     [
       'scale: Redis memory per tracked alert',
       `${(perAlert / 1024).toFixed(2)} KiB (${(o.before.bytes / 1024 / 1024).toFixed(1)} → ${(o.after.bytes / 1024 / 1024).toFixed(1)} MB, ${o.before.keys} → ${o.after.keys} keys, ${((o.after.keys - o.before.keys) / ALERTS).toFixed(1)} keys per alert)`,
@@ -415,7 +412,7 @@ function report(o: Observed): ScaleResult {
     ['scale: every chat done within its pace and the overall limit (+1 interval)', withinOverall === CHATS, `${withinOverall}/${CHATS}`],
     ['scale: zero 429s', o.fake.stats.tooManyRequests === 0, `${o.fake.stats.tooManyRequests}`],
     ['scale: no alert in two messages', naming.namedTwice.length === 0, `${naming.namedTwice.length}`],
-    ['scale: resident memory < 200 MB per replica', o.memory.every((m) => m.peak < 200), o.memory.map((m) => `${m.peak.toFixed(0)} MB`).join(', ')],
+    ['scale: resident memory < 200 MB per replica', o.memory.every((m) => m.peakRssMb < 200), o.memory.map((m) => `${m.peakRssMb.toFixed(0)} MB`).join(', ')],
   ]
   return { lines, goals }
 }

@@ -9,13 +9,13 @@
  * An alert counts as named when its full instance can be read off the chat: whole, or as a digest
  * run's shared part in its heading plus its line (test/helpers/names.ts).
  */
-import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { htmlToPlain } from '../src/core/html.js'
 import { startFakeTelegram } from '../test/fakes/telegram.js'
 import { startAlertmanager } from '../test/helpers/alertmanager.js'
 import { namedValues } from '../test/helpers/names.js'
+import { processMemory } from './memory.js'
 
 const GROUP = -1001000000001
 const ALERTS = 500
@@ -37,13 +37,11 @@ export interface StormResult {
   peakRssMb: number
 }
 
+/** pidMemory: a process's peak resident memory in MB, NaN when it never started. */
+const pidMemory = (pid: number | undefined) => (pid ? processMemory(pid).peakRssMb : NaN)
+
 /** STORM_GOAL: issue 12's goal for the storm. */
 export const STORM_GOAL = { fullPictureMs: 10_000, messages: 4, tooManyRequests: 0, firstMs: 2000 }
-
-function peakRssMb(pid: number | undefined): number {
-  if (!pid) return NaN
-  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
-}
 
 function stormAlerts() {
   return Array.from({ length: ALERTS }, (_, i) => ({
@@ -133,7 +131,7 @@ export async function stormViaAlertwire(url: string, token: string, fake: Fake, 
     await am.postAlerts(stormAlerts())
     const seen = await watch(fake, started)
     const firstWebhookMs = relayed.firstMs()
-    return { receiver: 'alertwire', ...seen, ...(firstWebhookMs === undefined ? {} : { firstWebhookMs }), peakRssMb: peakRssMb(alertwirePid) }
+    return { receiver: 'alertwire', ...seen, ...(firstWebhookMs === undefined ? {} : { firstWebhookMs }), peakRssMb: pidMemory(alertwirePid) }
   } finally {
     await am.stop()
     await relayed.close()
@@ -155,7 +153,7 @@ export async function stormViaAlertmanager(): Promise<StormResult> {
     const started = Date.now()
     await am.postAlerts(stormAlerts())
     const seen = await watch(fake, started)
-    return { receiver: 'Alertmanager telegram_configs', ...seen, peakRssMb: peakRssMb(am.pid()) }
+    return { receiver: 'Alertmanager telegram_configs', ...seen, peakRssMb: pidMemory(am.pid()) }
   } finally {
     await am.stop()
     await fake.close()
