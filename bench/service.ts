@@ -9,11 +9,14 @@ import { freePort, waitForHttp } from '../test/helpers/net.js'
 
 const root = new URL('..', import.meta.url).pathname
 
-/** START_ARGS: node's arguments in `npm start` (the V8 flags it runs with), so the benches measure what operators run. */
-export const START_ARGS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+const START_WORDS = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
   .split(/\s+/)
-  .filter((word) => word !== 'exec')
-  .slice(1)
+  .filter((word) => word !== 'exec' && word !== 'env')
+const ASSIGNMENT = /^[A-Z_]+=/
+
+/** START_ENV and START_ARGS: the environment `npm start` sets (malloc's arenas) and node's arguments in it (the V8 flags), so the benches measure what operators run. */
+export const START_ENV = Object.fromEntries(START_WORDS.filter((word) => ASSIGNMENT.test(word)).map((word) => word.split('=', 2) as [string, string]))
+export const START_ARGS = START_WORDS.filter((word) => !ASSIGNMENT.test(word)).slice(1)
 
 /** Service: a running alertwire and where it listens. */
 export interface Service {
@@ -32,7 +35,7 @@ export async function startService(dir: string, name: string, yaml: string, env:
   writeFileSync(config, yaml)
   const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, ...START_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', logDir ? 'pipe' : 'ignore', 'pipe'],
   })
   const log = (d: Buffer) => logDir && appendFileSync(join(logDir, `${name}.log`), d)
