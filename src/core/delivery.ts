@@ -15,9 +15,10 @@
 import type { InlineButton } from './keyboard.js'
 import { type MessagePatch, patchIncident } from './incident.js'
 import type { OutboxItem } from './candidates.js'
-import { type DigestRound, packDigest, renderDigestPart } from './digest.js'
+import { type DigestRound, packDigestSteps, renderDigestPart } from './digest.js'
 import { alertKeyboard } from './keyboard.js'
 import { mostSevere } from './severity.js'
+import { runThrough, type Steps } from './steps.js'
 import { type Observation, observe, resolvedEvent } from './timeline.js'
 import {
   type AlertSnapshot,
@@ -495,6 +496,21 @@ export function isStorm(items: readonly OutboxItem[], waiting: number, paceMs: n
 
 /** planStorm folds a whole round of waiting items into digests (see the file comment); catchUp: what piled up during an outage, said so. */
 export function planStorm(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions, catchUp = false): Delivery {
+  return runThrough(planStormSteps(items, lookups, options, catchUp))
+}
+
+/** renderedParts renders a digest's parts as calls, pausing after each (core/steps.ts). */
+function* renderedParts(parts: MessageContent[], head: OutboxItem, options: BatchOptions): Steps<Call[]> {
+  const calls: Call[] = []
+  for (const content of parts) {
+    calls.push(recordCall(content, head, options))
+    yield
+  }
+  return calls
+}
+
+/** planStormSteps is planStorm in steps (core/steps.ts): packing and rendering each part pause along the way. */
+export function* planStormSteps(items: readonly OutboxItem[], lookups: Lookups, options: BatchOptions, catchUp = false): Steps<Delivery> {
   if (items.length === 0) return { take: 0, calls: [], dropped: [], deferredEdits: [] }
   const head = items[0]!
   const key = (a: AlertSnapshot) => `${a.fingerprint}/${a.startsAt}`
@@ -514,7 +530,7 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
   const dropped: Delivery['dropped'] = []
   if (announced.length > 0) {
     const round: DigestRound = { alerts: announced, reminders, resolvedRound: false, catchUp, externalURL: head.externalURL, ...sourceOf(head) }
-    calls.push(...packDigest(round, options.digestMaxAlerts, options).map((content) => recordCall(content, head, options)))
+    calls.push(...(yield* renderedParts(yield* packDigestSteps(round, options.digestMaxAlerts, options), head, options)))
   } else if (reminders > 0) {
     for (const item of items.filter((i) => kindOf(i) === 'repeat'))
       dropped.push({ fingerprint: item.alert.fingerprint, reason: 'reminder folded into a storm' })
@@ -538,13 +554,8 @@ export function planStorm(items: readonly OutboxItem[], lookups: Lookups, option
       ...sourceOf(head),
     }
     // a resolved digest is a summary: nothing refers to it later, so it keeps no record
-    calls.push(
-      ...packDigest(round, options.digestMaxAlerts, options).map((content) => ({
-        ...recordCall(content, head, options),
-        record: undefined,
-        announce: undefined,
-      })),
-    )
+    const parts = yield* renderedParts(yield* packDigestSteps(round, options.digestMaxAlerts, options), head, options)
+    calls.push(...parts.map((call) => ({ ...call, record: undefined, announce: undefined })))
   }
   return { take: items.length, calls, dropped, deferredEdits }
 }

@@ -8,6 +8,7 @@
 import { plainLength, truncateHtml } from './html.js'
 import type { Label } from './labels.js'
 import type { Labels } from './matchers.js'
+import { runThrough, type Steps } from './steps.js'
 import {
   type AlertSnapshot,
   type AlertSource,
@@ -459,9 +460,18 @@ function grown(run: OpenRun, alert: AlertSnapshot, options: RenderOptions): Open
  * footer in their longest looks. Past maxNamed, alerts are counted, not named.
  */
 export function packDigest(round: DigestRound, maxNamed: number, options: RenderOptions): MessageContent[] {
+  return runThrough(packDigestSteps(round, maxNamed, options))
+}
+
+/** PACK_STEP: alerts packed between two pauses of packDigestSteps (about 2 ms of work). */
+const PACK_STEP = 50
+
+/** packDigestSteps is packDigest in steps (core/steps.ts): it pauses every PACK_STEP alerts it measures. */
+export function* packDigestSteps(round: DigestRound, maxNamed: number, options: RenderOptions): Steps<MessageContent[]> {
   const ordered = orderFirst(round.alerts, maxNamed, options)
   const named = ordered.slice(0, maxNamed)
   const summary = summarize(round, ordered.slice(maxNamed).map(counted), options)
+  yield
   const source = round.source && round.source !== 'alertmanager' ? { source: round.source } : {}
   const base: MessageContent = {
     alerts: [],
@@ -480,6 +490,7 @@ export function packDigest(round: DigestRound, maxNamed: number, options: Render
   let closed = 0
   let open = EMPTY_RUN
   for (const [i, alert] of named.entries()) {
+    if (i % PACK_STEP === PACK_STEP - 1) yield
     const budget = TELEGRAM_TEXT_LIMIT - (parts.length === 1 ? frames.first : frames.other)
     const continues = open.alerts.length > 0 && runs[i] === runs[i - 1]
     const next = continues ? grown(open, alert, options) : grown(EMPTY_RUN, alert, options)

@@ -17,11 +17,12 @@ import {
   type Notice,
   planDeferredEdit,
   planDelivery,
-  planStorm,
+  planStormSteps,
   spliceNotices,
 } from './delivery.js'
 import type { OutboxItem } from './candidates.js'
 import type { StoredPhoto } from './photos.js'
+import { runThrough, type Steps } from './steps.js'
 
 /** HEAD_WINDOW: outbox items a turn reads first; more only when one group runs past them (keeps a long outbox cheap per turn). */
 export const HEAD_WINDOW = 16
@@ -235,11 +236,16 @@ export type Work = { kind: 'start'; delivery: Delivery; popEdit: boolean; storm:
  * come first in loaded.items; what the delivery consumes of the outbox is what follows them.
  */
 export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Work {
+  return runThrough(planWorkSteps(plan, loaded, options, chatPaceMs, now))
+}
+
+/** planWorkSteps is planWork in steps (core/steps.ts): a storm round pauses while it is planned. */
+export function* planWorkSteps(plan: StartPlan, loaded: Loaded, options: BatchOptions, chatPaceMs: number, now: number): Steps<Work> {
   const { items, lookups } = loaded
   if (plan.kind === 'deliver' && plan.foldCheck && items.length > 0) {
     const { waiting, maxDelayMs, globalWaitMs, othersDue } = plan.foldCheck
     if (isStorm(items, waiting, items[0]!.paceMs, maxDelayMs, globalWaitMs, othersDue))
-      return planWork({ kind: 'storm', readUpTo: 0 }, loaded, options, chatPaceMs, now)
+      return yield* planWorkSteps({ kind: 'storm', readUpTo: 0 }, loaded, options, chatPaceMs, now)
   }
   const popEdit = plan.kind === 'edit'
   const fold = plan.kind === 'storm' ? plan.fold : undefined
@@ -258,7 +264,7 @@ export function planWork(plan: StartPlan, loaded: Loaded, options: BatchOptions,
     return { kind: 'start', delivery, popEdit, storm, inflight, ...(last && delivery.take > 0 ? { last: { id: last.id } } : {}) }
   }
   if (plan.kind === 'storm') {
-    const round = attempt(() => planStorm(items, lookups, options, plan.catchUp === true))
+    const round = yield* attemptSteps(planStormSteps(items, lookups, options, plan.catchUp === true))
     if (!(round instanceof Error)) return start(round, true)
     // a fold that cannot be rendered: the delivery in flight goes on as it was
     if (fold) return { kind: 'start', delivery: { take: 0, calls: fold.calls, dropped: [], deferredEdits: [] }, popEdit: false, storm: false, inflight: fold }
@@ -295,8 +301,21 @@ function attempt<T>(plan: () => T): T | Error {
   try {
     return plan()
   } catch (error) {
-    return error instanceof Error ? error : new Error(String(error))
+    return asError(error)
   }
+}
+
+/** attemptSteps is attempt for planning in steps. */
+function* attemptSteps<T>(steps: Steps<T>): Steps<T | Error> {
+  try {
+    return yield* steps
+  } catch (error) {
+    return asError(error)
+  }
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown))
 }
 
 /** startInFlight is a new delivery at its first call: paced as its first item asks (else as the chat), as old as its oldest event. */

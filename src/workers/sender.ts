@@ -19,7 +19,7 @@ import {
   noticesInFlight,
   planCall,
   planTurn,
-  planWork,
+  planWorkSteps,
   type SetAside,
   type StartPlan,
 } from '../core/turn.js'
@@ -27,6 +27,7 @@ import { MAX_ITEMS_PER_DELIVERY, type SenderConfig } from '../config/slices.js'
 import { globalWaitMs } from '../core/pace.js'
 import { type PhotoJob, photoTurn, type StoredPhoto } from '../core/photos.js'
 import { Periodic } from '../runtime/periodic.js'
+import { settle } from '../runtime/steps.js'
 import { BotStore } from '../store/bot-store.js'
 import type { DeliveryStore, Write } from '../store/delivery-store.js'
 import type { TelegramPort } from '../telegram/client.js'
@@ -165,7 +166,8 @@ export class Sender {
     const items = plan.kind === 'storm' && plan.fold?.items ? [...plan.fold.items, ...outbox] : outbox
     const lookups = await store.lookups(chat, items)
     const records = plan.kind === 'edit' ? await store.records(chat, [plan.edit.messageId]) : new Map()
-    const work = planWork(plan, { items, lookups, records }, config.batch(now, BotStore.newToken), config.chatPaceMs(chat), now)
+    // a storm round is long work: planned in steps, webhooks are answered between them
+    const work = await settle(planWorkSteps(plan, { items, lookups, records }, config.batch(now, BotStore.newToken), config.chatPaceMs(chat), now))
     if (work.kind === 'set_aside') return this.setAside(chat, token, work)
     const { delivery } = work
     if (work.storm) {
