@@ -1,6 +1,16 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { estimateCalls, estimateChars, isStorm, type Lookups, type MessageRecord, planDelivery, planStorm, rerender } from '../../src/core/delivery.js'
+import {
+  estimateCalls,
+  estimateChars,
+  isStorm,
+  type Lookups,
+  type MessageRecord,
+  planDelivery,
+  planStorm,
+  planStormSteps,
+  rerender,
+} from '../../src/core/delivery.js'
 import type { OutboxItem } from '../../src/core/candidates.js'
 import { announcedAlerts, packDigest, renderDigestPart, sharedOf } from '../../src/core/digest.js'
 import type { AlertSnapshot } from '../../src/core/render.js'
@@ -448,4 +458,26 @@ t.test('the same alerts packed under another template, or resolved, read as that
   t.match(renderDigestPart(ours!, options).plain, /^host-0.example.com:9100$/m, 'and the first packing still reads as before')
   const resolved = { ...ours!, alerts: [{ ...ours!.alerts[0]!, status: 'resolved' as const }, ...ours!.alerts.slice(1)] }
   t.match(renderDigestPart(resolved, options).html, /✅ <s>/, 'a resolved copy of a rendered alert shows resolved')
+})
+
+t.test('a storm round is planned in steps: it pauses at least every 50 alerts it packs, and gives what planning it at once gives', async (t) => {
+  const items = Array.from({ length: 1200 }, (_, i) => item(alert(i)))
+  const steps = planStormSteps(items, none, options)
+  let pauses = 0
+  let step = steps.next()
+  while (!step.done) {
+    pauses++
+    step = steps.next()
+  }
+  // 1,000 named (digest_max_alerts) are packed, 50 at a time; each part rendered is a pause too
+  t.ok(pauses >= 1000 / 50, `${pauses} pauses`)
+  const atOnce = planStorm(items, none, options)
+  t.same(
+    step.value.calls.map((c) => c.fingerprints),
+    atOnce.calls.map((c) => c.fingerprints),
+  )
+  t.same(
+    step.value.calls.map((c) => c.html),
+    atOnce.calls.map((c) => c.html),
+  )
 })
