@@ -14,6 +14,8 @@
  *               (bench/graph.ts, in a process of its own)
  *   round       planning one storm round of 5,000 alerts (1,000 named): how long it holds the event
  *               loop the webhook route shares (bench/round.ts)
+ *   loop        a cold service at 1,000 webhooks/s for 20 s, second by second: its CPU share, the
+ *               longest delay of its event loop, its private memory (bench/loop.ts)
  *   scale       10,000 alerts over 100 chats through a real Alertmanager to two replicas on one Redis
  *               (bench/scale.ts: its own Redis, fake and processes)
  * `npm run bench -- e2e ingest sustained storm` runs only the named parts.
@@ -28,6 +30,7 @@ import { freePort, waitForHttp } from '../test/helpers/net.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
 import { GRAPH_GOAL, graphBench } from './graph.js'
 import { stormRoundBench } from './round.js'
+import { loopSummary, watchLoop } from './loop.js'
 import { processMemory, watchPrivateMemory } from './memory.js'
 import { scale } from './scale.js'
 import { formatSends, formatStorm, fullPictureMs, STORM_GOAL, stormViaAlertmanager, stormViaAlertwire } from './storm.js'
@@ -203,6 +206,21 @@ async function sustained(service: Service) {
   verdicts.push(['sustained: memory flat (last third ≤ first third + 10%)', last <= first * 1.1, `${first.toFixed(0)} → ${last.toFixed(0)} MB`])
 }
 
+/** loop: a service from cold (no warm-up) at 1,000 webhooks/s for 20 s, watched second by second (bench/loop.ts). */
+async function loop(service: Service) {
+  process.stderr.write('loop: a cold service at 1,000 webhooks/s for 20 s, second by second\n')
+  const watch = watchLoop(service.process.pid!, `${service.url}/metrics`)
+  const result = await load(service.url, 32, 20, 'loop', 1000)
+  const summary = loopSummary(watch.stop())
+  process.stderr.write(`${summary.lines.join('\n')}\n`)
+  row('loop: cold service at 1,000/s, webhook p50 / p99', `${result.p50} ms / ${result.p99} ms (non-2xx ${result.non2xx}, errors ${result.errors})`)
+  row('loop: CPU share per second (median / max)', `${summary.cpuMedian.toFixed(0)}% / ${summary.cpuMax.toFixed(0)}% of a core`)
+  row(
+    'loop: longest event-loop delay per second (median / worst)',
+    `${summary.lagMaxMedian.toFixed(0)} ms / ${summary.lagMaxWorst.toFixed(0)} ms (10 ms resolution: an idle loop reads about 10 ms)`,
+  )
+}
+
 /** storm: 500 alerts in 500 groups through a real Alertmanager to one group chat, via alertwire and via Alertmanager's own receiver. */
 async function storm(dir: string, prefix: string, env: Record<string, string>, services: Service[]) {
   process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
@@ -279,7 +297,13 @@ async function main() {
     process.exit(0)
   }
   const redisUrl = await testRedisUrl()
-  const prefixes = [uniquePrefix('bench-e2e'), uniquePrefix('bench-ingest'), uniquePrefix('bench-storm'), uniquePrefix('bench-sustained')]
+  const prefixes = [
+    uniquePrefix('bench-e2e'),
+    uniquePrefix('bench-ingest'),
+    uniquePrefix('bench-storm'),
+    uniquePrefix('bench-sustained'),
+    uniquePrefix('bench-loop'),
+  ]
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-'))
   const fake = await startFakeTelegram({
     chats: [
@@ -331,6 +355,17 @@ async function main() {
       steady.process.kill('SIGTERM')
     }
     if (wanted('storm')) await storm(dir, prefixes[2]!, env, services)
+    if (wanted('loop')) {
+      const cold = await startService(
+        dir,
+        'loop',
+        `redis: {prefix: "${prefixes[4]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
+        env,
+      )
+      services.push(cold)
+      await loop(cold)
+      cold.process.kill('SIGTERM')
+    }
   } finally {
     for (const service of services) service.process.kill('SIGTERM')
     bare?.kill('SIGTERM')
