@@ -330,42 +330,22 @@ async function main() {
       await e2eLatency(e2e, fake)
       e2e.process.kill('SIGTERM')
     }
+    // Telegram's own limits: a real group chat behind a storm of distinct alerts
+    const onGroupChat = async (name: string, prefix: string, measure: (service: Service) => Promise<void>) => {
+      const service = await startService(dir, name, `redis: {prefix: "${prefix}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`, env)
+      services.push(service)
+      await measure(service)
+      service.process.kill('SIGTERM')
+    }
     if (wanted('ingest') || wanted('memory')) {
-      // Telegram's own limits: a real group chat behind a storm of distinct alerts
-      const busy = await startService(
-        dir,
-        'ingest',
-        `redis: {prefix: "${prefixes[1]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
-        env,
-      )
-      services.push(busy)
-      await waitForHttp(`http://127.0.0.1:${barePort}/healthz`, { timeoutMs: 30_000 })
-      await ingest(busy, `http://127.0.0.1:${barePort}`)
-      busy.process.kill('SIGTERM')
+      await onGroupChat('ingest', prefixes[1]!, async (busy) => {
+        await waitForHttp(`http://127.0.0.1:${barePort}/healthz`, { timeoutMs: 30_000 })
+        await ingest(busy, `http://127.0.0.1:${barePort}`)
+      })
     }
-    if (wanted('sustained')) {
-      const steady = await startService(
-        dir,
-        'sustained',
-        `redis: {prefix: "${prefixes[3]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
-        env,
-      )
-      services.push(steady)
-      await sustained(steady)
-      steady.process.kill('SIGTERM')
-    }
+    if (wanted('sustained')) await onGroupChat('sustained', prefixes[3]!, sustained)
     if (wanted('storm')) await storm(dir, prefixes[2]!, env, services)
-    if (wanted('loop')) {
-      const cold = await startService(
-        dir,
-        'loop',
-        `redis: {prefix: "${prefixes[4]}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`,
-        env,
-      )
-      services.push(cold)
-      await loop(cold)
-      cold.process.kill('SIGTERM')
-    }
+    if (wanted('loop')) await onGroupChat('loop', prefixes[4]!, loop)
   } finally {
     for (const service of services) service.process.kill('SIGTERM')
     bare?.kill('SIGTERM')
