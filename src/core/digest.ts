@@ -134,14 +134,10 @@ function headerHtml(content: MessageContent, options: RenderOptions): string {
 
 /** runOf: what a run of digest lines shares, so that only its first line names it (severity, alertname, the names of the identifying labels). */
 function runOf(alert: AlertSnapshot, options: RenderOptions): string {
-  const { runs } = memoOf(options)
-  let run = runs.get(alert)
-  if (run === undefined) {
+  return remembered(memoOf(options).runs, alert, () => {
     const names = shownOf(alert.labels, options).map((l) => l.name)
-    run = [severityOf(alert.labels, options.severities).level, alert.labels.alertname ?? 'alert', ...names].join('\u0000')
-    runs.set(alert, run)
-  }
-  return run
+    return [severityOf(alert.labels, options.severities).level, alert.labels.alertname ?? 'alert', ...names].join('\u0000')
+  })
 }
 
 /** headings: which lines of a part start a run (the first line of a part always does, so each part reads on its own). */
@@ -285,24 +281,23 @@ interface Memo {
 
 const memos = new WeakMap<RenderOptions, Memo>()
 
-function memoOf(options: RenderOptions): Memo {
-  let memo = memos.get(options)
-  if (!memo) {
-    memo = { shown: new WeakMap(), runs: new WeakMap(), looks: new WeakMap() }
-    memos.set(options, memo)
+/** remembered: what a map holds for the key, made and kept the first time it is asked for. */
+function remembered<K, V>(map: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    map.set(key, value)
   }
-  return memo
+  return value
+}
+
+function memoOf(options: RenderOptions): Memo {
+  return remembered(memos, options, () => ({ shown: new WeakMap(), runs: new WeakMap(), looks: new WeakMap() }))
 }
 
 /** shownOf: the labels an alert shows on its own (shownLabels), worked out once per options. */
 function shownOf(labels: Labels, options: RenderOptions): Label[] {
-  const { shown } = memoOf(options)
-  let found = shown.get(labels)
-  if (!found) {
-    found = shownLabels(labels, options)
-    shown.set(labels, found)
-  }
-  return found
+  return remembered(memoOf(options).shown, labels, () => shownLabels(labels, options))
 }
 
 function lookKey(status: AlertSnapshot['status'], heading: boolean, shares: RunShares): string {
@@ -311,19 +306,8 @@ function lookKey(status: AlertSnapshot['status'], heading: boolean, shares: RunS
 
 /** lineLook: the alert's line in that state (its own, unless asked for its resolved look), rendered once per options. */
 function lineLook(alert: AlertSnapshot, options: RenderOptions, heading: boolean, shares: RunShares, status = alert.status): LineLook {
-  const memo = memoOf(options)
-  let looks = memo.looks.get(alert)
-  if (!looks) {
-    looks = new Map()
-    memo.looks.set(alert, looks)
-  }
-  const key = lookKey(status, heading, shares)
-  let look = looks.get(key)
-  if (!look) {
-    look = renderLine(status === alert.status ? alert : { ...alert, status }, options, heading, shares)
-    looks.set(key, look)
-  }
-  return look
+  const looks = remembered(memoOf(options).looks, alert, () => new Map<string, LineLook>())
+  return remembered(looks, lookKey(status, heading, shares), () => renderLine(status === alert.status ? alert : { ...alert, status }, options, heading, shares))
 }
 
 /** renderLine renders an alert's line and measures it, cut to LINE_LIMIT characters. */

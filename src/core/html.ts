@@ -10,14 +10,9 @@ const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quo
 /** UNSAFE: a character escapeHtml changes (most values have none: they are returned as they are) */
 const UNSAFE = /[&<>"]/
 
-/** needsEscaping: whether escapeHtml would change the text. */
-export function needsEscaping(text: string): boolean {
-  return UNSAFE.test(text)
-}
-
 /** escapeHtml makes any text safe inside Telegram HTML (outside and inside attribute values). */
 export function escapeHtml(text: string): string {
-  if (!needsEscaping(text)) return text
+  if (!UNSAFE.test(text)) return text
   return text.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'))
 }
 

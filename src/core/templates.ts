@@ -7,7 +7,7 @@
  * message Telegram refuses at 3 a.m.
  */
 import Handlebars from 'handlebars'
-import { cutText, escapeHtml, htmlToPlain, needsEscaping, parseHtml } from './html.js'
+import { cutText, escapeHtml, htmlToPlain, parseHtml } from './html.js'
 
 /** TemplateName: the pieces messages are built from. */
 export type TemplateName =
@@ -94,25 +94,27 @@ export const DEFAULT_TEMPLATES: Record<TemplateName, string> = {
   ].join(''),
 }
 
-/** holdsUnsafe: whether any string in a template context has a character escapeHtml changes. */
-function holdsUnsafe(value: unknown): boolean {
-  if (typeof value === 'string') return needsEscaping(value)
-  if (typeof value !== 'object' || value === null) return false
-  if (Array.isArray(value)) return value.some(holdsUnsafe)
-  for (const key in value) if (holdsUnsafe((value as Record<string, unknown>)[key])) return true
-  return false
-}
-
 /**
- * escapeDeep escapes every string in a template context (keys stay as they are). A list or object
- * with nothing to escape is returned as it is, not copied: most values need none, and a storm
- * round renders thousands of lines whose labels and annotations would each be copied.
+ * escapeDeep escapes every string in a template context (keys stay as they are), in one pass. A
+ * list or object with nothing to escape is returned as it is, not copied: most values need none,
+ * and a storm round renders thousands of lines whose labels and annotations would each be copied.
  */
 function escapeDeep(value: unknown): unknown {
-  if (!holdsUnsafe(value)) return value
   if (typeof value === 'string') return escapeHtml(value)
-  if (Array.isArray(value)) return value.map(escapeDeep)
-  return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, escapeDeep(v)]))
+  if (Array.isArray(value)) {
+    const escaped = value.map(escapeDeep)
+    return escaped.some((item, i) => item !== value[i]) ? escaped : value
+  }
+  if (typeof value !== 'object' || value === null) return value
+  const source = value as Record<string, unknown>
+  let copy: Record<string, unknown> | undefined
+  for (const key of Object.keys(source)) {
+    const escaped = escapeDeep(source[key])
+    if (escaped === source[key]) continue
+    copy ??= { ...source }
+    copy[key] = escaped
+  }
+  return copy ?? value
 }
 
 /** MARKUP: what only an escaped value's entities or tags hold; a value without it is already its own plain text */
