@@ -114,7 +114,7 @@ async function drain(r: Replica, prefix: string, yaml: string): Promise<Drained>
   const done = new Promise<void>((resolve) => (resolveDone = resolve))
   const [cpu, redisCpu] = [process.cpuUsage(), await redisCpuMs(r.commands)]
   const started = performance.now()
-  const worker = startPlanner({ connection: r.planner, prefix, store: r.store, config: () => config, metrics: createMetrics(), log, onQueued: () => {} })
+  const worker = startPlanner({ connection: r.planner, prefix, store: r.store, config: () => config, metrics: createMetrics(), log, onDue: () => {} })
   const count = () => {
     if (completed + failed >= PER_RUN) resolveDone()
   }

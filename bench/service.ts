@@ -18,6 +18,11 @@ const ASSIGNMENT = /^[A-Z_]+=/
 export const START_ENV = Object.fromEntries(START_WORDS.filter((word) => ASSIGNMENT.test(word)).map((word) => word.split('=', 2) as [string, string]))
 export const START_ARGS = START_WORDS.filter((word) => !ASSIGNMENT.test(word)).slice(1)
 
+/** profilingFlags: node flags from BENCH_NODE_FLAGS (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), for finding where a bench's time goes; node refuses most of them in NODE_OPTIONS. */
+function profilingFlags(): string[] {
+  return (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
+}
+
 /** Service: a running alertwire and where it listens. */
 export interface Service {
   url: string
@@ -33,7 +38,7 @@ export async function startService(dir: string, name: string, yaml: string, env:
   const port = await freePort()
   const config = join(dir, `${name}.yaml`)
   writeFileSync(config, yaml)
-  const child = spawn(process.execPath, [...START_ARGS, '--config', config], {
+  const child = spawn(process.execPath, [...profilingFlags(), ...START_ARGS, '--config', config], {
     cwd: root,
     env: { ...process.env, ...START_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', logDir ? 'pipe' : 'ignore', 'pipe'],

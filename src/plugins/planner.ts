@@ -24,7 +24,7 @@ export const plannerPlugin = fp(
         config: () => plannerConfig(settings.current()),
         metrics,
         log: options.log,
-        onQueued: () => sender.wake(),
+        onDue: () => sender.wake(),
       })
     })
     server.addHook('onClose', async () => {

@@ -65,6 +65,8 @@ export class Periodic {
   private loop: Promise<void> | undefined
   private abort = new AbortController()
   private wakeUp: (() => void) | undefined
+  /** a wake that came while the work ran: the next wait is skipped, so what woke it is not missed */
+  private wokenWhileWorking = false
   private failures = 0
   private lastError = ''
   private term: Term | undefined
@@ -83,12 +85,14 @@ export class Periodic {
   start(): void {
     if (this.loop) return
     this.abort = new AbortController()
+    this.wokenWhileWorking = false
     this.loop = this.run(this.abort.signal)
   }
 
   /** wake cuts the current wait short (new work arrived). */
   wake(): void {
-    this.wakeUp?.()
+    if (this.wakeUp) this.wakeUp()
+    else this.wokenWhileWorking = true
   }
 
   /** stop aborts the wait, lets the run in progress finish, gives the lock up, and resolves when the loop ended. */
@@ -179,6 +183,10 @@ export class Periodic {
   }
 
   private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.wokenWhileWorking) {
+      this.wokenWhileWorking = false
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)

@@ -26,8 +26,17 @@ type StateWrite =
 /** QueueOp: an item for a chat's outbox, or for its held set until `hold`. */
 type QueueOp = { item: string; chat: string; seq: number; outbox: string } | { item: string; chat: string; held: string; hold: string }
 
-/** CommitScript runs COMMIT_EVENTS: true when applied, false when something read had changed. */
-export type CommitScript = (guards: Guard[], writes: StateWrite[], queue: QueueOp[]) => Promise<boolean>
+/** Applied: what COMMIT_EVENTS did: 'stale' (something read had changed: nothing applied), 'applied', or 'sooner' (applied, and a chat became due sooner than it was). */
+export type Applied = 'stale' | 'applied' | 'sooner'
+
+/** CommitScript runs COMMIT_EVENTS. */
+export type CommitScript = (guards: Guard[], writes: StateWrite[], queue: QueueOp[]) => Promise<Applied>
+
+/** Committed: one result per candidate, and whether a chat became due sooner (only then has a sender anything new to look at). */
+export interface Committed {
+  results: EventResult[]
+  dueSooner: boolean
+}
 
 /** MAX_COMMIT_ATTEMPTS: reads and decisions before giving the notification back to the queue (it is retried). */
 const MAX_COMMIT_ATTEMPTS = 10
@@ -50,8 +59,8 @@ interface Read {
   versions: Map<string, string | null>
 }
 
-/** commitEvents decides and commits the candidates (see the file comment); one result per candidate. */
-export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, candidates: readonly Candidate[], policy: EventPolicy): Promise<EventResult[]> {
+/** commitEvents decides and commits the candidates (see the file comment). */
+export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, candidates: readonly Candidate[], policy: EventPolicy): Promise<Committed> {
   const chats = [...new Set(candidates.map((c) => c.chat))]
   for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
     // a chat is almost always its own origin: read as if so, and again only for a chat that moved
@@ -60,8 +69,9 @@ export async function commitEvents(redis: Redis, keys: Keys, run: CommitScript, 
       read = await readState(redis, keys, candidates, new Map(chats.map((chat) => [chat, idsOf(read, chat).origin])))
     const plan = decideAll(keys, candidates, read, policy)
     // nothing to write: the decisions came from one consistent read, so they stand
-    if (plan.writes.length === 0 && plan.queue.length === 0) return plan.results
-    if (await run(readGuards(keys, read), plan.writes, plan.queue)) return plan.results
+    if (plan.writes.length === 0 && plan.queue.length === 0) return { results: plan.results, dueSooner: false }
+    const applied = await run(readGuards(keys, read), plan.writes, plan.queue)
+    if (applied !== 'stale') return { results: plan.results, dueSooner: applied === 'sooner' }
   }
   throw new Error(`events kept changing under the commit (${MAX_COMMIT_ATTEMPTS} attempts); the notification will be planned again`)
 }

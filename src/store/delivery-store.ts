@@ -14,7 +14,7 @@ import type { EventPolicy, EventResult } from '../core/events.js'
 import type { InFlight } from '../core/turn.js'
 import type { Pace } from '../core/pace.js'
 import type { PhotoJob, StoredPhoto } from '../core/photos.js'
-import { type CommitScript, commitEvents, timeMs } from './commit-events.js'
+import { type Applied, type CommitScript, type Committed, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
 import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
 
@@ -112,6 +112,9 @@ export type CommitPolicy = Omit<EventPolicy, 'rememberMs'>
 
 const DEFAULT_COMMIT_POLICY: CommitPolicy = { flapping: { windowMs: 0, threshold: 0 }, criticalWhenMuted: 'silent' }
 
+/** APPLIED: what COMMIT_EVENTS' answer (0, 1, 2) says. */
+const APPLIED: readonly Applied[] = ['stale', 'applied', 'sooner']
+
 /** DEAD_LETTER_CAP: how many dead letters Redis keeps for inspection (the counter keeps counting). */
 export const DEAD_LETTER_CAP = 1000
 
@@ -160,13 +163,18 @@ export class DeliveryStore {
     }
   }
 
-  /** commitEvents decides what each candidate is and queues what is worth a message, atomically across replicas (see commit-events.ts). */
-  async commitEvents(candidates: readonly Candidate[], policy: CommitPolicy = DEFAULT_COMMIT_POLICY): Promise<EventResult[]> {
-    if (candidates.length === 0) return []
+  /** commit decides what each candidate is and queues what is worth a message, atomically across replicas (see commit-events.ts). */
+  async commit(candidates: readonly Candidate[], policy: CommitPolicy = DEFAULT_COMMIT_POLICY): Promise<Committed> {
+    if (candidates.length === 0) return { results: [], dueSooner: false }
     const { due, pace, heldChats } = this.keys
     const run: CommitScript = async (guards, writes, queue) =>
-      (await this.redis.awCommitEvents(due, pace, heldChats, JSON.stringify(guards), JSON.stringify(writes), JSON.stringify(queue))) === 1
+      APPLIED[Number(await this.redis.awCommitEvents(due, pace, heldChats, JSON.stringify(guards), JSON.stringify(writes), JSON.stringify(queue)))] ?? 'stale'
     return commitEvents(this.redis, this.keys, run, candidates, { ...policy, rememberMs: this.ttlMs })
+  }
+
+  /** commitEvents is commit's results alone, one per candidate. */
+  async commitEvents(candidates: readonly Candidate[], policy: CommitPolicy = DEFAULT_COMMIT_POLICY): Promise<EventResult[]> {
+    return (await this.commit(candidates, policy)).results
   }
 
   /** claim leases the chat due first, or says how long to wait. */

@@ -29,7 +29,8 @@ end
  * chats' ids, /mute and events versions), writes JSON [{op: 'set', key, value, at} | {op: 'del', key}
  * | {op: 'zset', key, entries: [[score, member]], at} | {op: 'bump', key}] (at: expiry, ms since
  * epoch; bump: a chat's events version), queue JSON [{item, seq, chat, outbox} | {item, chat, held, hold}].
- * Returns 1 when applied.
+ * Returns 1 when applied, 2 when applied and a chat became due sooner than it was (it was not due
+ * at all, or a held item is released earlier): only then has a sender anything new to look at.
  *
  * Queued items go to their outbox in the order notifications were stored (seq), whatever order
  * they are planned in, and make the chat due (no earlier than its pace); held ones wait in the
@@ -75,16 +76,18 @@ for _, w in ipairs(cjson.decode(ARGV[2])) do
     redis.call('INCR', w.key)
   end
 end
+local sooner = 0
 for _, q in ipairs(cjson.decode(ARGV[3])) do
   if q.held then
     redis.call('ZADD', q.held, q.hold, q.item)
-    redis.call('ZADD', KEYS[3], 'LT', q.hold, q.chat)
+    sooner = sooner + redis.call('ZADD', KEYS[3], 'LT', 'CH', q.hold, q.chat)
   else
     append(q.outbox, q.item, q.seq)
     local paced = tonumber(redis.call('HGET', KEYS[2], q.chat) or '0')
-    redis.call('ZADD', KEYS[1], 'NX', math.max(now, paced), q.chat)
+    sooner = sooner + redis.call('ZADD', KEYS[1], 'NX', math.max(now, paced), q.chat)
   end
 end
+if sooner > 0 then return 2 end
 return 1
 `
 

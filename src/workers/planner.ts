@@ -11,6 +11,7 @@ import type { PlannerConfig } from '../config/slices.js'
 import { type Candidate, planNotification } from '../core/candidates.js'
 import type { EventResult } from '../core/events.js'
 import type { Metrics } from '../metrics.js'
+import type { Committed } from '../store/commit-events.js'
 import type { CommitPolicy, DeliveryStore } from '../store/delivery-store.js'
 import { type IngestJob, QUEUE_NAME } from '../store/notification-queue.js'
 
@@ -22,19 +23,19 @@ export interface PlannerDeps {
   config: () => PlannerConfig
   metrics: Metrics
   log: Logger
-  /** called when events were queued, so local senders start at once */
-  onQueued: () => void
+  /** called when a chat became due sooner than it was, so local senders look at once (a chat already due is served at its time) */
+  onDue: () => void
 }
 
 /** Commit: commits a notification's candidate events; one result per candidate. */
-export type Commit = (candidates: readonly Candidate[], policy: CommitPolicy) => Promise<EventResult[]>
+export type Commit = (candidates: readonly Candidate[], policy: CommitPolicy) => Promise<Committed>
 
 interface Waiting {
   candidates: readonly Candidate[]
   policy: CommitPolicy
   /** the policy as JSON, written once: each planned notification carries a policy object of its own */
   policyKey: string
-  resolve: (results: EventResult[]) => void
+  resolve: (committed: Committed) => void
   reject: (error: Error) => void
 }
 
@@ -55,14 +56,14 @@ export function groupCommit(store: DeliveryStore): Commit {
       const group = takeGroup(waiting.filter((w) => w.policyKey === policyKey))
       waiting = waiting.filter((w) => !group.includes(w))
       try {
-        const results = await commitInChunks(
+        const { results, dueSooner } = await commitInChunks(
           store,
           group.flatMap((w) => w.candidates),
           policy,
         )
         let first = 0
         for (const w of group) {
-          w.resolve(results.slice(first, first + w.candidates.length))
+          w.resolve({ results: results.slice(first, first + w.candidates.length), dueSooner })
           first += w.candidates.length
         }
       } catch (error) {
@@ -72,7 +73,7 @@ export function groupCommit(store: DeliveryStore): Commit {
     inFlight = false
   }
   return (candidates, policy) => {
-    if (candidates.length === 0) return Promise.resolve([])
+    if (candidates.length === 0) return Promise.resolve({ results: [], dueSooner: false })
     return new Promise((resolve, reject) => {
       waiting.push({ candidates, policy, policyKey: JSON.stringify(policy), resolve, reject })
       if (!inFlight) void flush()
@@ -100,25 +101,28 @@ function takeGroup(waiting: readonly Waiting[]): Waiting[] {
 }
 
 /** commitInChunks commits candidates in order, at most MAX_COMMIT_CANDIDATES at a time. */
-async function commitInChunks(store: DeliveryStore, candidates: readonly Candidate[], policy: CommitPolicy): Promise<EventResult[]> {
+async function commitInChunks(store: DeliveryStore, candidates: readonly Candidate[], policy: CommitPolicy): Promise<Committed> {
   const results: EventResult[] = []
+  let dueSooner = false
   for (let first = 0; first < candidates.length; first += MAX_COMMIT_CANDIDATES) {
-    results.push(...(await store.commitEvents(candidates.slice(first, first + MAX_COMMIT_CANDIDATES), policy)))
+    const chunk = await store.commit(candidates.slice(first, first + MAX_COMMIT_CANDIDATES), policy)
+    results.push(...chunk.results)
+    dueSooner ||= chunk.dueSooner
   }
-  return results
+  return { results, dueSooner }
 }
 
 /** planJob plans one stored notification (seq: its job number) and commits its events. */
 async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, commit: Commit, data: IngestJob, seq: number): Promise<void> {
   const config = deps.config()
   const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, config.plan)
-  const results = await commit(plan.candidates, config.events)
+  const { results, dueSooner } = await commit(plan.candidates, config.events)
   for (const [i, candidate] of plan.candidates.entries()) deps.metrics.alertsReceived.inc({ status: candidate.status, result: results[i] ?? 'unknown' })
   if (plan.unrouted > 0) {
     deps.metrics.alertsReceived.inc({ status: data.notification.status, result: 'unrouted' }, plan.unrouted)
     deps.log.warn({ groupKey: data.notification.groupKey, alerts: plan.unrouted }, 'alerts matched no route and there is no default chat')
   }
-  if (results.includes('queued')) deps.onQueued()
+  if (dueSooner) deps.onDue()
   deps.log.debug({ groupKey: data.notification.groupKey, results }, 'notification planned')
 }
 

@@ -50,6 +50,28 @@ t.test('stop lets the run in progress finish, then no run starts', async (t) => 
   t.equal(runs, 1, 'nothing ran after stop')
 })
 
+t.test('a wake that comes while the work runs is not lost: the next run starts at once, not after the interval', async (t) => {
+  const { log } = capture()
+  const starts: number[] = []
+  let woken = false
+  const loop = new Periodic(
+    async () => {
+      starts.push(Date.now())
+      await sleep(50)
+      if (!woken) {
+        woken = true
+        loop.wake()
+      }
+    },
+    { name: 'woken', log, intervalMs: () => 10_000, immediate: true },
+  )
+  loop.start()
+  await sleep(400)
+  await loop.stop()
+  t.equal(starts.length, 2, 'the wake during the first run gave one more run, and only one')
+  t.ok(starts[1]! - starts[0]! < 1000, `the second run started ${starts[1]! - starts[0]!} ms after the first, not after the 10 s interval`)
+})
+
 t.test('a failing run backs off, is logged once while it fails the same way, and recovery is said', async (t) => {
   const { log, lines } = capture()
   let runs = 0

@@ -17,12 +17,14 @@ async function setup(t: Test) {
   })
   const store = new DeliveryStore(redis, prefix, 60_000)
   const commits: number[] = []
-  const commitEvents = store.commitEvents.bind(store)
-  store.commitEvents = (candidates, policy) => {
+  const commitOnce = store.commit.bind(store)
+  store.commit = (candidates, policy) => {
     commits.push(candidates.length)
-    return commitEvents(candidates, policy)
+    return commitOnce(candidates, policy)
   }
-  return { store, commits, commit: groupCommit(store) }
+  const grouped = groupCommit(store)
+  const commit = async (...args: Parameters<typeof grouped>) => (await grouped(...args)).results
+  return { store, commits, commit, grouped }
 }
 
 t.test('notifications planned while a commit is in flight are committed together, each told its own results', async (t) => {
@@ -42,9 +44,9 @@ t.test('notifications planned while a commit is in flight are committed together
 
 t.test('a group that cannot be committed fails each of its notifications, and the next group goes on', async (t) => {
   const { store, commit } = await setup(t)
-  const commitEvents = store.commitEvents.bind(store)
+  const commitOnce = store.commit.bind(store)
   let failNext = false
-  store.commitEvents = (candidates, policy) => (failNext ? Promise.reject(new Error('Redis went away')) : commitEvents(candidates, policy))
+  store.commit = (candidates, policy) => (failNext ? Promise.reject(new Error('Redis went away')) : commitOnce(candidates, policy))
   const first = commit([event('a', 'firing', {}, 1)], POLICY)
   failNext = true
   const failing = [commit([event('b', 'firing', {}, 2)], POLICY), commit([event('c', 'firing', {}, 3)], POLICY)].map((p) => p.catch((e: Error) => e.message))
@@ -52,4 +54,14 @@ t.test('a group that cannot be committed fails each of its notifications, and th
   failNext = false
   t.same(await Promise.all(failing), ['Redis went away', 'Redis went away'], 'each is told, so BullMQ retries each')
   t.same(await commit([event('b', 'firing', {}, 2)], POLICY), ['queued'], 'the retry goes through')
+})
+
+t.test('a commit says when a chat became due sooner, so the sender is woken only then', async (t) => {
+  const { grouped } = await setup(t)
+  const first = await grouped([event('a', 'firing', {}, 1)], POLICY)
+  t.same(first, { results: ['queued'], dueSooner: true }, 'the first alert makes an idle chat due')
+  const second = await grouped([event('b', 'firing', {}, 2)], POLICY)
+  t.same(second, { results: ['queued'], dueSooner: false }, 'a chat already due is served at its time: no wake')
+  const elsewhere = await grouped([event('c', 'firing', { chat: '-200' }, 3)], POLICY)
+  t.same(elsewhere, { results: ['queued'], dueSooner: true }, 'another idle chat is due sooner')
 })
