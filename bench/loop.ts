@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { processMemory } from './memory.js'
 
 /** USER_HZ: the kernel's clock ticks per second in /proc/PID/stat (100 on every Linux architecture Node runs on). */
-const USER_HZ = 100
+export const USER_HZ = 100
 
 /** LoopSecond: one second of a process under load. */
 export interface LoopSecond {
@@ -19,7 +19,8 @@ export interface LoopSecond {
   privateMb: number
 }
 
-function cpuTicks(pid: number): number {
+/** cpuTicks: the CPU time a process has used, user and system, in USER_HZ ticks. */
+export function cpuTicks(pid: number): number {
   // the fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return Number(fields[11]) + Number(fields[12])

@@ -18,6 +18,9 @@
  *               longest delay of its event loop, its private memory (bench/loop.ts)
  *   scale       10,000 alerts over 100 chats through a real Alertmanager to two replicas on one Redis
  *               (bench/scale.ts: its own Redis, fake and processes)
+ *   against     BENCH_AGAINST=<git ref>: that commit's service beside this one, 1,000 webhooks/s into
+ *               one group chat, alternating three times: latency, CPU per webhook, memory
+ *               (bench/against.ts builds it in a worktree of its own)
  * `npm run bench -- e2e ingest sustained storm` runs only the named parts.
  * alertwire runs compiled (npm run build first), as the image runs it.
  */
@@ -30,7 +33,8 @@ import { freePort, waitForHttp } from '../test/helpers/net.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
 import { GRAPH_GOAL, graphBench } from './graph.js'
 import { stormRoundBench } from './round.js'
-import { loopSummary, watchLoop } from './loop.js'
+import { buildRef } from './against.js'
+import { cpuTicks, loopSummary, USER_HZ, watchLoop } from './loop.js'
 import { processMemory, watchPrivateMemory } from './memory.js'
 import { scale } from './scale.js'
 import { formatSends, formatStorm, fullPictureMs, STORM_GOAL, stormViaAlertmanager, stormViaAlertwire } from './storm.js'
@@ -221,6 +225,61 @@ async function loop(service: Service) {
   )
 }
 
+/** Run: one service's 15 s at 1,000 webhooks/s, and the CPU it used per webhook. */
+type Run = Load & { cpuMsPerWebhook: number }
+
+/** measuredRun loads a service at 1,000/s for 15 s, then waits until it has planned and folded what it got, so the next run measures the other alone. */
+async function measuredRun(service: Service, tag: string): Promise<Run> {
+  const pid = service.process.pid!
+  const ticks = cpuTicks(pid)
+  const result = await load(service.url, 32, 15, tag, 1000)
+  const cpuMsPerWebhook = (((cpuTicks(pid) - ticks) / USER_HZ) * 1000) / result.total
+  const drainStart = Date.now()
+  while ((await queueDepth(service.url)) > 0 && Date.now() - drainStart < 60_000) await new Promise((r) => setTimeout(r, 250))
+  // the storm rounds that fold the 15,000 alerts it got (5,000 a round, one every 3 s)
+  await new Promise((r) => setTimeout(r, 10_000))
+  return { ...result, cpuMsPerWebhook }
+}
+
+/** against: BENCH_AGAINST's commit beside the working tree, at 1,000 webhooks/s into one group chat, alternating (bench/against.ts). */
+async function against(dir: string, prefixes: [string, string], env: Record<string, string>) {
+  const ref = process.env.BENCH_AGAINST
+  if (!ref) {
+    row('against', 'not run: set BENCH_AGAINST to a git ref (a commit, a tag) to measure it beside the working tree')
+    return
+  }
+  process.stderr.write(`against ${ref}: building it in a worktree of its own (npm ci, tsc)\n`)
+  const yaml = (prefix: string) => `redis: {prefix: "${prefix}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`
+  const built = buildRef(ref)
+  const started: Service[] = []
+  const begin = async (name: string, prefix: string, serviceRoot?: string) => {
+    started.push(await startService(dir, name, yaml(prefix), env, undefined, serviceRoot))
+    return started.at(-1)!
+  }
+  try {
+    const sides = [
+      { name: 'working tree', service: await begin('against-ours', prefixes[0]), runs: [] as Run[] },
+      { name: built.commit, service: await begin('against-ref', prefixes[1], built.root), runs: [] as Run[] },
+    ]
+    process.stderr.write('warming up both (JIT) at 1,000/s, then 15 s each at 1,000/s, alternating 3 times\n')
+    for (const side of sides) await load(side.service.url, 32, 5, 'abwarm', 1000)
+    for (let round = 0; round < 3; round++) for (const side of sides) side.runs.push(await measuredRun(side.service, `ab${round}`))
+    const median = (runs: Run[], pick: (run: Run) => number) => runs.map(pick).sort((a, b) => a - b)[1]!
+    for (const { name, service, runs } of sides) {
+      const { peakRssMb } = processMemory(service.process.pid!)
+      row(
+        `against: ${name} at 1,000/s, p50 / p99 (median of 3)`,
+        `${median(runs, (r) => r.p50)} ms / ${median(runs, (r) => r.p99)} ms (p99 ${runs.map((r) => r.p99).join(' / ')}), non-2xx ${runs.reduce((n, r) => n + r.non2xx + r.errors, 0)}`,
+      )
+      row(`against: ${name}, CPU per webhook (median) and peak RSS`, `${median(runs, (r) => r.cpuMsPerWebhook).toFixed(3)} ms, ${peakRssMb.toFixed(0)} MB`)
+    }
+  } finally {
+    for (const { process: child } of started) child.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 1000))
+    built.remove()
+  }
+}
+
 /** storm: 500 alerts in 500 groups through a real Alertmanager to one group chat, via alertwire and via Alertmanager's own receiver. */
 async function storm(dir: string, prefix: string, env: Record<string, string>, services: Service[]) {
   process.stderr.write('storm: 500 alerts in 500 groups, one group chat at 20 messages/min, 60 s each\n')
@@ -303,6 +362,8 @@ async function main() {
     uniquePrefix('bench-storm'),
     uniquePrefix('bench-sustained'),
     uniquePrefix('bench-loop'),
+    uniquePrefix('bench-against'),
+    uniquePrefix('bench-against-ref'),
   ]
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-'))
   const fake = await startFakeTelegram({
@@ -346,6 +407,7 @@ async function main() {
     if (wanted('sustained')) await onGroupChat('sustained', prefixes[3]!, sustained)
     if (wanted('storm')) await storm(dir, prefixes[2]!, env, services)
     if (wanted('loop')) await onGroupChat('loop', prefixes[4]!, loop)
+    if (wanted('against')) await against(dir, [prefixes[5]!, prefixes[6]!], env)
   } finally {
     for (const service of services) service.process.kill('SIGTERM')
     bare?.kill('SIGTERM')

@@ -32,14 +32,22 @@ export interface Service {
 /**
  * startService runs the compiled service with `yaml` as its config (written in dir) and waits for
  * /healthz. What it says on stderr is kept: its tail is printed if it exits with an error, and
- * everything it says goes to `<logDir>/<name>.log` when a log folder is given.
+ * everything it says goes to `<logDir>/<name>.log` when a log folder is given. serviceRoot: where
+ * its compiled code is (another commit's, built by bench/against.ts), started with this one's flags.
  */
-export async function startService(dir: string, name: string, yaml: string, env: Record<string, string>, logDir?: string): Promise<Service> {
+export async function startService(
+  dir: string,
+  name: string,
+  yaml: string,
+  env: Record<string, string>,
+  logDir?: string,
+  serviceRoot = root,
+): Promise<Service> {
   const port = await freePort()
   const config = join(dir, `${name}.yaml`)
   writeFileSync(config, yaml)
   const child = spawn(process.execPath, [...profilingFlags(), ...START_ARGS, '--config', config], {
-    cwd: root,
+    cwd: serviceRoot,
     env: { ...process.env, ...START_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', logDir ? 'pipe' : 'ignore', 'pipe'],
   })
