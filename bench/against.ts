@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Redis } from 'ioredis'
 
 const root = new URL('..', import.meta.url).pathname
 
@@ -32,4 +33,11 @@ export function buildRef(ref: string): BuiltRef {
     throw new Error(`could not build ${ref} (${commit}): ${(error as Error).message}`)
   }
   return { root: dir, commit, remove }
+}
+
+/** redisCalls: how many commands Redis has run since it started, scripts counted once and the commands they run inside counted too (INFO commandstats). */
+export async function redisCalls(redis: Redis): Promise<{ all: number; scripts: number }> {
+  const stats = [...((await redis.info('commandstats')) as string).matchAll(/^cmdstat_(\S+):calls=(\d+)/gm)]
+  const calls = (name: string) => Number(stats.find((m) => m[1] === name)?.[2] ?? 0)
+  return { all: stats.reduce((sum, m) => sum + Number(m[2]), 0), scripts: calls('evalsha') + calls('eval') }
 }

@@ -30,10 +30,11 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeTelegram } from '../test/fakes/telegram.js'
 import { freePort, waitForHttp } from '../test/helpers/net.js'
+import { Redis } from 'ioredis'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
 import { GRAPH_GOAL, graphBench } from './graph.js'
 import { stormRoundBench } from './round.js'
-import { buildRef } from './against.js'
+import { buildRef, redisCalls } from './against.js'
 import { cpuTicks, loopSummary, USER_HZ, watchLoop } from './loop.js'
 import { processMemory, watchPrivateMemory } from './memory.js'
 import { scale } from './scale.js'
@@ -225,20 +226,27 @@ async function loop(service: Service) {
   )
 }
 
-/** Run: one service's 15 s at 1,000 webhooks/s, and the CPU it used per webhook. */
-type Run = Load & { cpuMsPerWebhook: number }
+/** Run: one service's 15 s at 1,000 webhooks/s: the CPU it used and the Redis commands it ran per webhook. */
+type Run = Load & { cpuMsPerWebhook: number; commandsPerWebhook: number; scriptsPerWebhook: number }
 
-/** measuredRun loads a service at 1,000/s for 15 s, then waits until it has planned and folded what it got, so the next run measures the other alone. */
-async function measuredRun(service: Service, tag: string): Promise<Run> {
+/**
+ * measuredRun loads a service at 1,000/s for 15 s, then waits until it has planned and folded what
+ * it got, so the next run measures the other alone (an idle service's lanes poll Redis a few times
+ * a second: noise of about 0.02 commands per webhook).
+ */
+async function measuredRun(service: Service, redis: Redis, tag: string): Promise<Run> {
   const pid = service.process.pid!
-  const ticks = cpuTicks(pid)
+  const [ticks, calls] = [cpuTicks(pid), await redisCalls(redis)]
   const result = await load(service.url, 32, 15, tag, 1000)
-  const cpuMsPerWebhook = (((cpuTicks(pid) - ticks) / USER_HZ) * 1000) / result.total
+  const [ticksAfter, callsAfter] = [cpuTicks(pid), await redisCalls(redis)]
+  const cpuMsPerWebhook = (((ticksAfter - ticks) / USER_HZ) * 1000) / result.total
+  const commandsPerWebhook = (callsAfter.all - calls.all) / result.total
+  const scriptsPerWebhook = (callsAfter.scripts - calls.scripts) / result.total
   const drainStart = Date.now()
   while ((await queueDepth(service.url)) > 0 && Date.now() - drainStart < 60_000) await new Promise((r) => setTimeout(r, 250))
   // the storm rounds that fold the 15,000 alerts it got (5,000 a round, one every 3 s)
   await new Promise((r) => setTimeout(r, 10_000))
-  return { ...result, cpuMsPerWebhook }
+  return { ...result, cpuMsPerWebhook, commandsPerWebhook, scriptsPerWebhook }
 }
 
 /** against: BENCH_AGAINST's commit beside the working tree, at 1,000 webhooks/s into one group chat, alternating (bench/against.ts). */
@@ -252,6 +260,7 @@ async function against(dir: string, prefixes: [string, string], env: Record<stri
   const yaml = (prefix: string) => `redis: {prefix: "${prefix}"}\ndata_dir: ${dir}\ntelegram: {chat_id: ${GROUP}}\nlog: {level: warn}\n`
   const built = buildRef(ref)
   const started: Service[] = []
+  const redis = new Redis(env.REDIS_URL!)
   const begin = async (name: string, prefix: string, serviceRoot?: string) => {
     started.push(await startService(dir, name, yaml(prefix), env, undefined, serviceRoot))
     return started.at(-1)!
@@ -263,7 +272,7 @@ async function against(dir: string, prefixes: [string, string], env: Record<stri
     ]
     process.stderr.write('warming up both (JIT) at 1,000/s, then 15 s each at 1,000/s, alternating 3 times\n')
     for (const side of sides) await load(side.service.url, 32, 5, 'abwarm', 1000)
-    for (let round = 0; round < 3; round++) for (const side of sides) side.runs.push(await measuredRun(side.service, `ab${round}`))
+    for (let round = 0; round < 3; round++) for (const side of sides) side.runs.push(await measuredRun(side.service, redis, `ab${round}`))
     const median = (runs: Run[], pick: (run: Run) => number) => runs.map(pick).sort((a, b) => a - b)[1]!
     for (const { name, service, runs } of sides) {
       const { peakRssMb } = processMemory(service.process.pid!)
@@ -272,9 +281,14 @@ async function against(dir: string, prefixes: [string, string], env: Record<stri
         `${median(runs, (r) => r.p50)} ms / ${median(runs, (r) => r.p99)} ms (p99 ${runs.map((r) => r.p99).join(' / ')}), non-2xx ${runs.reduce((n, r) => n + r.non2xx + r.errors, 0)}`,
       )
       row(`against: ${name}, CPU per webhook (median) and peak RSS`, `${median(runs, (r) => r.cpuMsPerWebhook).toFixed(3)} ms, ${peakRssMb.toFixed(0)} MB`)
+      row(
+        `against: ${name}, Redis per webhook (median)`,
+        `${median(runs, (r) => r.commandsPerWebhook).toFixed(1)} commands, of them ${median(runs, (r) => r.scriptsPerWebhook).toFixed(2)} scripts (each counted again in the commands it runs)`,
+      )
     }
   } finally {
     for (const { process: child } of started) child.kill('SIGTERM')
+    redis.disconnect()
     await new Promise((r) => setTimeout(r, 1000))
     built.remove()
   }
