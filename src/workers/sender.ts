@@ -161,7 +161,7 @@ export class Sender {
   private async startWork(chat: string, token: string, state: ChatView, plan: StartPlan, config: SenderConfig): Promise<InFlight | undefined> {
     const { store, metrics, log } = this.deps
     const now = Date.now()
-    const outbox = plan.kind === 'edit' ? [] : plan.readUpTo > 0 ? (await store.loadChat(chat, plan.readUpTo)).items : state.items
+    const outbox = plan.kind === 'edit' ? [] : plan.readUpTo > 0 ? await store.readOutbox(chat, plan.readUpTo) : state.items
     // a delivery held up by an outage is folded back in first: its items were the outbox's head
     const items = plan.kind === 'storm' && plan.fold?.items ? [...plan.fold.items, ...outbox] : outbox
     const lookups = await store.lookups(chat, items)

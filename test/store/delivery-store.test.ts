@@ -72,6 +72,41 @@ t.test('each outbox keeps the order notifications were stored in, whatever order
   )
 })
 
+t.test('a storm round reads the outbox a page at a time, in order, and loses nothing the planner puts before what it read', async (t) => {
+  const { redis, store } = await setup(t, 'pages')
+  const stored = (n: number) => {
+    const c = candidate(`p${n}`, 'firing')
+    return { ...c, item: { ...c.item, seq: n } }
+  }
+  // 600 alerts, every second arrival number: room for late ones between them
+  for (let first = 0; first < 600; first += 64)
+    await store.commitEvents(Array.from({ length: Math.min(64, 600 - first) }, (_, i) => stored(2 * (first + i + 1))))
+  const names = (items: { alert: { fingerprint: string } }[]) => items.map((i) => i.alert.fingerprint)
+  const whole = names((await store.loadChat('-100', 1000)).items)
+  t.equal(whole.length, 600)
+  t.same(names(await store.readOutbox('-100', 1000)), whole, 'two pages read the same as one piece')
+  t.same(names(await store.readOutbox('-100', 550)), whole.slice(0, 550), 'no more than asked')
+
+  // a notification stored earlier is planned just after the first page was read: it goes before items already read
+  const lrange = redis.lrange.bind(redis) as (key: string, start: number, stop: number) => Promise<string[]>
+  let pages = 0
+  ;(redis as unknown as { lrange: typeof lrange }).lrange = async (key, start, stop) => {
+    const page = await lrange(key, start, stop)
+    if (++pages === 1) t.same(await store.commitEvents([stored(801)]), ['queued'])
+    return page
+  }
+  const read = names(await store.readOutbox('-100', 1000))
+  t.equal(read.length, 601, 'every item, the late one too')
+  t.equal(new Set(read).size, 601, 'none twice')
+  t.equal(read.indexOf('p801'), 400, 'in arrival order: between 800 and 802')
+  t.ok(pages >= 3, 'the shifted page was noticed and the outbox read again')
+
+  // an item that cannot be read ends what is read, as in loadChat
+  ;(redis as unknown as { lrange: typeof lrange }).lrange = lrange
+  await redis.lset(store.keys.outbox('-100'), 520, 'not json')
+  t.equal((await store.readOutbox('-100', 1000)).length, 520)
+})
+
 t.test('a still-firing alert is queued again as a reminder once its repeat interval has passed', async (t) => {
   const { store } = await setup(t, 'repeat')
   const every = candidate('r', 'firing', { repeatIntervalMs: 1000 })
