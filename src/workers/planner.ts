@@ -27,7 +27,7 @@ export interface PlannerDeps {
   onDue: () => void
 }
 
-/** Commit: commits a notification's candidate events; one result per candidate. */
+/** Commit: commits a notification's candidate events: one result per candidate, and whether a chat became due sooner. */
 export type Commit = (candidates: readonly Candidate[], policy: CommitPolicy) => Promise<Committed>
 
 interface Waiting {
