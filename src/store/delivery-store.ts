@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis'
 import type { EditTask, Lookups, MessageRecord, Notice, Ref } from '../core/delivery.js'
 import type { Candidate, OutboxItem } from '../core/candidates.js'
 import { announcedAlerts } from '../core/digest.js'
-import type { EventPolicy, EventResult } from '../core/events.js'
+import type { EventPolicy } from '../core/events.js'
 import type { InFlight } from '../core/turn.js'
 import type { Pace } from '../core/pace.js'
 import type { PhotoJob, StoredPhoto } from '../core/photos.js'
@@ -184,11 +184,6 @@ export class DeliveryStore {
     const run: CommitScript = async (guards, writes, queue) =>
       APPLIED[Number(await this.redis.awCommitEvents(due, pace, heldChats, JSON.stringify(guards), JSON.stringify(writes), JSON.stringify(queue)))] ?? 'stale'
     return commitEvents(this.redis, this.keys, run, candidates, { ...policy, rememberMs: this.ttlMs })
-  }
-
-  /** commitEvents is commit's results alone, one per candidate. */
-  async commitEvents(candidates: readonly Candidate[], policy: CommitPolicy = DEFAULT_COMMIT_POLICY): Promise<EventResult[]> {
-    return (await this.commit(candidates, policy)).results
   }
 
   /** claim leases the chat due first, or says how long to wait. */

@@ -1,5 +1,7 @@
 /** Candidate events for store and planner tests: one alert in chat -100, seq 0 unless given. */
 import type { Candidate } from '../../src/core/candidates.js'
+import type { EventResult } from '../../src/core/events.js'
+import type { CommitPolicy, DeliveryStore } from '../../src/store/delivery-store.js'
 
 /** candidate is an event of alert `fp` in chat -100 (a resolve requires its firing to have been seen), with `over` replacing fields. */
 export function candidate(fp: string, status: 'firing' | 'resolved', over: Partial<Candidate> = {}, seq = 0): Candidate {
@@ -27,4 +29,9 @@ export function candidate(fp: string, status: 'firing' | 'resolved', over: Parti
     },
     ...over,
   }
+}
+
+/** commitResults commits candidates through the store and gives their results alone, one per candidate. */
+export async function commitResults(store: DeliveryStore, candidates: readonly Candidate[], policy?: CommitPolicy): Promise<EventResult[]> {
+  return (await store.commit(candidates, policy)).results
 }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { DeliveryStore } from '../../src/store/delivery-store.js'
 import type { Candidate } from '../../src/core/candidates.js'
-import { candidate } from '../helpers/candidates.js'
+import { candidate, commitResults } from '../helpers/candidates.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 async function setup(t: Test, name: string) {
@@ -18,32 +18,32 @@ async function setup(t: Test, name: string) {
 
 t.test('the same event is queued once per chat, whoever sends it and however often', async (t) => {
   const { store } = await setup(t, 'dedup')
-  t.same(await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing')]), ['queued', 'queued'])
-  t.same(await store.commitEvents([candidate('a', 'firing')]), ['duplicate'], 'a webhook retry or the HA twin')
-  t.same(await store.commitEvents([candidate('a', 'firing', { chat: '-200' })]), ['queued'], 'the same alert in another chat is its own event')
-  t.same(await store.commitEvents([candidate('a', 'firing', { startsAt: '2026-11-24T23:30:00Z' })]), ['queued'], 'a new startsAt is a new event')
+  t.same(await commitResults(store, [candidate('a', 'firing'), candidate('b', 'firing')]), ['queued', 'queued'])
+  t.same(await commitResults(store, [candidate('a', 'firing')]), ['duplicate'], 'a webhook retry or the HA twin')
+  t.same(await commitResults(store, [candidate('a', 'firing', { chat: '-200' })]), ['queued'], 'the same alert in another chat is its own event')
+  t.same(await commitResults(store, [candidate('a', 'firing', { startsAt: '2026-11-24T23:30:00Z' })]), ['queued'], 'a new startsAt is a new event')
   // two replicas committing the same notification at the same moment: exactly one wins
-  const racing = await Promise.all(Array.from({ length: 10 }, () => store.commitEvents([candidate('c', 'firing')])))
+  const racing = await Promise.all(Array.from({ length: 10 }, () => commitResults(store, [candidate('c', 'firing')])))
   t.equal(racing.flat().filter((r) => r === 'queued').length, 1)
   t.equal((await store.loadChat('-100', 100)).items.length, 4, 'a, b, a again (new startsAt), c')
 })
 
 t.test('a resolve needs the firing it resolves, whatever order they are planned in', async (t) => {
   const { store } = await setup(t, 'order')
-  await store.commitEvents([candidate('y', 'firing')])
-  t.same(await store.commitEvents([candidate('y', 'resolved')]), ['queued'], 'the usual order')
-  t.same(await store.commitEvents([candidate('y', 'resolved')]), ['duplicate'])
-  t.same(await store.commitEvents([candidate('x', 'resolved')]), ['unannounced'], 'no firing seen (yet): nothing to say')
-  t.same(await store.commitEvents([candidate('x', 'firing')]), ['queued'], 'the firing planned late brings its resolve along')
+  await commitResults(store, [candidate('y', 'firing')])
+  t.same(await commitResults(store, [candidate('y', 'resolved')]), ['queued'], 'the usual order')
+  t.same(await commitResults(store, [candidate('y', 'resolved')]), ['duplicate'])
+  t.same(await commitResults(store, [candidate('x', 'resolved')]), ['unannounced'], 'no firing seen (yet): nothing to say')
+  t.same(await commitResults(store, [candidate('x', 'firing')]), ['queued'], 'the firing planned late brings its resolve along')
   const { items } = await store.loadChat('-100', 10)
   t.same(
     items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
     ['y/firing', 'y/resolved', 'x/firing', 'x/resolved'],
     'firing first, then its resolve',
   )
-  t.same(await store.commitEvents([candidate('x', 'firing')]), ['duplicate'])
-  t.same(await store.commitEvents([candidate('z', 'resolved', { requireFiringSeen: false })]), ['queued'], 'resolved_unannounced queues it anyway')
-  t.same(await store.commitEvents([candidate('z', 'firing')]), ['stale'], 'and a firing after a resolve already sent is not announced')
+  t.same(await commitResults(store, [candidate('x', 'firing')]), ['duplicate'])
+  t.same(await commitResults(store, [candidate('z', 'resolved', { requireFiringSeen: false })]), ['queued'], 'resolved_unannounced queues it anyway')
+  t.same(await commitResults(store, [candidate('z', 'firing')]), ['stale'], 'and a firing after a resolve already sent is not announced')
 })
 
 t.test('each outbox keeps the order notifications were stored in, whatever order they are planned in', async (t) => {
@@ -60,11 +60,11 @@ t.test('each outbox keeps the order notifications were stored in, whatever order
     ['e', 5],
     ['d', 4],
   ] as const)
-    await store.commitEvents([stored(fp, 'firing', seq)])
+    await commitResults(store, [stored(fp, 'firing', seq)])
   // a resolve stored (6) before its firing (7) and planned first waits; the firing is planned after a later alert (8)
-  t.same(await store.commitEvents([stored('f', 'resolved', 6)]), ['unannounced'])
-  await store.commitEvents([stored('g', 'firing', 8)])
-  await store.commitEvents([stored('f', 'firing', 7)])
+  t.same(await commitResults(store, [stored('f', 'resolved', 6)]), ['unannounced'])
+  await commitResults(store, [stored('g', 'firing', 8)])
+  await commitResults(store, [stored('f', 'firing', 7)])
   const { items } = await store.loadChat('-100', 20)
   t.same(
     items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
@@ -80,7 +80,10 @@ t.test('a storm round reads the outbox a page at a time, in order, and loses not
   }
   // 600 alerts, every second arrival number: room for late ones between them
   for (let first = 0; first < 600; first += 64)
-    await store.commitEvents(Array.from({ length: Math.min(64, 600 - first) }, (_, i) => stored(2 * (first + i + 1))))
+    await commitResults(
+      store,
+      Array.from({ length: Math.min(64, 600 - first) }, (_, i) => stored(2 * (first + i + 1))),
+    )
   const names = (items: { alert: { fingerprint: string } }[]) => items.map((i) => i.alert.fingerprint)
   const whole = names((await store.loadChat('-100', 1000)).items)
   t.equal(whole.length, 600)
@@ -92,7 +95,7 @@ t.test('a storm round reads the outbox a page at a time, in order, and loses not
   let pages = 0
   ;(redis as unknown as { lrange: typeof lrange }).lrange = async (key, start, stop) => {
     const page = await lrange(key, start, stop)
-    if (++pages === 1) t.same(await store.commitEvents([stored(801)]), ['queued'])
+    if (++pages === 1) t.same(await commitResults(store, [stored(801)]), ['queued'])
     return page
   }
   const read = names(await store.readOutbox('-100', 1000))
@@ -110,19 +113,19 @@ t.test('a storm round reads the outbox a page at a time, in order, and loses not
 t.test('a still-firing alert is queued again as a reminder once its repeat interval has passed', async (t) => {
   const { store } = await setup(t, 'repeat')
   const every = candidate('r', 'firing', { repeatIntervalMs: 1000 })
-  t.same(await store.commitEvents([every]), ['queued'])
-  t.same(await store.commitEvents([every]), ['duplicate'], 'Alertmanager re-sending the group is not news')
+  t.same(await commitResults(store, [every]), ['queued'])
+  t.same(await commitResults(store, [every]), ['duplicate'], 'Alertmanager re-sending the group is not news')
   await new Promise((r) => setTimeout(r, 1000))
-  t.same(await store.commitEvents([every]), ['repeated'], 'after the interval: a reminder')
-  t.same(await store.commitEvents([every]), ['duplicate'], 'and not again before the next interval')
+  t.same(await commitResults(store, [every]), ['repeated'], 'after the interval: a reminder')
+  t.same(await commitResults(store, [every]), ['duplicate'], 'and not again before the next interval')
   const { items } = await store.loadChat('-100', 10)
   t.same(
     items.map((i) => i.repeat ?? false),
     [false, true],
   )
-  await store.commitEvents([candidate('r', 'resolved')])
+  await commitResults(store, [candidate('r', 'resolved')])
   await new Promise((r) => setTimeout(r, 1000))
-  t.same(await store.commitEvents([every]), ['duplicate'], 'no reminders once it resolved')
+  t.same(await commitResults(store, [every]), ['duplicate'], 'no reminders once it resolved')
 })
 
 t.test('an alert that keeps firing and resolving says how often it flapped', async (t) => {
@@ -130,8 +133,8 @@ t.test('an alert that keeps firing and resolving says how often it flapped', asy
   const flapping = { windowMs: 60_000, threshold: 3 }
   for (let i = 0; i < 4; i++) {
     const startsAt = `2026-11-24T23:0${i}:00Z`
-    await store.commitEvents([candidate('f', 'firing', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
-    await store.commitEvents([candidate('f', 'resolved', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
+    await commitResults(store, [candidate('f', 'firing', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
+    await commitResults(store, [candidate('f', 'resolved', { startsAt })], { flapping, criticalWhenMuted: 'silent' })
   }
   const { items } = await store.loadChat('-100', 20)
   t.same(
@@ -142,9 +145,9 @@ t.test('an alert that keeps firing and resolving says how often it flapped', asy
 
 t.test('a held event waits outside the outbox until its mute ends', async (t) => {
   const { store } = await setup(t, 'hold')
-  t.same(await store.commitEvents([candidate('n', 'firing')]), ['queued'])
+  t.same(await commitResults(store, [candidate('n', 'firing')]), ['queued'])
   await store.muteChat('-100', Date.now() + 600)
-  t.same(await store.commitEvents([candidate('h', 'firing')]), ['held'])
+  t.same(await commitResults(store, [candidate('h', 'firing')]), ['held'])
   t.same(
     (await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint),
     ['n'],
@@ -163,7 +166,7 @@ t.test('a held event waits outside the outbox until its mute ends', async (t) =>
 
 t.test('a chat is leased to one worker at a time and paced by Redis time', async (t) => {
   const { store } = await setup(t, 'lease')
-  await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing', { chat: '7' })])
+  await commitResults(store, [candidate('a', 'firing'), candidate('b', 'firing', { chat: '7' })])
   const first = await store.claim('t1', 5000, 0)
   const second = await store.claim('t2', 5000, 0)
   const third = await store.claim('t3', 5000, 0)
@@ -184,7 +187,10 @@ t.test('a chat is leased to one worker at a time and paced by Redis time', async
 
 t.test('the global pace spaces claims across all chats', async (t) => {
   const { store } = await setup(t, 'global')
-  await store.commitEvents(['1', '2', '3'].map((chat) => candidate('a', 'firing', { chat })))
+  await commitResults(
+    store,
+    ['1', '2', '3'].map((chat) => candidate('a', 'firing', { chat })),
+  )
   t.ok((await store.claim('a', 5000, 500)).chat)
   const blocked = await store.claim('b', 5000, 500)
   t.equal(blocked.chat, undefined)
@@ -193,9 +199,9 @@ t.test('the global pace spaces claims across all chats', async (t) => {
 
 t.test("of the chats due at once, the one whose slot ends first goes first (a private chat's 1 s before a group's 3 s)", async (t) => {
   const { store } = await setup(t, 'deadline')
-  await store.commitEvents([candidate('g', 'firing', { chat: '-100' })])
+  await commitResults(store, [candidate('g', 'firing', { chat: '-100' })])
   await new Promise((r) => setTimeout(r, 300))
-  await store.commitEvents([candidate('p', 'firing', { chat: '7' })])
+  await commitResults(store, [candidate('p', 'firing', { chat: '7' })])
   const classPace = { privateIntervalMs: 1000, groupIntervalMs: 3000 }
   t.equal((await store.claim('t1', 5000, 0, classPace)).chat, '7', 'the private chat, due 0.3 s later, has lost more of its slot')
   t.equal((await store.claim('t2', 5000, 0, classPace)).chat, '-100', 'then the group')
@@ -203,16 +209,16 @@ t.test("of the chats due at once, the one whose slot ends first goes first (a pr
 
 t.test('without class paces, the chats due at once go in the order they became due', async (t) => {
   const { store } = await setup(t, 'due-order')
-  await store.commitEvents([candidate('g', 'firing', { chat: '-100' })])
+  await commitResults(store, [candidate('g', 'firing', { chat: '-100' })])
   await new Promise((r) => setTimeout(r, 300))
-  await store.commitEvents([candidate('p', 'firing', { chat: '7' })])
+  await commitResults(store, [candidate('p', 'firing', { chat: '7' })])
   t.equal((await store.claim('t1', 5000, 0)).chat, '-100')
   t.equal((await store.claim('t2', 5000, 0)).chat, '7')
 })
 
 t.test('a delivery survives a lost worker: the lease expires and the work is still there', async (t) => {
   const { store } = await setup(t, 'takeover')
-  await store.commitEvents([candidate('a', 'firing')])
+  await commitResults(store, [candidate('a', 'firing')])
   const { chat } = await store.claim('dead-worker', 200, 0)
   const { items } = await store.loadChat(chat!, 10)
   t.ok(await store.startDelivery(chat!, 'dead-worker', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
@@ -230,10 +236,10 @@ t.test('an event the planner puts before what a turn read is not lost when the t
     const c = candidate(fp, 'firing')
     return { ...c, item: { ...c.item, seq } }
   }
-  await store.commitEvents([stored('a', 1), stored('c', 3)])
+  await commitResults(store, [stored('a', 1), stored('c', 3)])
   const { chat } = await store.claim('tok', 5000, 0)
   const read = (await store.loadChat(chat!, 10)).items
-  await store.commitEvents([stored('b', 2)]) // stored before c, planned after the turn read the outbox
+  await commitResults(store, [stored('b', 2)]) // stored before c, planned after the turn read the outbox
   const flight = { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }
   t.notOk(await store.startDelivery(chat!, 'tok', { take: read.length, last: read.at(-1)! }, flight), 'the turn must plan again')
   t.same(
@@ -247,14 +253,14 @@ t.test('an event the planner puts before what a turn read is not lost when the t
 
 t.test('a migrated group moves its pending work and future events to the supergroup', async (t) => {
   const { store } = await setup(t, 'migrate')
-  await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing')])
+  await commitResults(store, [candidate('a', 'firing'), candidate('b', 'firing')])
   const { chat } = await store.claim('tok', 5000, 0)
   t.ok(await store.startDelivery(chat!, 'tok', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
   t.ok(await store.migrate('-100', '-100999', 'tok'))
   const moved = await store.loadChat('-100999', 10)
   t.ok(moved.inflight, 'the delivery in flight moved')
   t.equal(moved.items.length, 1, 'the pending event moved')
-  t.same(await store.commitEvents([candidate('c', 'firing')]), ['queued'])
+  t.same(await commitResults(store, [candidate('c', 'firing')]), ['queued'])
   t.equal((await store.loadChat('-100999', 10)).items.length, 2, 'new events for the old id land in the new chat')
   t.equal((await store.loadChat('-100', 10)).items.length, 0)
 })
@@ -262,7 +268,7 @@ t.test('a migrated group moves its pending work and future events to the supergr
 t.test('a chat that became a supergroup keeps what alertwire remembers about it, under either id', async (t) => {
   const { store } = await setup(t, 'memory')
   const firing = (fp: string, over: Partial<Candidate> = {}) => candidate(fp, 'firing', { repeatIntervalMs: 600_000, ...over })
-  await store.commitEvents([firing('a')])
+  await commitResults(store, [firing('a')])
   // the announcement goes out in the group
   const first = await store.claim('t1', 5000, 0)
   t.ok(await store.startDelivery(first.chat!, 't1', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
@@ -279,13 +285,13 @@ t.test('a chat that became a supergroup keeps what alertwire remembers about it,
   }
   t.ok(await store.complete('-100', 't1', { paceMs: 0, inflight: undefined, writes: store.recordWrites('-100', record, true), retryInMs: 0 }))
   // Telegram says the group moved while the next alert is on its way
-  await store.commitEvents([firing('b')])
+  await commitResults(store, [firing('b')])
   const second = await store.claim('t2', 5000, 0)
   t.ok(await store.migrate(second.chat!, '-100999', 't2'))
 
-  t.same(await store.commitEvents([firing('a')]), ['duplicate'], 'Alertmanager repeating the firing: not announced again')
-  t.same(await store.commitEvents([firing('a', { chat: '-100999' })]), ['duplicate'], 'nor once the route names the new id')
-  t.same(await store.commitEvents([candidate('a', 'resolved')]), ['queued'], 'its resolve is worth a message: its firing was seen here')
+  t.same(await commitResults(store, [firing('a')]), ['duplicate'], 'Alertmanager repeating the firing: not announced again')
+  t.same(await commitResults(store, [firing('a', { chat: '-100999' })]), ['duplicate'], 'nor once the route names the new id')
+  t.same(await commitResults(store, [candidate('a', 'resolved')]), ['queued'], 'its resolve is worth a message: its firing was seen here')
   const moved = await store.loadChat('-100999', 10)
   t.same(
     moved.items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
@@ -298,7 +304,7 @@ t.test('a chat that became a supergroup keeps what alertwire remembers about it,
 
   await store.muteChat('-100999', Date.now() + 60_000)
   t.ok(await store.chatMutedUntil('-100'), '/mute from the supergroup mutes the chat under both ids')
-  t.same(await store.commitEvents([firing('c')]), ['held'], 'an alert routed to the old id is held')
+  t.same(await commitResults(store, [firing('c')]), ['held'], 'an alert routed to the old id is held')
   t.equal(await store.unmuteChat('-100999'), 1, '/unmute there releases it')
   t.same(
     (await store.loadChat('-100999', 10)).items.map((i) => i.alert.fingerprint),
@@ -316,11 +322,11 @@ t.test('a chat that became a supergroup keeps what alertwire remembers about it,
   t.equal(third.chat, '-100999')
   t.ok(await store.migrate('-100999', '-100777', 't3'), 'and moved once more')
   t.same(
-    await store.commitEvents([firing('a'), firing('a', { chat: '-100999' }), firing('a', { chat: '-100777' })]),
+    await commitResults(store, [firing('a'), firing('a', { chat: '-100999' }), firing('a', { chat: '-100777' })]),
     ['duplicate', 'duplicate', 'duplicate'],
     'any of its ids finds the same memory',
   )
-  t.same(await store.commitEvents([firing('d')]), ['queued'])
+  t.same(await commitResults(store, [firing('d')]), ['queued'])
   t.same(
     (await store.loadChat('-100777', 10)).items.map((i) => i.alert.fingerprint),
     ['b', 'a', 'c', 'd'],
@@ -331,7 +337,7 @@ t.test('a chat that became a supergroup keeps what alertwire remembers about it,
 
 t.test('backlog reports depth and age across chats', async (t) => {
   const { store } = await setup(t, 'backlog')
-  await store.commitEvents([candidate('a', 'firing'), candidate('b', 'firing', { chat: '5' })])
+  await commitResults(store, [candidate('a', 'firing'), candidate('b', 'firing', { chat: '5' })])
   const backlog = await store.backlog()
   t.same([backlog.items, backlog.chats, backlog.inflight, backlog.deadLetters], [2, 2, 0, 0])
   t.ok(backlog.oldestReceivedAt && backlog.oldestReceivedAt <= Date.now())
@@ -353,11 +359,11 @@ t.test("a storm digest's counted alerts are found like its named ones: their res
     alerts: [alert('n')],
     digest: { total: 2, bySeverity: [], byAlertname: [], reminders: 0, resolvedRound: false, unnamed: [alert('c')] },
   }
-  await store.commitEvents([candidate('n', 'firing'), candidate('c', 'firing')])
+  await commitResults(store, [candidate('n', 'firing'), candidate('c', 'firing')])
   const claimed = await store.claim('t1', 5000, 0)
   t.ok(await store.startDelivery(claimed.chat!, 't1', { take: 2 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
   t.ok(await store.complete('-100', 't1', { paceMs: 0, inflight: undefined, writes: store.recordWrites('-100', record, true), retryInMs: 0 }))
-  t.same(await store.commitEvents([candidate('n', 'resolved'), candidate('c', 'resolved')]), ['queued', 'queued'])
+  t.same(await commitResults(store, [candidate('n', 'resolved'), candidate('c', 'resolved')]), ['queued', 'queued'])
   const { items } = await store.loadChat('-100', 10)
   const { refs, records } = await store.lookups('-100', items)
   t.same(refs.get('n'), { messageId: 7, startsAt: '2026-11-24T23:00:00Z' }, 'the named alert points at the part')
@@ -380,7 +386,7 @@ t.test("a flap folded into a message moves only the flapping alert's ref: anothe
     alerts,
   })
   const write = async (writes: ReturnType<DeliveryStore['recordWrites']>) => {
-    await store.commitEvents([candidate(`w${writes.length}${Math.random()}`, 'firing')])
+    await commitResults(store, [candidate(`w${writes.length}${Math.random()}`, 'firing')])
     const claimed = await store.claim('t', 5000, 0)
     t.ok(await store.startDelivery(claimed.chat!, 't', { take: 1 }, { calls: [], next: 0, attempts: 0, paceMs: 0, receivedAt: 1 }))
     t.ok(await store.complete('-100', 't', { paceMs: 0, inflight: undefined, writes, retryInMs: 0 }))
@@ -397,7 +403,7 @@ t.test("a flap folded into a message moves only the flapping alert's ref: anothe
 
 t.test('a turn applies every kind of write it carries, in order, thousands at once', async (t) => {
   const { redis, store, prefix } = await setup(t, 'writes')
-  await store.commitEvents([candidate('a', 'firing')])
+  await commitResults(store, [candidate('a', 'firing')])
   const { chat } = await store.claim('t1', 5000, 0)
   const key = (name: string) => `${prefix}:test:${name}`
   await redis.rpush(key('photos'), 'sent', 'next')

@@ -22,6 +22,7 @@ import { Sender } from '../../src/workers/sender.js'
 import { startFakeTelegram } from '../fakes/telegram.js'
 import { mergeYaml, testConfig } from '../helpers/config.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+import { commitResults } from '../helpers/candidates.js'
 
 const GROUP = -1001000000002
 const CHAT = String(GROUP)
@@ -84,7 +85,7 @@ async function setup(t: Test, yaml = '') {
       truncatedAlerts: 0,
     }
     const planner = plannerConfig(config)
-    await store.commitEvents(planNotification(planner.routing, notification, { receivedAt: Date.now(), seq: ++seq }, planner.plan).candidates, planner.events)
+    await commitResults(store, planNotification(planner.routing, notification, { receivedAt: Date.now(), seq: ++seq }, planner.plan).candidates, planner.events)
   }
   const counted = async () => (await metrics.registry.getSingleMetricAsString('alertwire_graphs_total')).split('\n').filter((l) => !l.startsWith('#'))
   return { fake, store, graphs, sender, queue, seen, counted }

@@ -17,6 +17,7 @@ import { Sender } from '../../src/workers/sender.js'
 import { type FakeTelegramOptions, startFakeTelegram } from '../fakes/telegram.js'
 import { mergeYaml, testConfig } from '../helpers/config.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+import { commitResults } from '../helpers/candidates.js'
 
 const GROUP = -1001000000001
 /** a tenth of a second between calls instead of Telegram's seconds; the fake enforces the same */
@@ -86,7 +87,7 @@ async function setup(t: Test, options: { yaml?: string; fake?: FakeTelegramOptio
     }
     const planner = plannerConfig(config)
     const plan = planNotification(planner.routing, notification, { receivedAt: Date.now(), seq: ++seq }, planner.plan)
-    await store.commitEvents(plan.candidates, planner.events)
+    await commitResults(store, plan.candidates, planner.events)
     sender.wake()
   }
   const counted = async (name: string) =>
