@@ -91,6 +91,13 @@ async function queueDepth(url: string): Promise<number> {
   return Number(/alertwire_queue_depth\{queue="webhooks"\} (\d+)/.exec(text)?.[1] ?? 0)
 }
 
+/** planned waits until the service's planner has taken every stored webhook (at most limitMs) and returns how long that took. */
+async function planned(url: string, limitMs: number): Promise<number> {
+  const start = Date.now()
+  while ((await queueDepth(url)) > 0 && Date.now() - start < limitMs) await new Promise((r) => setTimeout(r, 250))
+  return Date.now() - start
+}
+
 async function e2eLatency(service: Service, fake: Awaited<ReturnType<typeof startFakeTelegram>>) {
   process.stderr.write('webhook → Telegram latency (unthrottled, 300 alerts at 30/s)\n')
   const sentAt = new Map<string, number>()
@@ -177,10 +184,9 @@ async function ingest(service: Service, bareUrl: string) {
   verdicts.push(['ingest ≥ 50% of the bare Fastify ceiling', ratio >= 0.5, `${(ratio * 100).toFixed(1)}%`])
   verdicts.push(['no webhook refused under load', refused === 0, `${refused} non-2xx or errors`])
 
-  const drainStart = Date.now()
   const waiting = await queueDepth(service.url)
-  while ((await queueDepth(service.url)) > 0 && Date.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 250))
-  row('planner backlog when the load stopped', `${waiting} webhooks, planned ${((Date.now() - drainStart) / 1000).toFixed(1)} s later`)
+  const drainMs = await planned(service.url, 120_000)
+  row('planner backlog when the load stopped', `${waiting} webhooks, planned ${(drainMs / 1000).toFixed(1)} s later`)
 }
 
 /** sustained holds 1,000 webhooks/s for 60 s and samples memory every second: it must stay flat. */
@@ -242,8 +248,7 @@ async function measuredRun(service: Service, redis: Redis, tag: string): Promise
   const cpuMsPerWebhook = (((ticksAfter - ticks) / USER_HZ) * 1000) / result.total
   const commandsPerWebhook = (callsAfter.all - calls.all) / result.total
   const scriptsPerWebhook = (callsAfter.scripts - calls.scripts) / result.total
-  const drainStart = Date.now()
-  while ((await queueDepth(service.url)) > 0 && Date.now() - drainStart < 60_000) await new Promise((r) => setTimeout(r, 250))
+  await planned(service.url, 60_000)
   // the storm rounds that fold the 15,000 alerts it got (5,000 a round, one every 3 s)
   await new Promise((r) => setTimeout(r, 10_000))
   return { ...result, cpuMsPerWebhook, commandsPerWebhook, scriptsPerWebhook }
