@@ -1,15 +1,17 @@
 /**
  * npm run bench:planner: how many notifications one replica plans per second, the way the service
  * plans them: notifications stored in the BullMQ queue by the receiver's store (real Redis), then
- * taken by the real planner worker (workers/planner.ts: 16 at once, routing, the event decision,
- * the grouped compare-and-set commit, metrics, BullMQ completing each job). The clock runs from
- * starting the worker until the last job completed; the queue is full when it starts, so this is
- * the rate a backlog drains at. Three runs: new alerts to one group chat, new alerts spread over
- * 100 chats by a `chat` label, and the same notifications again (HA twins: all duplicates).
+ * taken by the real planner worker (workers/planner.ts: routing, the event decision, the grouped
+ * compare-and-set commit, metrics, BullMQ completing each job). The clock runs from starting the
+ * worker until the last notification was planned; the queue is full when it starts, so this is the
+ * rate a backlog drains at. The store gets BENCH_PLANNER_BATCH notifications at a time (default
+ * 10, about what the receiver stores per round trip at 1,000 webhooks/s), so each job holds that
+ * many. Three runs: new alerts to one group chat, new alerts spread over 100 chats by a `chat`
+ * label, and the same notifications again (HA twins: all duplicates).
  * `--commit-only` also times the commit path alone (planNotification + groupCommit, no queue), the
  * figure this bench printed before it measured the worker.
  */
-import type { Queue } from 'bullmq'
+import type { Job, Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import pino from 'pino'
 import { plannerConfig } from '../src/config/slices.js'
@@ -17,13 +19,14 @@ import { planNotification } from '../src/core/candidates.js'
 import type { Webhook } from '../src/core/webhook.js'
 import { createMetrics } from '../src/metrics.js'
 import { DeliveryStore } from '../src/store/delivery-store.js'
-import { createIngestQueue, createNotificationStore, type IngestJob } from '../src/store/notification-queue.js'
+import { createIngestQueue, createNotificationStore, type QueuedData, storedNotifications } from '../src/store/notification-queue.js'
 import { closeRedis, fastFailRedis, whenReady, workerRedis } from '../src/store/redis.js'
 import { groupCommit, startPlanner } from '../src/workers/planner.js'
 import { testConfig } from '../test/helpers/config.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../test/helpers/redis.js'
 
 const PER_RUN = Number(process.env.BENCH_PLANNER_N ?? 20_000)
+const BATCH = Number(process.env.BENCH_PLANNER_BATCH ?? 10)
 const CHATS = 100
 
 /** notification i: one firing alert, in one of 50 groups, for chat i % chats (a `chat` label). */
@@ -67,7 +70,7 @@ interface Replica {
   commands: Redis
   webhooks: Redis
   planner: Redis
-  queue: Queue<IngestJob>
+  queue: Queue<QueuedData>
   store: DeliveryStore
 }
 
@@ -79,12 +82,12 @@ async function replica(prefix: string): Promise<Replica> {
   return { commands, webhooks, planner, queue: createIngestQueue(webhooks, prefix), store: new DeliveryStore(commands, prefix, 3_600_000) }
 }
 
-/** fill stores notifications first..first+PER_RUN in the queue as the receiver does. */
+/** fill stores notifications first..first+PER_RUN in the queue as the receiver does, BATCH arriving together. */
 async function fill(r: Replica, first: number, chats: number): Promise<void> {
   const store = createNotificationStore(r.queue, r.webhooks)
-  for (let done = 0; done < PER_RUN; done += 1000) {
+  for (let done = 0; done < PER_RUN; done += BATCH) {
     await Promise.all(
-      Array.from({ length: Math.min(1000, PER_RUN - done) }, (_, k) =>
+      Array.from({ length: Math.min(BATCH, PER_RUN - done) }, (_, k) =>
         store({ notification: notification(first + done + k, chats), receivedAt: Date.now() }, 30_000),
       ),
     )
@@ -105,7 +108,7 @@ interface Drained {
   redisUs: number
 }
 
-/** drain runs the planner worker until PER_RUN jobs completed. */
+/** drain runs the planner worker until PER_RUN notifications were planned (or failed). */
 async function drain(r: Replica, prefix: string, yaml: string): Promise<Drained> {
   const config = plannerConfig(testConfig(yaml, { TELEGRAM_CHAT_ID: '-1001000000001' }))
   let completed = 0
@@ -118,12 +121,13 @@ async function drain(r: Replica, prefix: string, yaml: string): Promise<Drained>
   const count = () => {
     if (completed + failed >= PER_RUN) resolveDone()
   }
-  worker.on('completed', () => {
-    completed++
+  const notifications = (job: Job<QueuedData> | undefined) => (job ? storedNotifications(job.data, 0).length : 0)
+  worker.on('completed', (job) => {
+    completed += notifications(job)
     count()
   })
-  worker.on('failed', () => {
-    failed++
+  worker.on('failed', (job) => {
+    failed += notifications(job)
     count()
   })
   await done
@@ -131,7 +135,7 @@ async function drain(r: Replica, prefix: string, yaml: string): Promise<Drained>
   const used = process.cpuUsage(cpu)
   const redisUs = ((await redisCpuMs(r.commands)) - redisCpu) * 1000
   await worker.close()
-  if (failed > 0) process.stdout.write(`planner: ${failed} jobs failed\n`)
+  if (failed > 0) process.stdout.write(`planner: ${failed} notifications failed\n`)
   return { perSecond: Math.round(PER_RUN / seconds), plannerUs: (used.user + used.system) / PER_RUN, redisUs: redisUs / PER_RUN }
 }
 
@@ -177,7 +181,7 @@ async function run(what: string, chats: number, twins: boolean): Promise<[string
 
 try {
   process.stdout.write(
-    `planner: ${PER_RUN.toLocaleString('en')} notifications of one alert each per run, one replica (the planner worker as the service runs it)\n`,
+    `planner: ${PER_RUN.toLocaleString('en')} notifications of one alert each per run, stored ${BATCH} at a time, one replica (the planner worker as the service runs it)\n`,
   )
   const figures: [string, string][] = [
     await run('new alerts, one group chat', 1, false),

@@ -30,7 +30,7 @@ import { webhookQueuePlugin } from './plugins/webhook-queue.js'
 import type { AppServer } from './receiver/routes.js'
 import type { DeliveryStore } from './store/delivery-store.js'
 import { type RedisTopology, topologyOf } from './store/redis.js'
-import type { IngestJob } from './store/notification-queue.js'
+import type { QueuedData } from './store/notification-queue.js'
 import type { TelegramPort } from './telegram/client.js'
 import type { Sender } from './workers/sender.js'
 
@@ -50,7 +50,7 @@ export interface AppDeps {
 export interface App {
   server: AppServer
   store: DeliveryStore
-  queue: Queue<IngestJob>
+  queue: Queue<QueuedData>
   metrics: Metrics
   sender: Sender
   /** the bot, when updates are on */

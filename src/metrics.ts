@@ -7,9 +7,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 /** BacklogReading: what the queue gauges report, read from Redis on every scrape. */
 export interface BacklogReading {
-  webhooksWaiting: number
+  webhookBatchesWaiting: number
   webhooksOldestAgeSeconds: number
-  webhooksFailed: number
+  webhookBatchesFailed: number
   outboxItems: number
   outboxInflight: number
   deferredEdits: number
@@ -24,7 +24,7 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'alertwire_' })
   const queueDepth = new Gauge({
     name: 'alertwire_queue_depth',
-    help: 'Work waiting: webhooks not yet planned, events in chat outboxes, deliveries in flight, edits deferred by storms.',
+    help: 'Work waiting: stored batches of webhooks not yet planned (the webhooks stored in one round trip are one batch), events in chat outboxes, deliveries in flight, edits deferred by storms.',
     labelNames: ['queue'] as const,
     registers: [registry],
   })
@@ -36,7 +36,7 @@ export function createMetrics() {
   })
   const deadLetterGauge = new Gauge({
     name: 'alertwire_dead_letters',
-    help: 'Dead letters kept in Redis: webhooks that failed planning, messages given up on.',
+    help: 'Dead letters kept in Redis: stored batches of webhooks that failed planning, messages given up on.',
     labelNames: ['queue'] as const,
     registers: [registry],
   })
@@ -186,13 +186,13 @@ export function createMetrics() {
     }),
     /** setBacklog updates the queue gauges from a reading of Redis (taken just before a scrape). */
     setBacklog(reading: BacklogReading) {
-      queueDepth.set({ queue: 'webhooks' }, reading.webhooksWaiting)
+      queueDepth.set({ queue: 'webhooks' }, reading.webhookBatchesWaiting)
       queueDepth.set({ queue: 'outbox' }, reading.outboxItems)
       queueDepth.set({ queue: 'inflight' }, reading.outboxInflight)
       queueDepth.set({ queue: 'deferred_edits' }, reading.deferredEdits)
       queueOldestAge.set({ queue: 'webhooks' }, reading.webhooksOldestAgeSeconds)
       queueOldestAge.set({ queue: 'outbox' }, reading.outboxOldestAgeSeconds)
-      deadLetterGauge.set({ queue: 'webhooks' }, reading.webhooksFailed)
+      deadLetterGauge.set({ queue: 'webhooks' }, reading.webhookBatchesFailed)
       deadLetterGauge.set({ queue: 'messages' }, reading.deadLetters)
       chatsWithWork.set(reading.chatsWithWork)
     },

@@ -96,11 +96,18 @@ export function silencesPage(silences: readonly SilenceRow[], page: number, toke
   return { ...finish([header, ...lines].join('\n')), keyboard: nav.length > 0 ? [...keyboard, nav] : keyboard }
 }
 
+/** WebhooksWaiting: the planner's backlog as /status shows it. */
+export interface WebhooksWaiting {
+  batches: number
+  oldestAt?: number
+}
+
 /** StatusReport: what /status shows. */
 export interface StatusReport {
   redis: boolean
   dryRun: boolean
-  webhooksWaiting: number
+  /** stored batches of webhooks not yet planned (those that arrived together are one), and when the oldest was stored */
+  webhooksWaiting: WebhooksWaiting
   deadLetters: number
   /** dead letters by reason, when known */
   deadLettersByReason?: Record<string, number>
@@ -115,12 +122,19 @@ function deadLettersLine(report: StatusReport): string {
   return `${report.deadLetters} dead letter${report.deadLetters === 1 ? '' : 's'}${by}`
 }
 
+/** webhooksLine says whether the planner keeps up: how long the oldest stored webhook has waited. */
+function webhooksLine({ batches, oldestAt }: WebhooksWaiting, now: number): string {
+  if (batches === 0) return 'no webhooks waiting'
+  const age = oldestAt === undefined ? '' : ` ${formatDuration(Math.max(0, now - oldestAt))}`
+  return `webhooks waiting${age} (${batches} stored batch${batches === 1 ? '' : 'es'})`
+}
+
 /** statusReply renders /status. */
 export function statusReply(report: StatusReport, options: RenderOptions): Rendered {
   const ok = (good: boolean) => (good ? '✅' : '❌')
   const am = report.alertmanager
   const lines = [
-    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${report.webhooksWaiting} webhooks waiting · ${deadLettersLine(report)}`,
+    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${webhooksLine(report.webhooksWaiting, options.now)} · ${deadLettersLine(report)}`,
     `<b>Alertmanager</b>: ${ok(am.healthy)} ${am.healthy ? `version ${line(am.version ?? '?', 40)}${am.uptime ? ` · up since ${e(formatTime(am.uptime, options.timeZone))}` : ''}` : line(am.error ?? 'not healthy', 300)}`,
     ...report.chats.map(
       (c) =>

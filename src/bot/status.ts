@@ -6,13 +6,13 @@
  */
 import type { AlertmanagerClient } from '../alertmanager/client.js'
 import type { DeadLetterCounts } from '../store/dead-letters.js'
-import type { StatusReport } from './replies.js'
+import type { StatusReport, WebhooksWaiting } from './replies.js'
 
 /** StatusSources: where each part of /status comes from. */
 export interface StatusSources {
   dryRun: boolean
   redisAnswers: () => Promise<boolean>
-  webhooksWaiting: () => Promise<number>
+  webhooksWaiting: () => Promise<WebhooksWaiting>
   deadLetters: () => Promise<number>
   /** dead letters by reason and by chat, as `alertwire dead-letters list` counts them (unset: the total only) */
   deadLetterCounts?: () => Promise<DeadLetterCounts>
@@ -30,7 +30,7 @@ export async function gatherStatus(sources: StatusSources): Promise<StatusReport
   const chats = sources.chats()
   const [redis, webhooksWaiting, letters, alertmanager, waiting, mutes, errors] = await Promise.all([
     sources.redisAnswers(),
-    sources.webhooksWaiting().catch(() => 0),
+    sources.webhooksWaiting().catch(() => ({ batches: 0 })),
     deadLetterCounts(sources),
     sources
       .alertmanager()

@@ -49,7 +49,10 @@ function statusSources(server: AppServer): StatusSources {
   return {
     dryRun: server.dryRun,
     redisAnswers: () => pingRedis(redis.commands, STATUS_PING_MS),
-    webhooksWaiting: async () => (await webhooks.backlog()).waiting,
+    webhooksWaiting: async () => {
+      const { batches, oldestAt } = await webhooks.backlog()
+      return { batches, ...(oldestAt === undefined ? {} : { oldestAt }) }
+    },
     deadLetters: async () => (await store.backlog()).deadLetters,
     deadLetterCounts: () => new DeadLetterStore(redis.commands, settings.current().redis.prefix).counts(),
     alertmanager: server.alertmanager,

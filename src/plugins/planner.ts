@@ -7,7 +7,7 @@ import type { Worker } from 'bullmq'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { AppServer } from '../receiver/routes.js'
-import type { IngestJob } from '../store/notification-queue.js'
+import type { QueuedData } from '../store/notification-queue.js'
 import { startPlanner } from '../workers/planner.js'
 import { plannerConfig } from '../config/slices.js'
 
@@ -15,7 +15,7 @@ import { plannerConfig } from '../config/slices.js'
 export const plannerPlugin = fp(
   async (server: AppServer, options: { log: Logger }) => {
     const { store, metrics, sender, settings } = server
-    let planner: Worker<IngestJob> | undefined
+    let planner: Worker<QueuedData> | undefined
     server.lifecycle.onStart('planner', () => {
       planner = startPlanner({
         connection: server.redis.planner,

@@ -12,9 +12,9 @@ async function readBacklog(server: AppServer, now: number): Promise<BacklogReadi
   const [outbox, webhooks] = await Promise.all([server.store.backlog(), server.webhooks.backlog()])
   const age = (at: number | undefined) => (at ? (now - at) / 1000 : 0)
   return {
-    webhooksWaiting: webhooks.waiting,
+    webhookBatchesWaiting: webhooks.batches,
     webhooksOldestAgeSeconds: age(webhooks.oldestAt),
-    webhooksFailed: webhooks.failed,
+    webhookBatchesFailed: webhooks.failed,
     outboxItems: outbox.items,
     outboxInflight: outbox.inflight,
     deferredEdits: outbox.edits,

@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js'
 import {
   createIngestQueue,
   createNotificationStore,
-  type IngestJob,
+  type QueuedData,
   type NotificationStore,
   QUEUE_NAME,
   type Replication,
@@ -19,9 +19,9 @@ import { confirmedWrites } from '../store/replication.js'
 
 /** WebhookBacklog: what waits in the queue, for /metrics and /status. */
 export interface WebhookBacklog {
-  /** stored, not yet planned */
-  waiting: number
-  /** gave up planning (the planner's dead letters) */
+  /** stored batches not yet planned (the webhooks stored in one round trip are one batch) */
+  batches: number
+  /** batches the planner gave up on (its dead letters) */
   failed: number
   /** when the oldest waiting one was stored */
   oldestAt?: number
@@ -29,7 +29,7 @@ export interface WebhookBacklog {
 
 /** Webhooks: the queue, the way to store a notification in it, and a reading of what waits. */
 export interface Webhooks {
-  queue: Queue<IngestJob>
+  queue: Queue<QueuedData>
   store: NotificationStore
   backlog: () => Promise<WebhookBacklog>
 }
@@ -75,7 +75,7 @@ export const webhookQueuePlugin = fp(
         queue.getJobs(['waiting'], -1, -1, true),
       ])
       return {
-        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+        batches: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
         failed: counts.failed ?? 0,
         ...(oldest ? { oldestAt: oldest.timestamp } : {}),
       }

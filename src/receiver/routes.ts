@@ -6,7 +6,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
-import { type IngestJob, StoreUnavailable } from '../store/notification-queue.js'
+import { type StoredNotification, StoreUnavailable } from '../store/notification-queue.js'
 import type { Metrics } from '../metrics.js'
 import { isAuthorized, type WebhookAuth } from './auth.js'
 import { describeIssues, readWebhook, WebhookBodySchema } from '../core/webhook.js'
@@ -17,7 +17,7 @@ import { createVersionWatch } from './versions.js'
 /** ReceiverDeps: what the routes need from the app. */
 export interface ReceiverDeps {
   auth: () => WebhookAuth
-  store: (job: IngestJob) => Promise<void>
+  store: (job: StoredNotification) => Promise<void>
   metrics: Metrics
   /** named readiness checks: 'ok' or what is wrong */
   readiness: () => Promise<Record<string, string>>

@@ -1,8 +1,9 @@
 /**
- * The durable hand-off between the receiver and the planner: a BullMQ queue of notifications.
- * The receiver answers Alertmanager only once its notification is in Redis (one round trip per
- * webhook at most: webhooks arriving together share one); the planner (workers/planner.ts) takes
- * them from here.
+ * The durable hand-off between the receiver and the planner: a BullMQ queue of stored batches of
+ * notifications. The receiver answers Alertmanager only once its notification is in Redis; the
+ * webhooks that arrive together are written in one round trip as one job (a batch), so the planner
+ * (workers/planner.ts) takes, plans and completes them together: BullMQ's per-job work (moving the
+ * job, its lock, its JSON) is paid once per batch, not once per webhook.
  */
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
@@ -10,20 +11,40 @@ import type { Webhook } from '../core/webhook.js'
 import { whenReady } from './redis.js'
 import type { ConfirmedWrite } from './replication.js'
 
-/** IngestJob: one stored notification. */
-export interface IngestJob {
+/** StoredNotification: one notification as the receiver stored it. */
+export interface StoredNotification {
   notification: Webhook
   receivedAt: number
 }
 
+/** IngestBatch: one job: the notifications stored in one round trip, in the order they arrived. */
+export interface IngestBatch {
+  notifications: StoredNotification[]
+}
+
+/** QueuedData: a job's data as the planner may find it: a batch, or one notification as versions before batches stored it. */
+export type QueuedData = IngestBatch | StoredNotification
+
 /** QUEUE_NAME: the BullMQ queue under the configured prefix. */
 export const QUEUE_NAME = 'webhooks'
+
+/** MAX_BATCH: most notifications stored in one round trip, and so in one job. */
+export const MAX_BATCH = 256
+
+/** MAX_BATCH_ALERTS: most alerts in one job (a batch closes early when its webhooks are large), so one job stays a bounded piece of JSON. */
+const MAX_BATCH_ALERTS = 2_000
+
+/** storedNotifications reads a job's notifications, with each one's arrival number: the job's number, then its place in the batch. */
+export function storedNotifications(data: QueuedData, jobId: number): { stored: StoredNotification; seq: number }[] {
+  const notifications = 'notifications' in data ? data.notifications : [data]
+  return notifications.map((stored, index) => ({ stored, seq: jobId * MAX_BATCH + index }))
+}
 
 const JOB_OPTIONS = {
   attempts: 100,
   backoff: { type: 'custom' },
   removeOnComplete: true,
-  // failed notifications stay for inspection (they are the planner's dead letters)
+  // failed batches stay for inspection (they are the planner's dead letters)
   removeOnFail: 10_000,
 } as const
 
@@ -31,22 +52,19 @@ const JOB_OPTIONS = {
 export class StoreUnavailable extends Error {}
 
 /** createIngestQueue opens the producer side of the queue. */
-export function createIngestQueue(connection: Redis, prefix: string): Queue<IngestJob> {
-  return new Queue<IngestJob>(QUEUE_NAME, { connection, prefix })
+export function createIngestQueue(connection: Redis, prefix: string): Queue<QueuedData> {
+  return new Queue<QueuedData>(QUEUE_NAME, { connection, prefix })
 }
 
-/** MAX_BATCH: most notifications stored in one round trip. */
-const MAX_BATCH = 256
-
 interface Pending {
-  job: IngestJob
+  job: StoredNotification
   deadline: number
   resolve: () => void
   reject: (error: Error) => void
 }
 
 /** NotificationStore stores one notification, or throws StoreUnavailable within timeoutMs. */
-export type NotificationStore = (job: IngestJob, timeoutMs: number) => Promise<void>
+export type NotificationStore = (job: StoredNotification, timeoutMs: number) => Promise<void>
 
 /** Replication: how many replicas must confirm a stored notification (redis.min_replicas_acked, read per batch), and who hears how many did. */
 export interface Replication {
@@ -55,9 +73,9 @@ export interface Replication {
   onOutcome: (acked: number, wanted: number, webhooks: number) => void
 }
 
-/** storeBatch writes a batch in one round trip and, when replicas must confirm it, waits for them until the batch's last deadline. */
-async function storeBatch(queue: Queue<IngestJob>, batch: readonly Pending[], replication: Replication | undefined): Promise<void> {
-  const write = () => queue.addBulk(batch.map(({ job }) => ({ name: 'notification', data: job, opts: JOB_OPTIONS })))
+/** storeBatch writes a batch as one job in one round trip and, when replicas must confirm it, waits for them until the batch's last deadline. */
+async function storeBatch(queue: Queue<QueuedData>, batch: readonly Pending[], replication: Replication | undefined): Promise<void> {
+  const write = () => queue.add('notifications', { notifications: batch.map(({ job }) => job) }, JOB_OPTIONS)
   const wanted = replication?.replicas() ?? 0
   if (!replication || wanted === 0) {
     await write()
@@ -73,17 +91,19 @@ async function storeBatch(queue: Queue<IngestJob>, batch: readonly Pending[], re
 
 /**
  * createNotificationStore stores notifications with a group commit: the ones that arrive in the
- * same turn of the event loop go to Redis together in one atomic round trip (addBulk), and each
+ * same turn of the event loop go to Redis together in one atomic write (one job), and each
  * request is answered when its notification is stored (and, with replication, confirmed by the
  * replicas it requires), or with StoreUnavailable at its deadline.
  */
-export function createNotificationStore(queue: Queue<IngestJob>, connection: Redis, replication?: Replication): NotificationStore {
+export function createNotificationStore(queue: Queue<QueuedData>, connection: Redis, replication?: Replication): NotificationStore {
   let pending: Pending[] = []
+  let alerts = 0
   const flush = async () => {
     const batch = pending
     // a full batch was already written at once: the timer its first notification set finds nothing
     if (batch.length === 0) return
     pending = []
+    alerts = 0
     try {
       await storeBatch(queue, batch, replication)
       for (const p of batch) p.resolve()
@@ -98,8 +118,9 @@ export function createNotificationStore(queue: Queue<IngestJob>, connection: Red
       throw new StoreUnavailable(connection.status === 'end' ? 'the Redis connection is closed' : `Redis is ${connection.status}`)
     const stored = new Promise<void>((resolve, reject) => {
       pending.push({ job, deadline, resolve, reject })
+      alerts += job.notification.alerts.length
       if (pending.length === 1) setImmediate(flush)
-      else if (pending.length >= MAX_BATCH) void flush()
+      if (pending.length >= MAX_BATCH || alerts >= MAX_BATCH_ALERTS) void flush()
     })
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {

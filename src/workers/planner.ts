@@ -1,8 +1,8 @@
 /**
- * The planner: takes stored notifications from the queue, routes and dedups them, and queues the
- * events per chat. Planning needs no order (the dedup gives the same result whatever order
- * notifications are planned in, and each chat's outbox is kept in the order notifications were
- * stored, by their job number), so every replica plans several notifications at once.
+ * The planner: takes stored batches of notifications from the queue, routes and dedups them, and
+ * queues the events per chat. Planning needs no order (the dedup gives the same result whatever
+ * order notifications are planned in, and each chat's outbox is kept in the order notifications
+ * were stored, by their arrival number), so every replica plans several batches at once.
  */
 import { type Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
@@ -13,7 +13,7 @@ import type { EventResult } from '../core/events.js'
 import type { Metrics } from '../metrics.js'
 import type { Committed } from '../store/commit-events.js'
 import type { CommitPolicy, DeliveryStore } from '../store/delivery-store.js'
-import { type IngestJob, QUEUE_NAME } from '../store/notification-queue.js'
+import { QUEUE_NAME, type QueuedData, type StoredNotification, storedNotifications } from '../store/notification-queue.js'
 
 /** PlannerDeps: what the planner works with. */
 export interface PlannerDeps {
@@ -112,8 +112,8 @@ async function commitInChunks(store: DeliveryStore, candidates: readonly Candida
   return { results, dueSooner }
 }
 
-/** planJob plans one stored notification (seq: its job number) and commits its events. */
-async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, commit: Commit, data: IngestJob, seq: number): Promise<void> {
+/** planStored plans one stored notification (seq: its arrival number) and commits its events. */
+async function planStored(deps: PlannerDeps, commit: Commit, data: StoredNotification, seq: number): Promise<void> {
   const config = deps.config()
   const plan = planNotification(config.routing, data.notification, { receivedAt: data.receivedAt, seq }, config.plan)
   const { results, dueSooner } = await commit(plan.candidates, config.events)
@@ -127,17 +127,37 @@ async function planJob(deps: Omit<PlannerDeps, 'connection' | 'prefix'>, commit:
 }
 
 /**
- * PLANNER_CONCURRENCY: notifications one replica plans at once (those planned together are
- * committed together). 16: 64 saved some CPU per notification in bench:planner, but the planner
- * shares its event loop with the webhook route, and 64 at once tripled the webhook's p99 at
- * 1,000/s (116 against 39 ms in npm run bench -- ingest, same hour) and halved ingest at full speed.
+ * planBatch plans every notification of one stored batch; they are committed together (the group
+ * commit takes them in order). The job ends only when every commit has answered: a failed one
+ * fails the job, and its retry finds what was committed as duplicates.
  */
-const PLANNER_CONCURRENCY = 16
+async function planBatch(deps: PlannerDeps, commit: Commit, data: QueuedData, jobId: number): Promise<void> {
+  const outcomes = await Promise.allSettled(storedNotifications(data, jobId).map(({ stored, seq }) => planStored(deps, commit, stored, seq)))
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
+/**
+ * PLANNER_CONCURRENCY: batches one replica plans at once (those planned together are committed
+ * together). A batch holds the webhooks stored in one round trip: about ten at 1,000 webhooks/s,
+ * up to MAX_BATCH in a burst. 8: batches of ten drain at 6,000–10,000 notifications/s whether 4,
+ * 8 or 16 are planned at once (npm run bench:planner), while batches of one (a trickle) drain at
+ * 2,700 with 8 and 1,800 with 4; the planner shares its event loop with the webhook route, so it
+ * takes no more at once than that.
+ */
+const PLANNER_CONCURRENCY = 8
+
+/** batchGroupKeys names a batch's notifications in a log line (the first few). */
+function batchGroupKeys(data: QueuedData): string[] {
+  return storedNotifications(data, 0)
+    .slice(0, 5)
+    .map(({ stored }) => stored.notification.groupKey)
+}
 
 /** startPlanner runs the planner worker; close() it to stop after the jobs in progress. */
-export function startPlanner(deps: PlannerDeps): Worker<IngestJob> {
+export function startPlanner(deps: PlannerDeps): Worker<QueuedData> {
   const commit = groupCommit(deps.store)
-  const worker = new Worker<IngestJob>(QUEUE_NAME, async (job: Job<IngestJob>) => planJob(deps, commit, job.data, Number(job.id)), {
+  const worker = new Worker<QueuedData>(QUEUE_NAME, async (job: Job<QueuedData>) => planBatch(deps, commit, job.data, Number(job.id)), {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: PLANNER_CONCURRENCY,
@@ -148,8 +168,8 @@ export function startPlanner(deps: PlannerDeps): Worker<IngestJob> {
   })
   worker.on('failed', (job, error) => {
     deps.log.error(
-      { groupKey: job?.data.notification.groupKey, attempts: job?.attemptsMade, error: error.message },
-      'planning a notification failed; it will be retried',
+      { groupKeys: job ? batchGroupKeys(job.data) : [], attempts: job?.attemptsMade, error: error.message },
+      'planning stored webhooks failed; they will be retried',
     )
   })
   worker.on('error', (error) => deps.log.warn({ error: error.message }, 'planner worker error'))

@@ -205,7 +205,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
   return {
     redis: true,
     dryRun: false,
-    webhooksWaiting: 3,
+    webhooksWaiting: { batches: 2, oldestAt: Date.parse('2026-11-24T23:05:48Z') },
     deadLetters: 0,
     alertmanager: { healthy: true, version: '0.25.0', uptime: '2026-11-24T20:00:00Z' },
     chats: [{ chat: '-1001234567890', paceMs: 3000, waiting: 2 }],
@@ -217,7 +217,7 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
   const healthy = statusReply(report(), options)
   accepted(t, healthy, 'healthy')
   t.same(healthy.plain.split('\n'), [
-    'alertwire: ✅ Redis · 3 webhooks waiting · 0 dead letters',
+    'alertwire: ✅ Redis · webhooks waiting 12s (2 stored batches) · 0 dead letters',
     'Alertmanager: ✅ version 0.25.0 · up since 2026-11-24 20:00:00 UTC',
     'chat -1001234567890: one message per 3s · 2 waiting',
   ])
@@ -226,6 +226,7 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
     report({
       redis: false,
       dryRun: true,
+      webhooksWaiting: { batches: 0 },
       deadLetters: 7,
       deadLettersByReason: { expired: 2, chat_unreachable: 5 },
       alertmanager: { healthy: false, error: `connect ECONNREFUSED ${HOSTILE}` },
@@ -238,7 +239,7 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
   )
   accepted(t, troubled, 'troubled')
   t.same(troubled.plain.split('\n'), [
-    'alertwire: ❌ Redis · dry run (no bot token) · 3 webhooks waiting · 7 dead letters (5 chat_unreachable, 2 expired)',
+    'alertwire: ❌ Redis · dry run (no bot token) · no webhooks waiting · 7 dead letters (5 chat_unreachable, 2 expired)',
     `Alertmanager: ❌ connect ECONNREFUSED ${HOSTILE}`,
     'chat -100: one message per 3s · 0 waiting · muted until 2026-11-24 23:36:00 UTC',
     `chat 42: one message per 1s · 5 waiting · 5 dead letters · last error: 403 Forbidden: bot was blocked by the user ${HOSTILE}`,

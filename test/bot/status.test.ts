@@ -54,7 +54,7 @@ t.test('a source that fails does not fail the report', async (t) => {
   const report = await gatherStatus(sources)
   t.match(report, {
     redis: false,
-    webhooksWaiting: 0,
+    webhooksWaiting: { batches: 0 },
     deadLetters: 0,
     alertmanager: { healthy: false, error: /unreachable/ },
     chats: [{ chat: String(GROUP), paceMs: 3000, waiting: 0 }],

@@ -9,6 +9,7 @@ import { type Config, clusterPrefix } from '../../src/config/parse.js'
 import { createLogger } from '../../src/log.js'
 import type { LeaseTiming } from '../../src/plugins/bot.js'
 import type { RedisTopology } from '../../src/store/redis.js'
+import { type StoredNotification, storedNotifications } from '../../src/store/notification-queue.js'
 import type { TelegramPort } from '../../src/telegram/client.js'
 import { type FakeTelegramOptions, startFakeTelegram } from '../fakes/telegram.js'
 import { mergeYaml, testConfig } from './config.js'
@@ -40,6 +41,15 @@ export interface TestAppOptions {
   start?: boolean
   /** how fast replicas take the polling (and ack-watching) lease over */
   poller?: LeaseTiming
+}
+
+/** queuedNotifications: the notifications stored and not yet planned, in the order they were stored (a job holds those stored together). */
+export async function queuedNotifications(app: App): Promise<StoredNotification[]> {
+  const jobs = await app.queue.getJobs(['waiting', 'prioritized', 'delayed'])
+  return jobs
+    .flatMap((job) => storedNotifications(job.data, Number(job.id)))
+    .sort((a, b) => a.seq - b.seq)
+    .map(({ stored }) => stored)
 }
 
 /** startTestApp builds and (by default) starts an app; teardown closes it and deletes its keys. */

@@ -75,7 +75,7 @@ t.test('dead letters: list, retry once the bot is back (two operators at once), 
     await gatherStatus({
       dryRun: false,
       redisAnswers: async () => true,
-      webhooksWaiting: async () => 0,
+      webhooksWaiting: async () => ({ batches: 0 }),
       deadLetters: async () => 3,
       deadLetterCounts: () => store.counts(),
       alertmanager: app.server.alertmanager,

@@ -1,7 +1,15 @@
 import type { Queue } from 'bullmq'
 import t, { type Test } from 'tap'
 import type { Webhook } from '../../src/core/webhook.js'
-import { createIngestQueue, createNotificationStore, type IngestJob, StoreUnavailable } from '../../src/store/notification-queue.js'
+import {
+  createIngestQueue,
+  createNotificationStore,
+  MAX_BATCH,
+  type QueuedData,
+  type StoredNotification,
+  StoreUnavailable,
+  storedNotifications,
+} from '../../src/store/notification-queue.js'
 import { closeRedis, fastFailRedis } from '../../src/store/redis.js'
 import { cleanupPrefix, startPrivateRedis, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
@@ -26,12 +34,13 @@ async function setup(t: Test, name: string) {
   t.teardown(() => cleanupPrefix(url, prefix))
   const producer = opened(t, url, prefix, 'test-webhooks')
   const reader = opened(t, url, prefix, 'test-reader')
-  const stored = async () => (await reader.queue.getJobs(['waiting'], 0, -1, true)).map((job) => job.data)
+  const stored = async () =>
+    (await reader.queue.getJobs(['waiting'], 0, -1, true)).flatMap((job) => storedNotifications(job.data, Number(job.id)).map((n) => n.stored))
   return { ...producer, store: createNotificationStore(producer.queue, producer.redis), stored }
 }
 
 /** job is a notification as the receiver hands it over (its content is the planner's business, not the queue's). */
-function job(groupKey: string, receivedAt = Date.now()): IngestJob {
+function job(groupKey: string, receivedAt = Date.now()): StoredNotification {
   const notification: Webhook = {
     version: '4',
     groupKey,
@@ -42,13 +51,13 @@ function job(groupKey: string, receivedAt = Date.now()): IngestJob {
   return { notification, receivedAt }
 }
 
-/** countRoundTrips records the size of each write the store makes to Redis (one addBulk is one atomic round trip). */
-function countRoundTrips(queue: Queue<IngestJob>): number[] {
+/** countRoundTrips records how many notifications each write the store makes to Redis holds (one job, one atomic round trip). */
+function countRoundTrips(queue: Queue<QueuedData>): number[] {
   const sizes: number[] = []
-  const addBulk = queue.addBulk.bind(queue)
-  queue.addBulk = (jobs) => {
-    sizes.push(jobs.length)
-    return addBulk(jobs)
+  const add = queue.add.bind(queue)
+  queue.add = (name, data, opts) => {
+    sizes.push('notifications' in data ? data.notifications.length : 1)
+    return add(name, data, opts)
   }
   return sizes
 }
@@ -83,7 +92,26 @@ t.test('notifications arriving together share one round trip, and each is answer
     'a flood is stored whole',
   )
   t.ok(floodTrips.length <= 3, `in a few bounded batches, not one per webhook (${floodTrips.join(', ')})`)
+  t.ok(
+    floodTrips.every((n) => n <= MAX_BATCH),
+    `no batch over ${MAX_BATCH} webhooks`,
+  )
   t.equal((await stored()).length, 621)
+  t.equal((await queue.getJobCounts('waiting')).waiting, roundTrips.length, 'one job per round trip: the planner takes each batch whole')
+})
+
+t.test('large webhooks close a batch early, so one job stays a bounded piece of JSON', async (t) => {
+  const { queue, store, stored } = await setup(t, 'large')
+  const roundTrips = countRoundTrips(queue)
+  const large = (i: number): StoredNotification => {
+    const { notification, receivedAt } = job(`{}:{alertname="L${i}"}`)
+    const alerts = Array.from({ length: 1000 }, (_, k) => ({ ...notification.alerts[0]!, fingerprint: `${i}-${k}` }))
+    return { notification: { ...notification, alerts }, receivedAt }
+  }
+  const five = Array.from({ length: 5 }, (_, i) => large(i))
+  await Promise.all(five.map((j) => store(j, 5000)))
+  t.same(roundTrips, [2, 2, 1], 'five webhooks of 1,000 alerts each: at most 2,000 alerts a job')
+  t.same(await stored(), five, 'all stored, in order')
 })
 
 t.test('Redis unreachable: StoreUnavailable within the timeout, so Alertmanager gets a 503 and retries', async (t) => {

@@ -1,8 +1,15 @@
 import { Redis } from 'ioredis'
+import pino from 'pino'
 import t, { type Test } from 'tap'
+import { plannerConfig } from '../../src/config/slices.js'
+import type { Webhook } from '../../src/core/webhook.js'
+import { createMetrics } from '../../src/metrics.js'
 import { DeliveryStore } from '../../src/store/delivery-store.js'
-import { groupCommit } from '../../src/workers/planner.js'
+import { createIngestQueue, createNotificationStore, type StoredNotification } from '../../src/store/notification-queue.js'
+import { closeRedis, fastFailRedis, workerRedis } from '../../src/store/redis.js'
+import { groupCommit, startPlanner } from '../../src/workers/planner.js'
 import { candidate as event } from '../helpers/candidates.js'
+import { testConfig } from '../helpers/config.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 const POLICY = { flapping: { windowMs: 0, threshold: 0 }, criticalWhenMuted: 'silent' as const }
@@ -64,4 +71,55 @@ t.test('a commit says when a chat became due sooner, so the sender is woken only
   t.same(second, { results: ['queued'], dueSooner: false }, 'a chat already due is served at its time: no wake')
   const elsewhere = await grouped([event('c', 'firing', { chat: '-200' }, 3)], POLICY)
   t.same(elsewhere, { results: ['queued'], dueSooner: true }, 'another idle chat is due sooner')
+})
+
+/** firing is a stored notification of one firing alert (its fingerprint names it). */
+function firing(fingerprint: string): StoredNotification {
+  const notification: Webhook = {
+    version: '4',
+    groupKey: `{}:{alertname="${fingerprint}"}`,
+    status: 'firing',
+    receiver: 'telegram',
+    externalURL: 'http://alertmanager:9093',
+    truncatedAlerts: 0,
+    alerts: [{ status: 'firing', labels: { alertname: fingerprint }, annotations: {}, startsAt: '2026-11-24T23:01:00Z', fingerprint }],
+  }
+  return { notification, receivedAt: Date.now() }
+}
+
+t.test('the planner plans every notification of a stored batch, and a job stored one notification at a time by an earlier version', async (t) => {
+  const url = await testRedisUrl()
+  const prefix = uniquePrefix('planner-batches')
+  const [producer, commands, worker] = [fastFailRedis(url, 'test-producer'), fastFailRedis(url, 'test-commands'), workerRedis(url, 'test-planner')]
+  const queue = createIngestQueue(producer, prefix)
+  t.teardown(async () => {
+    await queue.close()
+    await Promise.all([producer, commands, worker].map(closeRedis))
+    await cleanupPrefix(url, prefix)
+  })
+  // what an earlier version left in the queue at an upgrade: one job per notification
+  await queue.add('notification', firing('legacy'), { removeOnComplete: true })
+  const store = createNotificationStore(queue, producer)
+  await Promise.all(['a', 'b', 'c'].map((fp) => store(firing(fp), 2000)))
+  t.equal((await queue.getJobCounts('waiting')).waiting, 2, 'the three stored together are one job')
+
+  const delivery = new DeliveryStore(commands, prefix, 60_000)
+  const config = plannerConfig(testConfig('', { TELEGRAM_CHAT_ID: '-100' }))
+  const planner = startPlanner({
+    connection: worker,
+    prefix,
+    store: delivery,
+    config: () => config,
+    metrics: createMetrics(),
+    log: pino({ level: 'silent' }),
+    onDue: () => {},
+  })
+  t.teardown(() => planner.close())
+  const deadline = Date.now() + 5000
+  let queued: string[] = []
+  while (queued.length < 4 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50))
+    queued = (await delivery.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint)
+  }
+  t.same(queued, ['legacy', 'a', 'b', 'c'], 'each planned once, in the order stored')
 })
