@@ -186,7 +186,7 @@ async function ingest(service: Service, bareUrl: string) {
 
   const waiting = await queueDepth(service.url)
   const drainMs = await planned(service.url, 120_000)
-  row('planner backlog when the load stopped', `${waiting} webhooks, planned ${(drainMs / 1000).toFixed(1)} s later`)
+  row('planner backlog when the load stopped', `${waiting} stored batches of webhooks, planned ${(drainMs / 1000).toFixed(1)} s later`)
 }
 
 /** sustained holds 1,000 webhooks/s for 60 s and samples memory every second: it must stay flat. */

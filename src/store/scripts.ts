@@ -49,16 +49,23 @@ end
 local function seqOf(item)
   return tonumber(string.match(item, '^{"seq":(%d+)') or string.match(item, '"seq":(%d+)') or '0')
 end
--- append keeps the outbox in arrival order: notifications planned out of order (64 at a
--- time, on several replicas) go back past the few later ones already queued
+-- append keeps the outbox in arrival order: notifications planned out of order (BullMQ starts
+-- jobs in no fixed order; several replicas plan at once) go back past the few later ones already
+-- queued, taken off the tail and put back (LINSERT would scan a storm's outbox from its head)
 local function append(outbox, item, seq)
-  local pivot
+  local later = 0
   for i = 1, MAX_REORDER do
-    local later = redis.call('LINDEX', outbox, -i)
-    if not later or seqOf(later) <= seq then break end
-    pivot = later
+    local last = redis.call('LINDEX', outbox, -i)
+    if not last or seqOf(last) <= seq then break end
+    later = i
   end
-  if pivot then redis.call('LINSERT', outbox, 'BEFORE', pivot, item) else redis.call('RPUSH', outbox, item) end
+  if later == 0 then
+    redis.call('RPUSH', outbox, item)
+    return
+  end
+  local moved = redis.call('LRANGE', outbox, -later, -1)
+  redis.call('LTRIM', outbox, 0, -later - 1)
+  redis.call('RPUSH', outbox, item, unpack(moved))
 end
 for _, g in ipairs(cjson.decode(ARGV[1])) do
   if not unchanged(g) then return 0 end

@@ -32,6 +32,8 @@ export type Commit = (candidates: readonly Candidate[], policy: CommitPolicy) =>
 
 interface Waiting {
   candidates: readonly Candidate[]
+  /** arrival number of the notification they come from */
+  seq: number
   policy: CommitPolicy
   /** the policy as JSON, written once: each planned notification carries a policy object of its own */
   policyKey: string
@@ -42,8 +44,10 @@ interface Waiting {
 /**
  * groupCommit commits together the notifications planned while a commit is in flight: one read
  * and one compare-and-set for all of them instead of one each (the decisions are taken in order,
- * so an HA twin in the same group is still a duplicate). Each caller gets its own results, or the
- * group's error (then each notification is retried on its own).
+ * so an HA twin in the same group is still a duplicate). What waited is committed in arrival
+ * order (BullMQ starts jobs in no fixed order; an event committed after a later one costs the
+ * outbox a reorder). Each caller gets its own results, or the group's error (then each
+ * notification is retried on its own).
  */
 export function groupCommit(store: DeliveryStore): Commit {
   let waiting: Waiting[] = []
@@ -51,6 +55,7 @@ export function groupCommit(store: DeliveryStore): Commit {
   const flush = async () => {
     inFlight = true
     while (waiting.length > 0) {
+      waiting.sort((a, b) => a.seq - b.seq)
       // one policy per commit: a reload between two notifications splits the group there
       const { policy, policyKey } = waiting[0]!
       const group = takeGroup(waiting.filter((w) => w.policyKey === policyKey))
@@ -75,7 +80,7 @@ export function groupCommit(store: DeliveryStore): Commit {
   return (candidates, policy) => {
     if (candidates.length === 0) return Promise.resolve({ results: [], dueSooner: false })
     return new Promise((resolve, reject) => {
-      waiting.push({ candidates, policy, policyKey: JSON.stringify(policy), resolve, reject })
+      waiting.push({ candidates, seq: candidates[0]!.item.seq, policy, policyKey: JSON.stringify(policy), resolve, reject })
       if (!inFlight) void flush()
     })
   }
@@ -140,12 +145,11 @@ async function planBatch(deps: PlannerDeps, commit: Commit, data: QueuedData, jo
 /**
  * PLANNER_CONCURRENCY: batches one replica plans at once (those planned together are committed
  * together). A batch holds the webhooks stored in one round trip: about ten at 1,000 webhooks/s,
- * up to MAX_BATCH in a burst. 8: batches of ten drain at 6,000–10,000 notifications/s whether 4,
- * 8 or 16 are planned at once (npm run bench:planner), while batches of one (a trickle) drain at
- * 2,700 with 8 and 1,800 with 4; the planner shares its event loop with the webhook route, so it
- * takes no more at once than that.
+ * up to MAX_BATCH in a burst. npm run bench:planner: batches of ten drain at 6,000–10,000
+ * notifications/s whether 4, 8 or 16 are planned at once; a backlog of batches of one (webhooks
+ * that trickled in while no planner ran) at 1,800 with 4, 2,700 with 8 and 4,700 with 16.
  */
-const PLANNER_CONCURRENCY = 8
+const PLANNER_CONCURRENCY = 16
 
 /** batchGroupKeys names a batch's notifications in a log line (the first few). */
 function batchGroupKeys(data: QueuedData): string[] {

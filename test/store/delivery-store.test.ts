@@ -70,6 +70,12 @@ t.test('each outbox keeps the order notifications were stored in, whatever order
     items.map((i) => `${i.alert.fingerprint}/${i.alert.status}`),
     ['a/firing', 'b/firing', 'c/firing', 'd/firing', 'e/firing', 'f/firing', 'f/resolved', 'g/firing'],
   )
+  // stored before everything queued: it goes to the head, the others keep their order behind it
+  await commitResults(store, [stored('first', 'firing', 0)])
+  t.same(
+    (await store.loadChat('-100', 20)).items.map((i) => i.alert.fingerprint),
+    ['first', 'a', 'b', 'c', 'd', 'e', 'f', 'f', 'g'],
+  )
 })
 
 t.test('a storm round reads the outbox a page at a time, in order, and loses nothing the planner puts before what it read', async (t) => {

@@ -123,3 +123,25 @@ t.test('the planner plans every notification of a stored batch, and a job stored
   }
   t.same(queued, ['legacy', 'a', 'b', 'c'], 'each planned once, in the order stored')
 })
+
+t.test('what waits for the commit in flight is committed in arrival order, whatever order it was planned in', async (t) => {
+  const { store, commit } = await setup(t)
+  const committed: string[][] = []
+  const commitOnce = store.commit.bind(store)
+  store.commit = (candidates, policy) => {
+    committed.push(candidates.map((c) => c.fingerprint))
+    return commitOnce(candidates, policy)
+  }
+  await Promise.all([
+    commit([event('a', 'firing', {}, 1)], POLICY),
+    // BullMQ started these jobs in another order than they were stored in
+    commit([event('d', 'firing', {}, 4)], POLICY),
+    commit([event('b', 'firing', {}, 2)], POLICY),
+    commit([event('c', 'firing', {}, 3)], POLICY),
+  ])
+  t.same(committed, [['a'], ['b', 'c', 'd']], 'the three that waited go in the order they were stored')
+  t.same(
+    (await store.loadChat('-100', 10)).items.map((i) => i.alert.fingerprint),
+    ['a', 'b', 'c', 'd'],
+  )
+})
