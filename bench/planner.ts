@@ -19,7 +19,7 @@ import { planNotification } from '../src/core/candidates.js'
 import type { Webhook } from '../src/core/webhook.js'
 import { createMetrics } from '../src/metrics.js'
 import { DeliveryStore } from '../src/store/delivery-store.js'
-import { createIngestQueue, createNotificationStore, type QueuedData, storedNotifications } from '../src/store/notification-queue.js'
+import { createIngestQueue, createNotificationStore, notificationsOf, type QueuedData } from '../src/store/notification-queue.js'
 import { closeRedis, fastFailRedis, whenReady, workerRedis } from '../src/store/redis.js'
 import { groupCommit, startPlanner } from '../src/workers/planner.js'
 import { testConfig } from '../test/helpers/config.js'
@@ -121,7 +121,7 @@ async function drain(r: Replica, prefix: string, yaml: string): Promise<Drained>
   const count = () => {
     if (completed + failed >= PER_RUN) resolveDone()
   }
-  const notifications = (job: Job<QueuedData> | undefined) => (job ? storedNotifications(job.data, 0).length : 0)
+  const notifications = (job: Job<QueuedData> | undefined) => (job ? notificationsOf(job.data).length : 0)
   worker.on('completed', (job) => {
     completed += notifications(job)
     count()

@@ -34,10 +34,14 @@ export const MAX_BATCH = 256
 /** MAX_BATCH_ALERTS: most alerts in one job (a batch closes early when its webhooks are large), so one job stays a bounded piece of JSON. */
 const MAX_BATCH_ALERTS = 2_000
 
-/** storedNotifications reads a job's notifications, with each one's arrival number: the job's number, then its place in the batch. */
+/** notificationsOf reads a job's notifications, in the order they were stored. */
+export function notificationsOf(data: QueuedData): StoredNotification[] {
+  return 'notifications' in data ? data.notifications : [data]
+}
+
+/** storedNotifications reads a job's notifications with each one's arrival number: the job's number, then its place in the batch. */
 export function storedNotifications(data: QueuedData, jobId: number): { stored: StoredNotification; seq: number }[] {
-  const notifications = 'notifications' in data ? data.notifications : [data]
-  return notifications.map((stored, index) => ({ stored, seq: jobId * MAX_BATCH + index }))
+  return notificationsOf(data).map((stored, index) => ({ stored, seq: jobId * MAX_BATCH + index }))
 }
 
 const JOB_OPTIONS = {

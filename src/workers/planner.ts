@@ -13,7 +13,7 @@ import type { EventResult } from '../core/events.js'
 import type { Metrics } from '../metrics.js'
 import type { Committed } from '../store/commit-events.js'
 import type { CommitPolicy, DeliveryStore } from '../store/delivery-store.js'
-import { QUEUE_NAME, type QueuedData, type StoredNotification, storedNotifications } from '../store/notification-queue.js'
+import { notificationsOf, QUEUE_NAME, type QueuedData, type StoredNotification, storedNotifications } from '../store/notification-queue.js'
 
 /** PlannerDeps: what the planner works with. */
 export interface PlannerDeps {
@@ -153,9 +153,9 @@ const PLANNER_CONCURRENCY = 16
 
 /** batchGroupKeys names a batch's notifications in a log line (the first few). */
 function batchGroupKeys(data: QueuedData): string[] {
-  return storedNotifications(data, 0)
+  return notificationsOf(data)
     .slice(0, 5)
-    .map(({ stored }) => stored.notification.groupKey)
+    .map(({ notification }) => notification.groupKey)
 }
 
 /** startPlanner runs the planner worker; close() it to stop after the jobs in progress. */

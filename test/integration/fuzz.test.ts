@@ -27,7 +27,7 @@ import {
   rawRequest,
   serialize,
 } from '../helpers/arbitraries.js'
-import { storedNotifications } from '../../src/store/notification-queue.js'
+import { notificationsOf } from '../../src/store/notification-queue.js'
 import { GROUP, startWithFake, webhook } from '../helpers/app.js'
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31)
@@ -79,7 +79,7 @@ const add = app.queue.add.bind(app.queue)
 app.queue.add = async (name, data, options) => {
   const job = await add(name, data, options)
   jobsWritten++
-  notificationsWritten += storedNotifications(data, 0).length
+  notificationsWritten += notificationsOf(data).length
   return job
 }
 /** jobsCreated: the jobs Redis numbered, which must be the ones the store wrote. */

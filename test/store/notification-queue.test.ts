@@ -5,6 +5,7 @@ import {
   createIngestQueue,
   createNotificationStore,
   MAX_BATCH,
+  notificationsOf,
   type QueuedData,
   type StoredNotification,
   StoreUnavailable,
@@ -56,7 +57,7 @@ function countRoundTrips(queue: Queue<QueuedData>): number[] {
   const sizes: number[] = []
   const add = queue.add.bind(queue)
   queue.add = (name, data, opts) => {
-    sizes.push('notifications' in data ? data.notifications.length : 1)
+    sizes.push(notificationsOf(data).length)
     return add(name, data, opts)
   }
   return sizes
