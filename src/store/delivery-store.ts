@@ -16,7 +16,7 @@ import type { Pace } from '../core/pace.js'
 import type { PhotoJob, StoredPhoto } from '../core/photos.js'
 import { type Applied, type CommitScript, type Committed, commitEvents, timeMs } from './commit-events.js'
 import { keysFor, type Keys, refField } from './keys.js'
-import { CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
+import { APPLY_WRITES, CLAIM, COMMIT_EVENTS, COMPLETE, MIGRATE_CHAT, PUSH_NOTICE, START_DELIVERY, TAKE_NOTICES, UNMUTE } from './scripts.js'
 
 /** openMessageField names a message in the silence watcher's index (keys.openMessages). */
 export function openMessageField(chat: string, messageId: number): string {
@@ -121,6 +121,35 @@ export function flatWrites(writes: readonly Write[]): (string | number)[] {
   })
 }
 
+/**
+ * WRITES_PER_SCRIPT: most writes one script applies. A storm digest's last part writes a ref for
+ * each of the thousands of alerts it counts; in one script that held Redis for 7-27 ms (SLOWLOG,
+ * `npm run bench -- memory`), and every webhook stored meanwhile waited for it. 500 a piece held
+ * it 4 ms (median); 250 is about as long as the planner's group commit holds it.
+ */
+export const WRITES_PER_SCRIPT = 250
+
+/** REPEATABLE: writes that change nothing when applied twice (a turn whose end is lost is done again), so they may go ahead of COMPLETE. */
+const REPEATABLE: ReadonlySet<Write['op']> = new Set(['set', 'hset', 'zadd'])
+
+/**
+ * splitWrites divides a turn's writes: pieces of at most `size` repeatable writes to apply first,
+ * in order, and what COMPLETE applies with the end of the turn (the last piece and the writes that
+ * must happen exactly once). A turn of `size` writes or fewer is one COMPLETE, as before.
+ */
+export function splitWrites(writes: readonly Write[], size = WRITES_PER_SCRIPT): { ahead: Write[][]; last: Write[] } {
+  if (writes.length <= size) return { ahead: [], last: [...writes] }
+  const repeatable = writes.filter((w) => REPEATABLE.has(w.op))
+  const once = writes.filter((w) => !REPEATABLE.has(w.op))
+  const ahead: Write[][] = []
+  let from = 0
+  while (repeatable.length - from + once.length > size && from < repeatable.length) {
+    ahead.push(repeatable.slice(from, from + size))
+    from += size
+  }
+  return { ahead, last: [...repeatable.slice(from), ...once] }
+}
+
 /** CommitPolicy: what the config says about flapping and about critical alerts in a muted chat (how long events are remembered is the store's state TTL). */
 export type CommitPolicy = Omit<EventPolicy, 'rememberMs'>
 
@@ -138,6 +167,7 @@ type ScriptRedis = Redis & {
   awClaim: Script
   awStart: Script
   awComplete: Script
+  awApplyWrites: Script
   awMigrate: Script
   awPushNotice: Script
   awTakeNotices: Script
@@ -167,6 +197,7 @@ export class DeliveryStore {
       awClaim: [CLAIM, 4],
       awStart: [START_DELIVERY, 4],
       awComplete: [COMPLETE, 8],
+      awApplyWrites: [APPLY_WRITES, 1],
       awMigrate: [MIGRATE_CHAT, 16],
       awPushNotice: [PUSH_NOTICE, 4],
       awTakeNotices: [TAKE_NOTICES, 3],
@@ -336,9 +367,16 @@ export class DeliveryStore {
     )
   }
 
-  /** complete ends a turn: applies writes, saves or clears the delivery, sets pace and the next turn. */
+  /**
+   * complete ends a turn: applies writes, saves or clears the delivery, sets pace and the next turn.
+   * Many writes go in pieces ahead of the end (splitWrites), each under the lease.
+   */
   async complete(chat: string, token: string, turn: { paceMs: number; inflight: InFlight | undefined; writes: Write[]; retryInMs: number }): Promise<boolean> {
     const k = this.keys
+    const { ahead, last } = splitWrites(turn.writes)
+    for (const writes of ahead) {
+      if ((await this.redis.awApplyWrites(k.lease(chat), token, ...flatWrites(writes))) !== 1) return false
+    }
     const result = await this.redis.awComplete(
       k.due,
       k.pace,
@@ -353,7 +391,7 @@ export class DeliveryStore {
       Math.max(0, Math.ceil(turn.paceMs)),
       turn.inflight ? JSON.stringify(turn.inflight) : '',
       Math.max(0, Math.ceil(turn.retryInMs)),
-      ...flatWrites(turn.writes),
+      ...flatWrites(last),
     )
     return result === 1
   }

@@ -218,35 +218,56 @@ return #items
 `
 
 /**
- * COMPLETE records what one Telegram call changed and schedules the chat's next turn, under the lease.
- * KEYS: due, pace, lease, outbox, inflight, edits, notices, photos.
- * ARGV: token, chat, pace ms from now (0: no call made), delivery JSON ('' when done), retry in ms
- * (0: as soon as the pace allows), then the writes, five arguments each (store/delivery-store.ts
- * flatWrites): op, key and three operands:
+ * APPLY_FROM: the Lua function that applies a turn's writes, five arguments each from ARGV[from]
+ * (store/delivery-store.ts flatWrites): op, key and three operands:
  * set key value ttl | hset key field value ttl | push key value cap | shift key value (drop the
  * list's head if it is still that value: a graph sent or skipped) | zadd key member score (only if
  * not there yet: a new alert message's escalation).
  * Flat, not JSON: a storm digest's last part writes its record and thousands of refs, and decoding
  * them as JSON doubled the time the script held Redis.
  */
-export const COMPLETE = `${NOW}
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-for i = 6, #ARGV, 5 do
-  local op, key, a, b, c = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  if op == 'shift' then
-    if redis.call('LINDEX', key, 0) == a then redis.call('LPOP', key) end
-  elseif op == 'set' then
-    redis.call('SET', key, a, 'PX', b)
-  elseif op == 'hset' then
-    redis.call('HSET', key, a, b)
-    redis.call('PEXPIRE', key, c)
-  elseif op == 'push' then
-    redis.call('LPUSH', key, a)
-    redis.call('LTRIM', key, 0, tonumber(b) - 1)
-  elseif op == 'zadd' then
-    redis.call('ZADD', key, 'NX', b, a)
+const APPLY_FROM = `
+local function applyFrom(from)
+  for i = from, #ARGV, 5 do
+    local op, key, a, b, c = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    if op == 'shift' then
+      if redis.call('LINDEX', key, 0) == a then redis.call('LPOP', key) end
+    elseif op == 'set' then
+      redis.call('SET', key, a, 'PX', b)
+    elseif op == 'hset' then
+      redis.call('HSET', key, a, b)
+      redis.call('PEXPIRE', key, c)
+    elseif op == 'push' then
+      redis.call('LPUSH', key, a)
+      redis.call('LTRIM', key, 0, tonumber(b) - 1)
+    elseif op == 'zadd' then
+      redis.call('ZADD', key, 'NX', b, a)
+    end
   end
 end
+`
+
+/**
+ * APPLY_WRITES applies writes that may come ahead of the end of a turn, under the lease: the
+ * thousands of refs a storm digest's last part writes go in pieces, so Redis serves webhooks
+ * between them (store/delivery-store.ts complete).
+ * KEYS: lease. ARGV: token, then the writes (APPLY_FROM). Returns 1, or 0 when the lease is lost.
+ */
+export const APPLY_WRITES = `${APPLY_FROM}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+applyFrom(2)
+return 1
+`
+
+/**
+ * COMPLETE records what one Telegram call changed and schedules the chat's next turn, under the lease.
+ * KEYS: due, pace, lease, outbox, inflight, edits, notices, photos.
+ * ARGV: token, chat, pace ms from now (0: no call made), delivery JSON ('' when done), retry in ms
+ * (0: as soon as the pace allows), then the writes (APPLY_FROM).
+ */
+export const COMPLETE = `${NOW}${APPLY_FROM}
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+applyFrom(6)
 if ARGV[4] == '' then redis.call('DEL', KEYS[5]) else redis.call('SET', KEYS[5], ARGV[4]) end
 local chat = ARGV[2]
 local paceMs = tonumber(ARGV[3])

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { DeliveryStore } from '../../src/store/delivery-store.js'
+import { DeliveryStore, splitWrites, type Write, WRITES_PER_SCRIPT } from '../../src/store/delivery-store.js'
 import type { Candidate } from '../../src/core/candidates.js'
 import { candidate, commitResults } from '../helpers/candidates.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
@@ -440,4 +440,49 @@ t.test('a turn applies every kind of write it carries, in order, thousands at on
   t.same(await redis.lrange(key('letters'), 0, -1), ['three', 'two'], 'a capped list keeps the newest')
   t.same(await redis.lrange(key('photos'), 0, -1), ['next'], 'a shift drops the head only while it is still that value')
   t.same(await redis.zrange(key('escalations'), '0', '-1', 'WITHSCORES'), ['kept', '5', 'new', '7'], 'a zadd never moves what is there')
+})
+
+t.test("a storm part's thousands of refs go to Redis in pieces, so webhooks are stored between them", async (t) => {
+  const { redis, store, prefix } = await setup(t, 'pieces')
+  await commitResults(store, [candidate('a', 'firing')])
+  const { chat } = await store.claim('t1', 5000, 0)
+  const refs = Array.from({ length: 1200 }, (_, i) => ({ op: 'hset' as const, key: `${prefix}:test:ref:${i}`, field: chat!, value: String(i), ttl: 60_000 }))
+  const monitor = await redis.monitor()
+  t.teardown(() => monitor.disconnect())
+  const scriptArgs: number[] = []
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (/^eval(sha)?$/i.test(args[0] ?? '') && args.some((a) => a.startsWith(`${prefix}:test:ref:`))) scriptArgs.push(args.length)
+  })
+  const turn = { paceMs: 0, inflight: undefined, retryInMs: 0, writes: refs }
+  t.equal(await store.complete(chat!, 'someone-else', turn), false, 'a worker that lost its lease is refused at the first piece')
+  t.equal(await redis.exists(`${prefix}:test:ref:0`), 0, 'and writes none of them')
+  scriptArgs.length = 0
+  t.ok(await store.complete(chat!, 't1', turn))
+  t.equal(await redis.hget(`${prefix}:test:ref:1199`, chat!), '1199', 'every ref is written')
+  // MONITOR reports on its own connection: give it a moment to catch up
+  const pieces = Math.ceil(refs.length / WRITES_PER_SCRIPT)
+  for (let waited = 0; scriptArgs.length < pieces && waited < 2000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(scriptArgs.length, pieces, `1,200 writes: ${pieces - 1} pieces ahead, the rest with the end of the turn`)
+  t.ok(
+    scriptArgs.every((n) => n <= 3 + 8 + 5 + WRITES_PER_SCRIPT * 5),
+    `no script carries more than ${WRITES_PER_SCRIPT} writes (${scriptArgs.join(', ')} arguments)`,
+  )
+})
+
+t.test('splitWrites: many writes go ahead in pieces; what must happen once stays with the end of the turn', async (t) => {
+  const hset = (i: number): Write => ({ op: 'hset', key: `ref:${i}`, field: 'c', value: String(i), ttl: 1 })
+  const push: Write = { op: 'push', key: 'letters', value: 'x', cap: 5 }
+  const shift: Write = { op: 'shift', key: 'photos', value: 'p' }
+  const names = (writes: readonly Write[]) => writes.map((w) => (w.op === 'hset' ? w.key : w.op)).join(' ')
+  const cases: [string, Write[], string[], string][] = [
+    ['no writes', [], [], ''],
+    ['as many as one script takes: one COMPLETE, in order', [push, hset(1), shift], [], 'push ref:1 shift'],
+    ['more: repeatable pieces first', [hset(1), push, hset(2), hset(3), hset(4)], ['ref:1 ref:2 ref:3'], 'ref:4 push'],
+    ['what must happen once never goes ahead', [push, shift, hset(1), push], ['ref:1'], 'push shift push'],
+    ['an exact multiple', [1, 2, 3, 4, 5, 6].map(hset), ['ref:1 ref:2 ref:3'], 'ref:4 ref:5 ref:6'],
+  ]
+  for (const [name, writes, ahead, last] of cases) {
+    const split = splitWrites(writes, 3)
+    t.same({ ahead: split.ahead.map(names), last: names(split.last) }, { ahead, last }, name)
+  }
 })
