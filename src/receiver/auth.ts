@@ -15,9 +15,23 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
+/** expectedDigests: the configured secrets' digests, worked out once per secret, not per request (a reload brings new ones; a few at most). */
+const expectedDigests = new Map<string, Buffer>()
+const MAX_EXPECTED = 16
+
+function expectedDigest(expected: string): Buffer {
+  let known = expectedDigests.get(expected)
+  if (!known) {
+    if (expectedDigests.size >= MAX_EXPECTED) expectedDigests.clear()
+    known = digest(expected)
+    expectedDigests.set(expected, known)
+  }
+  return known
+}
+
 /** safeEqual compares two secrets without leaking where they differ or how long they are. */
 export function safeEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected))
+  return timingSafeEqual(digest(given), expectedDigest(expected))
 }
 
 /** isAuthorized checks an Authorization header against the configured credentials. */
