@@ -91,6 +91,27 @@ async function queueDepth(url: string): Promise<number> {
   return Number(/alertwire_queue_depth\{queue="webhooks"\} (\d+)/.exec(text)?.[1] ?? 0)
 }
 
+/** Durations: the service's own histogram of answered webhooks (alertwire_webhook_duration_seconds, status 200): how many were answered within each bucket's bound, in seconds. */
+type Durations = Map<number, number>
+
+async function webhookDurations(url: string): Promise<Durations> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const buckets: Durations = new Map()
+  for (const [line] of text.matchAll(/^alertwire_webhook_duration_seconds_bucket\{[^}]*\} \d+$/gm)) {
+    if (!line.includes('status="200"')) continue
+    const le = /le="([^"]+)"/.exec(line)![1]!
+    buckets.set(le === '+Inf' ? Infinity : Number(le), Number(line.split(' ').at(-1)))
+  }
+  return buckets
+}
+
+/** withinShares: of the webhooks answered between two readings, the share the service answered within 10 and within 25 ms by its own clock (what the load generator's own delays do not blur). */
+function withinShares(before: Durations, after: Durations): string {
+  const answered = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0)
+  const share = (bound: number) => (100 * ((after.get(bound) ?? 0) - (before.get(bound) ?? 0))) / Math.max(1, answered)
+  return `${share(0.01).toFixed(1)}% within 10 ms, ${share(0.025).toFixed(2)}% within 25 ms`
+}
+
 /** planned waits until the service's planner has taken every stored webhook (at most limitMs) and returns how long that took. */
 async function planned(url: string, limitMs: number): Promise<number> {
   const start = Date.now()
@@ -141,7 +162,9 @@ async function ingest(service: Service, bareUrl: string) {
 
   process.stderr.write('ingest at 1,000 webhooks/s, 15 s each, alternating\n')
   const privately = watchPrivateMemory(service.process.pid!)
+  const durationsBefore = await webhookDurations(service.url)
   const steady = await load(service.url, 32, 15, 'steady', 1000)
+  const answeredWithin = withinShares(durationsBefore, await webhookDurations(service.url))
   const privateSteady = privately.stop()
   const { peakRssMb: rssSteady, fileMb } = processMemory(service.process.pid!)
   const bareSteady = await load(bareUrl, 32, 15, 'baresteady', 1000)
@@ -149,6 +172,7 @@ async function ingest(service: Service, bareUrl: string) {
     'ingest at 1,000/s: alertwire p50 / p99',
     `${steady.p50} ms / ${steady.p99} ms (${Math.round(steady.requestsPerSecond)}/s, non-2xx ${steady.non2xx}, errors ${steady.errors})`,
   )
+  row('ingest at 1,000/s: alertwire by its own clock (request in to answer out)', answeredWithin)
   row('ingest at 1,000/s: bare Fastify p50 / p99', `${bareSteady.p50} ms / ${bareSteady.p99} ms`)
   row('alertwire peak resident memory up to here', `${rssSteady.toFixed(0)} MB`)
   row(
@@ -233,7 +257,7 @@ async function loop(service: Service) {
 }
 
 /** Run: one service's 15 s at 1,000 webhooks/s: the CPU it used and the Redis commands it ran per webhook. */
-type Run = Load & { cpuMsPerWebhook: number; commandsPerWebhook: number; scriptsPerWebhook: number }
+type Run = Load & { cpuMsPerWebhook: number; commandsPerWebhook: number; scriptsPerWebhook: number; answeredWithin: string }
 
 /**
  * measuredRun loads a service at 1,000/s for 15 s, then waits until it has planned and folded what
@@ -242,16 +266,17 @@ type Run = Load & { cpuMsPerWebhook: number; commandsPerWebhook: number; scripts
  */
 async function measuredRun(service: Service, redis: Redis, tag: string): Promise<Run> {
   const pid = service.process.pid!
-  const [ticks, calls] = [cpuTicks(pid), await redisCalls(redis)]
+  const [ticks, calls, durations] = [cpuTicks(pid), await redisCalls(redis), await webhookDurations(service.url)]
   const result = await load(service.url, 32, 15, tag, 1000)
   const [ticksAfter, callsAfter] = [cpuTicks(pid), await redisCalls(redis)]
+  const answeredWithin = withinShares(durations, await webhookDurations(service.url))
   const cpuMsPerWebhook = (((ticksAfter - ticks) / USER_HZ) * 1000) / result.total
   const commandsPerWebhook = (callsAfter.all - calls.all) / result.total
   const scriptsPerWebhook = (callsAfter.scripts - calls.scripts) / result.total
   await planned(service.url, 60_000)
   // the storm rounds that fold the 15,000 alerts it got (5,000 a round, one every 3 s)
   await new Promise((r) => setTimeout(r, 10_000))
-  return { ...result, cpuMsPerWebhook, commandsPerWebhook, scriptsPerWebhook }
+  return { ...result, cpuMsPerWebhook, commandsPerWebhook, scriptsPerWebhook, answeredWithin }
 }
 
 /** against: BENCH_AGAINST's commit beside the working tree, at 1,000 webhooks/s into one group chat, alternating (bench/against.ts). */
@@ -285,6 +310,7 @@ async function against(dir: string, prefixes: [string, string], env: Record<stri
         `against: ${name} at 1,000/s, p50 / p99 (median of 3)`,
         `${median(runs, (r) => r.p50)} ms / ${median(runs, (r) => r.p99)} ms (p99 ${runs.map((r) => r.p99).join(' / ')}), non-2xx ${runs.reduce((n, r) => n + r.non2xx + r.errors, 0)}`,
       )
+      row(`against: ${name} by its own clock, each run`, runs.map((r) => r.answeredWithin).join(' · '))
       row(`against: ${name}, CPU per webhook (median) and peak RSS`, `${median(runs, (r) => r.cpuMsPerWebhook).toFixed(3)} ms, ${peakRssMb.toFixed(0)} MB`)
       row(
         `against: ${name}, Redis per webhook (median)`,
