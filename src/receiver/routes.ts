@@ -6,7 +6,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
-import { type StoredNotification, StoreUnavailable } from '../store/notification-queue.js'
+import { NotReplicated, type StoredNotification, StoreUnavailable } from '../store/notification-queue.js'
 import type { Metrics } from '../metrics.js'
 import { isAuthorized, type WebhookAuth } from './auth.js'
 import { describeIssues, readWebhook, WebhookBodySchema } from '../core/webhook.js'
@@ -80,6 +80,20 @@ export async function registerRoutes(server: AppServer, deps: ReceiverDeps): Pro
   })
 }
 
+/**
+ * refusal says why a webhook gets a 503, logs it and returns the answer's message. A shortfall of
+ * replicas is logged once per change where it is counted (plugins/webhook-queue.ts), not here for
+ * every webhook.
+ */
+function refusal(log: FastifyBaseLogger, groupKey: string, error: StoreUnavailable): string {
+  if (error instanceof NotReplicated) {
+    log.debug({ groupKey, acked: error.acked, wanted: error.wanted }, 'webhook stored but not confirmed by enough Redis replicas; Alertmanager will retry')
+    return `stored on the Redis primary, but only ${error.acked} of the ${error.wanted} replicas redis.min_replicas_acked requires confirmed it in time; retry`
+  }
+  log.warn({ groupKey, error: error.message }, 'webhook not stored: Redis unavailable; Alertmanager will retry')
+  return 'the alert store (Redis) is unavailable; retry'
+}
+
 /** registerWebhook adds POST /alerts: authenticated, read (what can be), stored, and only then answered 2xx. */
 function registerWebhook(server: AppServer, deps: ReceiverDeps): void {
   const { metrics } = deps
@@ -125,8 +139,10 @@ function registerWebhook(server: AppServer, deps: ReceiverDeps): void {
       } catch (error) {
         if (!(error instanceof StoreUnavailable)) throw error
         metrics.webhooksReceived.inc({ result: 'unavailable' })
-        request.log.warn({ groupKey: notification.groupKey, error: error.message }, 'webhook not stored: Redis unavailable; Alertmanager will retry')
-        return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'the alert store (Redis) is unavailable; retry' })
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({ error: 'unavailable', message: refusal(request.log, notification.groupKey, error) })
       }
       metrics.webhooksReceived.inc({ result: 'accepted' })
       if (unreadable.length === 0) return { status: 'accepted' as const, alerts: notification.alerts.length }

@@ -55,6 +55,16 @@ const JOB_OPTIONS = {
 /** StoreUnavailable: the notification could not be stored; the receiver answers 503. */
 export class StoreUnavailable extends Error {}
 
+/** NotReplicated: the notification is stored on the primary, but fewer replicas than redis.min_replicas_acked confirmed it in time; the receiver answers 503 all the same. */
+export class NotReplicated extends StoreUnavailable {
+  constructor(
+    readonly acked: number,
+    readonly wanted: number,
+  ) {
+    super(`${acked} of the ${wanted} replicas required confirmed storing it in time`)
+  }
+}
+
 /** createIngestQueue opens the producer side of the queue. */
 export function createIngestQueue(connection: Redis, prefix: string): Queue<QueuedData> {
   return new Queue<QueuedData>(QUEUE_NAME, { connection, prefix })
@@ -90,7 +100,7 @@ async function storeBatch(queue: Queue<QueuedData>, batch: readonly Pending[], r
   const acked = await replication.confirm(write, wanted, left - Math.min(100, left / 5))
   replication.onOutcome(acked, wanted, batch.length)
   // stored on the primary all the same: the planner takes it, and Alertmanager's retry is a duplicate it drops
-  if (acked < wanted) throw new StoreUnavailable(`${acked} of the ${wanted} replicas required confirmed storing it in time`)
+  if (acked < wanted) throw new NotReplicated(acked, wanted)
 }
 
 /**

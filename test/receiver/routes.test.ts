@@ -210,6 +210,28 @@ t.test('Redis down: 503 within 2 s, never a hang or a crash; back to 200 when it
   t.match(metrics, /alertwire_webhooks_received_total\{result="unavailable"\} 3/)
 })
 
+t.test('too few Redis replicas confirm (redis.min_replicas_acked): 503 that says so, not that Redis is down', async (t) => {
+  // a Redis without replicas: nothing can confirm
+  const { app, logs } = await startTestApp(t, { start: false, yaml: 'redis: {min_replicas_acked: 1}\nwebhook: {store_timeout: 1s}' })
+  const response = await app.server.inject({
+    method: 'POST',
+    url: '/alerts',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    payload: webhook({ groupKey: 'unconfirmed' }),
+  })
+  t.equal(response.statusCode, 503, 'Alertmanager keeps it and retries')
+  t.match(response.json(), {
+    error: 'unavailable',
+    message: 'stored on the Redis primary, but only 0 of the 1 replicas redis.min_replicas_acked requires confirmed it in time; retry',
+  })
+  t.equal(await stored(app), 1, 'it is on the primary: the planner takes it, and the retry is a duplicate it drops')
+  t.notOk(
+    logs.some((line) => /Redis unavailable/.test(line)),
+    'nothing says Redis is unavailable',
+  )
+  t.equal(logs.filter((line) => /only 0 of 1 Redis replicas confirm/.test(line)).length, 1, 'the shortfall is logged, once')
+})
+
 t.test('/metrics exposes the service metrics and never a secret', async (t) => {
   const { url, logs } = await startTestApp(t, {
     env: { TELEGRAM_BOT_TOKEN: '123456:SECRET-bot-token', TELEGRAM_CHAT_ID: '-1001' },
