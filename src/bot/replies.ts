@@ -9,6 +9,7 @@ import { cutText, escapeHtml as e } from '../core/html.js'
 import type { InlineButton } from '../core/keyboard.js'
 import { buttonData } from '../core/keyboard.js'
 import { COMMANDS } from '../core/commands.js'
+import type { ReplicasSeen } from '../store/notification-queue.js'
 
 /** PAGE_SIZE: items per page of a list (each has its own button). */
 export const PAGE_SIZE = 10
@@ -108,6 +109,8 @@ export interface StatusReport {
   dryRun: boolean
   /** stored batches of webhooks not yet planned (those that arrived together are one), and when the oldest was stored */
   webhooksWaiting: WebhooksWaiting
+  /** what the Redis replicas last confirmed, when redis.min_replicas_acked asks them to */
+  replicas?: ReplicasSeen
   deadLetters: number
   /** dead letters by reason, when known */
   deadLettersByReason?: Record<string, number>
@@ -129,12 +132,18 @@ function webhooksLine({ batches, oldestAt }: WebhooksWaiting, now: number): stri
   return `webhooks waiting${age} (${batches} stored batch${batches === 1 ? '' : 'es'})`
 }
 
+/** replicasLine says whether webhooks get their 2xx: enough Redis replicas confirmed the last ones stored, or how many did and since when 503 is the answer. */
+function replicasLine({ acked, wanted, at }: ReplicasSeen, now: number): string {
+  if (acked >= wanted) return `✅ ${wanted === 1 ? 'its replica confirms' : `${wanted} replicas confirm`} webhooks`
+  return `❌ ${acked} of ${wanted} replicas confirmed the webhooks stored ${formatDuration(Math.max(0, now - at))} ago: answering 503, Alertmanager retries`
+}
+
 /** statusReply renders /status. */
 export function statusReply(report: StatusReport, options: RenderOptions): Rendered {
   const ok = (good: boolean) => (good ? '✅' : '❌')
   const am = report.alertmanager
   const lines = [
-    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.dryRun ? ' · dry run (no bot token)' : ''} · ${webhooksLine(report.webhooksWaiting, options.now)} · ${deadLettersLine(report)}`,
+    `<b>alertwire</b>: ${ok(report.redis)} Redis${report.replicas ? `, ${replicasLine(report.replicas, options.now)}` : ''}${report.dryRun ? ' · dry run (no bot token)' : ''} · ${webhooksLine(report.webhooksWaiting, options.now)} · ${deadLettersLine(report)}`,
     `<b>Alertmanager</b>: ${ok(am.healthy)} ${am.healthy ? `version ${line(am.version ?? '?', 40)}${am.uptime ? ` · up since ${e(formatTime(am.uptime, options.timeZone))}` : ''}` : line(am.error ?? 'not healthy', 300)}`,
     ...report.chats.map(
       (c) =>

@@ -6,6 +6,7 @@
  */
 import type { AlertmanagerClient } from '../alertmanager/client.js'
 import type { DeadLetterCounts } from '../store/dead-letters.js'
+import type { ReplicasSeen } from '../store/notification-queue.js'
 import type { StatusReport, WebhooksWaiting } from './replies.js'
 
 /** StatusSources: where each part of /status comes from. */
@@ -13,6 +14,8 @@ export interface StatusSources {
   dryRun: boolean
   redisAnswers: () => Promise<boolean>
   webhooksWaiting: () => Promise<WebhooksWaiting>
+  /** what the Redis replicas last confirmed, while redis.min_replicas_acked asks them to (unset or undefined: not asked) */
+  replicas?: () => ReplicasSeen | undefined
   deadLetters: () => Promise<number>
   /** dead letters by reason and by chat, as `alertwire dead-letters list` counts them (unset: the total only) */
   deadLetterCounts?: () => Promise<DeadLetterCounts>
@@ -43,10 +46,12 @@ export async function gatherStatus(sources: StatusSources): Promise<StatusReport
     Promise.all(chats.map(({ chat }) => sources.mutedUntil(chat).catch(() => undefined))),
     sources.lastErrors().catch(() => ({}) as Record<string, string>),
   ])
+  const replicas = sources.replicas?.()
   return {
     redis,
     dryRun: sources.dryRun,
     webhooksWaiting,
+    ...(replicas ? { replicas } : {}),
     deadLetters: letters.total,
     ...(Object.keys(letters.byReason).length > 0 ? { deadLettersByReason: letters.byReason } : {}),
     alertmanager,

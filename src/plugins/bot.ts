@@ -53,6 +53,7 @@ function statusSources(server: AppServer): StatusSources {
       const { batches, oldestAt } = await webhooks.backlog()
       return { batches, ...(oldestAt === undefined ? {} : { oldestAt }) }
     },
+    replicas: webhooks.replicas,
     deadLetters: async () => (await store.backlog()).deadLetters,
     deadLetterCounts: () => new DeadLetterStore(redis.commands, settings.current().redis.prefix).counts(),
     alertmanager: server.alertmanager,

@@ -13,6 +13,7 @@ import {
   type QueuedData,
   type NotificationStore,
   QUEUE_NAME,
+  type ReplicasSeen,
   type Replication,
 } from '../store/notification-queue.js'
 import { confirmedWrites } from '../store/replication.js'
@@ -27,11 +28,13 @@ export interface WebhookBacklog {
   oldestAt?: number
 }
 
-/** Webhooks: the queue, the way to store a notification in it, and a reading of what waits. */
+/** Webhooks: the queue, the way to store a notification in it, a reading of what waits, and what the replicas last confirmed. */
 export interface Webhooks {
   queue: Queue<QueuedData>
   store: NotificationStore
   backlog: () => Promise<WebhookBacklog>
+  /** undefined while redis.min_replicas_acked is 0, or before a batch was stored */
+  replicas: () => ReplicasSeen | undefined
 }
 
 declare module 'fastify' {
@@ -44,13 +47,14 @@ declare module 'fastify' {
  * replicationOf: redis.min_replicas_acked, read at every batch (a reload takes effect at once),
  * with its outcome counted and logged once per change, not once per webhook.
  */
-function replicationOf(server: AppServer, log: Logger, metrics: Metrics): Replication {
+function replicationOf(server: AppServer, log: Logger, metrics: Metrics, seen: (replicas: ReplicasSeen) => void): Replication {
   const { settings } = server
   let short = false
   return {
     replicas: () => settings.current().redis.minReplicasAcked,
     confirm: confirmedWrites(server.redis.webhooks, `${settings.current().redis.prefix}:${QUEUE_NAME}`),
     onOutcome(acked, wanted, webhooks) {
+      seen({ acked, wanted, at: Date.now() })
       if (acked < wanted) metrics.webhooksUnreplicated.inc(webhooks)
       if (acked < wanted && !short)
         log.warn(
@@ -80,8 +84,15 @@ export const webhookQueuePlugin = fp(
         ...(oldest ? { oldestAt: oldest.timestamp } : {}),
       }
     }
-    const store = createNotificationStore(queue, connection, replicationOf(server, options.log, server.metrics))
-    server.decorate('webhooks', { queue, store, backlog })
+    let lastSeen: ReplicasSeen | undefined
+    const store = createNotificationStore(
+      queue,
+      connection,
+      replicationOf(server, options.log, server.metrics, (seen) => (lastSeen = seen)),
+    )
+    // a reload that changes redis.min_replicas_acked makes what was seen under the old setting moot
+    const replicas = () => (lastSeen && server.settings.current().redis.minReplicasAcked === lastSeen.wanted ? lastSeen : undefined)
+    server.decorate('webhooks', { queue, store, backlog, replicas })
     server.addHook('onClose', async () => {
       await queue.close().catch(() => undefined)
     })

@@ -80,6 +80,13 @@ interface Pending {
 /** NotificationStore stores one notification, or throws StoreUnavailable within timeoutMs. */
 export type NotificationStore = (job: StoredNotification, timeoutMs: number) => Promise<void>
 
+/** ReplicasSeen: how many Redis replicas confirmed the last stored batch, of how many redis.min_replicas_acked wanted, and when (ms since epoch). */
+export interface ReplicasSeen {
+  acked: number
+  wanted: number
+  at: number
+}
+
 /** Replication: how many replicas must confirm a stored notification (redis.min_replicas_acked, read per batch), and who hears how many did. */
 export interface Replication {
   replicas: () => number

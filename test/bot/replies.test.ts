@@ -246,6 +246,16 @@ t.test('/status: alertwire, Alertmanager and each chat on one line each', async 
     'alertwire dead-letters list shows them; retry sends them again',
   ])
 
+  const replicated = statusReply(report({ replicas: { acked: 2, wanted: 2, at: Date.parse('2026-11-24T23:05:59Z') } }), options)
+  t.equal(replicated.plain.split('\n')[0], 'alertwire: ✅ Redis, ✅ 2 replicas confirm webhooks · webhooks waiting 12s (2 stored batches) · 0 dead letters')
+  const unreplicated = statusReply(report({ replicas: { acked: 0, wanted: 1, at: Date.parse('2026-11-24T23:05:00Z') } }), options)
+  accepted(t, unreplicated, 'too few replicas')
+  t.equal(
+    unreplicated.plain.split('\n')[0],
+    'alertwire: ✅ Redis, ❌ 0 of 1 replicas confirmed the webhooks stored 1m ago: answering 503, Alertmanager retries · webhooks waiting 12s (2 stored batches) · 0 dead letters',
+    'redis.min_replicas_acked not met: Alertmanager is being refused, and since when it was seen',
+  )
+
   const many = statusReply(
     report({ chats: Array.from({ length: 200 }, (_, i) => ({ chat: `-100${i}`, paceMs: 3000, waiting: i, lastError: 'e'.repeat(500) })) }),
     options,

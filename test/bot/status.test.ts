@@ -38,6 +38,18 @@ t.test('/status shows a chat with its own pace at that pace, and the last error 
   t.match(status.text, /1 dead letter \(1 chat_unreachable\)/, 'dead letters by reason, as `alertwire dead-letters list` counts them')
 })
 
+t.test('/status says when too few Redis replicas confirm webhooks (redis.min_replicas_acked), so Alertmanager is answered 503', async (t) => {
+  // a Redis without replicas: none can confirm
+  const { fake, url } = await startWithFake(t, {
+    yaml: 'redis: {min_replicas_acked: 1}\nwebhook: {store_timeout: 1s}',
+    env: { ALERTWIRE_ADMINS: String(ADMIN.id) },
+  })
+  t.equal((await postWebhook(url, webhook())).status, 503)
+  const sent = fake.sendCommand({ chatId: GROUP, from: ADMIN, text: '/status' }) as { message_id: number }
+  const status = await fake.waitFor(() => fake.messages(GROUP).find((m) => m.reply_to_message_id === sent.message_id), 5000, 'the /status reply')
+  t.match(status.text, /❌ 0 of 1 replicas confirmed the webhooks stored \d+(ms|s) ago: answering 503, Alertmanager retries/)
+})
+
 t.test('a source that fails does not fail the report', async (t) => {
   const fail = () => Promise.reject(new Error('Redis is down'))
   const sources: StatusSources = {
