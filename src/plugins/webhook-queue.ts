@@ -45,7 +45,8 @@ declare module 'fastify' {
 
 /**
  * replicationOf: redis.min_replicas_acked, read at every batch (a reload takes effect at once),
- * with its outcome counted and logged once per change, not once per webhook.
+ * with its outcome counted, logged once per change (not once per webhook) and handed to `seen`
+ * for /status.
  */
 function replicationOf(server: AppServer, log: Logger, metrics: Metrics, seen: (replicas: ReplicasSeen) => void): Replication {
   const { settings } = server
