@@ -450,18 +450,26 @@ t.test("a storm part's thousands of refs go to Redis in pieces, so webhooks are 
   const monitor = await redis.monitor()
   t.teardown(() => monitor.disconnect())
   const scriptArgs: number[] = []
+  const marks: string[] = []
   monitor.on('monitor', (_time: string, args: string[]) => {
+    if (/^echo$/i.test(args[0] ?? '')) marks.push(args[1] ?? '')
     if (/^eval(sha)?$/i.test(args[0] ?? '') && args.some((a) => a.startsWith(`${prefix}:test:ref:`))) scriptArgs.push(args.length)
   })
+  // MONITOR reports on its own connection, in the order Redis ran the commands, and may lag
+  // behind: a marker sent after a step tells when everything before it has been seen
+  const seenAllUpTo = async (mark: string) => {
+    await redis.echo(mark)
+    for (let waited = 0; !marks.includes(mark) && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
   const turn = { paceMs: 0, inflight: undefined, retryInMs: 0, writes: refs }
   t.equal(await store.complete(chat!, 'someone-else', turn), false, 'a worker that lost its lease is refused at the first piece')
   t.equal(await redis.exists(`${prefix}:test:ref:0`), 0, 'and writes none of them')
+  await seenAllUpTo(`${prefix}:refused`)
   scriptArgs.length = 0
   t.ok(await store.complete(chat!, 't1', turn))
   t.equal(await redis.hget(`${prefix}:test:ref:1199`, chat!), '1199', 'every ref is written')
-  // MONITOR reports on its own connection: give it a moment to catch up
+  await seenAllUpTo(`${prefix}:done`)
   const pieces = Math.ceil(refs.length / WRITES_PER_SCRIPT)
-  for (let waited = 0; scriptArgs.length < pieces && waited < 2000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(scriptArgs.length, pieces, `1,200 writes: ${pieces - 1} pieces ahead, the rest with the end of the turn`)
   t.ok(
     scriptArgs.every((n) => n <= 3 + 8 + 5 + WRITES_PER_SCRIPT * 5),
