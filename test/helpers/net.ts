@@ -1,18 +1,46 @@
 // Ports and HTTP polling for tests that start real servers.
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-/** freePort asks the kernel for a port that is free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  // Another process can take the port before we use it; starters retry on "address in use".
-  return new Promise((resolve, reject) => {
+/**
+ * freePort finds a port that is free on 127.0.0.1 right now, below the kernel's ephemeral range.
+ * The kernel gives ports of that range to outgoing connections (to Redis, fetches) too, and one
+ * of them can take a port between this check and the server's listen; below it, only a bind can.
+ */
+export async function freePort(): Promise<number> {
+  const ephemeralLow = ephemeralRangeStart()
+  const low = 15_000
+  if (ephemeralLow !== undefined && ephemeralLow - low >= 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = low + Math.floor(Math.random() * (ephemeralLow - low))
+      if ((await listenOnce(port)) === port) return port
+    }
+  }
+  const port = await listenOnce(0)
+  if (!port) throw new Error('freePort: no port assigned')
+  return port
+}
+
+function ephemeralRangeStart(): number | undefined {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    return Number.isInteger(low) ? low : undefined
+  } catch {
+    return undefined // not Linux: the kernel's choice it is
+  }
+}
+
+/** listenOnce listens on `port` (0: any) and closes again; resolves the port it got, or 0 if it was taken. */
+function listenOnce(port: number): Promise<number> {
+  return new Promise((resolve) => {
     const server = createServer()
     server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(0))
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => (port ? resolve(port) : reject(new Error('freePort: no port assigned'))))
+      const got = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(got))
     })
   })
 }
