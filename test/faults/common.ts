@@ -67,3 +67,13 @@ export function mentions(fake: FakeTelegram): Map<number, number> {
   }
   return counts
 }
+
+/**
+ * unnamed: the alerts of `numbers` no message in the chat names yet. The chat is read once: read
+ * once per alert, a check of a thousand alerts held the test's event loop, and with it the fake
+ * Telegram's answers, past alertwire's request timeout, which then sent the message again.
+ */
+export function unnamed(fake: FakeTelegram, numbers: Iterable<number>): number[] {
+  const counts = mentions(fake)
+  return [...numbers].filter((n) => !counts.has(n))
+}
