@@ -145,3 +145,53 @@ export async function closeRedis(redis: Redis): Promise<void> {
     )
   redis.disconnect()
 }
+
+/** RedisReach: whether alertwire's commands reach Redis, as their connection's events tell it. */
+export interface RedisReach {
+  /** starting: not ready yet, nothing said; not yet: said not to answer at start; down: said to be lost at `since` */
+  state: 'starting' | 'not yet' | 'up' | 'down'
+  since: number
+  /** the connection's last error while Redis is away (why it is away) */
+  lastError?: string
+  /** where the connection reached Redis (host:port; with Sentinel, the primary of the moment) */
+  address?: string
+}
+
+/** ReachEvent: what the connection reports: an error, ready (at an address), or that starting stopped waiting for it. */
+export type ReachEvent = { kind: 'error'; message: string } | { kind: 'ready'; address?: string } | { kind: 'start gave up' }
+
+/** ReachLine: the one log line a change of reach is worth. */
+export interface ReachLine {
+  level: 'warn' | 'info'
+  fields: Record<string, unknown>
+  msg: string
+}
+
+const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`
+
+/**
+ * reachStep: the reach after an event, and the line to log, if any. An outage is said once when
+ * it starts and once when it ends (how long it lasted, and the primary's new address after a
+ * failover); the reconnect attempts in between are the connection's business, not the operator's.
+ */
+export function reachStep(reach: RedisReach, event: ReachEvent, now: number): { reach: RedisReach; line?: ReachLine } {
+  if (event.kind === 'error') {
+    if (reach.state !== 'up') return { reach: { ...reach, lastError: event.message } }
+    const msg = `Redis lost (${event.message}): webhooks are answered 503 and Alertmanager retries them until Redis answers again`
+    return { reach: { ...reach, state: 'down', since: now, lastError: event.message }, line: { level: 'warn', fields: { error: event.message }, msg } }
+  }
+  if (event.kind === 'start gave up') {
+    if (reach.state !== 'starting') return { reach }
+    const why = reach.lastError ?? 'no answer'
+    const msg = `Redis does not answer yet (${why}); alertwire starts anyway and answers 503 until it does`
+    return { reach: { ...reach, state: 'not yet' }, line: { level: 'warn', fields: { error: why }, msg } }
+  }
+  const { lastError: _gone, ...rest } = reach
+  const up: RedisReach = { ...rest, state: 'up', since: now, ...(event.address ? { address: event.address } : {}) }
+  const moved = event.address && reach.address && event.address !== reach.address ? ` at ${event.address} (was ${reach.address})` : ''
+  const fields = { ...(event.address ? { address: event.address } : {}) }
+  if (reach.state === 'down') return { reach: up, line: { level: 'info', fields, msg: `Redis answers again${moved}, after ${seconds(now - reach.since)}` } }
+  if (reach.state === 'not yet') return { reach: up, line: { level: 'info', fields, msg: `Redis answers now, ${seconds(now - reach.since)} after start` } }
+  if (reach.state === 'up' && moved) return { reach: up, line: { level: 'info', fields, msg: `Redis answers${moved}` } }
+  return { reach: up }
+}

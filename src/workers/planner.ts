@@ -176,6 +176,25 @@ export function startPlanner(deps: PlannerDeps): Worker<QueuedData> {
       'planning stored webhooks failed; they will be retried',
     )
   })
-  worker.on('error', (error) => deps.log.warn({ error: error.message }, 'planner worker error'))
+  worker.on('error', quietRepeats(deps.log, 'planner worker error'))
   return worker
+}
+
+/** REPEAT_WINDOW_MS: an error like the one before it, this soon after it, is a repeat. */
+const REPEAT_WINDOW_MS = 60_000
+
+/**
+ * quietRepeats logs an error at warn, and its repeats at debug: BullMQ reports every reconnect
+ * attempt while Redis is away (one line each, a few a second), and the Redis plugin already says
+ * once that Redis is lost and when it is back. Errors alike but for their numbers (ports, waits) are repeats.
+ */
+function quietRepeats(log: Logger, msg: string): (error: Error) => void {
+  let last = { shape: '', at: 0 }
+  return (error) => {
+    const shape = error.message.replace(/\d+/g, 'N')
+    const now = Date.now()
+    const repeat = shape === last.shape && now - last.at < REPEAT_WINDOW_MS
+    last = { shape, at: now }
+    log[repeat ? 'debug' : 'warn']({ error: error.message }, msg)
+  }
 }

@@ -208,6 +208,10 @@ t.test('a primary SIGKILLed under webhook load: Sentinel promotes the replica, e
     throw error
   })
   t.pass(`all ${accepted.size} alerts answered 2xx reached the chat: none 2xx-then-lost`)
+  const told = logs.filter((line) => /Redis lost|Redis answers/.test(line)).map((line) => (JSON.parse(line) as { msg: string }).msg)
+  t.equal(told.length, 2, `the log tells the failover in two lines: ${told.join(' | ')}`)
+  t.match(told[0], /^Redis lost/, 'one when the primary is lost')
+  t.match(told[1], new RegExp(`^Redis answers again at 127\\.0\\.0\\.1:${set.replica.port} \\(was 127\\.0\\.0\\.1:\\d+\\)`), 'one naming the promoted replica')
   const doubled = [...mentions(fake)].filter(([, count]) => count > 1).map(([n]) => n)
   t.ok(doubled.length <= 5, `at most 5 alerts twice (${doubled.length}: ${doubled.join(', ')})`)
   t.comment(`accepted ${accepted.size} alerts; answers before/during/after: ${statuses.before.length}/${statuses.during.length}/${statuses.after.length}`)

@@ -210,6 +210,32 @@ t.test('Redis down: 503 within 2 s, never a hang or a crash; back to 200 when it
   t.match(metrics, /alertwire_webhooks_received_total\{result="unavailable"\} 3/)
 })
 
+t.test('Redis lost and back: the log says so once each, not once per reconnect attempt', async (t) => {
+  const redis = await startPrivateRedis()
+  t.teardown(() => redis.close())
+  const { url, logs } = await startTestApp(t, { redisUrl: redis.url })
+  const lines = () => logs.map((line) => JSON.parse(line) as { level: number; msg: string; error?: string })
+  await redis.stop()
+  // several reconnect attempts of every connection, the planner's blocking worker among them
+  await new Promise((r) => setTimeout(r, 4000))
+  await redis.restart()
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline && !lines().some((l) => l.msg.startsWith('Redis answers again'))) await new Promise((r) => setTimeout(r, 100))
+  t.equal((await postWebhook(url, webhook())).status, 200, 'webhooks stored again')
+  const lost = lines().filter((l) => l.msg.startsWith('Redis lost'))
+  t.equal(lost.length, 1, 'one line when Redis is lost')
+  t.equal(lost[0]?.level, 40, 'a warning')
+  t.match(lost[0]?.msg, /^Redis lost \(.+\): webhooks are answered 503 and Alertmanager retries them/, 'saying why, and what it means for Alertmanager')
+  const back = lines().filter((l) => l.msg.startsWith('Redis answers again'))
+  t.equal(back.length, 1, 'one line when it answers again')
+  t.match(back[0]?.msg, /after \d+ s$/, 'saying how long it was away')
+  const plannerErrors = lines().filter((l) => l.msg === 'planner worker error')
+  t.ok(
+    plannerErrors.filter((l) => l.level >= 40).length <= 1,
+    `the planner's reconnect attempts are not a warning each: ${plannerErrors.length} errors, ${plannerErrors.filter((l) => l.level >= 40).length} at warn`,
+  )
+})
+
 t.test('too few Redis replicas confirm (redis.min_replicas_acked): 503 that says so, not that Redis is down', async (t) => {
   // a Redis without replicas: nothing can confirm
   const { app, logs } = await startTestApp(t, { start: false, yaml: 'redis: {min_replicas_acked: 1}\nwebhook: {store_timeout: 1s}' })
