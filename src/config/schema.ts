@@ -22,11 +22,12 @@ const Rate = (fallback: string) => Type.String({ pattern: RATE_PATTERN, expected
 
 const Secret = Type.Optional(Type.String())
 
-/** HOST_PORT_PATTERN: host:port, the host a name, an IPv4 address or a bracketed IPv6 address. */
-export const HOST_PORT_PATTERN = '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$'
+/** HOST_PORT_PATTERN: host:port, the host a name, an IPv4 address or a bracketed IPv6 address, the port 1–65535. */
+export const HOST_PORT_PATTERN =
+  '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$'
 
 const HostPorts = (expected: string) =>
-  Type.Array(Type.String({ pattern: HOST_PORT_PATTERN, expected: 'host:port, like redis-1:6379' }), { minItems: 1, expected })
+  Type.Array(Type.String({ pattern: HOST_PORT_PATTERN, expected: 'host:port (port 1–65535), like redis-1:6379' }), { minItems: 1, expected })
 
 // checked after *_file secrets are read (src/config/proxy.ts), so an error never repeats the credentials in it
 const ProxyUrl = Type.Optional(Type.String({ minLength: 1 }))
