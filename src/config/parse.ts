@@ -624,6 +624,26 @@ function sweep(value: unknown): unknown {
 }
 
 /**
+ * convertExactly converts values to the schema's types where nothing is lost: "2" from the
+ * environment becomes 2. Value.Convert also truncates 1.5 (or "1.5") to 1 and turns true into 1;
+ * those are put back as written, so the schema refuses them with the value the operator wrote.
+ */
+function convertExactly(doc: unknown): unknown {
+  // Convert changes what it is given in place: it gets a copy, so the values as written stay to compare
+  return keepLossy(doc, Value.Convert(ConfigSchema, structuredClone(doc)))
+}
+
+function keepLossy(before: unknown, after: unknown): unknown {
+  if (typeof after === 'number') {
+    const exact = typeof before === 'number' || (typeof before === 'string' && before.trim() !== '') ? Number(before) === after : before === after
+    return exact ? after : before
+  }
+  if (Array.isArray(after) && Array.isArray(before)) return after.map((item, i) => keepLossy(before[i], item))
+  if (isObject(after) && isObject(before)) return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, k in before ? keepLossy(before[k], v) : v]))
+  return after
+}
+
+/**
  * usableDocument removes what the schema refused, so the later checks (secrets, cross-field,
  * matchers, severities, templates) still run on everything else: a removed key takes its default,
  * a removed list item its emptiest valid form. It also names what was removed, so the errors the
@@ -639,7 +659,7 @@ function usableDocument(doc: unknown, issues: SchemaIssues): { raw?: RawConfig; 
     unusable.push(...pointers)
     // the deepest first, so a parent removed after its child leaves nothing half-removed
     for (const pointer of pointers.sort((a, b) => b.split('/').length - a.split('/').length)) dropAt(current as Json, pointer)
-    current = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, sweep(current)))
+    current = convertExactly(Value.Default(ConfigSchema, sweep(current)))
     pending = schemaIssues(current)
   }
   return pending.length === 0 ? { raw: current as RawConfig, unusable } : { unusable }
@@ -669,7 +689,7 @@ export function parseConfig(text: string, ctx: ParseContext): ParseResult {
   const fromEnv = new Map<string, string>()
   applyEnvOverrides(doc, ctx.env, fromEnv)
   envTopologyWins(doc, fromEnv)
-  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, doc))
+  const withDefaults = convertExactly(Value.Default(ConfigSchema, doc))
   const issues = schemaIssues(withDefaults)
   const errors = schemaErrors(withDefaults, issues, fromEnv)
   // the later checks still run, on the values the schema accepted: every error in one run

@@ -122,6 +122,25 @@ t.test('an error from an environment variable says which variable', async (t) =>
   t.same(!result.ok && result.errors, ['server.port (from PORT): expected a TCP port (0-65535), got "eighty"'])
 })
 
+t.test('a whole number is never made of a fraction or a yes: 1.5 replicas is refused, not read as 1', async (t) => {
+  const cases: [string, Record<string, string>, string][] = [
+    ['redis: {min_replicas_acked: 1.5}', {}, 'redis.min_replicas_acked: expected a number of replicas (0: the primary alone), got 1.5'],
+    ['redis: {min_replicas_acked: true}', {}, 'redis.min_replicas_acked: expected a number of replicas (0: the primary alone), got true'],
+    [
+      '',
+      { REDIS_MIN_REPLICAS_ACKED: '1.5' },
+      'redis.min_replicas_acked (from REDIS_MIN_REPLICAS_ACKED): expected a number of replicas (0: the primary alone), got "1.5"',
+    ],
+    ['', { PORT: '8080.5' }, 'server.port (from PORT): expected a TCP port (0-65535), got "8080.5"'],
+  ]
+  for (const [yaml, env, error] of cases) {
+    const result = parseConfig(yaml, { env, readSecret: noSecrets })
+    t.same(!result.ok && result.errors, [error], yaml || JSON.stringify(env))
+  }
+  const written = parseConfig('redis: {min_replicas_acked: "2"}', { env: { PORT: ' 8080 ' }, readSecret: noSecrets })
+  t.same(written.ok && [written.config.redis.minReplicasAcked, written.config.server.port], [2, 8080], 'a whole number written as text is still read')
+})
+
 t.test('config/alertwire.example.yaml documents every key the schema knows', async (t) => {
   const example = readFileSync(join(here, '../../config/alertwire.example.yaml'), 'utf8')
   const keys = new Set<string>()
