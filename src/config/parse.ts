@@ -361,7 +361,24 @@ function redisErrors(redis: RawConfig['redis']): string[] {
   if (redis.sentinels && !redis.sentinel_name) errors.push('redis.sentinel_name: required with redis.sentinels (the name Sentinel monitors the primary under)')
   if (redis.sentinel_name && !redis.sentinels) errors.push('redis.sentinel_name: set only together with redis.sentinels')
   if (redis.sentinel_password && !redis.sentinels) errors.push('redis.sentinel_password: set only together with redis.sentinels')
+  const urlProblem = redis.url === undefined ? undefined : redisUrlProblem(redis.url)
+  if (urlProblem) errors.push(`redis.url: ${urlProblem}`)
   return errors
+}
+
+/** redisUrlProblem: why a redis:// URL the schema let through cannot be connected to (a port out of range, no host, a database that is not a number), or nothing. */
+function redisUrlProblem(text: string): string | undefined {
+  const shown = describe(text.replace(/\/\/[^@/]*@/, '//…@')) // the credentials never reach a log
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return `expected a URL like redis://127.0.0.1:6379/0 (a port of 1–65535), got ${shown}`
+  }
+  if (!url.hostname) return `names no host, got ${shown}`
+  if (url.port === '0') return `expected a port of 1–65535, got ${shown}`
+  if (!/^\/?[0-9]*$/.test(url.pathname)) return `expected a database number after the host (redis://host:6379/0), got ${shown}`
+  return undefined
 }
 
 /** hostPort reads a host:port the schema already checked; a bracketed IPv6 host loses its brackets. */
