@@ -5,12 +5,13 @@
  */
 import Type from 'typebox'
 import { DURATION_PATTERN, parseDuration } from '../core/duration.js'
+import { HTTP_URL_PATTERN } from './patterns.js'
 import type { GraphLimits, GraphOptions, PrometheusAuthConfig } from '../core/graph.js'
 import type { Routing } from '../core/route.js'
 import { levelOf, type SeverityScheme } from '../core/severity.js'
 
 const Secret = Type.Optional(Type.String())
-const HttpUrl = (what: string) => Type.String({ pattern: '^https?://[^\\s/]+', expected: `${what}, an http(s) URL like http://prometheus:9090` })
+const HttpUrl = (what: string) => Type.String({ pattern: HTTP_URL_PATTERN, expected: `${what}, an http(s) URL like http://prometheus:9090` })
 
 /** GraphsSchema: the `graphs:` key. */
 export const GraphsSchema = Type.Object(

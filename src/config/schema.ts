@@ -11,6 +11,7 @@ import { DashboardsSchema } from './dashboards.js'
 import { EscalationSchema, RouteEscalationSchema } from './escalation.js'
 import { GraphsSchema } from './graphs.js'
 import { PeopleSchema, RotasSchema } from './oncall.js'
+import { HOST_PORT_PATTERN, HTTP_URL_PATTERN } from './patterns.js'
 import { SILENCE_WATCH_KEYS } from './silence-watch.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
@@ -21,10 +22,6 @@ const RATE_PATTERN = `^[0-9]+/${DURATION_PATTERN.slice(1)}`
 const Rate = (fallback: string) => Type.String({ pattern: RATE_PATTERN, expected: 'a rate like "20/1m" (messages per duration)', default: fallback })
 
 const Secret = Type.Optional(Type.String())
-
-/** HOST_PORT_PATTERN: host:port, the host a name, an IPv4 address or a bracketed IPv6 address, the port 1–65535. */
-export const HOST_PORT_PATTERN =
-  '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$'
 
 const HostPorts = (expected: string) =>
   Type.Array(Type.String({ pattern: HOST_PORT_PATTERN, expected: 'host:port (port 1–65535), like redis-1:6379' }), { minItems: 1, expected })
@@ -165,7 +162,11 @@ export const ConfigSchema = Type.Object(
       {
         bot_token: Secret,
         bot_token_file: Secret,
-        api_url: Type.String({ pattern: '^https?://', default: 'https://api.telegram.org', expected: 'an http(s) URL' }),
+        api_url: Type.String({
+          pattern: HTTP_URL_PATTERN,
+          default: 'https://api.telegram.org',
+          expected: 'an http(s) URL like https://api.telegram.org (port 1–65535)',
+        }),
         chat_id: Type.Optional(ChatIdSchema),
         thread_id: Type.Optional(ThreadId),
         request_timeout: Duration('10s'),
@@ -181,7 +182,7 @@ export const ConfigSchema = Type.Object(
         }),
         chat_administrators: Type.Boolean({ default: false }),
         updates: Type.Enum(['polling', 'webhook', 'off'], { default: 'polling', expected: 'polling, webhook or off' }),
-        webhook_url: Type.Optional(Type.String({ pattern: '^https?://', expected: 'an https URL Telegram can reach' })),
+        webhook_url: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, expected: 'an https URL Telegram can reach' })),
         webhook_secret: Secret,
         webhook_secret_file: Secret,
         webhook_path: Type.String({ pattern: '^/[A-Za-z0-9/_-]*$', default: '/telegram/updates', expected: 'a URL path like /telegram/updates' }),
@@ -199,7 +200,11 @@ export const ConfigSchema = Type.Object(
     ),
     alertmanager: Type.Object(
       {
-        url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:9093', expected: 'an http(s) URL' }),
+        url: Type.String({
+          pattern: HTTP_URL_PATTERN,
+          default: 'http://127.0.0.1:9093',
+          expected: 'an http(s) URL like http://alertmanager:9093 (port 1–65535)',
+        }),
         basic_auth: Type.Optional(BasicAuthSchema),
         bearer_token: Secret,
         bearer_token_file: Secret,
