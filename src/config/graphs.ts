@@ -4,7 +4,7 @@
  * schema and parse files only name it. Routes say `graphs: true|false` in routing.routes[].
  */
 import Type from 'typebox'
-import { DURATION_PATTERN, parseDuration } from '../core/duration.js'
+import { DURATION_PATTERN, parseDuration, POSITIVE_DURATION_PATTERN } from '../core/duration.js'
 import { HTTP_URL_PATTERN } from './patterns.js'
 import type { GraphLimits, GraphOptions, PrometheusAuthConfig } from '../core/graph.js'
 import type { Routing } from '../core/route.js'
@@ -35,7 +35,7 @@ export const GraphsSchema = Type.Object(
     width: Type.Integer({ minimum: 320, maximum: 2560, default: 800, expected: 'a width in pixels (320-2560)' }),
     height: Type.Integer({ minimum: 200, maximum: 2560, default: 450, expected: 'a height in pixels (200-2560)' }),
     max_series: Type.Integer({ minimum: 1, maximum: 20, default: 6, expected: 'a number of series (1-20)' }),
-    timeout: Type.String({ pattern: DURATION_PATTERN, default: '10s', expected: 'a duration like "10s"' }),
+    timeout: Type.String({ pattern: POSITIVE_DURATION_PATTERN, default: '10s', expected: 'a duration above 0, like "10s"' }),
     on_resolve: Type.Boolean({ default: false }),
   },
   { additionalProperties: false, default: {} },

@@ -4,7 +4,7 @@
  * config/alertwire.example.yaml documents every key below.
  */
 import Type from 'typebox'
-import { DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
+import { DURATION_PATTERN, POSITIVE_DURATION_PATTERN, SIZE_PATTERN } from '../core/duration.js'
 import { DEFAULT_HIDDEN_ANNOTATIONS, DEFAULT_HIDDEN_LABELS } from '../core/labels.js'
 import { DEFAULT_HEARTBEATS, DEFAULT_LEVELS } from '../core/severity.js'
 import { DashboardsSchema } from './dashboards.js'
@@ -15,6 +15,10 @@ import { HOST_PORT_PATTERN, HTTP_URL_PATTERN } from './patterns.js'
 import { SILENCE_WATCH_KEYS } from './silence-watch.js'
 
 const Duration = (fallback: string) => Type.String({ pattern: DURATION_PATTERN, expected: 'a duration like "1m"', default: fallback })
+
+/** PositiveDuration: a timeout, an interval or a lifetime, where 0 would make every request fail or a loop spin. */
+const PositiveDuration = (fallback: string) =>
+  Type.String({ pattern: POSITIVE_DURATION_PATTERN, expected: `a duration above 0, like "${fallback}"`, default: fallback })
 
 const Size = (fallback: string) => Type.String({ pattern: SIZE_PATTERN, expected: 'a size like "10MiB"', default: fallback })
 
@@ -137,7 +141,7 @@ export const ConfigSchema = Type.Object(
         bearer_token_file: Secret,
         basic_auth: Type.Optional(BasicAuthSchema),
         allow_unauthenticated: Type.Boolean({ default: false }),
-        store_timeout: Duration('1500ms'),
+        store_timeout: PositiveDuration('1500ms'),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -169,7 +173,7 @@ export const ConfigSchema = Type.Object(
         }),
         chat_id: Type.Optional(ChatIdSchema),
         thread_id: Type.Optional(ThreadId),
-        request_timeout: Duration('10s'),
+        request_timeout: PositiveDuration('10s'),
         proxy_url: ProxyUrl,
         proxy_url_file: Secret,
         dry_run_view: Type.Enum(['auto', 'always', 'never'], {
@@ -208,7 +212,7 @@ export const ConfigSchema = Type.Object(
         basic_auth: Type.Optional(BasicAuthSchema),
         bearer_token: Secret,
         bearer_token_file: Secret,
-        timeout: Duration('5s'),
+        timeout: PositiveDuration('5s'),
         proxy_url: ProxyUrl,
         proxy_url_file: Secret,
       },
@@ -263,8 +267,8 @@ export const ConfigSchema = Type.Object(
           maxItems: 5,
         }),
         match_labels: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-        ack_max: Duration('7d'),
-        ack_check_interval: Duration('15s'),
+        ack_max: PositiveDuration('7d'),
+        ack_check_interval: PositiveDuration('15s'),
         comment: Type.String({ default: 'from Telegram' }),
         buttons: Type.Boolean({ default: true }),
         ...SILENCE_WATCH_KEYS,
@@ -294,11 +298,11 @@ export const ConfigSchema = Type.Object(
     delivery: Type.Object(
       {
         concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
-        retry_initial: Duration('1s'),
-        retry_max: Duration('5m'),
-        give_up_after: Duration('24h'),
+        retry_initial: PositiveDuration('1s'),
+        retry_max: PositiveDuration('5m'),
+        give_up_after: PositiveDuration('24h'),
         catch_up_after: Duration('15m'),
-        state_ttl: Duration('30d'),
+        state_ttl: PositiveDuration('30d'),
       },
       { additionalProperties: false, default: {} },
     ),

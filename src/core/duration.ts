@@ -12,6 +12,9 @@ const DURATION_UNITS: Record<string, number> = {
 /** DURATION_PATTERN matches Go/Prometheus-style durations: one or more <number><unit> pairs. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w))+$'
 
+/** POSITIVE_DURATION_PATTERN: a duration that is not zero (for timeouts, intervals and lifetimes, where 0 would never work). */
+export const POSITIVE_DURATION_PATTERN = `^(?!(0+(\\.0+)?(ms|s|m|h|d|w))+$)${DURATION_PATTERN.slice(1)}`
+
 /** parseDuration turns "1h30m" into milliseconds, or returns undefined when it is not a duration. */
 export function parseDuration(text: string): number | undefined {
   if (!new RegExp(DURATION_PATTERN).test(text)) return undefined
