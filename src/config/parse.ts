@@ -647,16 +647,17 @@ function sweep(value: unknown): unknown {
  */
 function convertExactly(doc: unknown): unknown {
   // Convert changes what it is given in place: it gets a copy, so the values as written stay to compare
-  return keepLossy(doc, Value.Convert(ConfigSchema, structuredClone(doc)))
+  return undoLossy(doc, Value.Convert(ConfigSchema, structuredClone(doc)))
 }
 
-function keepLossy(before: unknown, after: unknown): unknown {
+/** undoLossy: `after` (converted) with each number that does not equal the value written in `before` put back as written. */
+function undoLossy(before: unknown, after: unknown): unknown {
   if (typeof after === 'number') {
     const exact = typeof before === 'number' || (typeof before === 'string' && before.trim() !== '') ? Number(before) === after : before === after
     return exact ? after : before
   }
-  if (Array.isArray(after) && Array.isArray(before)) return after.map((item, i) => keepLossy(before[i], item))
-  if (isObject(after) && isObject(before)) return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, k in before ? keepLossy(before[k], v) : v]))
+  if (Array.isArray(after) && Array.isArray(before)) return after.map((item, i) => undoLossy(before[i], item))
+  if (isObject(after) && isObject(before)) return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, k in before ? undoLossy(before[k], v) : v]))
   return after
 }
 
