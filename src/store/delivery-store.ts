@@ -520,6 +520,11 @@ export class DeliveryStore {
     return { op: 'hset', key: this.keys.chatErrors, field: chat, value: JSON.stringify({ error, at: new Date().toISOString() }), ttl: this.ttlMs }
   }
 
+  /** answering: the connection to Redis is up; while it is not, every command fails at once. */
+  answering(): boolean {
+    return this.redis.status === 'ready'
+  }
+
   /** lastErrors reads the last error each chat gave, as chatErrorWrite remembered it (for /status). */
   async lastErrors(): Promise<Record<string, string>> {
     const stored = await this.redis.hgetall(this.keys.chatErrors)

@@ -108,6 +108,8 @@ export class Sender {
 
   /** lane runs one turn of the chat due first; returns how long to wait before looking again (0: at once). */
   private async lane(): Promise<number> {
+    // Redis away: the Redis plugin says so once; eight lanes failing on it would say it eight times more
+    if (!this.deps.store.answering()) return IDLE_POLL_MS
     const { leaseMs, globalIntervalMs, classPace } = this.deps.config()
     const token = randomUUID()
     const leaseUntil = Date.now() + leaseMs

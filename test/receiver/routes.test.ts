@@ -229,6 +229,11 @@ t.test('Redis lost and back: the log says so once each, not once per reconnect a
   const back = lines().filter((l) => l.msg.startsWith('Redis answers again'))
   t.equal(back.length, 1, 'one line when it answers again')
   t.match(back[0]?.msg, /after \d+ s$/, 'saying how long it was away')
+  const laneWarnings = lines().filter((l) => l.msg.startsWith('sender lane') && l.level >= 40)
+  t.ok(
+    laneWarnings.length <= 2,
+    `the sender's lanes wait for Redis instead of each failing on it (${laneWarnings.length} warnings; only a lane caught mid-call may)`,
+  )
   const plannerErrors = lines().filter((l) => l.msg === 'planner worker error')
   t.ok(
     plannerErrors.filter((l) => l.level >= 40).length <= 1,
