@@ -366,7 +366,7 @@ function redisErrors(redis: RawConfig['redis']): string[] {
   return errors
 }
 
-/** redisUrlProblem: why a redis:// URL the schema let through cannot be connected to (a port out of range, no host, a database that is not a number), or nothing. */
+/** redisUrlProblem: why a Redis URL cannot be connected to (not redis:// or rediss://, a port out of range, no host, a database that is not a number), or nothing. */
 function redisUrlProblem(text: string): string | undefined {
   const shown = describe(text.replace(/\/\/[^@/]*@/, '//…@')) // the credentials never reach a log
   let url: URL
@@ -375,6 +375,7 @@ function redisUrlProblem(text: string): string | undefined {
   } catch {
     return `expected a URL like redis://127.0.0.1:6379/0 (a port of 1–65535), got ${shown}`
   }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return `expected a URL like redis://127.0.0.1:6379/0 (rediss:// for TLS), got ${shown}`
   if (!url.hostname) return `names no host, got ${shown}`
   if (url.port === '0') return `expected a port of 1–65535, got ${shown}`
   if (!/^\/?[0-9]*$/.test(url.pathname)) return `expected a database number after the host (redis://host:6379/0), got ${shown}`

@@ -147,7 +147,8 @@ export const ConfigSchema = Type.Object(
     ),
     redis: Type.Object(
       {
-        url: Type.Optional(Type.String({ pattern: '^rediss?://', expected: 'a URL like redis://127.0.0.1:6379/0' })),
+        // checked in parse.ts (redisErrors), so an error never repeats the password a URL carries
+        url: Type.Optional(Type.String({ minLength: 1, expected: 'a URL like redis://127.0.0.1:6379/0' })),
         sentinels: Type.Optional(HostPorts('a list of sentinels like [sentinel-1:26379, sentinel-2:26379]')),
         sentinel_name: Type.Optional(Type.String({ minLength: 1, expected: 'the name Sentinel monitors the primary under, like mymaster' })),
         cluster_nodes: Type.Optional(HostPorts('a list of cluster nodes like [redis-1:6379, redis-2:6379]')),
